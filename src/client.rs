@@ -1,0 +1,292 @@
+//! `Client`, its builder and `from_env`.
+
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::header::HeaderValue;
+
+use crate::error::{ConfigError, Error};
+use crate::generated;
+
+/// The default base URL.
+pub const DEFAULT_BASE_URL: &str = "https://api.resend.com";
+/// The default per-request timeout.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default connect timeout.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The user agent sent when none is set. Resend's edge refuses requests
+/// without one (403, HTML body), so one is always sent.
+pub const DEFAULT_USER_AGENT: &str = concat!("resend-workflows/", env!("CARGO_PKG_VERSION"));
+
+/// State the generated client carries for the hooks (see `hooks.rs`).
+///
+/// Its `Debug` never shows the key: progenitor derives `Debug` on the
+/// generated client, which holds this.
+#[derive(Clone)]
+pub struct Inner {
+    /// `Bearer <key>`, marked sensitive so reqwest and `http` redact it.
+    pub(crate) authorization: HeaderValue,
+    pub(crate) user_agent: HeaderValue,
+    pub(crate) timeout: Duration,
+}
+
+impl fmt::Debug for Inner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Inner")
+            .field("api_key", &"<redacted>")
+            .field("user_agent", &self.user_agent)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// A client for Resend's workflow runs API. Cheap to clone: clones share
+/// connections.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), resend_workflows::Error> {
+/// use resend_workflows::Client;
+///
+/// let client = Client::builder()
+///     .api_key("re_123")
+///     .user_agent("billing-svc/2.3")
+///     .build()?;
+/// let page = client.list_runs("0b7e6f5a-2c4d-4e8f-9a1b-3c5d7e9f1a2b").limit(50).send().await?;
+/// for run in page.runs() {
+///     println!("{} {}", run.id, run.status);
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) api: generated::Client,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.api.inner;
+        f.debug_struct("Client")
+            .field("base_url", &self.api.baseurl)
+            .field("api_key", &"<redacted>")
+            .field("user_agent", &inner.user_agent)
+            .field("timeout", &inner.timeout)
+            .finish()
+    }
+}
+
+impl Client {
+    /// A builder, to set the key, base URL, user agent and timeouts.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client configured from the environment: `RESEND_API_KEY` (required)
+    /// and `RESEND_BASE_URL` (optional, default `https://api.resend.com`).
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the key is missing or the base URL is invalid.
+    pub fn from_env() -> Result<Self, Error> {
+        let key = std::env::var("RESEND_API_KEY").map_err(|_| {
+            ConfigError::new("RESEND_API_KEY is not set (or not valid UTF-8): set it to an API key")
+        })?;
+        let mut builder = Self::builder().api_key(key);
+        if let Ok(url) = std::env::var("RESEND_BASE_URL") {
+            builder = builder.base_url(url);
+        }
+        builder.build()
+    }
+
+    /// The base URL requests go to, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.api.baseurl
+    }
+}
+
+/// Builds a [`Client`]. Only the API key is required.
+#[derive(Default)]
+pub struct ClientBuilder {
+    api_key: Option<String>,
+    base_url: Option<String>,
+    user_agent: Option<String>,
+    timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    http: Option<reqwest::Client>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("base_url", &self.base_url)
+            .field("user_agent", &self.user_agent)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// The API key (`re_...`). Sent as `Authorization: Bearer <key>`, marked
+    /// sensitive; never shown by `Debug` or in errors.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// The base URL, default `https://api.resend.com`. A trailing slash is
+    /// fine. `http://` is accepted only for loopback hosts (tests, fakes).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// The `User-Agent`, default `resend-workflows/<version>`. Always sent:
+    /// Resend refuses requests without one.
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// The timeout of each request, from sending to the end of the body.
+    /// Default 30 s. Applies to a caller-supplied `reqwest::Client` too.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The connect timeout, default 10 s. Ignored with [`Self::http_client`],
+    /// whose own settings apply.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// Use this `reqwest::Client` (for a proxy, custom TLS roots, shared
+    /// pools). Keep its redirect policy at none: the API never redirects,
+    /// and the client built by default follows no redirect, so the key can
+    /// never be carried elsewhere.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Builds the client.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for a missing or malformed key, a base URL that is
+    /// not an `https://` URL (or `http://` to loopback), a user agent that
+    /// cannot be a header, or an HTTP client that cannot be created.
+    pub fn build(self) -> Result<Client, Error> {
+        let key = self.api_key.ok_or_else(|| {
+            ConfigError::new("no API key: call .api_key(..) or set RESEND_API_KEY")
+        })?;
+        let key = key.trim();
+        if key.is_empty() {
+            return Err(ConfigError::new("the API key is empty").into());
+        }
+        // Never echo the key: the message says what is wrong, not what it was.
+        let mut authorization = HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| {
+            ConfigError::new("the API key holds characters that cannot be sent in a header")
+        })?;
+        authorization.set_sensitive(true);
+
+        let base_url = normalize_base_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
+
+        let user_agent = self.user_agent.as_deref().unwrap_or(DEFAULT_USER_AGENT);
+        let user_agent = HeaderValue::from_str(user_agent).map_err(|e| {
+            ConfigError::with_source(
+                format!("user agent {user_agent:?} is not a valid header"),
+                e,
+            )
+        })?;
+
+        let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        let http = match self.http {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+                .timeout(timeout)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|e| ConfigError::with_source("cannot create the HTTP client", e))?,
+        };
+        let inner = Inner {
+            authorization,
+            user_agent,
+            timeout,
+        };
+        Ok(Client {
+            api: generated::Client::new_with_client(&base_url, http, inner),
+        })
+    }
+}
+
+/// Checks the base URL and drops trailing slashes (the generated code
+/// appends `/workflows/...`, and `//workflows` would be a different path).
+fn normalize_base_url(raw: &str) -> Result<String, ConfigError> {
+    let url = reqwest::Url::parse(raw.trim())
+        .map_err(|e| ConfigError::with_source(format!("base URL {raw:?} is not a valid URL"), e))?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(ConfigError::new(format!(
+            "base URL {raw:?} must not have a query or fragment"
+        )));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(ConfigError::new(
+            "the base URL must not carry credentials; use .api_key(..)",
+        ));
+    }
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err(ConfigError::new(format!(
+                "base URL {raw:?} is plain http to a non-loopback host: the API key would \
+                 cross the network unencrypted; use https"
+            )));
+        }
+        other => {
+            return Err(ConfigError::new(format!(
+                "base URL {raw:?} has scheme {other:?}; expected https"
+            )));
+        }
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls() {
+        let ok = |s: &str| normalize_base_url(s).unwrap();
+        assert_eq!(ok("https://api.resend.com"), "https://api.resend.com");
+        assert_eq!(ok("https://api.resend.com/"), "https://api.resend.com");
+        assert_eq!(ok("https://x.test/v1/"), "https://x.test/v1");
+        assert_eq!(ok("http://127.0.0.1:8080/"), "http://127.0.0.1:8080");
+        assert_eq!(ok("http://[::1]:1"), "http://[::1]:1");
+        assert_eq!(ok("http://localhost:1"), "http://localhost:1");
+        for bad in [
+            "",
+            "api.resend.com",
+            "http://api.resend.com",
+            "http://10.0.0.1",
+            "ftp://x.test",
+            "https://u:p@x.test",
+            "https://x.test/?a=b",
+        ] {
+            assert!(normalize_base_url(bad).is_err(), "{bad}");
+        }
+    }
+}

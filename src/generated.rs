@@ -1,0 +1,12 @@
+//! The client progenitor generates from `openapi/resend-workflows.yaml`
+//! (see `build.rs`). Nothing hand-written lives here.
+#![allow(
+    missing_docs,
+    clippy::all,
+    clippy::pedantic,
+    unused_imports,
+    dead_code,
+    rustdoc::all
+)]
+
+include!(concat!(env!("OUT_DIR"), "/generated.rs"));

@@ -1,0 +1,208 @@
+//! Validated ids and cursors, and the page size.
+//!
+//! Ids are opaque: Resend's are UUIDs today, but its SDKs' fixtures use ids
+//! like `wr_456`, so a UUID-only check would break the day the format
+//! changes. What is checked is what keeps a request safe: 1 to 256 bytes of
+//! ASCII letters, digits, `-` and `_`, which can never alter a path or query.
+
+use std::fmt;
+use std::num::NonZeroU32;
+
+use serde::{Serialize, Serializer};
+
+use crate::error::{Error, InvalidArgument, InvalidReason};
+
+/// The longest id or cursor accepted, in bytes.
+pub const MAX_ID_LEN: usize = 256;
+
+/// Checks `value` as an id for `parameter`, without allocating.
+pub(crate) fn check_id(parameter: &'static str, value: &str) -> Result<(), InvalidArgument> {
+    let reason = if value.is_empty() {
+        InvalidReason::Empty
+    } else if value.len() > MAX_ID_LEN {
+        InvalidReason::TooLong { len: value.len() }
+    } else if let Some((at, ch)) = value
+        .char_indices()
+        .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+    {
+        InvalidReason::ForbiddenChar { ch, at }
+    } else {
+        return Ok(());
+    };
+    Err(InvalidArgument::new(parameter, value, reason))
+}
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident, $parameter:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Validates `value`: 1 to 256 ASCII letters, digits, `-` and `_`.
+            ///
+            /// # Errors
+            /// [`Error::InvalidArgument`] naming the parameter and showing the value.
+            pub fn new(value: impl AsRef<str> + Into<String>) -> Result<Self, Error> {
+                Self::parse_for($parameter, value)
+            }
+
+            pub(crate) fn parse_for(
+                parameter: &'static str,
+                value: impl AsRef<str> + Into<String>,
+            ) -> Result<Self, Error> {
+                check_id(parameter, value.as_ref())?;
+                Ok(Self(value.into()))
+            }
+
+            /// The id as sent on the wire.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({:?})", stringify!($name), self.0)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = Error;
+
+            fn from_str(s: &str) -> Result<Self, Error> {
+                Self::new(s)
+            }
+        }
+
+        impl TryFrom<&str> for $name {
+            type Error = Error;
+
+            fn try_from(s: &str) -> Result<Self, Error> {
+                Self::new(s)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = Error;
+
+            fn try_from(s: String) -> Result<Self, Error> {
+                Self::new(s)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.0)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A workflow's id, validated to be safe in a URL path.
+    ///
+    /// ```
+    /// use resend_workflows::WorkflowId;
+    ///
+    /// assert!(WorkflowId::new("0b7e6f5a-2c4d-4e8f-9a1b-3c5d7e9f1a2b").is_ok());
+    /// assert!(WorkflowId::new("wf_123").is_ok());
+    /// assert!(WorkflowId::new("../admin").is_err());
+    /// ```
+    WorkflowId,
+    "workflow_id"
+);
+
+id_type!(
+    /// A run's id, validated to be safe in a URL path.
+    ///
+    /// ```
+    /// use resend_workflows::RunId;
+    ///
+    /// assert!(RunId::new("wr_456").is_ok());
+    /// assert!(RunId::new("").is_err());
+    /// ```
+    RunId,
+    "run_id"
+);
+
+id_type!(
+    /// A pagination cursor: the id of a run, which the page excludes.
+    ///
+    /// `after(cursor)` pages towards older runs, `before(cursor)` towards newer
+    /// ones. Validated like every id, so it can never change the query.
+    ///
+    /// ```
+    /// use resend_workflows::Cursor;
+    ///
+    /// let cursor = Cursor::new("a1b2c3d4-e5f6-7890-abcd-ef1234567890").unwrap();
+    /// assert_eq!(cursor.as_str(), "a1b2c3d4-e5f6-7890-abcd-ef1234567890");
+    /// assert!(Cursor::new("abc&limit=1").is_err());
+    /// ```
+    Cursor,
+    "cursor"
+);
+
+/// The number of runs per page: 1 to 100. The default is 100, the maximum,
+/// which keeps requests few under Resend's per-team rate limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PageSize(NonZeroU32);
+
+impl PageSize {
+    /// The smallest page Resend accepts.
+    pub const MIN: u32 = 1;
+    /// The largest page Resend accepts, and the default.
+    pub const MAX: u32 = 100;
+
+    /// Validates `limit`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a value outside 1..=100.
+    pub fn new(limit: u32) -> Result<Self, Error> {
+        match NonZeroU32::new(limit) {
+            Some(n) if limit <= Self::MAX => Ok(Self(n)),
+            _ => Err(InvalidArgument::new(
+                "limit",
+                &limit.to_string(),
+                InvalidReason::OutOfRange {
+                    min: Self::MIN,
+                    max: Self::MAX,
+                },
+            )
+            .into()),
+        }
+    }
+
+    /// The limit as a number.
+    pub fn get(self) -> u32 {
+        self.0.get()
+    }
+
+    pub(crate) fn non_zero(self) -> NonZeroU32 {
+        self.0
+    }
+}
+
+impl Default for PageSize {
+    fn default() -> Self {
+        Self(NonZeroU32::new(Self::MAX).expect("100 is not zero"))
+    }
+}

@@ -1,0 +1,46 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+mod call;
+mod client;
+mod error;
+mod generated;
+mod get;
+mod guard;
+mod hooks;
+mod ids;
+mod list;
+mod model;
+mod ratelimit;
+
+pub use client::{
+    Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
+    DEFAULT_USER_AGENT,
+};
+pub use error::{
+    ApiError, ApiErrorKind, ConfigError, DecodeError, Error, InvalidArgument, InvalidReason,
+    TransportError,
+};
+pub use generated::types::{WorkflowRun, WorkflowRunTrigger};
+pub use guard::{PaginationError, PaginationErrorKind};
+pub use ids::{Cursor, MAX_ID_LEN, PageSize, RunId, WorkflowId};
+pub use list::{Direction, ListRuns, Page};
+pub use model::{Timestamp, TimestampError, WorkflowRunStatus};
+pub use ratelimit::RateLimit;
+
+/// The wire types progenitor generates from the spec (`openapi/`), for
+/// building fixtures and using the [`mock`] helpers. The ergonomic API
+/// re-exports the ones it returns at the crate root.
+pub use generated::types;
+
+#[cfg(feature = "fake")]
+pub mod fake;
+
+/// progenitor's typed httpmock helpers for each operation (feature `fake`):
+/// `server.list_workflow_runs(|when, then| ...)` with `when.workflow_id(..)`,
+/// `when.limit(..)`, `then.ok(&page)`.
+#[cfg(feature = "fake")]
+#[allow(missing_docs, clippy::all)]
+pub mod mock {
+    include!(concat!(env!("OUT_DIR"), "/generated_httpmock.rs"));
+}

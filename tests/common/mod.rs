@@ -1,0 +1,163 @@
+//! Shared test support: the spec as JSON Schema, so every body a mock serves
+//! is held against the spec, and a client pointed at a mock server.
+#![allow(dead_code)]
+
+use std::sync::OnceLock;
+
+use resend_workflows::Client;
+use serde_json::{Map, Value, json};
+
+pub const KEY: &str = "re_test_5ecret_k3y_do_not_print";
+
+/// A client for `base_url` with the test key.
+pub fn client(base_url: &str) -> Client {
+    Client::builder()
+        .api_key(KEY)
+        .base_url(base_url)
+        .build()
+        .expect("test client builds")
+}
+
+/// The spec, parsed once.
+pub fn spec() -> &'static Value {
+    static SPEC: OnceLock<Value> = OnceLock::new();
+    SPEC.get_or_init(|| {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/openapi/resend-workflows.yaml"
+        ))
+        .expect("spec readable");
+        serde_yaml::from_str(&text).expect("spec is YAML")
+    })
+}
+
+/// OpenAPI 3.0 `nullable: true` becomes a JSON Schema union with null.
+fn convert(schema: &Value) -> Value {
+    match schema {
+        Value::Object(map) => {
+            let mut out: Map<String, Value> = map
+                .iter()
+                .filter(|(k, _)| k.as_str() != "nullable" && k.as_str() != "example")
+                .map(|(k, v)| (k.clone(), convert(v)))
+                .collect();
+            if map.get("nullable") == Some(&Value::Bool(true)) {
+                let inner = Value::Object(std::mem::take(&mut out));
+                out.insert("anyOf".into(), json!([inner, {"type": "null"}]));
+            }
+            Value::Object(out)
+        }
+        Value::Array(items) => Value::Array(items.iter().map(convert).collect()),
+        other => other.clone(),
+    }
+}
+
+fn resolve<'a>(spec: &'a Value, value: &'a Value) -> &'a Value {
+    match value.get("$ref").and_then(Value::as_str) {
+        Some(pointer) => spec
+            .pointer(pointer.trim_start_matches('#'))
+            .unwrap_or_else(|| panic!("dangling $ref {pointer}")),
+        None => value,
+    }
+}
+
+/// The JSON Schema of the response of `operation_id` for `status`, falling
+/// back to the `4XX`/`5XX` range the way OpenAPI does.
+pub fn response_schema(operation_id: &str, status: u16) -> Value {
+    let spec = spec();
+    let operation = spec["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .find(|op| op["operationId"] == operation_id)
+        .unwrap_or_else(|| panic!("no operation {operation_id} in the spec"));
+    let responses = &operation["responses"];
+    let range = format!("{}XX", status / 100);
+    let response = [status.to_string(), range, "default".to_owned()]
+        .iter()
+        .find_map(|key| responses.get(key))
+        .unwrap_or_else(|| panic!("{operation_id} documents no {status} response"));
+    let response = resolve(spec, response);
+    let schema = &response["content"]["application/json"]["schema"];
+    assert!(!schema.is_null(), "{operation_id} {status}: no JSON schema");
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "allOf": [convert(schema)],
+        "components": convert(&spec["components"]),
+    })
+}
+
+/// Why `body` breaks the spec for that response, or `Ok`.
+pub fn check(operation_id: &str, status: u16, body: &Value) -> Result<(), String> {
+    let schema = response_schema(operation_id, status);
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(body)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors.join("; "))
+    }
+}
+
+/// `body`, after asserting it matches the spec: every mock body goes through here.
+#[track_caller]
+pub fn valid(operation_id: &str, status: u16, body: Value) -> Value {
+    if let Err(e) = check(operation_id, status, &body) {
+        panic!("mock body for {operation_id} {status} breaks the spec: {e}\n{body:#}");
+    }
+    body
+}
+
+/// `body`, after asserting it breaks the spec (for decode-error tests).
+#[track_caller]
+pub fn invalid(operation_id: &str, status: u16, body: Value) -> Value {
+    assert!(
+        check(operation_id, status, &body).is_err(),
+        "expected {operation_id} {status} body to break the spec: {body:#}"
+    );
+    body
+}
+
+/// The seed's list example, verbatim.
+pub fn seed_list() -> Value {
+    json!({
+      "object": "list",
+      "has_more": false,
+      "data": [
+        {
+          "id": "a1b2c3d4-e5f6-7890-abcd-ef1234567890",
+          "status": "completed",
+          "started_at": "2025-10-01T12:00:00.000Z",
+          "completed_at": "2025-10-01T12:05:00.000Z",
+          "created_at": "2025-10-01T12:00:00.000Z"
+        },
+        {
+          "id": "b2c3d4e5-f6a7-8901-bcde-f12345678901",
+          "status": "running",
+          "started_at": "2025-10-02T08:30:00.000Z",
+          "completed_at": null,
+          "created_at": "2025-10-02T08:30:00.000Z"
+        }
+      ]
+    })
+}
+
+/// The single-run example of the API facts, verbatim.
+pub fn seed_run() -> Value {
+    json!({
+      "object": "workflow_run",
+      "id": "a1b2c3d4-e5f6-7890-abcd-ef1234567890",
+      "status": "completed",
+      "trigger": {"event_name": "user.created", "payload": {"plan": "pro"}},
+      "started_at": "2025-10-01T12:00:00.000Z",
+      "completed_at": "2025-10-01T12:05:00.000Z",
+      "created_at": "2025-10-01T12:00:00.000Z"
+    })
+}
+
+pub fn error_body(status: u16, name: &str, message: &str) -> Value {
+    json!({"statusCode": status, "name": name, "message": message})
+}

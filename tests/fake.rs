@@ -1,0 +1,148 @@
+//! The embedded fake Resend answers by the spec and by Resend's documented
+//! cursor semantics: every body it serves is validated against the spec.
+
+mod common;
+
+use common::{check, client};
+use resend_workflows::fake::FakeResend;
+use serde_json::Value;
+
+/// GETs `path_and_query` from the fake as a raw client would, validates the
+/// JSON body against `operation_id`'s response schema, and returns it.
+async fn raw(
+    fake: &FakeResend,
+    operation_id: &str,
+    path_and_query: &str,
+    headers: &[(&str, &str)],
+) -> (u16, Value) {
+    let mut request = reqwest::Client::new().get(format!("{}{path_and_query}", fake.base_url()));
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    let body: Value = match serde_json::from_str(&text) {
+        Ok(v) => v,
+        Err(_) => return (status, Value::String(text)),
+    };
+    if let Err(e) = check(operation_id, status, &body) {
+        panic!("fake's {status} answer to {path_and_query} breaks the spec: {e}\n{body:#}");
+    }
+    (status, body)
+}
+
+const AUTH: [(&str, &str); 2] = [("authorization", "Bearer re_x"), ("user-agent", "test/1")];
+
+fn ids(body: &Value) -> Vec<&str> {
+    body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_fake_follows_the_cursor_semantics_and_the_spec() {
+    let fake = FakeResend::start().await;
+    let runs = fake.seed_workflow("wf", 25);
+    let all: Vec<&str> = runs.iter().map(|r| r.id.as_str()).collect();
+    let op = "list_workflow_runs";
+
+    // No limit: every run at once, as the runs page documents.
+    let (status, body) = raw(&fake, op, "/workflows/wf/runs", &AUTH).await;
+    assert_eq!(
+        (status, ids(&body).len(), &body["has_more"]),
+        (200, 25, &Value::Bool(false))
+    );
+
+    let (_, first) = raw(&fake, op, "/workflows/wf/runs?limit=10", &AUTH).await;
+    assert_eq!(ids(&first), &all[..10]);
+    assert_eq!(first["has_more"], true);
+
+    let q = format!("/workflows/wf/runs?limit=10&after={}", all[9]);
+    let (_, second) = raw(&fake, op, &q, &AUTH).await;
+    assert_eq!(ids(&second), &all[10..20]);
+
+    let q = format!("/workflows/wf/runs?limit=10&after={}", all[19]);
+    let (_, last) = raw(&fake, op, &q, &AUTH).await;
+    assert_eq!(
+        (ids(&last), &last["has_more"]),
+        (all[20..].to_vec(), &Value::Bool(false))
+    );
+
+    // Backward: the page that ends right before the cursor; has_more toward newer.
+    let q = format!("/workflows/wf/runs?limit=10&before={}", all[15]);
+    let (_, newer) = raw(&fake, op, &q, &AUTH).await;
+    assert_eq!(
+        (ids(&newer), &newer["has_more"]),
+        (all[5..15].to_vec(), &Value::Bool(true))
+    );
+    let q = format!("/workflows/wf/runs?limit=10&before={}", all[5]);
+    let (_, newest) = raw(&fake, op, &q, &AUTH).await;
+    assert_eq!(
+        (ids(&newest), &newest["has_more"]),
+        (all[..5].to_vec(), &Value::Bool(false))
+    );
+
+    for bad in [
+        "limit=0",
+        "limit=101",
+        "limit=x",
+        "after=a&before=b",
+        "after=no_such_run",
+        "after=a%2Fb",
+    ] {
+        let (status, body) = raw(&fake, op, &format!("/workflows/wf/runs?{bad}"), &AUTH).await;
+        assert_eq!(
+            (status, body["name"].as_str()),
+            (422, Some("validation_error")),
+            "{bad}"
+        );
+    }
+    let (status, body) = raw(&fake, op, "/workflows/nope/runs?limit=1", &AUTH).await;
+    assert_eq!((status, body["name"].as_str()), (404, Some("not_found")));
+    let (status, body) = raw(&fake, op, "/workflows/wf/runs", &AUTH[1..]).await;
+    assert_eq!(
+        (status, body["name"].as_str()),
+        (401, Some("missing_api_key"))
+    );
+    let (status, body) = raw(&fake, op, "/workflows/wf/runs", &AUTH[..1]).await;
+    assert_eq!(status, 403);
+    assert!(
+        body.as_str().unwrap().contains("<html"),
+        "the edge's 403 is HTML"
+    );
+
+    let (status, run) = raw(
+        &fake,
+        "get_workflow_run",
+        &format!("/workflows/wf/runs/{}", all[3]),
+        &AUTH,
+    )
+    .await;
+    assert_eq!(
+        (status, run["object"].as_str(), run["id"].as_str()),
+        (200, Some("workflow_run"), Some(all[3]))
+    );
+    let (status, body) = raw(&fake, "get_workflow_run", "/workflows/wf/runs/nope", &AUTH).await;
+    assert_eq!((status, body["name"].as_str()), (404, Some("not_found")));
+}
+
+#[tokio::test]
+async fn the_client_reads_the_fake_and_its_rate_limit_headers() {
+    let fake = FakeResend::start().await;
+    let runs = fake.seed_workflow("wf_1", 3);
+    let client = client(&fake.base_url());
+    let page = client.list_runs("wf_1").limit(2).send().await.unwrap();
+    assert_eq!(page.runs(), &runs[..2]);
+    let rl = page.rate_limit().expect("rate-limit headers");
+    assert!(rl.limit.is_some() && rl.remaining.is_some() && rl.reset.is_some());
+    let run = client.get_run("wf_1", &runs[2].id).await.unwrap();
+    assert_eq!(run, runs[2]);
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[0].path, "/workflows/wf_1/runs");
+    assert_eq!(requests[0].param("limit"), Some("2"));
+}
