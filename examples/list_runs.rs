@@ -1,4 +1,5 @@
-//! Lists a workflow's runs page by page, as a table.
+//! Lists every run of a workflow, newest first, as a table, through the
+//! crate's run stream.
 //!
 //! With no configuration it starts an in-process fake Resend seeded with a few
 //! hundred runs, so it runs anywhere:
@@ -9,8 +10,9 @@
 //!
 //!     RESEND_API_KEY=re_... cargo run --example list_runs -- <workflow_id>
 
+use futures::TryStreamExt;
 use resend_workflows::fake::FakeResend;
-use resend_workflows::{Client, Cursor, Error};
+use resend_workflows::{Client, Error};
 
 const DEMO_WORKFLOW: &str = "wf_demo";
 const DEMO_RUNS: usize = 250;
@@ -47,46 +49,29 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 async fn print_runs(client: &Client, workflow_id: &str) -> Result<(), Error> {
     println!(
-        "{:>4}  {:<36}  {:<10}  {:<25}  {:<25}  trigger",
-        "page", "run id", "status", "created at", "completed at"
+        "{:>5}  {:<36}  {:<10}  {:<25}  {:<25}  trigger",
+        "#", "run id", "status", "created at", "completed at"
     );
-    let mut cursor: Option<Cursor> = None;
-    let (mut pages, mut total) = (0, 0);
-    loop {
-        let mut request = client.list_runs(workflow_id).limit(100);
-        if let Some(c) = &cursor {
-            request = request.after(c);
-        }
-        let page = request.send().await?;
-        pages += 1;
-        for run in page.runs() {
-            total += 1;
-            let completed = run
-                .completed_at
-                .map_or_else(|| "-".to_owned(), |t| t.to_string());
-            let trigger = run.trigger.as_ref().map_or("-", |t| t.event_name.as_str());
-            println!(
-                "{pages:>4}  {:<36}  {:<10}  {:<25}  {:<25}  {trigger}",
-                run.id,
-                run.status.as_str(),
-                run.created_at.to_string(),
-                completed,
-            );
-        }
-        if let Some(rl) = page.rate_limit() {
-            eprintln!(
-                "page {pages}: {} runs; rate limit {}/{} left, resets in {:?}",
-                page.runs().len(),
-                rl.remaining.map_or("?".into(), |n| n.to_string()),
-                rl.limit.map_or("?".into(), |n| n.to_string()),
-                rl.reset.unwrap_or_default(),
-            );
-        }
-        match page.next_cursor() {
-            Some(next) => cursor = Some(next.clone()),
-            None => break,
-        }
+    // Every run, newest first: one request per page of 100, lazily.
+    let mut runs = client.list_runs(workflow_id).stream();
+    let (mut count, mut newest) = (0, None);
+    while let Some(run) = runs.try_next().await? {
+        count += 1;
+        newest.get_or_insert_with(|| run.id.clone());
+        let completed = run
+            .completed_at
+            .map_or_else(|| "-".to_owned(), |t| t.to_string());
+        let trigger = run.trigger.as_ref().map_or("-", |t| t.event_name.as_str());
+        println!(
+            "{count:>5}  {:<36}  {:<10}  {:<25}  {completed:<25}  {trigger}",
+            run.id,
+            run.status.as_str(),
+            run.created_at.to_string(),
+        );
     }
-    println!("{total} runs in {pages} pages");
+    println!("{count} runs in {} pages", runs.pages_fetched());
+    if let Some(newest) = newest {
+        println!("poll for newer runs later with .before({newest:?})");
+    }
     Ok(())
 }

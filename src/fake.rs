@@ -47,6 +47,8 @@ struct State {
     workflows: HashMap<String, Vec<StoredRun>>,
     requests: Vec<FakeRequest>,
     window: (u64, u64),
+    /// Requests left to answer normally before `fault` is served once.
+    fault: Option<(usize, u16)>,
 }
 
 struct StoredRun {
@@ -133,6 +135,18 @@ impl FakeResend {
         lock(&self.state).requests.clone()
     }
 
+    /// Lets the next `ok_requests` requests through, then answers one with
+    /// `status` and a Resend error body (`validation_error` for a 4xx,
+    /// `internal_server_error` for a 5xx), then serves normally again.
+    pub fn fail_after(&self, ok_requests: usize, status: u16) {
+        lock(&self.state).fault = Some((ok_requests, status));
+    }
+
+    /// Cancels a fault set by [`fail_after`](Self::fail_after) that has not fired.
+    pub fn clear_fault(&self) {
+        lock(&self.state).fault = None;
+    }
+
     /// Forgets the requests received so far.
     pub fn clear_requests(&self) {
         lock(&self.state).requests.clear();
@@ -205,7 +219,21 @@ fn respond(state: &Mutex<State>, req: &HttpMockRequest) -> HttpMockResponse {
         query: query.clone(),
     });
     let remaining = state.tick();
-    let reply = route(&state, req, &path, &query);
+    let reply = match state.fault.take() {
+        Some((0, status)) => {
+            let name = if status >= 500 {
+                "internal_server_error"
+            } else {
+                "validation_error"
+            };
+            Reply::error(status, name, "Injected by FakeResend::fail_after.")
+        }
+        Some((n, status)) => {
+            state.fault = Some((n - 1, status));
+            route(&state, req, &path, &query)
+        }
+        None => route(&state, req, &path, &query),
+    };
     drop(state);
 
     let mut response = HttpMockResponse::builder()

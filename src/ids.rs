@@ -55,6 +55,13 @@ macro_rules! id_type {
                 Ok(Self(value.into()))
             }
 
+            /// For a value already checked by [`check_id`].
+            #[allow(dead_code)]
+            pub(crate) fn from_checked(value: String) -> Self {
+                debug_assert!(check_id($parameter, &value).is_ok());
+                Self(value)
+            }
+
             /// The id as sent on the wire.
             pub fn as_str(&self) -> &str {
                 &self.0

@@ -11,6 +11,8 @@ mod hooks;
 mod ids;
 mod list;
 mod model;
+mod page;
+mod paginate;
 mod ratelimit;
 
 pub use client::{
@@ -24,8 +26,10 @@ pub use error::{
 pub use generated::types::{WorkflowRun, WorkflowRunTrigger};
 pub use guard::{PaginationError, PaginationErrorKind};
 pub use ids::{Cursor, MAX_ID_LEN, PageSize, RunId, WorkflowId};
-pub use list::{Direction, ListRuns, Page};
+pub use list::{Direction, ListRuns};
 pub use model::{Timestamp, TimestampError, WorkflowRunStatus};
+pub use page::{HasRunId, Page};
+pub use paginate::{PageStream, RunStream};
 pub use ratelimit::RateLimit;
 
 /// The wire types progenitor generates from the spec (`openapi/`), for

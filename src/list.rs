@@ -1,14 +1,14 @@
 //! The list request builder, its validation, and `Page`.
 
-use reqwest::header::HeaderMap;
+use std::sync::Arc;
 
 use crate::call;
 use crate::client::Client;
 use crate::error::{Error, InvalidArgument, InvalidReason};
 use crate::generated::types::WorkflowRun;
-use crate::guard::{PaginationError, PaginationErrorKind};
 use crate::ids::{Cursor, PageSize, WorkflowId, check_id};
-use crate::ratelimit::RateLimit;
+use crate::page::{Page, page_from_server};
+use crate::paginate::{FetchPage, PageStream, RunStream};
 
 /// Which way a traversal goes through the newest-first list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -54,6 +54,7 @@ pub struct ListRuns {
     limit: Option<u32>,
     after: Option<String>,
     before: Option<String>,
+    max_pages: Option<u64>,
 }
 
 /// The validated form of a [`ListRuns`].
@@ -84,6 +85,7 @@ impl Client {
             limit: None,
             after: None,
             before: None,
+            max_pages: None,
         }
     }
 }
@@ -108,6 +110,56 @@ impl ListRuns {
     pub fn before(mut self, cursor: impl AsRef<str>) -> Self {
         self.before = Some(cursor.as_ref().to_owned());
         self
+    }
+
+    /// Caps a traversal ([`pages`](Self::pages), [`stream`](Self::stream))
+    /// at `max` pages: reaching it with more runs left ends the stream with
+    /// a [`PaginationErrorKind::MaxPagesReached`] error, never a silent stop.
+    /// No cap by default.
+    pub fn max_pages(mut self, max: u64) -> Self {
+        self.max_pages = Some(max);
+        self
+    }
+
+    /// Every page from the starting position, lazily, one request per page.
+    /// Forward pages (no cursor, or `after`) go from newest to oldest;
+    /// backward pages (`before`) go towards the newest run and each is
+    /// reversed, oldest first. See [`PageStream`].
+    ///
+    /// ```no_run
+    /// use futures::TryStreamExt;
+    /// # async fn demo(client: resend_workflows::Client) -> Result<(), resend_workflows::Error> {
+    /// let mut pages = client.list_runs("wf_1").pages();
+    /// while let Some(page) = pages.try_next().await? {
+    ///     println!("{} runs", page.runs().len());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn pages(self) -> PageStream {
+        let params = match self.params() {
+            Ok(params) => params,
+            Err(error) => return PageStream::failed(error),
+        };
+        let (client, workflow_id, limit) = (self.client, params.workflow_id, params.limit);
+        let fetch: FetchPage<WorkflowRun> = Arc::new(move |position: Position| {
+            let (client, workflow_id) = (client.clone(), workflow_id.clone());
+            Box::pin(async move { fetch_page(&client, &workflow_id, limit, &position).await })
+        });
+        PageStream::new(fetch, params.position, self.max_pages)
+    }
+
+    /// Every run from the starting position, lazily, one request per page:
+    /// newest first going forward; oldest first going backward (`before`).
+    /// See [`RunStream`].
+    ///
+    /// ```no_run
+    /// use futures::TryStreamExt;
+    /// # async fn demo(client: resend_workflows::Client) -> Result<(), resend_workflows::Error> {
+    /// let all: Vec<_> = client.list_runs("wf_1").stream().try_collect().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn stream(self) -> RunStream {
+        RunStream::new(self.pages())
     }
 
     /// Validates every argument, in the order workflow id, limit, `after`,
@@ -179,96 +231,4 @@ pub(crate) async fn fetch_page(
     let headers = response.headers().clone();
     let list = response.into_inner();
     page_from_server(list.data, list.has_more, position, &headers)
-}
-
-/// Something with an id that can serve as a cursor.
-pub(crate) trait HasRunId {
-    fn run_id(&self) -> &str;
-}
-
-impl HasRunId for WorkflowRun {
-    fn run_id(&self) -> &str {
-        &self.id
-    }
-}
-
-/// One page of runs, with where to go next.
-#[derive(Debug, Clone)]
-pub struct Page<R = WorkflowRun> {
-    pub(crate) runs: Vec<R>,
-    pub(crate) has_more: bool,
-    pub(crate) next_cursor: Option<Cursor>,
-    pub(crate) direction: Direction,
-    pub(crate) rate_limit: Option<RateLimit>,
-}
-
-/// Builds a page from the server's answer. When more runs exist, the
-/// boundary run's id becomes the next cursor and must be a valid one: a page
-/// whose way on cannot be followed is an error, not a silent end.
-pub(crate) fn page_from_server<R: HasRunId>(
-    runs: Vec<R>,
-    has_more: bool,
-    position: &Position,
-    headers: &HeaderMap,
-) -> Result<Page<R>, Error> {
-    let direction = position.direction();
-    let boundary = match direction {
-        Direction::Forward => runs.last(),
-        Direction::Backward => runs.first(),
-    };
-    let next_cursor = match boundary {
-        Some(run) if has_more => Some(Cursor::parse_for("run id", run.run_id()).map_err(|e| {
-            match e {
-                Error::InvalidArgument(reason) => PaginationError::new(
-                    1,
-                    position.cursor().map(Cursor::as_str),
-                    PaginationErrorKind::InvalidRunId { reason },
-                )
-                .into(),
-                other => other,
-            }
-        })?),
-        _ => None,
-    };
-    Ok(Page {
-        runs,
-        has_more,
-        next_cursor,
-        direction,
-        rate_limit: RateLimit::from_headers(headers),
-    })
-}
-
-impl<R> Page<R> {
-    /// The runs, in the order described by the method that produced the page.
-    pub fn runs(&self) -> &[R] {
-        &self.runs
-    }
-
-    /// Takes the runs out of the page.
-    pub fn into_runs(self) -> Vec<R> {
-        self.runs
-    }
-
-    /// Whether more runs exist in the direction of travel.
-    pub fn has_more(&self) -> bool {
-        self.has_more
-    }
-
-    /// The cursor for the next page in the direction of travel: the last
-    /// run's id going forward, the first (newest) going backward. `None`
-    /// when there is no more.
-    pub fn next_cursor(&self) -> Option<&Cursor> {
-        self.next_cursor.as_ref()
-    }
-
-    /// The direction the page was requested in.
-    pub fn direction(&self) -> Direction {
-        self.direction
-    }
-
-    /// The `ratelimit-*` headers of the response, when present.
-    pub fn rate_limit(&self) -> Option<&RateLimit> {
-        self.rate_limit.as_ref()
-    }
 }

@@ -140,7 +140,11 @@ fn debug_never_shows_the_key() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(ProptestConfig {
+        cases: 512,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
 
     /// An id is accepted exactly when it is 1..=256 safe ASCII bytes.
     #[test]
