@@ -35,11 +35,25 @@ where
         .await;
     match result {
         Ok(value) => Ok(value),
-        Err(e) => Err(map_error::<T>(e, record).await),
+        Err(e) => {
+            let attempts = record.attempts;
+            let mut error = map_error::<T>(e, record).await;
+            match &mut error {
+                Error::Api(api) => api.attempts = attempts,
+                Error::Transport(t) => t.attempts = attempts,
+                _ => {}
+            }
+            Err(error)
+        }
     }
 }
 
 async fn map_error<T: DeserializeOwned>(error: GenError<ErrorBody>, record: CallRecord) -> Error {
+    if let Some(failure) = record.failure {
+        // The hooks' own error (a body over the cap) outranks progenitor's
+        // report of the stand-in response.
+        return failure;
+    }
     match error {
         GenError::ErrorResponse(value) => {
             let (status, headers) = (value.status(), value.headers().clone());
@@ -66,7 +80,11 @@ async fn map_error<T: DeserializeOwned>(error: GenError<ErrorBody>, record: Call
         }
         GenError::CommunicationError(source)
         | GenError::ResponseBodyError(source)
-        | GenError::InvalidUpgrade(source) => TransportError { source }.into(),
+        | GenError::InvalidUpgrade(source) => TransportError {
+            source,
+            attempts: 0,
+        }
+        .into(),
         GenError::InvalidRequest(message) | GenError::Custom(message) => {
             // The ergonomic layer validates first, so this means the
             // generated client disagrees with it: report, don't panic.
@@ -89,6 +107,7 @@ fn api_error(
         message,
         rate_limit: RateLimit::from_headers(headers),
         retry_after: retry_after_secs(headers),
+        attempts: 0,
     }
     .into()
 }

@@ -1,12 +1,15 @@
 //! `Client`, its builder and `from_env`.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::HeaderValue;
 
 use crate::error::{ConfigError, Error};
+use crate::gate::RateGate;
 use crate::generated;
+use crate::retry::RetryPolicy;
 
 /// The default base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.resend.com";
@@ -14,6 +17,9 @@ pub const DEFAULT_BASE_URL: &str = "https://api.resend.com";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The default connect timeout.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The default cap on a response body: a 100-run page is about 30 KiB.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 
 /// The user agent sent when none is set. Resend's edge refuses requests
 /// without one (403, HTML body), so one is always sent.
@@ -28,7 +34,11 @@ pub struct Inner {
     /// `Bearer <key>`, marked sensitive so reqwest and `http` redact it.
     pub(crate) authorization: HeaderValue,
     pub(crate) user_agent: HeaderValue,
-    pub(crate) timeout: Duration,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) max_response_bytes: usize,
+    /// Shared by clones: a rate-limit window seen by one holds for all.
+    pub(crate) gate: Arc<RateGate>,
 }
 
 impl fmt::Debug for Inner {
@@ -37,7 +47,9 @@ impl fmt::Debug for Inner {
             .field("api_key", &"<redacted>")
             .field("user_agent", &self.user_agent)
             .field("timeout", &self.timeout)
-            .finish()
+            .field("retry", &self.retry)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .finish_non_exhaustive()
     }
 }
 
@@ -71,7 +83,8 @@ impl fmt::Debug for Client {
             .field("api_key", &"<redacted>")
             .field("user_agent", &inner.user_agent)
             .field("timeout", &inner.timeout)
-            .finish()
+            .field("retry", &inner.retry)
+            .finish_non_exhaustive()
     }
 }
 
@@ -109,9 +122,12 @@ pub struct ClientBuilder {
     api_key: Option<String>,
     base_url: Option<String>,
     user_agent: Option<String>,
-    timeout: Option<Duration>,
+    timeout: Option<Option<Duration>>,
     connect_timeout: Option<Duration>,
     http: Option<reqwest::Client>,
+    retry: Option<RetryPolicy>,
+    requests_per_second: Option<f64>,
+    max_response_bytes: Option<usize>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -122,6 +138,9 @@ impl fmt::Debug for ClientBuilder {
             .field("user_agent", &self.user_agent)
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
+            .field("retry", &self.retry)
+            .field("requests_per_second", &self.requests_per_second)
+            .field("max_response_bytes", &self.max_response_bytes)
             .finish_non_exhaustive()
     }
 }
@@ -151,7 +170,38 @@ impl ClientBuilder {
     /// The timeout of each request, from sending to the end of the body.
     /// Default 30 s. Applies to a caller-supplied `reqwest::Client` too.
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
+        self.timeout = Some(Some(timeout));
+        self
+    }
+
+    /// No per-request timeout (the connect timeout still applies). For
+    /// tests on tokio's paused clock, where a pending timeout would be
+    /// advanced to while a real server answers.
+    pub fn no_timeout(mut self) -> Self {
+        self.timeout = Some(None);
+        self
+    }
+
+    /// How failed requests are retried; default [`RetryPolicy::default`],
+    /// [`RetryPolicy::disabled`] for none.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// A client-side limit: requests start at most this often, evenly
+    /// spaced, shared by the client's clones. For teams that know their
+    /// quota (Resend's default has been 2 to 10 per second). Off by default;
+    /// the server's `ratelimit-*` headers are honoured either way.
+    pub fn requests_per_second(mut self, rate: f64) -> Self {
+        self.requests_per_second = Some(rate);
+        self
+    }
+
+    /// The largest response body accepted, default 4 MiB; a larger one is
+    /// an [`Error::ResponseTooLarge`], never unbounded memory.
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = Some(bytes);
         self
     }
 
@@ -163,9 +213,11 @@ impl ClientBuilder {
     }
 
     /// Use this `reqwest::Client` (for a proxy, custom TLS roots, shared
-    /// pools). Keep its redirect policy at none: the API never redirects,
-    /// and the client built by default follows no redirect, so the key can
-    /// never be carried elsewhere.
+    /// pools). Build it with `.redirect(reqwest::redirect::Policy::none())`:
+    /// the API never redirects, and the client this crate builds follows no
+    /// redirect, so a 3xx is reported as an error instead of being chased.
+    /// (reqwest drops the `Authorization` header on a redirect to another
+    /// host either way.)
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -201,12 +253,20 @@ impl ClientBuilder {
             )
         })?;
 
-        let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        if let Some(rate) = self.requests_per_second
+            && !(rate.is_finite() && rate > 0.0)
+        {
+            return Err(ConfigError::new(format!(
+                "requests_per_second must be a positive number, got {rate}"
+            ))
+            .into());
+        }
+        // The timeout is set on each request (hooks.rs), for any reqwest::Client.
+        let timeout = self.timeout.unwrap_or(Some(DEFAULT_TIMEOUT));
         let http = match self.http {
             Some(http) => http,
             None => reqwest::Client::builder()
                 .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
-                .timeout(timeout)
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .map_err(|e| ConfigError::with_source("cannot create the HTTP client", e))?,
@@ -215,6 +275,11 @@ impl ClientBuilder {
             authorization,
             user_agent,
             timeout,
+            retry: self.retry.unwrap_or_default(),
+            max_response_bytes: self
+                .max_response_bytes
+                .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
+            gate: Arc::new(RateGate::new(self.requests_per_second)),
         };
         Ok(Client {
             api: generated::Client::new_with_client(&base_url, http, inner),

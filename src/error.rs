@@ -41,6 +41,8 @@ pub enum Error {
     Decode(DecodeError),
     /// A page broke the pagination contract (a loop guard fired).
     Pagination(PaginationError),
+    /// A response body larger than the client's cap (default 4 MiB).
+    ResponseTooLarge(ResponseTooLarge),
 }
 
 impl Error {
@@ -50,7 +52,17 @@ impl Error {
             Self::Api(e) => Some(e.status),
             Self::Decode(e) => Some(e.status),
             Self::Transport(e) => e.source.status(),
+            Self::ResponseTooLarge(e) => Some(e.status),
             Self::InvalidArgument(_) | Self::Config(_) | Self::Pagination(_) => None,
+        }
+    }
+
+    /// How many attempts were made, retries included, when a request was sent.
+    pub fn attempts(&self) -> Option<u32> {
+        match self {
+            Self::Api(e) => Some(e.attempts),
+            Self::Transport(e) => Some(e.attempts),
+            _ => None,
         }
     }
 
@@ -61,9 +73,11 @@ impl Error {
         match self {
             Self::Transport(_) => true,
             Self::Api(e) => e.is_retryable(),
-            Self::InvalidArgument(_) | Self::Config(_) | Self::Decode(_) | Self::Pagination(_) => {
-                false
-            }
+            Self::InvalidArgument(_)
+            | Self::Config(_)
+            | Self::Decode(_)
+            | Self::Pagination(_)
+            | Self::ResponseTooLarge(_) => false,
         }
     }
 
@@ -95,6 +109,7 @@ impl fmt::Display for Error {
             Self::Transport(e) => e.fmt(f),
             Self::Decode(e) => e.fmt(f),
             Self::Pagination(e) => e.fmt(f),
+            Self::ResponseTooLarge(e) => e.fmt(f),
         }
     }
 }
@@ -108,6 +123,7 @@ impl std::error::Error for Error {
             Self::Transport(e) => Some(e),
             Self::Decode(e) => Some(e),
             Self::Pagination(e) => Some(e),
+            Self::ResponseTooLarge(e) => Some(e),
         }
     }
 }
@@ -127,6 +143,7 @@ from_part!(
     ConfigError => Config,
     TransportError => Transport,
     DecodeError => Decode,
+    ResponseTooLarge => ResponseTooLarge,
 );
 
 impl From<ApiError> for Error {
@@ -344,6 +361,7 @@ pub struct ApiError {
     pub(crate) message: String,
     pub(crate) rate_limit: Option<RateLimit>,
     pub(crate) retry_after: Option<Duration>,
+    pub(crate) attempts: u32,
 }
 
 impl ApiError {
@@ -379,15 +397,21 @@ impl ApiError {
 
     /// Whether retrying later may succeed (see [`Error::is_retryable`]).
     pub fn is_retryable(&self) -> bool {
-        match self.status.as_u16() {
-            429 => !matches!(
-                self.kind,
-                ApiErrorKind::DailyQuotaExceeded | ApiErrorKind::MonthlyQuotaExceeded
-            ),
-            408 | 500 | 502 | 503 | 504 => true,
-            _ => false,
-        }
+        crate::retry::retryable_status(self.status, self.name.as_deref())
     }
+
+    /// How many attempts were made, retries included.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+}
+
+/// ` (after N attempts)` when a request was retried.
+fn after_attempts(f: &mut fmt::Formatter<'_>, attempts: u32) -> fmt::Result {
+    if attempts > 1 {
+        write!(f, " (after {attempts} attempts)")?;
+    }
+    Ok(())
 }
 
 impl fmt::Display for ApiError {
@@ -403,7 +427,8 @@ impl fmt::Display for ApiError {
                 "Resend answered {} with a body that is not its JSON error: {:?}",
                 self.status, self.message
             ),
-        }
+        }?;
+        after_attempts(f, self.attempts)
     }
 }
 
@@ -413,6 +438,7 @@ impl std::error::Error for ApiError {}
 #[derive(Debug)]
 pub struct TransportError {
     pub(crate) source: reqwest::Error,
+    pub(crate) attempts: u32,
 }
 
 impl TransportError {
@@ -424,6 +450,16 @@ impl TransportError {
     /// Whether the connection could not be made.
     pub fn is_connect(&self) -> bool {
         self.source.is_connect()
+    }
+
+    /// Whether the response body was cut off or failed mid-way.
+    pub fn is_body(&self) -> bool {
+        self.source.is_body() || self.source.is_decode()
+    }
+
+    /// How many attempts were made, retries included.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
     }
 }
 
@@ -437,7 +473,8 @@ impl fmt::Display for TransportError {
             "failed in transit"
         };
         // reqwest's message names the URL: base URL, path and query, never headers.
-        write!(f, "request {what}: {}", self.source)
+        write!(f, "request {what}: {}", self.source)?;
+        after_attempts(f, self.attempts)
     }
 }
 
@@ -457,7 +494,8 @@ pub struct DecodeError {
 }
 
 impl DecodeError {
-    /// Where in the body decoding failed, e.g. `data[3].status` (`.` for the root).
+    /// Where in the body decoding failed, e.g. `data[3].status`: `.` for the
+    /// root, `?` where the body ended or broke before a field was reached.
     pub fn path(&self) -> &str {
         &self.path
     }
@@ -470,11 +508,11 @@ impl DecodeError {
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "cannot decode the {} response at `{}`: {}; body starts {:?}",
-            self.status, self.path, self.source, self.snippet
-        )
+        write!(f, "cannot decode the {} response", self.status)?;
+        if self.path != "." && self.path != "?" {
+            write!(f, " at `{}`", self.path)?;
+        }
+        write!(f, ": {}; body starts {:?}", self.source, self.snippet)
     }
 }
 
@@ -483,6 +521,40 @@ impl std::error::Error for DecodeError {
         Some(&self.source)
     }
 }
+
+/// A response body larger than the client's cap; the rest was not read.
+#[derive(Debug, Clone)]
+pub struct ResponseTooLarge {
+    pub(crate) status: StatusCode,
+    pub(crate) limit: u64,
+    pub(crate) received: u64,
+}
+
+impl ResponseTooLarge {
+    /// The cap, in bytes ([`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes)).
+    pub fn limit(&self) -> u64 {
+        self.limit
+    }
+
+    /// The size announced by `content-length`, or the bytes read when the
+    /// cap was crossed.
+    pub fn received(&self) -> u64 {
+        self.received
+    }
+}
+
+impl fmt::Display for ResponseTooLarge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the {} response body is larger than the {}-byte cap (at least {} bytes); \
+             raise ClientBuilder::max_response_bytes if this is expected",
+            self.status, self.limit, self.received
+        )
+    }
+}
+
+impl std::error::Error for ResponseTooLarge {}
 
 /// The first `max` characters of `s`, with `…` when cut.
 pub(crate) fn truncate_chars(s: &str, max: usize) -> String {

@@ -4,6 +4,7 @@
 mod call;
 mod client;
 mod error;
+mod gate;
 mod generated;
 mod get;
 mod guard;
@@ -14,14 +15,16 @@ mod model;
 mod page;
 mod paginate;
 mod ratelimit;
+mod retry;
+mod trace;
 
 pub use client::{
-    Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
-    DEFAULT_USER_AGENT,
+    Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TIMEOUT, DEFAULT_USER_AGENT,
 };
 pub use error::{
     ApiError, ApiErrorKind, ConfigError, DecodeError, Error, InvalidArgument, InvalidReason,
-    TransportError,
+    ResponseTooLarge, TransportError,
 };
 pub use generated::types::{WorkflowRun, WorkflowRunTrigger};
 pub use guard::{PaginationError, PaginationErrorKind};
@@ -31,6 +34,7 @@ pub use model::{Timestamp, TimestampError, WorkflowRunStatus};
 pub use page::{HasRunId, Page};
 pub use paginate::{PageStream, RunStream};
 pub use ratelimit::RateLimit;
+pub use retry::RetryPolicy;
 
 /// The wire types progenitor generates from the spec (`openapi/`), for
 /// building fixtures and using the [`mock`] helpers. The ergonomic API

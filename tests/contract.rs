@@ -6,7 +6,7 @@ mod common;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use common::{KEY, client, error_body, invalid, seed_list, seed_run, valid};
+use common::{KEY, client, client_no_retry, error_body, invalid, seed_list, seed_run, valid};
 use httpmock::{Method::GET, MockServer};
 use resend_workflows::mock::MockServerExt;
 use resend_workflows::{
@@ -244,7 +244,8 @@ async fn list_error(status: u16, body: Option<serde_json::Value>, html: Option<&
             }
         })
         .await;
-    client(&server.base_url())
+    // One attempt: these tests are about how each answer is reported.
+    client_no_retry(&server.base_url())
         .list_runs(WF)
         .send()
         .await
@@ -403,6 +404,8 @@ async fn a_stalled_server_is_a_timeout() {
         .unwrap();
     let err = client.list_runs(WF).send().await.unwrap_err();
     assert!(err.is_timeout(), "{err:?}");
+    assert_eq!(err.attempts(), Some(4), "a timeout is retried: {err}");
+    assert!(err.to_string().contains("after 4 attempts"), "{err}");
 }
 
 #[test]

@@ -2,6 +2,8 @@
 //! is held against the spec, and a client pointed at a mock server.
 #![allow(dead_code)]
 
+pub mod raw;
+
 use std::sync::OnceLock;
 
 use resend_workflows::Client;
@@ -9,11 +11,51 @@ use serde_json::{Map, Value, json};
 
 pub const KEY: &str = "re_test_5ecret_k3y_do_not_print";
 
+/// Asserts the key appears in neither the `Debug` nor the `Display` of `value`.
+#[track_caller]
+pub fn assert_no_key<T: std::fmt::Debug + std::fmt::Display>(value: &T) {
+    let shown = format!("{value:?}\n{value}");
+    assert!(!shown.contains(KEY), "the API key leaked: {shown}");
+    assert!(
+        !shown.contains("5ecret"),
+        "part of the API key leaked: {shown}"
+    );
+}
+
 /// A client for `base_url` with the test key.
 pub fn client(base_url: &str) -> Client {
     Client::builder()
         .api_key(KEY)
         .base_url(base_url)
+        .build()
+        .expect("test client builds")
+}
+
+/// A client for `base_url` that makes one attempt per request.
+pub fn client_no_retry(base_url: &str) -> Client {
+    Client::builder()
+        .api_key(KEY)
+        .base_url(base_url)
+        .retry(resend_workflows::RetryPolicy::disabled())
+        .build()
+        .expect("test client builds")
+}
+
+/// A client for tests on tokio's paused clock: no per-request timeout and
+/// no idle-pool timer, so the only timers are the client's own waits, and
+/// time advances exactly by them.
+pub fn paused_client(base_url: &str, retry: resend_workflows::RetryPolicy) -> Client {
+    let http = reqwest::Client::builder()
+        .pool_idle_timeout(None)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    Client::builder()
+        .api_key(KEY)
+        .base_url(base_url)
+        .http_client(http)
+        .no_timeout()
+        .retry(retry)
         .build()
         .expect("test client builds")
 }

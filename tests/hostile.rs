@@ -1,0 +1,330 @@
+//! A table of hostile responses: each ends in a typed error or a documented
+//! recovery, never a panic or a hang (every case runs under a timeout).
+
+mod common;
+
+use std::time::Duration;
+
+use common::raw::{self, Action};
+use common::{KEY, assert_no_key};
+use futures::StreamExt;
+use resend_workflows::{Client, Error, PaginationErrorKind, RetryPolicy};
+
+/// What a case must end in.
+#[derive(Debug)]
+enum Expect {
+    Ok,
+    Api(u16),
+    Decode(&'static str),
+    Transport,
+    Timeout,
+    TooLarge,
+    BadRunId,
+}
+
+fn run_json(id: &str) -> String {
+    format!(r#"{{"id":"{id}","status":"completed","created_at":"2026-01-01T00:00:00Z"}}"#)
+}
+
+fn list_json(has_more: bool, ids: &[&str]) -> String {
+    let data: Vec<String> = ids.iter().map(|id| run_json(id)).collect();
+    format!(
+        r#"{{"object":"list","has_more":{has_more},"data":[{}]}}"#,
+        data.join(",")
+    )
+}
+
+fn cases() -> Vec<(&'static str, Action, Expect)> {
+    let ok = list_json(false, &["a"]);
+    let big = format!(
+        r#"{{"object":"list","has_more":false,"data":[],"pad":"{}"}}"#,
+        "x".repeat(20 << 20)
+    );
+    let mut chunked_big = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n".to_vec();
+    for chunk in big.as_bytes().chunks(1 << 20) {
+        chunked_big.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        chunked_big.extend_from_slice(chunk);
+        chunked_big.extend_from_slice(b"\r\n");
+    }
+    chunked_big.extend_from_slice(b"0\r\n\r\n");
+    let mut cut = raw::json(200, &[], &ok);
+    cut.truncate(cut.len() - 5);
+    let html = "<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>";
+    vec![
+        (
+            "HTML error page",
+            Action::Raw(raw::response(
+                500,
+                &[("content-type", "text/html")],
+                html.as_bytes(),
+            )),
+            Expect::Api(500),
+        ),
+        (
+            "HTML 403 from the edge",
+            Action::Raw(raw::response(
+                403,
+                &[("content-type", "text/html")],
+                b"<html>Error 1010</html>",
+            )),
+            Expect::Api(403),
+        ),
+        (
+            "empty 200 body",
+            Action::Raw(raw::json(200, &[], "")),
+            Expect::Decode("."),
+        ),
+        (
+            "truncated JSON",
+            Action::Raw(raw::json(200, &[], r#"{"object":"list","has_"#)),
+            Expect::Decode("?"),
+        ),
+        (
+            "has_more of the wrong type",
+            Action::Raw(raw::json(
+                200,
+                &[],
+                r#"{"object":"list","has_more":"yes","data":[]}"#,
+            )),
+            Expect::Decode("has_more"),
+        ),
+        (
+            "status of the wrong type",
+            Action::Raw(raw::json(
+                200,
+                &[],
+                r#"{"object":"list","has_more":false,"data":[{"id":"a","status":5,"created_at":"2026-01-01T00:00:00Z"}]}"#,
+            )),
+            Expect::Decode("data[0].status"),
+        ),
+        (
+            "missing data",
+            Action::Raw(raw::json(200, &[], r#"{"object":"list","has_more":false}"#)),
+            Expect::Decode("."),
+        ),
+        (
+            "data: null",
+            Action::Raw(raw::json(
+                200,
+                &[],
+                r#"{"object":"list","has_more":false,"data":null}"#,
+            )),
+            Expect::Decode("data"),
+        ),
+        (
+            "missing created_at",
+            Action::Raw(raw::json(
+                200,
+                &[],
+                r#"{"object":"list","has_more":false,"data":[{"id":"a","status":"running"}]}"#,
+            )),
+            Expect::Decode("data[0]"),
+        ),
+        (
+            "unparseable timestamp",
+            Action::Raw(raw::json(
+                200,
+                &[],
+                r#"{"object":"list","has_more":false,"data":[{"id":"a","status":"running","created_at":"yesterday"}]}"#,
+            )),
+            Expect::Decode("data[0].created_at"),
+        ),
+        (
+            "wrong object tag",
+            Action::Raw(raw::json(
+                200,
+                &[],
+                r#"{"object":"run","has_more":false,"data":[]}"#,
+            )),
+            Expect::Decode("object"),
+        ),
+        (
+            "a JSON array",
+            Action::Raw(raw::json(200, &[], "[1,2,3]")),
+            Expect::Decode("[0]"),
+        ),
+        (
+            "not UTF-8",
+            Action::Raw(raw::response(
+                200,
+                &[("content-type", "application/json")],
+                b"\xff\xfe\x00{",
+            )),
+            Expect::Decode("."),
+        ),
+        (
+            "deeply nested JSON",
+            Action::Raw(raw::json(200, &[], &"[".repeat(100_000))),
+            Expect::Decode("[0][0][0]"),
+        ),
+        (
+            "empty run id with has_more",
+            Action::Raw(raw::json(200, &[], &list_json(true, &["a", ""]))),
+            Expect::BadRunId,
+        ),
+        (
+            "run id with a slash",
+            Action::Raw(raw::json(200, &[], &list_json(false, &["a/b"]))),
+            Expect::BadRunId,
+        ),
+        (
+            "run id with a question mark",
+            Action::Raw(raw::json(200, &[], &list_json(true, &["a?limit=1"]))),
+            Expect::BadRunId,
+        ),
+        (
+            "20 MiB body with content-length",
+            Action::Raw(raw::json(200, &[], &big)),
+            Expect::TooLarge,
+        ),
+        (
+            "20 MiB chunked body",
+            Action::Raw(chunked_big),
+            Expect::TooLarge,
+        ),
+        ("body cut off", Action::Raw(cut), Expect::Transport),
+        ("connection dropped", Action::Drop, Expect::Transport),
+        (
+            "not HTTP at all",
+            Action::Raw(b"HELLO THERE\r\n\r\n".to_vec()),
+            Expect::Transport,
+        ),
+        (
+            "headers then silence",
+            Action::Stall(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{".to_vec()),
+            Expect::Timeout,
+        ),
+        (
+            "429 with retry-after 99999",
+            Action::Raw(raw::json(
+                429,
+                &[("retry-after", "99999")],
+                r#"{"statusCode":429,"name":"rate_limit_exceeded","message":"slow down"}"#,
+            )),
+            Expect::Api(429),
+        ),
+        (
+            "garbage rate-limit headers",
+            Action::Raw(raw::json(
+                200,
+                &[
+                    ("ratelimit-remaining", "lots"),
+                    ("ratelimit-reset", "-1"),
+                    ("retry-after", "soon"),
+                    ("ratelimit-limit", "1e99"),
+                ],
+                &ok,
+            )),
+            Expect::Ok,
+        ),
+        (
+            "valid JSON labelled HTML",
+            Action::Raw(raw::response(
+                200,
+                &[("content-type", "text/html")],
+                ok.as_bytes(),
+            )),
+            Expect::Ok,
+        ),
+        (
+            "204 No Content",
+            Action::Raw(raw::response(204, &[], b"")),
+            Expect::Api(204),
+        ),
+        (
+            "redirect elsewhere",
+            Action::Raw(raw::response(
+                301,
+                &[("location", "http://127.0.0.2:9/steal")],
+                b"",
+            )),
+            Expect::Api(301),
+        ),
+        (
+            "unknown 5xx with JSON",
+            Action::Raw(raw::json(599, &[], r#"{"name":"brand_new","message":"?"}"#)),
+            Expect::Api(599),
+        ),
+        (
+            "error body missing its message",
+            Action::Raw(raw::json(404, &[], r#"{"name":"not_found"}"#)),
+            Expect::Api(404),
+        ),
+    ]
+}
+
+fn check(name: &str, expect: &Expect, result: &Result<usize, Error>) -> Option<String> {
+    if let Err(e) = result {
+        assert_no_key(e);
+        assert!(!e.to_string().is_empty());
+    }
+    let fits = match (expect, result) {
+        (Expect::Ok, Ok(_)) => true,
+        (Expect::Api(s), Err(Error::Api(e))) => e.status().as_u16() == *s,
+        (Expect::Decode(path), Err(Error::Decode(e))) => e.path() == *path,
+        (Expect::Transport, Err(Error::Transport(_))) => true,
+        (Expect::Timeout, Err(e)) => e.is_timeout(),
+        (Expect::TooLarge, Err(Error::ResponseTooLarge(e))) => e.limit() == 4 << 20,
+        (Expect::BadRunId, Err(Error::Pagination(e))) => {
+            matches!(e.kind(), PaginationErrorKind::InvalidRunId { .. })
+        }
+        _ => false,
+    };
+    (!fits).then(|| format!("{name}: expected {expect:?}, got {result:?}"))
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_hostile_response_ends_in_a_typed_error_or_a_documented_recovery() {
+    let table = cases();
+    assert!(table.len() >= 20);
+    let mut misfits = Vec::new();
+    for (name, action, expect) in table {
+        let action = std::sync::Mutex::new(Some(action));
+        let server =
+            raw::start(move |_, _| action.lock().unwrap().take().unwrap_or(Action::Drop)).await;
+        // One attempt: the cases are about what each answer becomes. A
+        // timeout only where the server stalls, since on the paused clock a
+        // pending timeout is reached as soon as the runtime waits.
+        let mut builder = Client::builder()
+            .api_key(KEY)
+            .base_url(&server.base_url)
+            .retry(RetryPolicy::disabled());
+        builder = if matches!(expect, Expect::Timeout) {
+            builder.timeout(Duration::from_secs(30))
+        } else {
+            builder.no_timeout()
+        };
+        let client = builder.build().unwrap();
+        let stream = client.list_runs("wf").stream();
+        let outcome = tokio::time::timeout(Duration::from_secs(3600), stream.collect::<Vec<_>>())
+            .await
+            .unwrap_or_else(|_| panic!("{name}: hung"));
+        let result = match outcome.into_iter().find_map(Result::err) {
+            Some(e) => Err(e),
+            None => Ok(0),
+        };
+        misfits.extend(check(name, &expect, &result));
+    }
+    assert!(misfits.is_empty(), "{}", misfits.join("\n"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn hostile_retryable_answers_are_retried_then_reported() {
+    // A 503 HTML page every time: retried, then reported with its status.
+    let server = raw::start(|_, _| {
+        Action::Raw(raw::response(
+            503,
+            &[("retry-after", "1")],
+            b"<html>down</html>",
+        ))
+    })
+    .await;
+    let client = common::paused_client(&server.base_url, RetryPolicy::default());
+    let err = client.list_runs("wf").send().await.unwrap_err();
+    assert_eq!(
+        (err.status().map(|s| s.as_u16()), err.attempts()),
+        (Some(503), Some(4))
+    );
+    assert_eq!(server.requests.load(std::sync::atomic::Ordering::SeqCst), 4);
+    assert_no_key(&err);
+}
