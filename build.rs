@@ -38,8 +38,23 @@ fn generate(spec_path: &Path) -> Result<(), String> {
         // Hand-written where the generated type would be wrong: an open enum
         // (unknown statuses must not fail a page) and a lenient timestamp.
         .with_replacement(
-            "WorkflowRunStatus",
-            "crate::model::WorkflowRunStatus",
+            "RunStatus",
+            "crate::status::RunStatus",
+            [progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr].into_iter(),
+        )
+        .with_replacement(
+            "StepStatus",
+            "crate::status::StepStatus",
+            [progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr].into_iter(),
+        )
+        .with_replacement(
+            "RunStatusFilter",
+            "crate::status::StatusFilter",
+            [progenitor::TypeImpl::Display].into_iter(),
+        )
+        .with_replacement(
+            "AutomationId",
+            "crate::ids::AutomationId",
             [progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr].into_iter(),
         )
         .with_replacement(
@@ -59,7 +74,7 @@ fn generate(spec_path: &Path) -> Result<(), String> {
         )
         .with_replacement(
             "Timestamp",
-            "crate::model::Timestamp",
+            "crate::timestamp::Timestamp",
             [progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr].into_iter(),
         );
 
@@ -75,6 +90,11 @@ fn generate(spec_path: &Path) -> Result<(), String> {
     std::fs::write(out.join("generated.rs"), code)
         .map_err(|e| format!("cannot write generated code: {e}"))?;
 
+    // A listing of the public surface, held against tests/snapshots/ so a
+    // spec change shows up as a reviewable diff in the same commit.
+    let mut api = String::new();
+    list_items(&file.items, "", &mut api);
+
     let mock_tokens = generator
         .httpmock(&spec, "crate::generated")
         .map_err(|e| format!("progenitor cannot generate httpmock helpers: {e}"))?;
@@ -85,5 +105,127 @@ fn generate(spec_path: &Path) -> Result<(), String> {
         prettyplease::unparse(&mock_file),
     )
     .map_err(|e| format!("cannot write generated httpmock helpers: {e}"))?;
+    api.push_str("\n# httpmock helpers (feature fake)\n");
+    list_items(&mock_file.items, "mock::", &mut api);
+    std::fs::write(out.join("generated_api.txt"), api)
+        .map_err(|e| format!("cannot write the generated API listing: {e}"))?;
     Ok(())
+}
+
+/// Tokens as compact text: `Option<Timestamp>`, not `Option < Timestamp >`.
+fn text(tokens: &impl quote::ToTokens) -> String {
+    let mut s = tokens.to_token_stream().to_string();
+    for (from, to) in [
+        (" :: ", "::"),
+        (":: ", "::"),
+        (" < ", "<"),
+        ("< ", "<"),
+        (" >", ">"),
+        ("& ", "&"),
+        (" ,", ","),
+        (" (", "("),
+        ("( ", "("),
+        (" )", ")"),
+        ("' ", "'"),
+        (" : ", ": "),
+        (" ->", " ->"),
+    ] {
+        s = s.replace(from, to);
+    }
+    s
+}
+
+/// The item's doc comment on one line, if it has one.
+fn doc(attrs: &[syn::Attribute]) -> String {
+    let lines: Vec<String> = attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc"))
+        .filter_map(|a| match &a.meta {
+            syn::Meta::NameValue(nv) => match &nv.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) => Some(s.value().split_whitespace().collect::<Vec<_>>().join(" ")),
+                _ => None,
+            },
+            _ => None,
+        })
+        .filter(|l| !l.is_empty())
+        .collect();
+    if lines.is_empty() {
+        String::new()
+    } else {
+        format!("  // {}", lines.join(" "))
+    }
+}
+
+fn is_pub(vis: &syn::Visibility) -> bool {
+    matches!(vis, syn::Visibility::Public(_))
+}
+
+/// One line per public item, field, variant and method, in source order.
+fn list_items(items: &[syn::Item], prefix: &str, out: &mut String) {
+    use std::fmt::Write as _;
+    for item in items {
+        match item {
+            syn::Item::Mod(m) if is_pub(&m.vis) => {
+                if let Some((_, inner)) = &m.content {
+                    list_items(inner, &format!("{prefix}{}::", m.ident), out);
+                }
+            }
+            syn::Item::Struct(s) if is_pub(&s.vis) => {
+                let _ = writeln!(
+                    out,
+                    "struct {prefix}{}{}{}",
+                    s.ident,
+                    text(&s.generics),
+                    doc(&s.attrs)
+                );
+                for field in s.fields.iter().filter(|f| is_pub(&f.vis)) {
+                    let name = field
+                        .ident
+                        .as_ref()
+                        .map_or("0".to_owned(), ToString::to_string);
+                    let _ = writeln!(out, "    {name}: {}{}", text(&field.ty), doc(&field.attrs));
+                }
+            }
+            syn::Item::Enum(e) if is_pub(&e.vis) => {
+                let _ = writeln!(out, "enum {prefix}{}{}", e.ident, doc(&e.attrs));
+                for variant in &e.variants {
+                    let _ = writeln!(out, "    {}{}", variant.ident, text(&variant.fields));
+                }
+            }
+            syn::Item::Trait(t) if is_pub(&t.vis) => {
+                let _ = writeln!(out, "trait {prefix}{}", t.ident);
+                for method in &t.items {
+                    if let syn::TraitItem::Fn(f) = method {
+                        let _ = writeln!(out, "    {}", text(&f.sig));
+                    }
+                }
+            }
+            syn::Item::Impl(i) => {
+                let target = text(&i.self_ty);
+                if let Some((path, _)) = &i.trait_ {
+                    let _ = writeln!(out, "impl {} for {prefix}{target}", text(path));
+                    continue;
+                }
+                for method in &i.items {
+                    if let syn::ImplItem::Fn(f) = method
+                        && is_pub(&f.vis)
+                    {
+                        let sig = text(&f.sig);
+                        let sig = sig.strip_prefix("fn ").unwrap_or(&sig);
+                        let _ = writeln!(out, "fn {prefix}{target}::{sig}{}", doc(&f.attrs));
+                    }
+                }
+            }
+            syn::Item::Type(t) if is_pub(&t.vis) => {
+                let _ = writeln!(out, "type {prefix}{} = {}", t.ident, text(&t.ty));
+            }
+            syn::Item::Fn(f) if is_pub(&f.vis) => {
+                let _ = writeln!(out, "{prefix}{}", text(&f.sig));
+            }
+            _ => {}
+        }
+    }
 }

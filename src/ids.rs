@@ -139,6 +139,19 @@ id_type!(
 );
 
 id_type!(
+    /// An automation's id, validated to be safe in a URL path.
+    ///
+    /// ```
+    /// use resend_workflows::AutomationId;
+    ///
+    /// assert!(AutomationId::new("7c9e6679-7425-40de-944b-e07fc1f90ae7").is_ok());
+    /// assert!(AutomationId::new("a b").is_err());
+    /// ```
+    AutomationId,
+    "automation_id"
+);
+
+id_type!(
     /// A run's id, validated to be safe in a URL path.
     ///
     /// ```

@@ -1,23 +1,26 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+mod automation_runs;
 mod call;
 mod client;
 mod error;
 mod gate;
 mod generated;
-mod get;
 mod guard;
 mod hooks;
 mod ids;
 mod list;
-mod model;
 mod page;
 mod paginate;
 mod ratelimit;
 mod retry;
+mod status;
+mod timestamp;
 mod trace;
+mod workflow_runs;
 
+pub use automation_runs::ListAutomationRuns;
 pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT, DEFAULT_USER_AGENT,
@@ -26,15 +29,19 @@ pub use error::{
     ApiError, ApiErrorKind, ConfigError, DecodeError, Error, InvalidArgument, InvalidReason,
     ResponseTooLarge, TransportError,
 };
-pub use generated::types::{WorkflowRun, WorkflowRunTrigger};
+pub use generated::types::{
+    AutomationRun, AutomationRunObject, AutomationRunStep, WorkflowRun, WorkflowRunTrigger,
+};
 pub use guard::{PaginationError, PaginationErrorKind};
-pub use ids::{Cursor, MAX_ID_LEN, PageSize, RunId, WorkflowId};
-pub use list::{Direction, ListRuns};
-pub use model::{Timestamp, TimestampError, WorkflowRunStatus};
+pub use ids::{AutomationId, Cursor, MAX_ID_LEN, PageSize, RunId, WorkflowId};
+pub use list::Direction;
 pub use page::{HasRunId, Page};
 pub use paginate::{PageStream, RunStream};
 pub use ratelimit::RateLimit;
 pub use retry::RetryPolicy;
+pub use status::{RunStatus, StatusFilter, StepStatus, WorkflowRunStatus};
+pub use timestamp::{Timestamp, TimestampError};
+pub use workflow_runs::ListRuns;
 
 /// The wire types progenitor generates from the spec (`openapi/`), for
 /// building fixtures and using the [`mock`] helpers. The ergonomic API

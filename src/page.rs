@@ -1,15 +1,15 @@
 //! `Page`: one page of runs, with where to go next.
 
-use reqwest::header::HeaderMap;
+use progenitor_client::ResponseValue;
 
 use crate::error::Error;
-use crate::generated::types::WorkflowRun;
+use crate::generated::types::{AutomationRun, AutomationRunList, WorkflowRun, WorkflowRunList};
 use crate::guard::{PaginationError, PaginationErrorKind};
 use crate::ids::Cursor;
 use crate::list::{Direction, Position};
 use crate::ratelimit::RateLimit;
 
-mod sealed {
+pub(crate) mod sealed {
     pub trait Sealed {}
 }
 
@@ -20,13 +20,37 @@ pub trait HasRunId: sealed::Sealed {
     fn run_id(&self) -> &str;
 }
 
-impl sealed::Sealed for WorkflowRun {}
-
-impl HasRunId for WorkflowRun {
-    fn run_id(&self) -> &str {
-        &self.id
-    }
+/// A generated list body: its runs and whether more exist.
+pub(crate) trait ListBody {
+    type Run: HasRunId;
+    fn into_parts(self) -> (Vec<Self::Run>, bool);
 }
+
+/// Each collection's run and list types, wired to pages once.
+macro_rules! run_collections {
+    ($($run:ty => $list:ty),* $(,)?) => {$(
+        impl sealed::Sealed for $run {}
+
+        impl HasRunId for $run {
+            fn run_id(&self) -> &str {
+                &self.id
+            }
+        }
+
+        impl ListBody for $list {
+            type Run = $run;
+
+            fn into_parts(self) -> (Vec<$run>, bool) {
+                (self.data, self.has_more)
+            }
+        }
+    )*};
+}
+
+run_collections!(
+    WorkflowRun => WorkflowRunList,
+    AutomationRun => AutomationRunList,
+);
 
 /// One page of runs, with where to go next.
 #[derive(Debug, Clone)]
@@ -41,12 +65,12 @@ pub struct Page<R = WorkflowRun> {
 /// Builds a page from the server's answer. When more runs exist, the
 /// boundary run's id becomes the next cursor and must be a valid one: a page
 /// whose way on cannot be followed is an error, not a silent end.
-pub(crate) fn page_from_server<R: HasRunId>(
-    runs: Vec<R>,
-    has_more: bool,
+pub(crate) fn page_from_response<L: ListBody>(
+    response: ResponseValue<L>,
     position: &Position,
-    headers: &HeaderMap,
-) -> Result<Page<R>, Error> {
+) -> Result<Page<L::Run>, Error> {
+    let rate_limit = RateLimit::from_headers(response.headers());
+    let (runs, has_more) = response.into_inner().into_parts();
     let direction = position.direction();
     let boundary = match direction {
         Direction::Forward => runs.last(),
@@ -71,7 +95,7 @@ pub(crate) fn page_from_server<R: HasRunId>(
         has_more,
         next_cursor,
         direction,
-        rate_limit: RateLimit::from_headers(headers),
+        rate_limit,
     })
 }
 

@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use common::{client, valid};
@@ -311,31 +310,6 @@ async fn max_pages_ends_with_its_own_error_only_when_runs_are_left() {
 
 // ---- property tests against the stateful fake ----
 
-struct Shared {
-    rt: tokio::runtime::Runtime,
-    fake: FakeResend,
-}
-
-/// One fake per property (they run in parallel, and one injects faults).
-fn shared(which: usize) -> &'static Shared {
-    static SHARED: [OnceLock<Shared>; 2] = [OnceLock::new(), OnceLock::new()];
-    SHARED[which].get_or_init(|| {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let fake = rt.block_on(FakeResend::start());
-        Shared { rt, fake }
-    })
-}
-
-fn unique_workflow() -> String {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static N: AtomicUsize = AtomicUsize::new(0);
-    format!("wf_prop_{}", N.fetch_add(1, Ordering::Relaxed))
-}
-
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: 256,
@@ -347,8 +321,8 @@ proptest! {
     /// ceil(n / size) requests (one when n = 0), in both directions.
     #[test]
     fn streams_yield_every_run_once_in_order(n in 0usize..=1000, size in 1u32..=100, backward in any::<bool>()) {
-        let Shared { rt, fake } = shared(0);
-        let wf = unique_workflow();
+        let common::PropEnv { rt, fake } = common::prop_env(0);
+        let wf = common::unique_id("wf_prop");
         // Backward starts before an extra, oldest run: n runs are newer than it.
         let runs = fake.seed_workflow(&wf, n + usize::from(backward));
         let client = client(&fake.base_url());
@@ -375,8 +349,8 @@ proptest! {
         fail_page in 0usize..8,
         stop_early in proptest::option::of(0usize..600),
     ) {
-        let Shared { rt, fake } = shared(1);
-        let wf = unique_workflow();
+        let common::PropEnv { rt, fake } = common::prop_env(1);
+        let wf = common::unique_id("wf_prop");
         let runs = fake.seed_workflow(&wf, n + usize::from(backward));
         let client = client(&fake.base_url());
         let start = |c: Option<String>| {
@@ -415,7 +389,7 @@ proptest! {
             }
             got
         });
-        fake.clear_fault();
+        fake.clear_faults();
         prop_assert_eq!(got, expected);
     }
 }

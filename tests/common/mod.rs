@@ -60,6 +60,34 @@ pub fn paused_client(base_url: &str, retry: resend_workflows::RetryPolicy) -> Cl
         .expect("test client builds")
 }
 
+/// A runtime and a fake shared by the cases of one property test (each
+/// property takes its own `slot`, since properties run in parallel and some
+/// program faults).
+pub struct PropEnv {
+    pub rt: tokio::runtime::Runtime,
+    pub fake: resend_workflows::fake::FakeResend,
+}
+
+pub fn prop_env(slot: usize) -> &'static PropEnv {
+    static ENVS: [OnceLock<PropEnv>; 4] = [const { OnceLock::new() }; 4];
+    ENVS[slot].get_or_init(|| {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let fake = rt.block_on(resend_workflows::fake::FakeResend::start());
+        PropEnv { rt, fake }
+    })
+}
+
+/// A parent id no other case uses.
+pub fn unique_id(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!("{prefix}_{}", N.fetch_add(1, Ordering::Relaxed))
+}
+
 /// The spec, parsed once.
 pub fn spec() -> &'static Value {
     static SPEC: OnceLock<Value> = OnceLock::new();

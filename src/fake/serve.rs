@@ -1,0 +1,204 @@
+//! How the fake answers: routing, Resend's cursor semantics, validation
+//! errors with Resend's bodies.
+
+use std::fmt::Write as _;
+
+use httpmock::HttpMockRequest;
+
+use super::{State, StoredRun};
+use crate::ids::check_id;
+use crate::status::RunStatus;
+
+pub(super) struct Reply {
+    pub(super) status: u16,
+    pub(super) body: String,
+    pub(super) html: bool,
+}
+
+impl Reply {
+    fn json(status: u16, body: String) -> Self {
+        Self {
+            status,
+            body,
+            html: false,
+        }
+    }
+
+    pub(super) fn error(status: u16, name: &str, message: &str) -> Self {
+        let body = serde_json::json!({"statusCode": status, "name": name, "message": message});
+        Self::json(status, body.to_string())
+    }
+}
+
+fn validation(message: String) -> Reply {
+    Reply::error(422, "validation_error", &message)
+}
+
+pub(super) fn route(
+    state: &State,
+    req: &HttpMockRequest,
+    path: &str,
+    query: &[(String, String)],
+) -> Reply {
+    let headers = req.headers();
+    if !headers.contains_key("user-agent") {
+        // What Resend's edge does (error code 1010): HTML, not JSON.
+        return Reply {
+            status: 403,
+            body: "<!DOCTYPE html><html><head><title>Access denied | api.resend.com</title></head>\
+                   <body><h1>Error 1010</h1><p>Access denied</p></body></html>"
+                .to_owned(),
+            html: true,
+        };
+    }
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if bearer.is_none_or(str::is_empty) {
+        return Reply::error(
+            401,
+            "missing_api_key",
+            "Missing API key in the authorization header. Include the following header in the \
+             request: Authorization: Bearer YOUR_API_KEY",
+        );
+    }
+    if req.method_str() != "GET" {
+        return Reply::error(405, "method_not_allowed", "Method not allowed");
+    }
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match segments.as_slice() {
+        ["workflows", id, "runs"] => match state.workflows.get(*id) {
+            Some(runs) => list(runs, query, false),
+            None => Reply::error(404, "not_found", "Workflow not found"),
+        },
+        ["workflows", id, "runs", run_id] => get(
+            state.workflows.get(*id),
+            run_id,
+            "workflow_run",
+            "Workflow run not found",
+        ),
+        ["automations", id, "runs"] => match state.automations.get(*id) {
+            Some(runs) => list(runs, query, true),
+            None => Reply::error(404, "not_found", "Automation not found"),
+        },
+        ["automations", id, "runs", run_id] => get(
+            state.automations.get(*id),
+            run_id,
+            "automation_run",
+            "Automation run not found",
+        ),
+        _ => Reply::error(404, "not_found", "The requested endpoint does not exist."),
+    }
+}
+
+/// Parses `status=a,b`: every value must be a documented run status.
+fn status_filter(raw: &str) -> Result<Vec<&str>, Reply> {
+    let statuses: Vec<&str> = raw.split(',').collect();
+    for s in &statuses {
+        if !RunStatus::KNOWN.iter().any(|k| k.as_str() == *s) {
+            return Err(validation(format!(
+                "Invalid `status` value `{s}`: expected a comma-separated list of running, completed, failed, cancelled."
+            )));
+        }
+    }
+    Ok(statuses)
+}
+
+fn list(runs: &[StoredRun], query: &[(String, String)], filterable: bool) -> Reply {
+    let param = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let filter = match param("status") {
+        Some(raw) if filterable => match status_filter(raw) {
+            Ok(f) => Some(f),
+            Err(reply) => return reply,
+        },
+        _ => None,
+    };
+    let matches = |run: &StoredRun| {
+        filter
+            .as_ref()
+            .is_none_or(|f| f.contains(&run.status.as_str()))
+    };
+    let limit = match param("limit") {
+        // Without a limit, every run at once, as the runs page documents.
+        None => usize::MAX,
+        Some(raw) => match raw.parse::<usize>() {
+            Ok(n @ 1..=100) => n,
+            _ => {
+                return validation(format!(
+                    "The `limit` must be between 1 and 100, got `{raw}`."
+                ));
+            }
+        },
+    };
+    let (after, before) = (param("after"), param("before"));
+    for (name, cursor) in [("after", after), ("before", before)] {
+        if let Some(c) = cursor
+            && check_id(name, c).is_err()
+        {
+            return validation(format!("The `{name}` cursor `{c}` is not a valid id."));
+        }
+    }
+    let position = |name: &str, cursor: &str| {
+        runs.iter().position(|r| r.id == cursor).ok_or_else(|| {
+            validation(format!(
+                "The `{name}` cursor `{cursor}` does not match a run."
+            ))
+        })
+    };
+    // Indices of the page's runs (newest first) and whether more lie beyond.
+    let (page, has_more): (Vec<usize>, bool) = match (after, before) {
+        (Some(_), Some(_)) => {
+            return validation("You can only use either `after` or `before`, not both.".to_owned());
+        }
+        (None, Some(c)) => {
+            let end = match position("before", c) {
+                Ok(i) => i,
+                Err(reply) => return reply,
+            };
+            // The `limit` matching runs right before the cursor (newer ones).
+            let mut newer = (0..end).rev().filter(|&i| matches(&runs[i]));
+            let mut page: Vec<usize> = newer.by_ref().take(limit).collect();
+            let has_more = newer.next().is_some();
+            page.reverse();
+            (page, has_more)
+        }
+        (after, None) => {
+            let start = match after.map(|c| position("after", c)) {
+                Some(Ok(i)) => i + 1,
+                Some(Err(reply)) => return reply,
+                None => 0,
+            };
+            let mut older = (start..runs.len()).filter(|&i| matches(&runs[i]));
+            let page: Vec<usize> = older.by_ref().take(limit).collect();
+            (page, older.next().is_some())
+        }
+    };
+    let mut body =
+        String::with_capacity(64 + page.iter().map(|&i| runs[i].json.len() + 1).sum::<usize>());
+    let _ = write!(body, r#"{{"object":"list","has_more":{has_more},"data":["#);
+    for (n, &i) in page.iter().enumerate() {
+        if n > 0 {
+            body.push(',');
+        }
+        body.push_str(&runs[i].json);
+    }
+    body.push_str("]}");
+    Reply::json(200, body)
+}
+
+fn get(runs: Option<&Vec<StoredRun>>, run_id: &str, object: &str, missing: &str) -> Reply {
+    match runs.and_then(|runs| runs.iter().find(|r| r.id == run_id)) {
+        // `{"object":"…",` + the run's own fields (with steps, for automations).
+        Some(run) => Reply::json(
+            200,
+            format!(r#"{{"object":"{object}",{}"#, &run.detail[1..]),
+        ),
+        None => Reply::error(404, "not_found", missing),
+    }
+}

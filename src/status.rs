@@ -1,0 +1,218 @@
+//! Open status enums and the status filter, replacing generated types: a
+//! status the crate does not know yet decodes as `Unknown`, carrying the
+//! string, instead of failing the whole page.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::{Error, InvalidArgument, InvalidReason};
+
+macro_rules! open_enum {
+    (
+        $(#[$doc:meta])*
+        $name:ident { $( $(#[$vdoc:meta])* $variant:ident = $wire:literal, )* }
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum $name {
+            $( $(#[$vdoc])* $variant, )*
+            /// A value this version of the crate does not know, as the server sent it.
+            Unknown(String),
+        }
+
+        impl $name {
+            /// Every value this version of the crate knows.
+            pub const KNOWN: &'static [$name] = &[$($name::$variant),*];
+
+            /// The value as it appears on the wire.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( Self::$variant => $wire, )*
+                    Self::Unknown(other) => other,
+                }
+            }
+
+            fn from_wire(s: Cow<'_, str>) -> Self {
+                match &*s {
+                    $( $wire => Self::$variant, )*
+                    _ => Self::Unknown(s.into_owned()),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = std::convert::Infallible;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Ok(Self::from_wire(Cow::Borrowed(s)))
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                // Borrow where the input allows: known values cost no allocation.
+                let s = <Cow<'de, str> as Deserialize>::deserialize(deserializer)?;
+                Ok(Self::from_wire(s))
+            }
+        }
+    };
+}
+
+open_enum!(
+    /// The state of a run, of a workflow or of an automation.
+    ///
+    /// Open: the API was in alpha, and a status this crate does not know
+    /// decodes as [`RunStatus::Unknown`] instead of failing the page.
+    ///
+    /// ```
+    /// use resend_workflows::RunStatus;
+    ///
+    /// assert_eq!("completed".parse::<RunStatus>().unwrap(), RunStatus::Completed);
+    /// let new: RunStatus = "paused".parse().unwrap();
+    /// assert_eq!(new, RunStatus::Unknown("paused".into()));
+    /// assert_eq!(new.as_str(), "paused");
+    /// ```
+    RunStatus {
+        /// The run is in progress.
+        Running = "running",
+        /// The run finished successfully.
+        Completed = "completed",
+        /// The run failed.
+        Failed = "failed",
+        /// The run was cancelled.
+        Cancelled = "cancelled",
+    }
+);
+
+impl RunStatus {
+    /// Whether the run has ended (completed, failed or cancelled). Unknown
+    /// statuses count as not ended.
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, Self::Completed | Self::Failed | Self::Cancelled)
+    }
+}
+
+/// The name the workflows API documentation uses for [`RunStatus`].
+pub type WorkflowRunStatus = RunStatus;
+
+open_enum!(
+    /// The state of one step of an automation run. Open, like [`RunStatus`].
+    StepStatus {
+        /// Not started yet.
+        Pending = "pending",
+        /// In progress.
+        Running = "running",
+        /// Finished successfully.
+        Completed = "completed",
+        /// Failed.
+        Failed = "failed",
+        /// Not run: its branch was not taken.
+        Skipped = "skipped",
+        /// Waiting for an event or a delay.
+        Waiting = "waiting",
+    }
+);
+
+/// A set of run statuses to filter by, sent as one comma-separated `status`
+/// parameter (`failed,cancelled`). Order is kept, duplicates dropped.
+///
+/// ```
+/// use resend_workflows::{RunStatus, StatusFilter};
+///
+/// let filter: StatusFilter = [RunStatus::Failed, RunStatus::Cancelled, RunStatus::Failed].into_iter().collect();
+/// assert_eq!(filter.to_string(), "failed,cancelled");
+/// assert!(filter.contains(&RunStatus::Failed));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct StatusFilter(Vec<RunStatus>);
+
+impl StatusFilter {
+    /// The statuses, in the order given.
+    pub fn statuses(&self) -> &[RunStatus] {
+        &self.0
+    }
+
+    /// Whether `status` passes the filter.
+    pub fn contains(&self, status: &RunStatus) -> bool {
+        self.0.contains(status)
+    }
+
+    /// Checks the filter can be sent: not empty, and every value (an
+    /// `Unknown` one too) made of lowercase ASCII letters and `_`, so it
+    /// cannot change the query.
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        if self.0.is_empty() {
+            return Err(InvalidArgument::new("status", "", InvalidReason::Empty).into());
+        }
+        for status in &self.0 {
+            let s = status.as_str();
+            let bad = s
+                .char_indices()
+                .find(|&(_, c)| !(c.is_ascii_lowercase() || c == '_'));
+            if let Some((at, ch)) = bad {
+                return Err(InvalidArgument::new(
+                    "status",
+                    s,
+                    InvalidReason::ForbiddenChar { ch, at },
+                )
+                .into());
+            }
+            if s.is_empty() {
+                return Err(InvalidArgument::new("status", s, InvalidReason::Empty).into());
+            }
+        }
+        Ok(())
+    }
+}
+
+impl FromIterator<RunStatus> for StatusFilter {
+    fn from_iter<I: IntoIterator<Item = RunStatus>>(iter: I) -> Self {
+        let mut statuses = Vec::new();
+        for status in iter {
+            if !statuses.contains(&status) {
+                statuses.push(status);
+            }
+        }
+        Self(statuses)
+    }
+}
+
+impl From<RunStatus> for StatusFilter {
+    fn from(status: RunStatus) -> Self {
+        Self(vec![status])
+    }
+}
+
+impl fmt::Display for StatusFilter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, status) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            f.write_str(status.as_str())?;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for StatusFilter {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
