@@ -108,12 +108,11 @@ impl ListAutomationRuns {
     /// Every page from the starting position, lazily; ordered and guarded
     /// like [`ListRuns::pages`](crate::ListRuns::pages).
     pub fn pages(self) -> PageStream<AutomationRun> {
-        let max_pages = self.options.max_pages;
         match self.validate() {
             Err(error) => PageStream::failed(error),
             Ok((automation_id, limit, start)) => {
                 let (client, status) = (self.client, self.status);
-                traverse(limit, start, max_pages, move |limit, position| {
+                traverse(limit, start, &self.options, move |limit, position| {
                     fetch(
                         client.clone(),
                         automation_id.clone(),

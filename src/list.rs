@@ -52,6 +52,7 @@ pub(crate) struct ListOptions {
     pub(crate) after: Option<String>,
     pub(crate) before: Option<String>,
     pub(crate) max_pages: Option<u64>,
+    pub(crate) prefetch: bool,
 }
 
 impl ListOptions {
@@ -80,7 +81,7 @@ impl ListOptions {
 pub(crate) fn traverse<R, F, Fut>(
     limit: PageSize,
     start: Position,
-    max_pages: Option<u64>,
+    options: &ListOptions,
     fetch: F,
 ) -> PageStream<R>
 where
@@ -89,7 +90,7 @@ where
     Fut: Future<Output = Result<Page<R>, Error>> + Send + 'static,
 {
     let fetch: FetchPage<R> = Arc::new(move |position| Box::pin(fetch(limit, position)));
-    PageStream::new(fetch, start, max_pages)
+    PageStream::new(fetch, start, options.max_pages, options.prefetch)
 }
 
 /// The setters every list builder shares, written once.
@@ -123,6 +124,17 @@ macro_rules! list_options_setters {
         /// error, never a silent stop. No cap by default.
         pub fn max_pages(mut self, max: u64) -> Self {
             self.options.max_pages = Some(max);
+            self
+        }
+
+        /// Read ahead: `pages()` and `stream()` fetch the next page on a
+        /// tokio task while the current one is consumed, so a consumer that
+        /// works on each page overlaps with the network. Off by default: a
+        /// sequential stream sends a request only when asked for more, and
+        /// with read-ahead at most one page beyond what was consumed is
+        /// fetched (a stream dropped early aborts it).
+        pub fn prefetch(mut self, enabled: bool) -> Self {
+            self.options.prefetch = enabled;
             self
         }
     };

@@ -46,7 +46,9 @@ pub struct PageStream<R = WorkflowRun> {
     direction: Direction,
     /// The position of the next page; `None` when the traversal is over.
     next: Option<Position>,
-    in_flight: Option<BoxFuture<'static, Result<Page<R>, Error>>>,
+    in_flight: Option<InFlight<R>>,
+    /// Fetch the next page while the current one is consumed.
+    prefetch: bool,
     /// An error to yield before anything else (a rejected argument).
     failed: Option<Error>,
     /// Hashes of the cursors this traversal has used, to detect cycles of any
@@ -69,6 +71,42 @@ impl<R> std::fmt::Debug for PageStream<R> {
     }
 }
 
+/// A page being fetched: polled by the stream (sequential), or running on
+/// its own task (read-ahead), aborted if the stream is dropped first.
+enum InFlight<R> {
+    Local(BoxFuture<'static, Result<Page<R>, Error>>),
+    Spawned(tokio::task::JoinHandle<Result<Page<R>, Error>>),
+}
+
+impl<R> Drop for InFlight<R> {
+    fn drop(&mut self) {
+        if let Self::Spawned(handle) = self {
+            handle.abort();
+        }
+    }
+}
+
+impl<R> InFlight<R> {
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<Page<R>, Error>> {
+        match self {
+            Self::Local(future) => future.as_mut().poll(cx),
+            Self::Spawned(handle) => Pin::new(handle).poll(cx).map(|joined| match joined {
+                Ok(result) => result,
+                // The fetch panicked: let the panic reach the consumer, as it
+                // would have without read-ahead.
+                Err(e) => std::panic::resume_unwind(e.into_panic()),
+            }),
+        }
+    }
+}
+
+/// What starting the next fetch came to.
+enum Next {
+    Started,
+    Done,
+    Capped(Error),
+}
+
 fn cursor_hash(cursor: &Cursor) -> u64 {
     let mut h = DefaultHasher::new();
     cursor.as_str().hash(&mut h);
@@ -76,7 +114,12 @@ fn cursor_hash(cursor: &Cursor) -> u64 {
 }
 
 impl<R: HasRunId + Send + 'static> PageStream<R> {
-    pub(crate) fn new(fetch: FetchPage<R>, start: Position, max_pages: Option<u64>) -> Self {
+    pub(crate) fn new(
+        fetch: FetchPage<R>,
+        start: Position,
+        max_pages: Option<u64>,
+        prefetch: bool,
+    ) -> Self {
         let mut seen = HashSet::new();
         if let Some(c) = start.cursor() {
             seen.insert(cursor_hash(c));
@@ -87,6 +130,7 @@ impl<R: HasRunId + Send + 'static> PageStream<R> {
             checkpoint: start.cursor().cloned(),
             next: Some(start),
             in_flight: None,
+            prefetch,
             failed: None,
             seen,
             pages: 0,
@@ -101,6 +145,7 @@ impl<R: HasRunId + Send + 'static> PageStream<R> {
             direction: Direction::Forward,
             next: None,
             in_flight: None,
+            prefetch: false,
             failed: Some(error),
             seen: HashSet::new(),
             pages: 0,
@@ -127,6 +172,32 @@ impl<R> PageStream<R> {
     /// Pages received so far.
     pub fn pages_fetched(&self) -> u64 {
         self.pages
+    }
+
+    /// Starts fetching the page at `next`, on its own task when `spawn` and
+    /// a tokio runtime is at hand.
+    fn start_next(&mut self, spawn: bool) -> Next
+    where
+        R: Send + 'static,
+    {
+        let (Some(position), Some(fetch)) = (self.next.as_ref(), self.fetch.as_ref()) else {
+            return Next::Done;
+        };
+        if let Some(max_pages) = self.max_pages
+            && self.pages >= max_pages
+        {
+            let cursor = position.cursor().cloned();
+            self.pages += 1;
+            let kind = PaginationErrorKind::MaxPagesReached { max_pages };
+            return Next::Capped(self.guard(kind, cursor.as_ref()));
+        }
+        self.pages += 1;
+        let future = fetch(position.clone());
+        self.in_flight = Some(match tokio::runtime::Handle::try_current() {
+            Ok(runtime) if spawn => InFlight::Spawned(runtime.spawn(future)),
+            _ => InFlight::Local(future),
+        });
+        Next::Started
     }
 
     fn end(&mut self, error: Error) -> Poll<Option<Result<Page<R>, Error>>> {
@@ -190,30 +261,19 @@ impl<R: HasRunId + Send + 'static> Stream for PageStream<R> {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
         if let Some(error) = this.failed.take() {
-            return Poll::Ready(Some(Err(error)));
+            return this.end(error);
         }
         if this.in_flight.is_none() {
-            let (Some(position), Some(fetch)) = (this.next.as_ref(), this.fetch.as_ref()) else {
-                return Poll::Ready(None);
-            };
-            if this.max_pages.is_some_and(|max| this.pages >= max) {
-                let max_pages = this.max_pages.unwrap_or_default();
-                let cursor = position.cursor().cloned();
-                this.pages += 1;
-                let error = this.guard(
-                    PaginationErrorKind::MaxPagesReached { max_pages },
-                    cursor.as_ref(),
-                );
-                return this.end(error);
+            match this.start_next(false) {
+                Next::Started => {}
+                Next::Done => return Poll::Ready(None),
+                Next::Capped(error) => return this.end(error),
             }
-            this.pages += 1;
-            this.in_flight = Some(fetch(position.clone()));
         }
         let fetched = ready!(
             this.in_flight
                 .as_mut()
                 .expect("a request is in flight")
-                .as_mut()
                 .poll(cx)
         );
         this.in_flight = None;
@@ -230,7 +290,16 @@ impl<R: HasRunId + Send + 'static> Stream for PageStream<R> {
             })
             .and_then(|page| this.accept(page, asked));
         match result {
-            Ok(page) => Poll::Ready(Some(Ok(page))),
+            Ok(page) => {
+                if this.prefetch {
+                    // Read ahead while the consumer works on this page; a
+                    // cap reached here is reported after this page.
+                    if let Next::Capped(error) = this.start_next(true) {
+                        this.failed = Some(error);
+                    }
+                }
+                Poll::Ready(Some(Ok(page)))
+            }
             Err(error) => this.end(error),
         }
     }

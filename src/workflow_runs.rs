@@ -107,12 +107,11 @@ impl ListRuns {
     /// # Ok(()) }
     /// ```
     pub fn pages(self) -> PageStream<WorkflowRun> {
-        let max_pages = self.options.max_pages;
         match self.validate() {
             Err(error) => PageStream::failed(error),
             Ok((workflow_id, limit, start)) => {
                 let client = self.client;
-                traverse(limit, start, max_pages, move |limit, position| {
+                traverse(limit, start, &self.options, move |limit, position| {
                     fetch(client.clone(), workflow_id.clone(), limit, position)
                 })
             }

@@ -308,6 +308,63 @@ async fn max_pages_ends_with_its_own_error_only_when_runs_are_left() {
     assert_eq!(all.len(), 200);
 }
 
+#[tokio::test]
+async fn read_ahead_keeps_order_and_costs_at_most_one_page_more() {
+    let fake = FakeResend::start().await;
+    let runs = fake.seed_workflow("wf", 250);
+    let client = client(&fake.base_url());
+
+    let got: Vec<WorkflowRun> = client
+        .list_runs("wf")
+        .prefetch(true)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(ids(&got), ids(&runs));
+    assert_eq!(
+        sent(&fake, "wf").len(),
+        3,
+        "no trailing request with read-ahead either"
+    );
+
+    // A consumer that stops inside the second page.
+    fake.clear_requests();
+    let mut stream = client.list_runs("wf").limit(50).prefetch(true).stream();
+    for _ in 0..60 {
+        stream.try_next().await.unwrap().unwrap();
+    }
+    drop(stream);
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let n = sent(&fake, "wf").len();
+    assert!(
+        (2..=3).contains(&n),
+        "consumed 2 pages, read ahead at most 1: {n} requests"
+    );
+
+    // Without read-ahead, only what was consumed.
+    fake.clear_requests();
+    let mut stream = client.list_runs("wf").limit(50).stream();
+    for _ in 0..60 {
+        stream.try_next().await.unwrap().unwrap();
+    }
+    drop(stream);
+    assert_eq!(sent(&fake, "wf").len(), 2);
+
+    // The cap holds with read-ahead: no request beyond it, then its error.
+    fake.clear_requests();
+    let items: Vec<_> = client
+        .list_runs("wf")
+        .prefetch(true)
+        .max_pages(2)
+        .stream()
+        .collect()
+        .await;
+    assert_eq!(items.iter().filter(|i| i.is_ok()).count(), 200);
+    assert!(matches!(items.last(), Some(Err(Error::Pagination(_)))));
+    assert_eq!(sent(&fake, "wf").len(), 2);
+}
+
 // ---- property tests against the stateful fake ----
 
 proptest! {
@@ -320,13 +377,18 @@ proptest! {
     /// Every run exactly once, in the documented order, with
     /// ceil(n / size) requests (one when n = 0), in both directions.
     #[test]
-    fn streams_yield_every_run_once_in_order(n in 0usize..=1000, size in 1u32..=100, backward in any::<bool>()) {
+    fn streams_yield_every_run_once_in_order(
+        n in 0usize..=1000,
+        size in 1u32..=100,
+        backward in any::<bool>(),
+        prefetch in any::<bool>(),
+    ) {
         let common::PropEnv { rt, fake } = common::prop_env(0);
         let wf = common::unique_id("wf_prop");
         // Backward starts before an extra, oldest run: n runs are newer than it.
         let runs = fake.seed_workflow(&wf, n + usize::from(backward));
         let client = client(&fake.base_url());
-        let request = client.list_runs(&wf).limit(size);
+        let request = client.list_runs(&wf).limit(size).prefetch(prefetch);
         let request = if backward { request.before(&runs[n].id) } else { request };
         let got: Vec<WorkflowRun> = rt.block_on(request.stream().try_collect()).unwrap();
         let mut expected = ids(&runs[..n]);
