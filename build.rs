@@ -73,6 +73,11 @@ fn generate(spec_path: &Path) -> Result<(), String> {
             [progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr].into_iter(),
         )
         .with_replacement(
+            "EventPayload",
+            "crate::payload::EventPayload",
+            std::iter::empty(),
+        )
+        .with_replacement(
             "Timestamp",
             "crate::timestamp::Timestamp",
             [progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr].into_iter(),

@@ -4,6 +4,7 @@
 //! earning a 429. Optionally, a client-side limit spaces requests evenly.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -12,6 +13,8 @@ use tokio::time::Instant;
 pub(crate) struct RateGate {
     /// Seconds between requests for a client-side limit, if any.
     interval: Option<Duration>,
+    /// Whether a window was ever blocked (else `wait_turn` skips the lock).
+    blocked: AtomicBool,
     state: Mutex<GateState>,
 }
 
@@ -29,12 +32,17 @@ impl RateGate {
             interval: requests_per_second
                 .filter(|r| r.is_finite() && *r > 0.0)
                 .map(|r| Duration::from_secs_f64(1.0 / r)),
+            blocked: AtomicBool::new(false),
             state: Mutex::default(),
         }
     }
 
     /// Waits until a request may start; returns how long it waited.
     pub(crate) async fn wait_turn(&self) -> Duration {
+        if self.interval.is_none() && !self.blocked.load(Ordering::Acquire) {
+            // Nothing has ever held this client back: no lock, no clock.
+            return Duration::ZERO;
+        }
         let now = Instant::now();
         let start = {
             let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -53,6 +61,7 @@ impl RateGate {
 
     /// Holds every request of the client back for `wait` from now.
     pub(crate) fn block_for(&self, wait: Duration) {
+        self.blocked.store(true, Ordering::Release);
         let until = Instant::now() + wait;
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if state.blocked_until.is_none_or(|t| t < until) {

@@ -90,8 +90,13 @@ async fn exec_with_retries(client: &Client, request: Request) -> reqwest::Result
     let mut attempt = 0;
     loop {
         attempt += 1;
-        // GET has no body, so a clone always exists; if not, no retry.
-        let request = match original.as_ref().and_then(Request::try_clone) {
+        // The last allowed attempt sends the original; earlier ones a copy
+        // (GET has no body, so one always exists; if not, no retry).
+        let copy = match attempt < policy.max_attempts {
+            true => original.as_ref().and_then(Request::try_clone),
+            false => None,
+        };
+        let request = match copy {
             Some(copy) => copy,
             None => original.take().expect("the original request is still here"),
         };
@@ -209,14 +214,32 @@ async fn fetch_whole(
     {
         return Ok(too_large(len));
     }
-    let mut body = BytesMut::with_capacity(announced.map_or(8 * 1024, |n| n as usize));
+    // A body that arrives in one chunk is kept as it is; only a body in
+    // several chunks is copied into one buffer.
+    let mut first: Option<Bytes> = None;
+    let mut joined: Option<BytesMut> = None;
+    let mut received = 0usize;
     while let Some(chunk) = response.chunk().await? {
-        if body.len() + chunk.len() > cap {
-            return Ok(too_large((body.len() + chunk.len()) as u64));
+        received += chunk.len();
+        if received > cap {
+            return Ok(too_large(received as u64));
         }
-        body.extend_from_slice(&chunk);
+        match (&mut joined, first.take()) {
+            (Some(buffer), _) => buffer.extend_from_slice(&chunk),
+            (None, None) => first = Some(chunk),
+            (None, Some(head)) => {
+                let mut buffer =
+                    BytesMut::with_capacity(announced.map_or(2 * received, |n| n as usize));
+                buffer.extend_from_slice(&head);
+                buffer.extend_from_slice(&chunk);
+                joined = Some(buffer);
+            }
+        }
     }
-    let body = body.freeze();
+    let body = match joined {
+        Some(buffer) => buffer.freeze(),
+        None => first.unwrap_or_default(),
+    };
     let mut whole = http::Response::new(body.clone());
     if !status.is_success() {
         whole.extensions_mut().insert(BufferedBody(body));

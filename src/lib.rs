@@ -13,6 +13,7 @@ mod ids;
 mod list;
 mod page;
 mod paginate;
+mod payload;
 mod ratelimit;
 mod retry;
 mod status;
@@ -37,6 +38,7 @@ pub use ids::{AutomationId, Cursor, MAX_ID_LEN, PageSize, RunId, WorkflowId};
 pub use list::Direction;
 pub use page::{HasRunId, Page};
 pub use paginate::{PageStream, RunStream};
+pub use payload::EventPayload;
 pub use ratelimit::RateLimit;
 pub use retry::RetryPolicy;
 pub use status::{RunStatus, StatusFilter, StepStatus, WorkflowRunStatus};
@@ -58,4 +60,28 @@ pub mod fake;
 #[allow(missing_docs, clippy::all)]
 pub mod mock {
     include!(concat!(env!("OUT_DIR"), "/generated_httpmock.rs"));
+}
+
+/// Not public API: hooks for the crate's own benchmarks.
+#[doc(hidden)]
+pub mod __private {
+    use crate::{Error, Page};
+
+    /// Decodes a workflow runs list body into a forward [`Page`], exactly
+    /// as the client does after a response arrives.
+    pub fn decode_workflow_page(body: &[u8]) -> Result<Page, Error> {
+        let list: crate::types::WorkflowRunList =
+            serde_json::from_slice(body).map_err(|e| crate::error::DecodeError {
+                status: reqwest::StatusCode::OK,
+                path: ".".to_owned(),
+                snippet: String::new(),
+                source: e,
+            })?;
+        let response = progenitor_client::ResponseValue::new(
+            list,
+            reqwest::StatusCode::OK,
+            reqwest::header::HeaderMap::new(),
+        );
+        crate::page::page_from_response(response, &crate::list::Position::Start)
+    }
 }

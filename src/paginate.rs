@@ -17,7 +17,7 @@ use futures::future::BoxFuture;
 use crate::error::Error;
 use crate::generated::types::WorkflowRun;
 use crate::guard::{PaginationError, PaginationErrorKind};
-use crate::ids::Cursor;
+use crate::ids::{Cursor, check_id};
 use crate::list::{Direction, Position};
 use crate::page::{HasRunId, Page};
 
@@ -221,10 +221,10 @@ impl<R> PageStream<R> {
             return Err(self.guard(PaginationErrorKind::EmptyPageWithMore, asked));
         }
         // Every run may become the checkpoint, so every id must be a cursor.
-        if let Some(Err(Error::InvalidArgument(reason))) = page
+        if let Some(Err(reason)) = page
             .runs
             .iter()
-            .map(|run| Cursor::parse_for("run id", run.run_id()).map(drop))
+            .map(|run| check_id("run id", run.run_id()))
             .find(Result::is_err)
         {
             return Err(self.guard(PaginationErrorKind::InvalidRunId { reason }, asked));
@@ -366,8 +366,12 @@ impl<R: HasRunId + Send + Unpin + 'static> Stream for RunStream<R> {
         let this = &mut *self;
         loop {
             if let Some(run) = this.buffer.pop_front() {
-                // Ids were checked as cursors when the page was accepted.
-                this.checkpoint = Some(Cursor::from_checked(run.run_id().to_owned()));
+                // Ids were checked as cursors when the page was accepted;
+                // the checkpoint's buffer is reused, not reallocated per run.
+                match &mut this.checkpoint {
+                    Some(checkpoint) => checkpoint.set_checked(run.run_id()),
+                    None => this.checkpoint = Some(Cursor::from_checked(run.run_id().to_owned())),
+                }
                 return Poll::Ready(Some(Ok(run)));
             }
             match ready!(Pin::new(&mut this.pages).poll_next(cx)) {

@@ -21,22 +21,57 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// assert_eq!(a, b);
 /// assert_eq!(a.to_string(), "2026-10-01T12:00:00+00:00");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Timestamp(DateTime<Utc>);
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp {
+    // Seconds and nanoseconds since the Unix epoch: decoding computes these
+    // directly, and chrono's calendar form is built only when asked for.
+    secs: i64,
+    nanos: u32,
+}
+
+impl fmt::Debug for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Timestamp({self})")
+    }
+}
 
 impl Timestamp {
+    fn from_datetime(t: DateTime<Utc>) -> Self {
+        Self {
+            secs: t.timestamp(),
+            nanos: t.timestamp_subsec_nanos(),
+        }
+    }
+
     /// The instant as a `chrono` date-time in UTC.
     pub fn as_datetime(&self) -> DateTime<Utc> {
-        self.0
+        // Every Timestamp comes from a valid DateTime or a four-digit year,
+        // well inside chrono's range.
+        DateTime::from_timestamp(self.secs, self.nanos).unwrap_or_default()
+    }
+
+    /// Seconds since the Unix epoch.
+    pub fn unix_seconds(&self) -> i64 {
+        self.secs
+    }
+
+    /// The nanoseconds past [`unix_seconds`](Self::unix_seconds).
+    pub fn subsec_nanos(&self) -> u32 {
+        self.nanos
     }
 
     /// Parses RFC 3339 or Postgres text (`YYYY-MM-DD HH:MM:SS[.ffffff]+HH[:MM]`).
     pub fn parse(s: &str) -> Result<Self, TimestampError> {
+        // Every page carries three timestamps a run: the common shapes take
+        // a fast path; anything unusual (leap seconds, odd offsets) goes to chrono.
+        if let Some((secs, nanos)) = fast_parse(s.as_bytes()) {
+            return Ok(Self { secs, nanos });
+        }
         if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-            return Ok(Self(t.with_timezone(&Utc)));
+            return Ok(Self::from_datetime(t.with_timezone(&Utc)));
         }
         DateTime::<FixedOffset>::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f%#z")
-            .map(|t| Self(t.with_timezone(&Utc)))
+            .map(|t| Self::from_datetime(t.with_timezone(&Utc)))
             .map_err(|_| TimestampError {
                 value: s.chars().take(64).collect(),
             })
@@ -45,19 +80,19 @@ impl Timestamp {
 
 impl From<DateTime<Utc>> for Timestamp {
     fn from(value: DateTime<Utc>) -> Self {
-        Self(value)
+        Self::from_datetime(value)
     }
 }
 
 impl From<Timestamp> for DateTime<Utc> {
     fn from(value: Timestamp) -> Self {
-        value.0
+        value.as_datetime()
     }
 }
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0.to_rfc3339())
+        f.write_str(&self.as_datetime().to_rfc3339())
     }
 }
 
@@ -82,6 +117,99 @@ impl<'de> Deserialize<'de> for Timestamp {
     }
 }
 
+/// `YYYY-MM-DD(T| )HH:MM:SS[.f{1,9}](Z|±HH[[:]MM])`, or `None` for
+/// anything else, including every invalid date (chrono then decides).
+fn fast_parse(b: &[u8]) -> Option<(i64, u32)> {
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    if !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    // The fourteen digit positions of `YYYY-MM-DD?HH:MM:SS`.
+    let d = |i: usize| u32::from(b[i].wrapping_sub(b'0'));
+    let all = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
+    if all.iter().any(|&i| d(i) > 9) {
+        return None;
+    }
+    let two = |i: usize| d(i) * 10 + d(i + 1);
+    let year = two(0) * 100 + two(2);
+    let (month, day, hour, minute, second) = (two(5), two(8), two(11), two(14), two(17));
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days_in_month = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if day == 0 || day > days_in_month || hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    fn num(b: &[u8]) -> Option<u32> {
+        let mut n = 0u32;
+        for &c in b {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            n = n * 10 + u32::from(d);
+        }
+        Some(n)
+    }
+    let mut rest = &b[19..];
+    let mut nanos = 0u32;
+    if let [b'.', tail @ ..] = rest {
+        let digits = tail.iter().take_while(|c| c.is_ascii_digit()).count();
+        if digits == 0 || digits > 9 {
+            return None;
+        }
+        const SCALE: [u32; 10] = [
+            0,
+            100_000_000,
+            10_000_000,
+            1_000_000,
+            100_000,
+            10_000,
+            1_000,
+            100,
+            10,
+            1,
+        ];
+        nanos = num(&tail[..digits])? * SCALE[digits];
+        rest = &tail[digits..];
+    }
+    let offset_secs: i64 = match rest {
+        [b'Z' | b'z'] => 0,
+        [sign @ (b'+' | b'-'), tail @ ..] => {
+            let (h, m) = match tail {
+                [h1, h2] => (num(&[*h1, *h2])?, 0),
+                [h1, h2, b':', m1, m2] | [h1, h2, m1, m2] => (num(&[*h1, *h2])?, num(&[*m1, *m2])?),
+                _ => return None,
+            };
+            if h > 23 || m > 59 {
+                return None;
+            }
+            let secs = i64::from(h * 3600 + m * 60);
+            if *sign == b'-' { -secs } else { secs }
+        }
+        _ => return None,
+    };
+    // Days since 1970-01-01 (Howard Hinnant's days_from_civil).
+    let (y, m, d) = (
+        i64::from(year) - i64::from(month <= 2),
+        i64::from(month),
+        i64::from(day),
+    );
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + i64::from(hour * 3600 + minute * 60 + second) - offset_secs;
+    Some((secs, nanos))
+}
+
 /// A string that is neither RFC 3339 nor Postgres timestamp text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimestampError {
@@ -99,3 +227,80 @@ impl fmt::Display for TimestampError {
 }
 
 impl std::error::Error for TimestampError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fast(s: &str) -> Option<DateTime<Utc>> {
+        fast_parse(s.as_bytes()).map(|(secs, nanos)| DateTime::from_timestamp(secs, nanos).unwrap())
+    }
+
+    fn chrono_parse(s: &str) -> Option<DateTime<Utc>> {
+        DateTime::parse_from_rfc3339(s)
+            .or_else(|_| DateTime::<FixedOffset>::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f%#z"))
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+    }
+
+    #[test]
+    fn the_fast_path_agrees_with_chrono() {
+        let cases = [
+            "2025-10-01T12:00:00.000Z",
+            "2025-10-01T12:00:00Z",
+            "2026-10-01 12:00:00.000000+00",
+            "2026-10-01 12:00:00.123456789+05:30",
+            "2024-02-29T23:59:59-08:00",
+            "1970-01-01T00:00:00Z",
+            "1969-12-31T23:59:59.5Z",
+            "2100-12-31T23:59:59.999999999-23:59",
+        ];
+        for s in cases {
+            assert_eq!(fast(s), chrono_parse(s), "{s}");
+            assert!(
+                fast_parse(s.as_bytes()).is_some(),
+                "{s} takes the fast path"
+            );
+        }
+        for bad in [
+            "2023-02-29T00:00:00Z",
+            "2025-13-01T00:00:00Z",
+            "2025-04-31T00:00:00Z",
+            "2025-10-01T24:00:00Z",
+            "2025-10-01T12:00:00",
+            "2025-10-01T12:00:00.Z",
+            "2025-10-01T12:00:00+1",
+            "yesterday at noon, roughly",
+        ] {
+            assert_eq!(fast(bad), None, "{bad}");
+            assert!(Timestamp::parse(bad).is_err(), "{bad}");
+        }
+        // A little more lenient than chrono: an offset without a colon.
+        assert_eq!(
+            Timestamp::parse("2000-02-29t01:02:03+0100")
+                .unwrap()
+                .to_string(),
+            "2000-02-29T00:02:03+00:00"
+        );
+        // A leap second is left to chrono.
+        assert!(Timestamp::parse("2016-12-31T23:59:60Z").is_ok());
+    }
+
+    #[test]
+    fn random_instants_round_trip_through_both_forms() {
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let secs = (x % 8_000_000_000) as i64 - 2_000_000_000;
+            let nanos = (x >> 40) as u32 % 1_000_000_000;
+            let t = DateTime::from_timestamp(secs, nanos).unwrap();
+            let rfc = t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, x.is_multiple_of(2));
+            assert_eq!(fast(&rfc), Some(t), "{rfc}");
+            let pg = t.format("%Y-%m-%d %H:%M:%S%.6f+00").to_string();
+            assert_eq!(fast(&pg), chrono_parse(&pg), "{pg}");
+            assert_eq!(Timestamp::from(t).as_datetime(), t);
+        }
+    }
+}

@@ -188,7 +188,9 @@ async fn get_run_sends_exact_path_and_decodes_the_example() {
     assert_eq!(run.status, WorkflowRunStatus::Completed);
     let trigger = run.trigger.expect("trigger");
     assert_eq!(trigger.event_name, "user.created");
-    assert_eq!(trigger.payload["plan"], "pro");
+    let payload = trigger.payload.expect("payload");
+    assert_eq!(payload.to_value()["plan"], "pro");
+    assert_eq!(payload.as_json(), r#"{"plan":"pro"}"#, "kept verbatim");
 }
 
 #[tokio::test]

@@ -45,7 +45,9 @@ pub fn workflow_runs(workflow_id: &str, count: usize) -> Vec<WorkflowRun> {
                 status,
                 trigger: (i % 2 == 0).then(|| WorkflowRunTrigger {
                     event_name: "user.created".to_owned(),
-                    payload: serde_json::Map::from_iter([("n".to_owned(), serde_json::json!(i))]),
+                    payload: Some(crate::payload::EventPayload::from_value(
+                        &serde_json::json!({"n": i}),
+                    )),
                 }),
                 started_at: Some(at(created)),
                 created_at: at(created),
