@@ -213,7 +213,12 @@ impl ClientBuilder {
     }
 
     /// Use this `reqwest::Client` (for a proxy, custom TLS roots, shared
-    /// pools). Build it with `.redirect(reqwest::redirect::Policy::none())`:
+    /// pools). This crate compiles reqwest with rustls but no default crypto
+    /// provider (it hands its own clients a ring configuration), so unless
+    /// your application enables one through reqwest's features, build yours
+    /// with `.tls_backend_preconfigured(..)` or install a provider first
+    /// (`rustls::crypto::ring::default_provider().install_default()`).
+    /// Build it with `.redirect(reqwest::redirect::Policy::none())`:
     /// the API never redirects, and the client this crate builds follows no
     /// redirect, so a 3xx is reported as an error instead of being chased.
     /// (reqwest drops the `Authorization` header on a redirect to another
@@ -268,6 +273,7 @@ impl ClientBuilder {
             None => reqwest::Client::builder()
                 .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
                 .redirect(reqwest::redirect::Policy::none())
+                .tls_backend_preconfigured(tls_config()?)
                 .build()
                 .map_err(|e| ConfigError::with_source("cannot create the HTTP client", e))?,
         };
@@ -285,6 +291,21 @@ impl ClientBuilder {
             api: generated::Client::new_with_client(&base_url, http, inner),
         })
     }
+}
+
+/// rustls with the ring provider and the platform's certificate verifier,
+/// passed to reqwest explicitly: no process-wide crypto provider is
+/// installed, so an application's own choice is never overridden.
+fn tls_config() -> Result<rustls::ClientConfig, ConfigError> {
+    use rustls_platform_verifier::BuilderVerifierExt;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|builder| builder.with_platform_verifier())
+        .map_err(|e| ConfigError::with_source("cannot set up TLS", e))?
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
 }
 
 /// Checks the base URL and drops trailing slashes (the generated code
@@ -332,6 +353,17 @@ fn is_loopback(url: &reqwest::Url) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_default_https_client_builds_with_its_own_tls_config() {
+        let client = Client::builder().api_key("re_x").build().unwrap();
+        assert_eq!(client.base_url(), "https://api.resend.com");
+        let config = tls_config().unwrap();
+        assert_eq!(
+            config.alpn_protocols,
+            [b"h2".to_vec(), b"http/1.1".to_vec()]
+        );
+    }
 
     #[test]
     fn base_urls() {

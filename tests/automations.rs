@@ -248,7 +248,7 @@ async fn bad_arguments_are_rejected_before_sending() {
 async fn the_fake_serves_automations_by_the_spec() {
     let fake = FakeResend::start().await;
     let runs = fake.seed_automation("auto", 40);
-    let http = reqwest::Client::new();
+    let http = common::reqwest_builder().build().unwrap();
     let get = |q: String| {
         let request = http
             .get(format!("{}{q}", fake.base_url()))

@@ -15,7 +15,8 @@ async fn raw(
     path_and_query: &str,
     headers: &[(&str, &str)],
 ) -> (u16, Value) {
-    let mut request = reqwest::Client::new().get(format!("{}{path_and_query}", fake.base_url()));
+    let http = common::reqwest_builder().build().unwrap();
+    let mut request = http.get(format!("{}{path_and_query}", fake.base_url()));
     for (k, v) in headers {
         request = request.header(*k, *v);
     }

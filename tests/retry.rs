@@ -273,7 +273,7 @@ async fn disabled_retries_make_one_attempt() {
 #[tokio::test(start_paused = true)]
 async fn a_client_side_limit_spaces_requests_across_clones() {
     let (server, calls) = scripted(vec![(200, vec![], ok_body())]).await;
-    let http = reqwest::Client::builder()
+    let http = common::reqwest_builder()
         .pool_idle_timeout(None)
         .build()
         .unwrap();
@@ -333,7 +333,7 @@ async fn a_body_that_stalls_is_cut_off_by_the_timeout_and_retried() {
         }
     })
     .await;
-    let http = reqwest::Client::builder()
+    let http = common::reqwest_builder()
         .pool_idle_timeout(None)
         .build()
         .unwrap();

@@ -21,8 +21,10 @@ pub struct List {
     pub data: Vec<Run>,
 }
 
-/// The same settings the crate gives its own reqwest client.
+/// The same settings the crate gives its own reqwest client, and the same
+/// TLS provider (ring), installed the way a hand-written client would.
 pub fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .redirect(reqwest::redirect::Policy::none())

@@ -79,10 +79,17 @@ pub fn scenario_build() -> Value {
     std::fs::copy(manifest.join("Cargo.lock"), app.join("Cargo.lock")).unwrap();
 
     let clean = cargo_build(&app, &target);
+    // An edit that changes the generated code (a description becomes a doc
+    // comment), as a developer's spec change would.
     let spec = krate.join("openapi/resend-workflows.yaml");
-    let mut text = std::fs::read_to_string(&spec).unwrap();
-    text.push_str("# an edit, as a developer would make\n");
-    std::fs::write(&spec, text).unwrap();
+    let text = std::fs::read_to_string(&spec).unwrap();
+    let edited = text.replacen(
+        "Returns one run of a workflow.",
+        "Returns one run of a workflow, by id.",
+        1,
+    );
+    assert_ne!(text, edited, "the edit applies");
+    std::fs::write(&spec, edited).unwrap();
     let rebuild = cargo_build(&app, &target);
     let _ = std::fs::remove_dir_all(&scratch);
     json!({

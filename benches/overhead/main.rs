@@ -104,7 +104,7 @@ fn scenario_stream() -> Value {
     let (runs, rounds) = if quick() { (20_000, 5) } else { (100_000, 9) };
     let server = ServerProcess::start(runs, 0);
     let rt = runtime();
-    let control = reqwest::Client::new();
+    let control = baseline::http();
     let (ours_client, base_http) = (client(&server.base_url), baseline::http());
     let mut ours = Vec::new();
     let mut base = Vec::new();

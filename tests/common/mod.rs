@@ -31,6 +31,15 @@ pub fn client(base_url: &str) -> Client {
         .expect("test client builds")
 }
 
+/// A reqwest builder for the tests' own HTTP clients. The crate builds its
+/// reqwest clients with an explicit TLS configuration and compiles no
+/// default crypto provider into reqwest, so a hand-built client needs one
+/// installed: ring, as the crate uses.
+pub fn reqwest_builder() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+}
+
 /// A client for `base_url` that makes one attempt per request.
 pub fn client_no_retry(base_url: &str) -> Client {
     Client::builder()
@@ -45,7 +54,7 @@ pub fn client_no_retry(base_url: &str) -> Client {
 /// no idle-pool timer, so the only timers are the client's own waits, and
 /// time advances exactly by them.
 pub fn paused_client(base_url: &str, retry: resend_workflows::RetryPolicy) -> Client {
-    let http = reqwest::Client::builder()
+    let http = reqwest_builder()
         .pool_idle_timeout(None)
         .redirect(reqwest::redirect::Policy::none())
         .build()

@@ -64,7 +64,7 @@ where
     let requests = Arc::new(AtomicUsize::new(0));
     let counter = requests.clone();
     let handler = Arc::new(handler);
-    let relay = reqwest::Client::builder()
+    let relay = super::reqwest_builder()
         .pool_idle_timeout(None)
         .build()
         .unwrap();
