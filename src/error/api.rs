@@ -1,0 +1,151 @@
+//! Error statuses from Resend (or its edge).
+
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+
+use crate::ratelimit::RateLimit;
+
+/// The kind of an API error: Resend's `name`, with a fallback for names this
+/// crate does not know yet.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ApiErrorKind {
+    /// `missing_api_key` (401).
+    MissingApiKey,
+    /// `restricted_api_key` (401).
+    RestrictedApiKey,
+    /// `invalid_api_key` (403).
+    InvalidApiKey,
+    /// `validation_error` (400, 403 or 422): the request broke a rule.
+    ValidationError,
+    /// `not_found` (404).
+    NotFound,
+    /// `method_not_allowed` (405).
+    MethodNotAllowed,
+    /// `invalid_parameter` (422).
+    InvalidParameter,
+    /// `missing_required_field` (422).
+    MissingRequiredField,
+    /// `rate_limit_exceeded` (429): worth retrying after the advertised wait.
+    RateLimitExceeded,
+    /// `daily_quota_exceeded` (429): not worth retrying today.
+    DailyQuotaExceeded,
+    /// `monthly_quota_exceeded` (429): not worth retrying this month.
+    MonthlyQuotaExceeded,
+    /// `security_error` (451).
+    SecurityError,
+    /// `application_error` (500).
+    ApplicationError,
+    /// `internal_server_error` (500).
+    InternalServerError,
+    /// A `name` this crate does not know, as sent.
+    Other(String),
+    /// The body was not Resend's JSON error (an HTML page from the edge, say).
+    Unstructured,
+}
+
+impl ApiErrorKind {
+    pub(crate) fn from_name(name: &str) -> Self {
+        match name {
+            "missing_api_key" => Self::MissingApiKey,
+            "restricted_api_key" => Self::RestrictedApiKey,
+            "invalid_api_key" => Self::InvalidApiKey,
+            "validation_error" => Self::ValidationError,
+            "not_found" => Self::NotFound,
+            "method_not_allowed" => Self::MethodNotAllowed,
+            "invalid_parameter" => Self::InvalidParameter,
+            "missing_required_field" => Self::MissingRequiredField,
+            "rate_limit_exceeded" => Self::RateLimitExceeded,
+            "daily_quota_exceeded" => Self::DailyQuotaExceeded,
+            "monthly_quota_exceeded" => Self::MonthlyQuotaExceeded,
+            "security_error" => Self::SecurityError,
+            "application_error" => Self::ApplicationError,
+            "internal_server_error" => Self::InternalServerError,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+}
+
+/// Resend (or its edge) answered with an error status.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub(crate) status: StatusCode,
+    pub(crate) kind: ApiErrorKind,
+    pub(crate) name: Option<String>,
+    pub(crate) message: String,
+    pub(crate) rate_limit: Option<RateLimit>,
+    pub(crate) retry_after: Option<Duration>,
+    pub(crate) attempts: u32,
+}
+
+impl ApiError {
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The error's kind, from Resend's `name`.
+    pub fn kind(&self) -> &ApiErrorKind {
+        &self.kind
+    }
+
+    /// Resend's `name` as sent, when the body was Resend's JSON error.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// Resend's `message`; for a body that was not JSON, a short snippet of it.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The `ratelimit-*` headers of the response, when present.
+    pub fn rate_limit(&self) -> Option<&RateLimit> {
+        self.rate_limit.as_ref()
+    }
+
+    /// The `retry-after` the server asked for, when present and readable.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
+    }
+
+    /// Whether retrying later may succeed (see [`Error::is_retryable`]).
+    pub fn is_retryable(&self) -> bool {
+        crate::retry::retryable_status(self.status, self.name.as_deref())
+    }
+
+    /// How many attempts were made, retries included.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+}
+
+/// ` (after N attempts)` when a request was retried.
+pub(super) fn after_attempts(f: &mut fmt::Formatter<'_>, attempts: u32) -> fmt::Result {
+    if attempts > 1 {
+        write!(f, " (after {attempts} attempts)")?;
+    }
+    Ok(())
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.name {
+            Some(name) => write!(
+                f,
+                "Resend answered {} {name}: {}",
+                self.status, self.message
+            ),
+            None => write!(
+                f,
+                "Resend answered {} with a body that is not its JSON error: {:?}",
+                self.status, self.message
+            ),
+        }?;
+        after_attempts(f, self.attempts)
+    }
+}
+
+impl std::error::Error for ApiError {}

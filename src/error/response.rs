@@ -1,0 +1,129 @@
+//! Responses that did not arrive whole, did not decode, or were too large.
+
+use std::fmt;
+
+use reqwest::StatusCode;
+
+use super::api::after_attempts;
+
+/// No complete response arrived.
+#[derive(Debug)]
+pub struct TransportError {
+    pub(crate) source: reqwest::Error,
+    pub(crate) attempts: u32,
+}
+
+impl TransportError {
+    /// Whether the request or the connection timed out.
+    pub fn is_timeout(&self) -> bool {
+        self.source.is_timeout()
+    }
+
+    /// Whether the connection could not be made.
+    pub fn is_connect(&self) -> bool {
+        self.source.is_connect()
+    }
+
+    /// Whether the response body was cut off or failed mid-way.
+    pub fn is_body(&self) -> bool {
+        self.source.is_body() || self.source.is_decode()
+    }
+
+    /// How many attempts were made, retries included.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = if self.is_timeout() {
+            "timed out"
+        } else if self.is_connect() {
+            "could not connect"
+        } else {
+            "failed in transit"
+        };
+        // reqwest's message names the URL: base URL, path and query, never headers.
+        write!(f, "request {what}: {}", self.source)?;
+        after_attempts(f, self.attempts)
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+/// A success response whose body does not match the spec.
+#[derive(Debug)]
+pub struct DecodeError {
+    pub(crate) status: StatusCode,
+    pub(crate) path: String,
+    pub(crate) snippet: String,
+    pub(crate) source: serde_json::Error,
+}
+
+impl DecodeError {
+    /// Where in the body decoding failed, e.g. `data[3].status`: `.` for the
+    /// root, `?` where the body ended or broke before a field was reached.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The start of the body, for diagnosis.
+    pub fn body_snippet(&self) -> &str {
+        &self.snippet
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot decode the {} response", self.status)?;
+        if self.path != "." && self.path != "?" {
+            write!(f, " at `{}`", self.path)?;
+        }
+        write!(f, ": {}; body starts {:?}", self.source, self.snippet)
+    }
+}
+
+impl std::error::Error for DecodeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+/// A response body larger than the client's cap; the rest was not read.
+#[derive(Debug, Clone)]
+pub struct ResponseTooLarge {
+    pub(crate) status: StatusCode,
+    pub(crate) limit: u64,
+    pub(crate) received: u64,
+}
+
+impl ResponseTooLarge {
+    /// The cap, in bytes ([`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes)).
+    pub fn limit(&self) -> u64 {
+        self.limit
+    }
+
+    /// The size announced by `content-length`, or the bytes read when the
+    /// cap was crossed.
+    pub fn received(&self) -> u64 {
+        self.received
+    }
+}
+
+impl fmt::Display for ResponseTooLarge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the {} response body is larger than the {}-byte cap (at least {} bytes); \
+             raise ClientBuilder::max_response_bytes if this is expected",
+            self.status, self.limit, self.received
+        )
+    }
+}
+
+impl std::error::Error for ResponseTooLarge {}
