@@ -31,57 +31,41 @@ fn generate(spec_path: &Path) -> Result<(), String> {
         .with_interface(progenitor::InterfaceStyle::Builder)
         .with_tag(progenitor::TagStyle::Merged)
         // Auth, user agent, retries and the removal of `api-version` live in
-        // hand-written hooks (src/client.rs), not in edited output.
+        // hand-written hooks (src/hooks.rs), not in edited output.
         .with_hooks(progenitor::HooksMode::Expected)
         .with_inner_type(quote::quote! { crate::client::Inner })
-        .with_derive("PartialEq")
-        // Hand-written where the generated type would be wrong: an open enum
-        // (unknown statuses must not fail a page) and a lenient timestamp.
-        .with_replacement(
-            "RunStatus",
-            "crate::status::RunStatus",
-            [progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr].into_iter(),
-        )
-        .with_replacement(
+        .with_derive("PartialEq");
+    // Hand-written where the generated type would be wrong: open enums
+    // (unknown statuses must not fail a page), a lenient timestamp,
+    // validated ids and cursors, the status filter's comma-separated form,
+    // and payloads kept as raw JSON.
+    use progenitor::TypeImpl::{Display, FromStr};
+    let replacements: [(&str, &str, &[progenitor::TypeImpl]); 9] = [
+        ("RunStatus", "crate::status::RunStatus", &[Display, FromStr]),
+        (
             "StepStatus",
             "crate::status::StepStatus",
-            [progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr].into_iter(),
-        )
-        .with_replacement(
-            "RunStatusFilter",
-            "crate::status::StatusFilter",
-            [progenitor::TypeImpl::Display].into_iter(),
-        )
-        .with_replacement(
+            &[Display, FromStr],
+        ),
+        ("RunStatusFilter", "crate::status::StatusFilter", &[Display]),
+        (
             "AutomationId",
             "crate::ids::AutomationId",
-            [progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr].into_iter(),
-        )
-        .with_replacement(
-            "WorkflowId",
-            "crate::ids::WorkflowId",
-            [progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr].into_iter(),
-        )
-        .with_replacement(
-            "RunId",
-            "crate::ids::RunId",
-            [progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr].into_iter(),
-        )
-        .with_replacement(
-            "Cursor",
-            "crate::ids::Cursor",
-            [progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr].into_iter(),
-        )
-        .with_replacement(
-            "EventPayload",
-            "crate::payload::EventPayload",
-            std::iter::empty(),
-        )
-        .with_replacement(
+            &[Display, FromStr],
+        ),
+        ("WorkflowId", "crate::ids::WorkflowId", &[Display, FromStr]),
+        ("RunId", "crate::ids::RunId", &[Display, FromStr]),
+        ("Cursor", "crate::ids::Cursor", &[Display, FromStr]),
+        ("EventPayload", "crate::payload::EventPayload", &[]),
+        (
             "Timestamp",
             "crate::timestamp::Timestamp",
-            [progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr].into_iter(),
-        );
+            &[Display, FromStr],
+        ),
+    ];
+    for (schema, rust_type, impls) in replacements {
+        settings.with_replacement(schema, rust_type, impls.iter().copied());
+    }
 
     let mut generator = progenitor::Generator::new(&settings);
     let tokens = generator
