@@ -12,7 +12,7 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, USER_AGENT};
 use reqwest::{Request, Response, StatusCode};
 
 use crate::client::Inner;
-use crate::error::{Error, ResponseTooLarge};
+use crate::error::{Error, ResponseTooLarge, is_tls_failure};
 use crate::generated::Client;
 use crate::ratelimit::header_u64;
 use crate::retry::{retryable_status, server_wait};
@@ -139,7 +139,8 @@ async fn exec_with_retries(client: &Client, request: Request) -> reqwest::Result
             Ok(Fetched::TooLarge(_)) => break fetched.map(finish),
             Err(e) => {
                 event!(tracing::Level::DEBUG, attempt, error = %e, "request failed");
-                (!e.is_builder() && !e.is_redirect(), None)
+                let permanent = e.is_builder() || e.is_redirect() || is_tls_failure(e);
+                (!permanent, None)
             }
         };
         if !retryable || original.is_none() || attempt >= policy.max_attempts {

@@ -14,6 +14,7 @@ mod response;
 
 pub use api::{ApiError, ApiErrorKind};
 pub use argument::{InvalidArgument, InvalidReason};
+pub(crate) use response::is_tls_failure;
 pub use response::{DecodeError, ResponseTooLarge, TransportError};
 
 use crate::guard::PaginationError;
@@ -73,11 +74,11 @@ impl Error {
     }
 
     /// Whether the same request may succeed if tried again later: transport
-    /// failures, 429 `rate_limit_exceeded` (not the daily or monthly quota),
-    /// 408, 500, 502, 503 and 504.
+    /// failures other than a TLS rejection, 429 `rate_limit_exceeded` (not
+    /// the daily or monthly quota), 500, 502, 503 and 504.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Transport(_) => true,
+            Self::Transport(e) => e.is_retryable(),
             Self::Api(e) => e.is_retryable(),
             Self::InvalidArgument(_)
             | Self::Config(_)

@@ -24,6 +24,17 @@ impl TransportError {
         self.source.is_connect()
     }
 
+    /// Whether TLS refused the server (an untrusted or mismatched
+    /// certificate, a failed handshake): not transient, so never retried.
+    pub fn is_tls(&self) -> bool {
+        is_tls_failure(&self.source)
+    }
+
+    /// Whether trying again may succeed: every transport failure but TLS.
+    pub fn is_retryable(&self) -> bool {
+        !self.is_tls()
+    }
+
     /// Whether the response body was cut off or failed mid-way.
     pub fn is_body(&self) -> bool {
         self.source.is_body() || self.source.is_decode()
@@ -127,3 +138,22 @@ impl fmt::Display for ResponseTooLarge {
 }
 
 impl std::error::Error for ResponseTooLarge {}
+
+/// Whether a rustls error is anywhere in `error`'s source chain (reqwest
+/// and hyper wrap it, sometimes inside an `io::Error`).
+pub(crate) fn is_tls_failure(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(error);
+    while let Some(e) = next {
+        if e.is::<rustls::Error>() {
+            return true;
+        }
+        // `io::Error::source` skips the error it wraps: descend into it.
+        next = match e.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
+    }
+    false
+}

@@ -1,0 +1,70 @@
+//! TLS as users get it (rustls + ring, the platform verifier): a server
+//! whose certificate is not trusted is refused during the handshake, so no
+//! request, and no API key, ever reaches it; and the refusal is reported as
+//! a TLS transport error that is not retried.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::{KEY, assert_no_key};
+use resend_workflows::{Client, Error};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpListener;
+
+#[tokio::test]
+async fn an_untrusted_certificate_is_refused_before_the_key_is_sent() {
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let cert: CertificateDer<'static> = certified.cert.der().clone();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+        certified.signing_key.serialize_der(),
+    ));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (handshakes, bytes_seen) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (h, b) = (handshakes.clone(), bytes_seen.clone());
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            if let Ok(mut tls) = acceptor.accept(socket).await {
+                h.fetch_add(1, Ordering::SeqCst);
+                let mut buf = [0u8; 4096];
+                let n = tls.read(&mut buf).await.unwrap_or(0);
+                b.fetch_add(n, Ordering::SeqCst);
+            }
+        }
+    });
+
+    let client = Client::builder()
+        .api_key(KEY)
+        .base_url(format!("https://localhost:{port}"))
+        .build()
+        .unwrap();
+    let err = client.list_runs("wf").send().await.unwrap_err();
+    let Error::Transport(transport) = &err else {
+        panic!("a transport error expected, got {err:?}")
+    };
+    assert!(transport.is_tls(), "{err:?}");
+    assert!(!err.is_retryable(), "a TLS refusal is not transient");
+    assert_eq!(err.attempts(), Some(1), "and was not retried: {err}");
+    assert_no_key(&err);
+    assert_eq!(
+        handshakes.load(Ordering::SeqCst),
+        0,
+        "no handshake completed"
+    );
+    assert_eq!(
+        bytes_seen.load(Ordering::SeqCst),
+        0,
+        "no request reached the server"
+    );
+}
