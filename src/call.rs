@@ -15,7 +15,7 @@ use crate::error::{
 };
 use crate::generated::types::ErrorBody;
 use crate::hooks::{CALL, CallRecord};
-use crate::ratelimit::{RateLimit, retry_after_secs};
+use crate::ratelimit::{RateLimit, retry_after};
 
 /// Longest part of a response body kept in an error.
 const SNIPPET_CHARS: usize = 200;
@@ -106,7 +106,7 @@ fn api_error(
         name,
         message,
         rate_limit: RateLimit::from_headers(headers),
-        retry_after: retry_after_secs(headers),
+        retry_after: retry_after(headers, std::time::SystemTime::now()),
         attempts: 0,
     }
     .into()

@@ -146,8 +146,12 @@ async fn exec_with_retries(client: &Client, request: Request) -> reqwest::Result
         if !retryable || original.is_none() || attempt >= policy.max_attempts {
             break fetched.map(finish);
         }
-        let now = SystemTime::now();
-        let wait = policy.wait(attempt, headers.as_ref(), now);
+        // The server's wait (retry-after, or ratelimit-reset when nothing
+        // remains) if it named one, else jittered backoff.
+        let server = headers
+            .as_ref()
+            .and_then(|h| server_wait(h, SystemTime::now()));
+        let wait = server.unwrap_or_else(|| policy.backoff(attempt));
         if started.elapsed() + wait > policy.deadline {
             event!(
                 tracing::Level::WARN,
@@ -157,7 +161,7 @@ async fn exec_with_retries(client: &Client, request: Request) -> reqwest::Result
             );
             break fetched.map(finish);
         }
-        if headers.as_ref().and_then(|h| server_wait(h, now)).is_some() {
+        if server.is_some() {
             // The server's wait holds for every clone of this client too.
             inner.gate.block_for(wait);
         }

@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
-use crate::ratelimit::header_u64;
+use crate::ratelimit::{header_u64, retry_after};
 
 /// How failed requests are retried. On by default; see [`RetryPolicy::default`].
 ///
@@ -88,20 +88,10 @@ impl RetryPolicy {
         self
     }
 
-    /// The wait before attempt `attempt + 1`: `retry-after`, else
-    /// `ratelimit-reset` when `ratelimit-remaining` is 0, else backoff with
-    /// full jitter (a uniform draw in `0..=min(max_delay, base_delay * 2^(attempt-1))`).
-    pub(crate) fn wait(
-        &self,
-        attempt: u32,
-        headers: Option<&HeaderMap>,
-        now: SystemTime,
-    ) -> Duration {
-        if let Some(headers) = headers
-            && let Some(wait) = server_wait(headers, now)
-        {
-            return wait;
-        }
+    /// The backoff before attempt `attempt + 1` when the server named no
+    /// wait: full jitter, a uniform draw in
+    /// `0..=min(max_delay, base_delay * 2^(attempt-1))`.
+    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
         let exp = self
             .base_delay
             .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)))
@@ -114,15 +104,8 @@ impl RetryPolicy {
 /// What the server asked for: `retry-after` (seconds or an HTTP date), else
 /// `ratelimit-reset` when `ratelimit-remaining` is 0. Garbage is ignored.
 pub(crate) fn server_wait(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    if let Some(value) = headers.get("retry-after").and_then(|v| v.to_str().ok()) {
-        let value = value.trim();
-        if let Ok(secs) = value.parse::<u64>() {
-            return Some(Duration::from_secs(secs));
-        }
-        if let Ok(date) = chrono::DateTime::parse_from_rfc2822(value) {
-            let at = SystemTime::from(date.with_timezone(&chrono::Utc));
-            return Some(at.duration_since(now).unwrap_or(Duration::ZERO));
-        }
+    if let Some(wait) = retry_after(headers, now) {
+        return wait.into();
     }
     if header_u64(headers, "ratelimit-remaining") == Some(0) {
         return header_u64(headers, "ratelimit-reset").map(Duration::from_secs);
@@ -208,7 +191,7 @@ mod tests {
         let mut distinct = std::collections::HashSet::new();
         for attempt in 1..=10 {
             for _ in 0..50 {
-                let w = p.wait(attempt, None, SystemTime::now());
+                let w = p.backoff(attempt);
                 let bound = Duration::from_millis(100 * 2u64.pow(attempt - 1))
                     .min(Duration::from_millis(500));
                 assert!(w <= bound, "attempt {attempt}: {w:?} > {bound:?}");

@@ -92,6 +92,32 @@ async fn retry_after_as_an_http_date_is_honoured() {
     let t0 = Instant::now();
     client.list_runs(WF).send().await.unwrap();
     let waited = t0.elapsed();
+    // Reported on the error as well, when retries are off.
+    let (server2, _) = scripted(vec![(
+        503,
+        vec![(
+            "retry-after",
+            chrono::DateTime::<chrono::Utc>::from(SystemTime::now() + Duration::from_secs(60))
+                .format("%a, %d %b %Y %H:%M:%S GMT")
+                .to_string(),
+        )],
+        error_json(503, "service_unavailable"),
+    )])
+    .await;
+    let err = paused_client(&server2.base_url(), RetryPolicy::disabled())
+        .list_runs(WF)
+        .send()
+        .await
+        .unwrap_err();
+    let after = err
+        .as_api()
+        .unwrap()
+        .retry_after()
+        .expect("an HTTP-date retry-after is read");
+    assert!(
+        after > Duration::from_secs(58) && after <= Duration::from_secs(60),
+        "{after:?}"
+    );
     // The date has whole seconds: the wait is 5 to 6 s.
     assert!(
         waited > Duration::from_secs(5) && waited <= Duration::from_secs(6),

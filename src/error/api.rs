@@ -106,7 +106,8 @@ impl ApiError {
         self.rate_limit.as_ref()
     }
 
-    /// The `retry-after` the server asked for, when present and readable.
+    /// The `retry-after` the server asked for (seconds or an HTTP date, as
+    /// a wait from when the response was read), when present and readable.
     pub fn retry_after(&self) -> Option<Duration> {
         self.retry_after
     }
