@@ -10,6 +10,9 @@
 //!
 //!     RESEND_API_KEY=re_... cargo run --example list_runs -- <workflow_id>
 
+// An example prints what it finds.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use futures::TryStreamExt;
 use resend_workflows::fake::FakeResend;
 use resend_workflows::{Client, Error};
@@ -69,7 +72,7 @@ async fn print_runs(client: &Client, workflow_id: &str) -> Result<(), Error> {
             run.created_at.to_string(),
         );
     }
-    println!("{count} runs in {} pages", runs.pages_fetched());
+    println!("{count} runs in {} pages", runs.pages_received());
     if let Some(newest) = newest {
         println!("poll for newer runs later with .before({newest:?})");
     }

@@ -1,4 +1,6 @@
-//! Runs one generated operation and turns progenitor's error into ours.
+//! One call: the per-call record the hooks fill in (what progenitor's error
+//! type would lose), the scope that runs a generated operation inside it,
+//! and the mapping of progenitor's error into ours.
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -6,23 +8,80 @@ use std::future::Future;
 use bytes::Bytes;
 use progenitor_client::{Error as GenError, ResponseValue};
 use reqwest::StatusCode;
-use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 
 use crate::error::{
-    ApiError, ApiErrorKind, DecodeError, Error, InvalidArgument, InvalidReason, TransportError,
-    truncate_chars,
+    ApiError, ApiErrorKind, DecodeError, Error, InvalidArgument, InvalidReason, ResponseTooLarge,
+    TransportError,
 };
 use crate::generated::types::ErrorBody;
-use crate::hooks::{CALL, CallRecord};
-use crate::ratelimit::{RateLimit, retry_after};
+use crate::ratelimit::{Hints, RateLimit};
+use crate::text::truncate_chars;
 
 /// Longest part of a response body kept in an error.
 const SNIPPET_CHARS: usize = 200;
 
+/// What the hooks saw that progenitor's error type would lose.
+#[derive(Debug, Default)]
+pub(crate) struct CallRecord {
+    /// The status of an error response (its body may not be JSON).
+    error_status: Option<StatusCode>,
+    /// What the last response's headers said, read once.
+    hints: Hints,
+    attempts: u32,
+    /// A failure of the crate's own: a body over the size cap.
+    failure: Option<Error>,
+}
+
+tokio::task_local! {
+    static CALL: RefCell<CallRecord>;
+}
+
+/// Updates the record of the call this request runs in, if any.
+fn record(update: impl FnOnce(&mut CallRecord)) {
+    let _ = CALL.try_with(|r| update(&mut r.borrow_mut()));
+}
+
+/// Records that attempt number `attempt` was made.
+pub(crate) fn record_attempt(attempt: u32) {
+    record(|r| r.attempts = attempt);
+}
+
+/// Records what a response's headers said.
+pub(crate) fn record_hints(hints: Hints) {
+    record(|r| r.hints = hints);
+}
+
+/// Records the status of the error response handed to progenitor.
+pub(crate) fn record_error_status(status: StatusCode) {
+    record(|r| r.error_status = Some(status));
+}
+
+/// Records a body over the cap: progenitor cannot carry this error, so the
+/// hooks hand it a stand-in, and the call reports this instead.
+pub(crate) fn record_too_large(status: StatusCode, limit: u64, received: u64) {
+    record(|r| {
+        r.failure = Some(
+            ResponseTooLarge {
+                status,
+                limit,
+                received,
+            }
+            .into(),
+        );
+    });
+}
+
+/// A decoded answer and its rate-limit headers.
+#[derive(Debug)]
+pub(crate) struct Answer<T> {
+    pub(crate) body: T,
+    pub(crate) rate_limit: Option<RateLimit>,
+}
+
 /// Awaits `operation` (a generated `send()`) inside a call scope, so the
 /// hooks can record what progenitor's error would lose, and maps the result.
-pub(crate) async fn run<T, F>(operation: F) -> Result<ResponseValue<T>, Error>
+pub(crate) async fn run<T, F>(operation: F) -> Result<Answer<T>, Error>
 where
     T: DeserializeOwned,
     F: Future<Output = Result<ResponseValue<T>, GenError<ErrorBody>>>,
@@ -30,11 +89,14 @@ where
     let (result, record) = CALL
         .scope(RefCell::new(CallRecord::default()), async {
             let result = operation.await;
-            (result, CALL.with(|r| r.take()))
+            (result, CALL.with(RefCell::take))
         })
         .await;
     match result {
-        Ok(value) => Ok(value),
+        Ok(value) => Ok(Answer {
+            body: value.into_inner(),
+            rate_limit: record.hints.rate_limit,
+        }),
         Err(e) => {
             let attempts = record.attempts;
             let mut error = map_error::<T>(e, record).await;
@@ -54,13 +116,14 @@ async fn map_error<T: DeserializeOwned>(error: GenError<ErrorBody>, record: Call
         // report of the stand-in response.
         return failure;
     }
+    let hints = record.hints;
     match error {
         GenError::ErrorResponse(value) => {
-            let (status, headers) = (value.status(), value.headers().clone());
+            let status = value.status();
             let body = value.into_inner();
             api_error(
                 status,
-                &headers,
+                hints,
                 ApiErrorKind::from_name(&body.name),
                 Some(body.name),
                 body.message,
@@ -68,15 +131,14 @@ async fn map_error<T: DeserializeOwned>(error: GenError<ErrorBody>, record: Call
         }
         GenError::InvalidResponsePayload(bytes, source) => match record.error_status {
             // An error status whose body is not Resend's JSON error.
-            Some((status, headers)) => unstructured(status, &headers, &bytes),
+            Some(status) => unstructured(status, hints, &bytes),
             None => decode_error::<T>(StatusCode::OK, &bytes, source),
         },
         GenError::UnexpectedResponse(response) => {
             // A status the spec does not list: 1xx, 2xx other than 200, 3xx.
             let status = response.status();
-            let headers = response.headers().clone();
             let body = response.bytes().await.unwrap_or_default();
-            unstructured(status, &headers, &body)
+            unstructured(status, hints, &body)
         }
         GenError::CommunicationError(source)
         | GenError::ResponseBodyError(source)
@@ -95,7 +157,7 @@ async fn map_error<T: DeserializeOwned>(error: GenError<ErrorBody>, record: Call
 
 fn api_error(
     status: StatusCode,
-    headers: &HeaderMap,
+    hints: Hints,
     kind: ApiErrorKind,
     name: Option<String>,
     message: String,
@@ -105,17 +167,17 @@ fn api_error(
         kind,
         name,
         message,
-        rate_limit: RateLimit::from_headers(headers),
-        retry_after: retry_after(headers, std::time::SystemTime::now()),
+        rate_limit: hints.rate_limit,
+        retry_after: hints.retry_after,
         attempts: 0,
     }
     .into()
 }
 
-fn unstructured(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
+fn unstructured(status: StatusCode, hints: Hints, body: &[u8]) -> Error {
     api_error(
         status,
-        headers,
+        hints,
         ApiErrorKind::Unstructured,
         None,
         snippet(body),
@@ -143,7 +205,7 @@ fn decode_error<T: DeserializeOwned>(
 }
 
 /// The start of a body as text, for an error message.
-pub(crate) fn snippet(body: &[u8]) -> String {
+fn snippet(body: &[u8]) -> String {
     let head = &body[..body.len().min(SNIPPET_CHARS * 4)];
     truncate_chars(String::from_utf8_lossy(head).trim(), SNIPPET_CHARS)
 }

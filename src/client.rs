@@ -1,11 +1,11 @@
 //! `Client`, its builder and `from_env`.
 
-use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::HeaderValue;
 
+use crate::config::{Inner, Secret};
 use crate::error::{ConfigError, Error};
 use crate::gate::RateGate;
 use crate::generated;
@@ -25,34 +25,6 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 /// without one (403, HTML body), so one is always sent.
 pub const DEFAULT_USER_AGENT: &str = concat!("resend-workflows/", env!("CARGO_PKG_VERSION"));
 
-/// State the generated client carries for the hooks (see `hooks.rs`).
-///
-/// Its `Debug` never shows the key: progenitor derives `Debug` on the
-/// generated client, which holds this.
-#[derive(Clone)]
-pub struct Inner {
-    /// `Bearer <key>`, marked sensitive so reqwest and `http` redact it.
-    pub(crate) authorization: HeaderValue,
-    pub(crate) user_agent: HeaderValue,
-    pub(crate) timeout: Option<Duration>,
-    pub(crate) retry: RetryPolicy,
-    pub(crate) max_response_bytes: usize,
-    /// Shared by clones: a rate-limit window seen by one holds for all.
-    pub(crate) gate: Arc<RateGate>,
-}
-
-impl fmt::Debug for Inner {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Inner")
-            .field("api_key", &"<redacted>")
-            .field("user_agent", &self.user_agent)
-            .field("timeout", &self.timeout)
-            .field("retry", &self.retry)
-            .field("max_response_bytes", &self.max_response_bytes)
-            .finish_non_exhaustive()
-    }
-}
-
 /// A client for Resend's workflow runs API. Cheap to clone: clones share
 /// connections.
 ///
@@ -70,22 +42,9 @@ impl fmt::Debug for Inner {
 /// }
 /// # Ok(()) }
 /// ```
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct Client {
     pub(crate) api: generated::Client,
-}
-
-impl fmt::Debug for Client {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let inner = &self.api.inner;
-        f.debug_struct("Client")
-            .field("base_url", &self.api.baseurl)
-            .field("api_key", &"<redacted>")
-            .field("user_agent", &inner.user_agent)
-            .field("timeout", &inner.timeout)
-            .field("retry", &inner.retry)
-            .finish_non_exhaustive()
-    }
 }
 
 impl Client {
@@ -117,9 +76,9 @@ impl Client {
 }
 
 /// Builds a [`Client`]. Only the API key is required.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct ClientBuilder {
-    api_key: Option<String>,
+    api_key: Option<Secret<String>>,
     base_url: Option<String>,
     user_agent: Option<String>,
     timeout: Option<Option<Duration>>,
@@ -130,26 +89,11 @@ pub struct ClientBuilder {
     max_response_bytes: Option<usize>,
 }
 
-impl fmt::Debug for ClientBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientBuilder")
-            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
-            .field("base_url", &self.base_url)
-            .field("user_agent", &self.user_agent)
-            .field("timeout", &self.timeout)
-            .field("connect_timeout", &self.connect_timeout)
-            .field("retry", &self.retry)
-            .field("requests_per_second", &self.requests_per_second)
-            .field("max_response_bytes", &self.max_response_bytes)
-            .finish_non_exhaustive()
-    }
-}
-
 impl ClientBuilder {
     /// The API key (`re_...`). Sent as `Authorization: Bearer <key>`, marked
     /// sensitive; never shown by `Debug` or in errors.
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        self.api_key = Some(key.into());
+        self.api_key = Some(Secret(key.into()));
         self
     }
 
@@ -238,7 +182,7 @@ impl ClientBuilder {
         let key = self.api_key.ok_or_else(|| {
             ConfigError::new("no API key: call .api_key(..) or set RESEND_API_KEY")
         })?;
-        let key = key.trim();
+        let key = key.0.trim();
         if key.is_empty() {
             return Err(ConfigError::new("the API key is empty").into());
         }
@@ -278,7 +222,7 @@ impl ClientBuilder {
                 .map_err(|e| ConfigError::with_source("cannot create the HTTP client", e))?,
         };
         let inner = Inner {
-            authorization,
+            authorization: Secret(authorization),
             user_agent,
             timeout,
             retry: self.retry.unwrap_or_default(),

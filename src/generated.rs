@@ -2,6 +2,8 @@
 //! (see `build.rs`). Nothing hand-written lives here.
 #![allow(
     missing_docs,
+    missing_debug_implementations,
+    unreachable_pub,
     clippy::all,
     clippy::pedantic,
     unused_imports,

@@ -18,13 +18,14 @@ pub const MAX_ID_LEN: usize = 256;
 /// Which bytes an id may hold: ASCII letters, digits, `-` and `_`.
 static ID_BYTE: [bool; 256] = {
     let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        table[b] = c.is_ascii_alphanumeric() || c == b'-' || c == b'_';
-        b += 1;
+    let mut c: u8 = 0;
+    loop {
+        table[c as usize] = c.is_ascii_alphanumeric() || c == b'-' || c == b'_';
+        if c == u8::MAX {
+            break table;
+        }
+        c += 1;
     }
-    table
 };
 
 /// Checks `value` as an id for `parameter`, without allocating.
@@ -34,7 +35,10 @@ pub(crate) fn check_id(parameter: &'static str, value: &str) -> Result<(), Inval
     let reason = if value.is_empty() {
         InvalidReason::Empty
     } else if value.len() > MAX_ID_LEN {
-        InvalidReason::TooLong { len: value.len() }
+        InvalidReason::TooLong {
+            len: value.len(),
+            max: MAX_ID_LEN,
+        }
     } else if let Some(at) = bad {
         // `at` starts a character: every byte before it is ASCII.
         let ch = value[at..]
@@ -60,13 +64,13 @@ macro_rules! id_type {
             /// # Errors
             /// [`Error::InvalidArgument`] naming the parameter and showing the value.
             pub fn new(value: impl AsRef<str> + Into<String>) -> Result<Self, Error> {
-                Self::parse_for($parameter, value)
+                Ok(Self::parse_for($parameter, value)?)
             }
 
             pub(crate) fn parse_for(
                 parameter: &'static str,
                 value: impl AsRef<str> + Into<String>,
-            ) -> Result<Self, Error> {
+            ) -> Result<Self, InvalidArgument> {
                 check_id(parameter, value.as_ref())?;
                 Ok(Self(value.into()))
             }

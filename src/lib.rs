@@ -1,49 +1,48 @@
 #![doc = include_str!("../README.md")]
-#![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod automation_runs;
+mod body;
 mod call;
 mod client;
+mod collections;
+mod config;
 mod error;
+mod exec;
 mod gate;
 mod generated;
-mod guard;
 mod hooks;
 mod ids;
-mod list;
-mod page;
-mod paginate;
+mod pagination;
 mod payload;
 mod ratelimit;
 mod retry;
 mod status;
+mod text;
 mod timestamp;
 mod trace;
-mod workflow_runs;
 
-pub use automation_runs::ListAutomationRuns;
 pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT, DEFAULT_USER_AGENT,
 };
+pub use collections::{
+    AutomationRuns, Collection, ListAutomationRuns, ListRequest, ListRuns, WorkflowRuns,
+};
 pub use error::{
     ApiError, ApiErrorKind, ConfigError, DecodeError, Error, InvalidArgument, InvalidReason,
-    ResponseTooLarge, TransportError,
+    PaginationError, PaginationErrorKind, ResponseTooLarge, TransportError,
 };
 pub use generated::types::{
-    AutomationRun, AutomationRunObject, AutomationRunStep, WorkflowRun, WorkflowRunTrigger,
+    AutomationRun, AutomationRunListItem, AutomationRunStep, WorkflowRun, WorkflowRunListItem,
+    WorkflowRunTrigger,
 };
-pub use guard::{PaginationError, PaginationErrorKind};
 pub use ids::{AutomationId, Cursor, MAX_ID_LEN, PageSize, RunId, WorkflowId};
-pub use list::Direction;
-pub use page::{HasRunId, Page};
-pub use paginate::{PageStream, RunStream};
+pub use pagination::{Direction, ItemStream, ListItem, Page, PageStream};
 pub use payload::EventPayload;
 pub use ratelimit::RateLimit;
 pub use retry::RetryPolicy;
 pub use status::{RunStatus, StatusFilter, StepStatus, WorkflowRunStatus};
 pub use timestamp::{Timestamp, TimestampError};
-pub use workflow_runs::ListRuns;
 
 /// The wire types progenitor generates from the spec (`openapi/`), for
 /// building fixtures and using the [`mock`] helpers. The ergonomic API
@@ -51,37 +50,53 @@ pub use workflow_runs::ListRuns;
 pub use generated::types;
 
 #[cfg(feature = "fake")]
+#[cfg_attr(docsrs, doc(cfg(feature = "fake")))]
 pub mod fake;
 
 /// progenitor's typed httpmock helpers for each operation (feature `fake`):
 /// `server.list_workflow_runs(|when, then| ...)` with `when.workflow_id(..)`,
 /// `when.limit(..)`, `then.ok(&page)`.
 #[cfg(feature = "fake")]
-#[allow(missing_docs, clippy::all)]
+#[cfg_attr(docsrs, doc(cfg(feature = "fake")))]
+#[allow(
+    missing_docs,
+    missing_debug_implementations,
+    unreachable_pub,
+    clippy::all
+)]
 pub mod mock {
     include!(concat!(env!("OUT_DIR"), "/generated_httpmock.rs"));
 }
 
-/// Not public API: hooks for the crate's own benchmarks.
+/// Not public API: what the crate's own benchmark times (feature
+/// `bench-internals`, which only the crate's dev-dependency on itself
+/// turns on).
+#[cfg(feature = "bench-internals")]
 #[doc(hidden)]
-pub mod __private {
-    use crate::{Error, Page};
+pub mod bench {
+    use crate::pagination::{Page, Position};
+    use crate::types::{WorkflowRunList, WorkflowRunListItem};
+    use crate::{Error, RateLimit};
 
-    /// Decodes a workflow runs list body into a forward [`Page`], exactly
-    /// as the client does after a response arrives.
-    pub fn decode_workflow_page(body: &[u8]) -> Result<Page, Error> {
-        let list: crate::types::WorkflowRunList =
+    /// Everything a page of workflow runs costs after its bytes arrive:
+    /// the rate-limit headers, the body decoded, the page and its next
+    /// cursor made, and every run id checked as a stream checks them.
+    pub fn decode_workflow_page(
+        headers: &reqwest::header::HeaderMap,
+        body: &[u8],
+    ) -> Result<Page<WorkflowRunListItem>, Error> {
+        let rate_limit = RateLimit::from_headers(headers);
+        let list: WorkflowRunList =
             serde_json::from_slice(body).map_err(|e| crate::error::DecodeError {
                 status: reqwest::StatusCode::OK,
                 path: ".".to_owned(),
                 snippet: String::new(),
                 source: e,
             })?;
-        let response = progenitor_client::ResponseValue::new(
-            list,
-            reqwest::StatusCode::OK,
-            reqwest::header::HeaderMap::new(),
-        );
-        crate::page::page_from_response(response, &crate::list::Position::Start)
+        let page = Page::new(list.data, list.has_more, &Position::Start, rate_limit)?;
+        for run in page.items() {
+            crate::ids::check_id("run id", &run.id)?;
+        }
+        Ok(page)
     }
 }

@@ -1,5 +1,5 @@
-//! Resend's rate-limit headers, read leniently: a garbage value is absent,
-//! never an error.
+//! Resend's rate-limit headers and `retry-after`, read once per response
+//! and leniently: a garbage value is absent, never an error.
 
 use std::time::{Duration, SystemTime};
 
@@ -32,14 +32,51 @@ impl RateLimit {
     }
 }
 
+/// What a response's headers say about pacing, read once: the
+/// `ratelimit-*` values and `retry-after`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Hints {
+    pub(crate) rate_limit: Option<RateLimit>,
+    pub(crate) retry_after: Option<Duration>,
+}
+
+impl Hints {
+    /// Reads the headers; an HTTP-date `retry-after` is measured from `now`.
+    pub(crate) fn read(headers: &HeaderMap, now: SystemTime) -> Self {
+        Self {
+            rate_limit: RateLimit::from_headers(headers),
+            retry_after: retry_after(headers, now),
+        }
+    }
+
+    /// How long until the window resets, when the response says nothing is
+    /// left in it.
+    pub(crate) fn window_closed_for(&self) -> Option<Duration> {
+        match self.rate_limit {
+            Some(RateLimit {
+                remaining: Some(0),
+                reset,
+                ..
+            }) => reset,
+            _ => None,
+        }
+    }
+
+    /// What the server asked for before the next request: `retry-after`,
+    /// else the window's reset when nothing is left in it.
+    pub(crate) fn server_wait(&self) -> Option<Duration> {
+        self.retry_after.or_else(|| self.window_closed_for())
+    }
+}
+
 /// A header holding a non-negative integer, if present and well formed.
-pub(crate) fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
+fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
     headers.get(name)?.to_str().ok()?.trim().parse().ok()
 }
 
 /// `retry-after`, in seconds or as an HTTP date (measured from `now`);
 /// a garbage value is absent.
-pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let value = headers.get("retry-after")?.to_str().ok()?.trim();
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs));
@@ -47,4 +84,50 @@ pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Durati
     let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
     let at = SystemTime::from(date.with_timezone(&chrono::Utc));
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn server_waits() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777); // 06 Nov 1994 08:49:37 GMT
+        let w = |pairs: &[(&'static str, &str)]| Hints::read(&headers(pairs), now).server_wait();
+        assert_eq!(w(&[("retry-after", "7")]), Some(Duration::from_secs(7)));
+        assert_eq!(
+            w(&[("retry-after", "Sun, 06 Nov 1994 08:49:47 GMT")]),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(
+            w(&[("retry-after", "Sun, 06 Nov 1994 08:49:27 GMT")]),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            w(&[("ratelimit-remaining", "0"), ("ratelimit-reset", "3")]),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(
+            w(&[("ratelimit-remaining", "2"), ("ratelimit-reset", "3")]),
+            None
+        );
+        assert_eq!(
+            w(&[
+                ("retry-after", "soon"),
+                ("ratelimit-remaining", "0"),
+                ("ratelimit-reset", "2")
+            ]),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(w(&[("retry-after", "-5")]), None);
+    }
 }

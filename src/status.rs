@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::error::{Error, InvalidArgument, InvalidReason};
+use crate::error::{InvalidArgument, InvalidReason};
 
 macro_rules! open_enum {
     (
@@ -156,9 +156,9 @@ impl StatusFilter {
     /// Checks the filter can be sent: not empty, and every value (an
     /// `Unknown` one too) made of lowercase ASCII letters and `_`, so it
     /// cannot change the query.
-    pub(crate) fn check(&self) -> Result<(), Error> {
+    pub(crate) fn check(&self) -> Result<(), InvalidArgument> {
         if self.0.is_empty() {
-            return Err(InvalidArgument::new("status", "", InvalidReason::Empty).into());
+            return Err(InvalidArgument::new("status", "", InvalidReason::Empty));
         }
         for status in &self.0 {
             let s = status.as_str();
@@ -170,11 +170,10 @@ impl StatusFilter {
                     "status",
                     s,
                     InvalidReason::ForbiddenChar { ch, at },
-                )
-                .into());
+                ));
             }
             if s.is_empty() {
-                return Err(InvalidArgument::new("status", s, InvalidReason::Empty).into());
+                return Err(InvalidArgument::new("status", s, InvalidReason::Empty));
             }
         }
         Ok(())

@@ -309,7 +309,7 @@ mod tests {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            let secs = (x % 8_000_000_000) as i64 - 2_000_000_000;
+            let secs = (x % 8_000_000_000).cast_signed() - 2_000_000_000;
             let nanos = (x >> 40) as u32 % 1_000_000_000;
             let t = DateTime::from_timestamp(secs, nanos).unwrap();
             let rfc = t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, x.is_multiple_of(2));

@@ -15,3 +15,9 @@ macro_rules! event {
 }
 
 pub(crate) use event;
+
+/// A duration in whole milliseconds, for an event's field.
+#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+pub(crate) fn millis(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}

@@ -1,5 +1,9 @@
 //! The API key never appears in Debug, Display, errors or tracing output.
 
+// Test support is `pub` for the modules that share it; tests report on stderr.
+#![allow(unreachable_pub, clippy::print_stderr)]
+
+#[path = "it/common/mod.rs"]
 mod common;
 
 use std::io::Write;

@@ -7,23 +7,23 @@ use serde::Deserialize;
 
 #[derive(Deserialize)]
 #[allow(dead_code)]
-pub struct Run {
-    pub id: String,
-    pub status: String,
-    pub started_at: Option<String>,
-    pub completed_at: Option<String>,
-    pub created_at: String,
+pub(crate) struct Run {
+    pub(crate) id: String,
+    pub(crate) status: String,
+    pub(crate) started_at: Option<String>,
+    pub(crate) completed_at: Option<String>,
+    pub(crate) created_at: String,
 }
 
 #[derive(Deserialize)]
-pub struct List {
-    pub has_more: bool,
-    pub data: Vec<Run>,
+pub(crate) struct List {
+    pub(crate) has_more: bool,
+    pub(crate) data: Vec<Run>,
 }
 
 /// The same settings the crate gives its own reqwest client, and the same
 /// TLS provider (ring), installed the way a hand-written client would.
-pub fn http() -> reqwest::Client {
+pub(crate) fn http() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
@@ -33,7 +33,7 @@ pub fn http() -> reqwest::Client {
 }
 
 /// Every run of the workflow, page by page; returns how many.
-pub async fn stream_all(http: &reqwest::Client, base: &str, key: &str) -> usize {
+pub(crate) async fn stream_all(http: &reqwest::Client, base: &str, key: &str) -> usize {
     let mut after: Option<String> = None;
     let mut count = 0;
     loop {

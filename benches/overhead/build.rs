@@ -44,7 +44,7 @@ fn cargo_build(app: &Path, target: &Path) -> f64 {
     start.elapsed().as_secs_f64()
 }
 
-pub fn scenario_build() -> Value {
+pub(crate) fn scenario_build() -> Value {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let tls = if std::fs::read_to_string(manifest.join("Cargo.toml"))
         .unwrap_or_default()

@@ -3,6 +3,9 @@
 //! scenario on stdout, a table on stderr. `BENCH_QUICK=1` runs a smaller
 //! version in under a minute. See BENCHMARKS.md.
 
+// A benchmark reports on stdout and stderr.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 mod baseline;
 mod build;
 mod measure;
@@ -140,8 +143,8 @@ fn scenario_stream() -> Value {
                     }
                     count
                 };
-                let (wall, cpu) = (t0.elapsed(), measure::cpu_time() - c0);
-                let server_cpu = server.cpu(&control).await - s0;
+                let (wall, cpu) = (t0.elapsed(), measure::cpu_time().saturating_sub(c0));
+                let server_cpu = server.cpu(&control).await.saturating_sub(s0);
                 assert_eq!(count, runs);
                 let sample = Sample {
                     wall: wall.as_secs_f64(),
@@ -205,10 +208,13 @@ fn scenario_decode() -> Value {
         pages as f64 / start.elapsed().as_secs_f64()
     };
     let ours_fn = || {
-        resend_workflows::__private::decode_workflow_page(std::hint::black_box(&body))
-            .unwrap()
-            .runs()
-            .len()
+        resend_workflows::bench::decode_workflow_page(
+            &reqwest::header::HeaderMap::new(),
+            std::hint::black_box(&body),
+        )
+        .unwrap()
+        .runs()
+        .len()
     };
     let base_fn = || {
         serde_json::from_slice::<baseline::List>(std::hint::black_box(&body))
@@ -412,10 +418,13 @@ fn main() {
             let body = server::page_body(0, 1_000);
             for _ in 0..args[3].parse::<usize>().unwrap() {
                 let n = if args[2] == "ours" {
-                    resend_workflows::__private::decode_workflow_page(&body)
-                        .unwrap()
-                        .runs()
-                        .len()
+                    resend_workflows::bench::decode_workflow_page(
+                        &reqwest::header::HeaderMap::new(),
+                        &body,
+                    )
+                    .unwrap()
+                    .runs()
+                    .len()
                 } else {
                     serde_json::from_slice::<baseline::List>(&body)
                         .unwrap()

@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-pub const RUNS_PER_PAGE: usize = 100;
+pub(crate) const RUNS_PER_PAGE: usize = 100;
 
 /// One run as Resend sends it; every 7th still running, every other with a trigger.
 fn run_json(out: &mut Vec<u8>, i: usize) {
@@ -36,7 +36,7 @@ fn run_json(out: &mut Vec<u8>, i: usize) {
 }
 
 /// The body of page `page` of a list of `total` runs, newest first.
-pub fn page_body(page: usize, total: usize) -> Vec<u8> {
+pub(crate) fn page_body(page: usize, total: usize) -> Vec<u8> {
     let start = page * RUNS_PER_PAGE;
     let end = (start + RUNS_PER_PAGE).min(total);
     let mut out = Vec::with_capacity(32 * 1024);
@@ -79,13 +79,13 @@ fn page_after(target: &str) -> usize {
     (index + 1) / RUNS_PER_PAGE
 }
 
-pub struct Config {
-    pub total: usize,
-    pub delay: Duration,
+pub(crate) struct Config {
+    pub(crate) total: usize,
+    pub(crate) delay: Duration,
 }
 
 /// Serves until the parent closes our stdin. Prints the port first.
-pub fn serve(config: Config) {
+pub(crate) fn serve(config: Config) {
     let pages = config.total.div_ceil(RUNS_PER_PAGE).max(1);
     // Pre-render when it fits comfortably (timed scenarios); render on the
     // fly for the million-run memory scenario, where only the client is measured.

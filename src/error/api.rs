@@ -112,7 +112,7 @@ impl ApiError {
         self.retry_after
     }
 
-    /// Whether retrying later may succeed (see [`Error::is_retryable`]).
+    /// Whether retrying later may succeed (see [`Error::is_retryable`](crate::Error::is_retryable)).
     pub fn is_retryable(&self) -> bool {
         crate::retry::retryable_status(self.status, self.name.as_deref())
     }

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::truncate_chars;
+use crate::text::truncate_chars;
 
 /// Why an argument was rejected.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -10,10 +10,12 @@ use super::truncate_chars;
 pub enum InvalidReason {
     /// An id or cursor was empty.
     Empty,
-    /// An id or cursor was longer than 256 bytes.
+    /// An id or cursor was longer than allowed.
     TooLong {
         /// Its length in bytes.
         len: usize,
+        /// The most allowed, in bytes.
+        max: usize,
     },
     /// An id or cursor held a character other than ASCII letters, digits, `-`, `_`.
     ForbiddenChar {
@@ -81,10 +83,9 @@ impl fmt::Display for InvalidArgument {
         let (p, v) = (self.parameter, &self.value);
         match &self.reason {
             InvalidReason::Empty => write!(f, "`{p}` is empty"),
-            InvalidReason::TooLong { len } => write!(
+            InvalidReason::TooLong { len, max } => write!(
                 f,
-                "`{p}` is {len} bytes long, more than the {} allowed: {v:?}",
-                crate::ids::MAX_ID_LEN
+                "`{p}` is {len} bytes long, more than the {max} allowed: {v:?}"
             ),
             InvalidReason::ForbiddenChar { ch, at } => write!(
                 f,

@@ -10,14 +10,14 @@ use reqwest::StatusCode;
 
 mod api;
 mod argument;
+mod pagination;
 mod response;
 
 pub use api::{ApiError, ApiErrorKind};
 pub use argument::{InvalidArgument, InvalidReason};
+pub use pagination::{PaginationError, PaginationErrorKind};
 pub(crate) use response::is_tls_failure;
 pub use response::{DecodeError, ResponseTooLarge, TransportError};
-
-use crate::guard::PaginationError;
 
 /// Everything that can go wrong, from an argument rejected before sending to
 /// an answer the crate cannot decode.
@@ -150,6 +150,7 @@ from_part!(
     ConfigError => Config,
     TransportError => Transport,
     DecodeError => Decode,
+    PaginationError => Pagination,
     ResponseTooLarge => ResponseTooLarge,
 );
 
@@ -196,13 +197,5 @@ impl std::error::Error for ConfigError {
         self.source
             .as_deref()
             .map(|e| e as &(dyn std::error::Error + 'static))
-    }
-}
-
-/// The first `max` characters of `s`, with `…` when cut.
-pub(crate) fn truncate_chars(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        Some((cut, _)) => format!("{}…", &s[..cut]),
-        None => s.to_owned(),
     }
 }

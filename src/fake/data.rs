@@ -3,13 +3,19 @@
 use chrono::DateTime;
 
 use crate::generated::types::{
-    AutomationRunObject, AutomationRunStep, WorkflowRun, WorkflowRunTrigger,
+    AutomationRun, AutomationRunObject, AutomationRunStep, WorkflowRunListItem, WorkflowRunTrigger,
 };
 use crate::status::{RunStatus, StepStatus};
 use crate::timestamp::Timestamp;
 
 /// 2026-09-21: the newest seeded run; each older one is a minute earlier.
 const NEWEST: i64 = 1_790_000_000;
+
+/// When the `i`-th newest seeded run was created: a minute per run earlier.
+fn created(i: usize) -> i64 {
+    let minutes = i64::try_from(i).unwrap_or(i64::MAX);
+    NEWEST.saturating_sub(minutes.saturating_mul(60))
+}
 
 fn at(secs: i64) -> Timestamp {
     Timestamp::from(DateTime::from_timestamp(secs, 0).expect("in range"))
@@ -34,12 +40,12 @@ fn status(i: usize) -> RunStatus {
 
 /// `count` runs of workflow `workflow_id`, newest first: UUID ids, a mix of
 /// statuses, one minute apart, every other one with a trigger.
-pub fn workflow_runs(workflow_id: &str, count: usize) -> Vec<WorkflowRun> {
+pub fn workflow_runs(workflow_id: &str, count: usize) -> Vec<WorkflowRunListItem> {
     (0..count)
         .map(|i| {
-            let created = NEWEST - 60 * i as i64;
+            let created = created(i);
             let status = status(i);
-            WorkflowRun {
+            WorkflowRunListItem {
                 id: run_id(workflow_id, i),
                 completed_at: status.is_terminal().then(|| at(created + 5)),
                 status,
@@ -58,10 +64,10 @@ pub fn workflow_runs(workflow_id: &str, count: usize) -> Vec<WorkflowRun> {
 
 /// `count` runs of automation `automation_id`, newest first, each with a
 /// trigger step and a send step whose status follows the run's.
-pub fn automation_runs(automation_id: &str, count: usize) -> Vec<AutomationRunObject> {
+pub fn automation_runs(automation_id: &str, count: usize) -> Vec<AutomationRun> {
     (0..count)
         .map(|i| {
-            let created = NEWEST - 60 * i as i64;
+            let created = created(i);
             let status = status(i);
             let send_status = match status {
                 RunStatus::Running => StepStatus::Running,
@@ -92,8 +98,8 @@ pub fn automation_runs(automation_id: &str, count: usize) -> Vec<AutomationRunOb
                     created_at: at(created),
                 },
             ];
-            AutomationRunObject {
-                object: crate::generated::types::AutomationRunObjectObject::AutomationRun,
+            AutomationRun {
+                object: AutomationRunObject::AutomationRun,
                 id: run_id(automation_id, i),
                 completed_at: status.is_terminal().then(|| at(created + 3)),
                 status,

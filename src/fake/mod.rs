@@ -40,68 +40,20 @@
 
 mod data;
 mod serve;
+mod state;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use httpmock::{HttpMockRequest, HttpMockResponse, MockServer};
+use httpmock::{HttpMockRequest, MockServer};
 
 pub use data::{automation_runs as generate_automation_runs, workflow_runs as generate_runs};
+pub use state::FakeRequest;
 
-use crate::generated::types::{AutomationRun, AutomationRunObject, WorkflowRun};
-use serve::Reply;
-
-/// Requests allowed per one-second window in the `ratelimit-*` headers.
-/// Informative only: the fake does not refuse requests over it.
-const RATE_LIMIT: u64 = 1000;
-
-/// A request the fake received, for asserting what a client sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FakeRequest {
-    /// The path, e.g. `/workflows/wf_1/runs`.
-    pub path: String,
-    /// The query parameters in the order sent, decoded.
-    pub query: Vec<(String, String)>,
-}
-
-impl FakeRequest {
-    /// The value of query parameter `name`, if sent.
-    pub fn param(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// A run as served: its id and status (for cursors and filters), its list
-/// JSON and its retrieve JSON (both without `object`), rendered once.
-struct StoredRun {
-    id: String,
-    status: String,
-    json: String,
-    detail: String,
-}
-
-#[derive(Default)]
-struct Faults {
-    /// Statuses to answer the next requests with, in order.
-    fail_next: Vec<u16>,
-    /// Requests left to answer normally before one fails with the status.
-    fail_after: Option<(usize, u16)>,
-    /// Answers left that report `ratelimit-remaining: 0`.
-    exhausted: usize,
-}
-
-#[derive(Default)]
-struct State {
-    workflows: HashMap<String, Vec<StoredRun>>,
-    automations: HashMap<String, Vec<StoredRun>>,
-    requests: Vec<FakeRequest>,
-    window: (u64, u64),
-    faults: Faults,
-}
+use crate::generated::types::{
+    AutomationRun, AutomationRunListItem, WorkflowRun, WorkflowRunListItem, WorkflowRunObject,
+};
+use state::{Faults, State, lock, stored};
 
 /// A fake Resend on loopback. Dropping it stops serving.
 pub struct FakeResend {
@@ -114,25 +66,6 @@ impl std::fmt::Debug for FakeResend {
         f.debug_struct("FakeResend")
             .field("base_url", &self.base_url())
             .finish_non_exhaustive()
-    }
-}
-
-fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    // A panic elsewhere must not turn every later request into a panic.
-    state.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn stored<T: serde::Serialize>(
-    id: &str,
-    status: &str,
-    listed: &impl serde::Serialize,
-    detail: &T,
-) -> StoredRun {
-    StoredRun {
-        id: id.to_owned(),
-        status: status.to_owned(),
-        json: serde_json::to_string(listed).expect("a run always serialises"),
-        detail: serde_json::to_string(detail).expect("a run always serialises"),
     }
 }
 
@@ -153,7 +86,7 @@ impl FakeResend {
             .mock_async(|when, then| {
                 when.any_request();
                 then.delay(latency)
-                    .respond_with(move |req: &HttpMockRequest| respond(&shared, req));
+                    .respond_with(move |req: &HttpMockRequest| serve::respond(&shared, req));
             })
             .await;
     }
@@ -164,10 +97,21 @@ impl FakeResend {
     }
 
     /// Adds (or replaces) a workflow with `runs`, given newest first.
-    pub fn add_workflow(&self, workflow_id: &str, runs: &[WorkflowRun]) {
+    pub fn add_workflow(&self, workflow_id: &str, runs: &[WorkflowRunListItem]) {
         let stored = runs
             .iter()
-            .map(|r| stored(&r.id, r.status.as_str(), r, r))
+            .map(|r| {
+                let detail = WorkflowRun {
+                    object: WorkflowRunObject::WorkflowRun,
+                    id: r.id.clone(),
+                    status: r.status.clone(),
+                    trigger: r.trigger.clone(),
+                    started_at: r.started_at,
+                    completed_at: r.completed_at,
+                    created_at: r.created_at,
+                };
+                stored(&r.id, r.status.as_str(), r, &detail)
+            })
             .collect();
         lock(&self.state)
             .workflows
@@ -176,7 +120,7 @@ impl FakeResend {
 
     /// Adds a workflow with `count` generated runs and returns them, newest
     /// first: UUID ids, a mix of statuses, one minute apart.
-    pub fn seed_workflow(&self, workflow_id: &str, count: usize) -> Vec<WorkflowRun> {
+    pub fn seed_workflow(&self, workflow_id: &str, count: usize) -> Vec<WorkflowRunListItem> {
         let runs = data::workflow_runs(workflow_id, count);
         self.add_workflow(workflow_id, &runs);
         runs
@@ -184,20 +128,18 @@ impl FakeResend {
 
     /// Adds (or replaces) an automation with `runs` (with their steps),
     /// given newest first. Lists show each run without its steps.
-    pub fn add_automation(&self, automation_id: &str, runs: &[AutomationRunObject]) {
+    pub fn add_automation(&self, automation_id: &str, runs: &[AutomationRun]) {
         let stored = runs
             .iter()
             .map(|r| {
-                let listed = AutomationRun {
+                let listed = AutomationRunListItem {
                     id: r.id.clone(),
                     status: r.status.clone(),
                     started_at: r.started_at,
                     completed_at: r.completed_at,
                     created_at: r.created_at,
                 };
-                let mut detail = serde_json::to_value(r).expect("a run always serialises");
-                detail.as_object_mut().map(|o| o.remove("object"));
-                stored(&r.id, r.status.as_str(), &listed, &detail)
+                stored(&r.id, r.status.as_str(), &listed, r)
             })
             .collect();
         lock(&self.state)
@@ -207,7 +149,7 @@ impl FakeResend {
 
     /// Adds an automation with `count` generated runs, each with a trigger
     /// and a send step, and returns them newest first.
-    pub fn seed_automation(&self, automation_id: &str, count: usize) -> Vec<AutomationRunObject> {
+    pub fn seed_automation(&self, automation_id: &str, count: usize) -> Vec<AutomationRun> {
         let runs = data::automation_runs(automation_id, count);
         self.add_automation(automation_id, &runs);
         runs
@@ -255,77 +197,4 @@ impl FakeResend {
     pub fn clear_requests(&self) {
         lock(&self.state).requests.clear();
     }
-}
-
-fn injected(status: u16) -> Reply {
-    let name = match status {
-        429 => "rate_limit_exceeded",
-        500.. => "internal_server_error",
-        _ => "validation_error",
-    };
-    Reply::error(status, name, "Injected by FakeResend.")
-}
-
-impl State {
-    /// Counts a request in the current one-second window; returns what is left.
-    fn tick(&mut self) -> u64 {
-        let second = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or(Duration::ZERO)
-            .as_secs();
-        if self.window.0 != second {
-            self.window = (second, 0);
-        }
-        self.window.1 += 1;
-        RATE_LIMIT.saturating_sub(self.window.1)
-    }
-
-    /// The programmed fault for this request, if one fires.
-    fn fault(&mut self) -> Option<Reply> {
-        if !self.faults.fail_next.is_empty() {
-            return Some(injected(self.faults.fail_next.remove(0)));
-        }
-        match self.faults.fail_after.take() {
-            Some((0, status)) => Some(injected(status)),
-            Some((n, status)) => {
-                self.faults.fail_after = Some((n - 1, status));
-                None
-            }
-            None => None,
-        }
-    }
-}
-
-fn respond(state: &Mutex<State>, req: &HttpMockRequest) -> HttpMockResponse {
-    let path = req.uri().path().to_owned();
-    let query = req.query_params();
-    let mut state = lock(state);
-    state.requests.push(FakeRequest {
-        path: path.clone(),
-        query: query.clone(),
-    });
-    let mut remaining = state.tick();
-    if state.faults.exhausted > 0 {
-        state.faults.exhausted -= 1;
-        remaining = 0;
-    }
-    let reply = match state.fault() {
-        Some(reply) => reply,
-        None => serve::route(&state, req, &path, &query),
-    };
-    drop(state);
-
-    let content_type = if reply.html {
-        "text/html; charset=UTF-8"
-    } else {
-        "application/json"
-    };
-    HttpMockResponse::builder()
-        .status(reply.status)
-        .header("content-type", content_type)
-        .header("ratelimit-limit", RATE_LIMIT.to_string())
-        .header("ratelimit-remaining", remaining.to_string())
-        .header("ratelimit-reset", "1")
-        .body(reply.body)
-        .build()
 }

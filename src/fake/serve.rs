@@ -3,9 +3,11 @@
 
 use std::fmt::Write as _;
 
-use httpmock::HttpMockRequest;
+use std::sync::Mutex;
 
-use super::{State, StoredRun};
+use httpmock::{HttpMockRequest, HttpMockResponse};
+
+use super::state::{FakeRequest, RATE_LIMIT, State, StoredRun, lock};
 use crate::ids::check_id;
 use crate::status::RunStatus;
 
@@ -24,7 +26,7 @@ impl Reply {
         }
     }
 
-    pub(super) fn error(status: u16, name: &str, message: &str) -> Self {
+    fn error(status: u16, name: &str, message: &str) -> Self {
         let body = serde_json::json!({"statusCode": status, "name": name, "message": message});
         Self::json(status, body.to_string())
     }
@@ -34,12 +36,7 @@ fn validation(message: String) -> Reply {
     Reply::error(422, "validation_error", &message)
 }
 
-pub(super) fn route(
-    state: &State,
-    req: &HttpMockRequest,
-    path: &str,
-    query: &[(String, String)],
-) -> Reply {
+fn route(state: &State, req: &HttpMockRequest, path: &str, query: &[(String, String)]) -> Reply {
     let headers = req.headers();
     if !headers.contains_key("user-agent") {
         // What Resend's edge does (error code 1010): HTML, not JSON.
@@ -72,12 +69,9 @@ pub(super) fn route(
             Some(runs) => list(runs, query, false),
             None => Reply::error(404, "not_found", "Workflow not found"),
         },
-        ["workflows", id, "runs", run_id] => get(
-            state.workflows.get(*id),
-            run_id,
-            "workflow_run",
-            "Workflow run not found",
-        ),
+        ["workflows", id, "runs", run_id] => {
+            get(state.workflows.get(*id), run_id, "Workflow run not found")
+        }
         ["automations", id, "runs"] => match state.automations.get(*id) {
             Some(runs) => list(runs, query, true),
             None => Reply::error(404, "not_found", "Automation not found"),
@@ -85,7 +79,6 @@ pub(super) fn route(
         ["automations", id, "runs", run_id] => get(
             state.automations.get(*id),
             run_id,
-            "automation_run",
             "Automation run not found",
         ),
         _ => Reply::error(404, "not_found", "The requested endpoint does not exist."),
@@ -192,13 +185,52 @@ fn list(runs: &[StoredRun], query: &[(String, String)], filterable: bool) -> Rep
     Reply::json(200, body)
 }
 
-fn get(runs: Option<&Vec<StoredRun>>, run_id: &str, object: &str, missing: &str) -> Reply {
+fn get(runs: Option<&Vec<StoredRun>>, run_id: &str, missing: &str) -> Reply {
     match runs.and_then(|runs| runs.iter().find(|r| r.id == run_id)) {
-        // `{"object":"…",` + the run's own fields (with steps, for automations).
-        Some(run) => Reply::json(
-            200,
-            format!(r#"{{"object":"{object}",{}"#, &run.detail[1..]),
-        ),
+        Some(run) => Reply::json(200, run.detail.clone()),
         None => Reply::error(404, "not_found", missing),
     }
+}
+
+fn injected(status: u16) -> Reply {
+    let name = match status {
+        429 => "rate_limit_exceeded",
+        500.. => "internal_server_error",
+        _ => "validation_error",
+    };
+    Reply::error(status, name, "Injected by FakeResend.")
+}
+
+pub(super) fn respond(state: &Mutex<State>, req: &HttpMockRequest) -> HttpMockResponse {
+    let path = req.uri().path().to_owned();
+    let query = req.query_params();
+    let mut state = lock(state);
+    state.requests.push(FakeRequest {
+        path: path.clone(),
+        query: query.clone(),
+    });
+    let mut remaining = state.tick();
+    if state.faults.exhausted > 0 {
+        state.faults.exhausted -= 1;
+        remaining = 0;
+    }
+    let reply = match state.fault() {
+        Some(status) => injected(status),
+        None => route(&state, req, &path, &query),
+    };
+    drop(state);
+
+    let content_type = if reply.html {
+        "text/html; charset=UTF-8"
+    } else {
+        "application/json"
+    };
+    HttpMockResponse::builder()
+        .status(reply.status)
+        .header("content-type", content_type)
+        .header("ratelimit-limit", RATE_LIMIT.to_string())
+        .header("ratelimit-remaining", remaining.to_string())
+        .header("ratelimit-reset", "1")
+        .body(reply.body)
+        .build()
 }

@@ -1,16 +1,16 @@
 //! Fault injection and load: under 30% failed requests every run arrives
 //! exactly once; 64 concurrent streams over one client all complete.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::raw::{self, Action};
+use crate::common::raw::{self, Action};
 use futures::{StreamExt, TryStreamExt};
 use resend_workflows::fake::FakeResend;
-use resend_workflows::{RetryPolicy, WorkflowRun};
+use resend_workflows::{RetryPolicy, WorkflowRunListItem};
 
 const RUNS: usize = 10_000;
 
@@ -120,7 +120,8 @@ async fn sixty_four_concurrent_streams_over_one_client_all_complete() {
         .map(|_| {
             let client = client.clone();
             tokio::spawn(async move {
-                let runs: Vec<WorkflowRun> = client.list_runs("wf").stream().try_collect().await?;
+                let runs: Vec<WorkflowRunListItem> =
+                    client.list_runs("wf").stream().try_collect().await?;
                 Ok::<_, resend_workflows::Error>(runs.len())
             })
         })

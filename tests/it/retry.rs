@@ -1,14 +1,14 @@
 //! Retries and rate-limit waits, on tokio's paused clock: waits are asserted
 //! to the second, and take no real time.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
-use common::raw::{self, Action};
-use common::{assert_no_key, paused_client, seed_list};
+use crate::common::raw::{self, Action};
+use crate::common::{assert_no_key, paused_client, seed_list};
 use httpmock::{HttpMockRequest, HttpMockResponse, MockServer};
 use resend_workflows::{ApiErrorKind, RetryPolicy};
 use tokio::time::Instant;
@@ -73,55 +73,69 @@ async fn retry_after_seconds_is_honoured_to_the_second() {
     assert_eq!((page.runs().len(), calls.load(Ordering::SeqCst)), (2, 2));
 }
 
+/// An HTTP date `secs` from now, truncated to whole seconds as the header
+/// format is, and that instant.
+fn http_date(secs: u64) -> (String, SystemTime) {
+    let at = chrono::DateTime::<chrono::Utc>::from(SystemTime::now() + Duration::from_secs(secs));
+    let date = at.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    let whole = SystemTime::UNIX_EPOCH + Duration::from_secs(at.timestamp().unsigned_abs());
+    (date, whole)
+}
+
+/// The bounds a wait until `date` must fall in, measured by a client that
+/// read the header between `before` and `after` (real time passes while the
+/// paused clock does not).
+fn wait_bounds(date: SystemTime, before: SystemTime, after: SystemTime) -> (Duration, Duration) {
+    let low = date.duration_since(after).unwrap_or_default();
+    let high = date.duration_since(before).unwrap_or_default();
+    (low, high)
+}
+
 #[tokio::test(start_paused = true)]
 async fn retry_after_as_an_http_date_is_honoured() {
-    let at = SystemTime::now() + Duration::from_secs(6);
-    let date = chrono::DateTime::<chrono::Utc>::from(at)
-        .format("%a, %d %b %Y %H:%M:%S GMT")
-        .to_string();
+    let (header, date) = http_date(6);
     let (server, _) = scripted(vec![
         (
             503,
-            vec![("retry-after", date)],
+            vec![("retry-after", header)],
             error_json(503, "service_unavailable"),
         ),
         (200, vec![], ok_body()),
     ])
     .await;
     let client = paused_client(&server.base_url(), RetryPolicy::default());
-    let t0 = Instant::now();
+    let (t0, before) = (Instant::now(), SystemTime::now());
     client.list_runs(WF).send().await.unwrap();
-    let waited = t0.elapsed();
+    let (waited, after) = (t0.elapsed(), SystemTime::now());
+    let (low, high) = wait_bounds(date, before, after);
+    assert!(
+        low <= waited && waited <= high && high <= Duration::from_secs(6),
+        "waited {waited:?}, expected {low:?}..={high:?}"
+    );
+
     // Reported on the error as well, when retries are off.
+    let (header, date) = http_date(60);
     let (server2, _) = scripted(vec![(
         503,
-        vec![(
-            "retry-after",
-            chrono::DateTime::<chrono::Utc>::from(SystemTime::now() + Duration::from_secs(60))
-                .format("%a, %d %b %Y %H:%M:%S GMT")
-                .to_string(),
-        )],
+        vec![("retry-after", header)],
         error_json(503, "service_unavailable"),
     )])
     .await;
+    let before = SystemTime::now();
     let err = paused_client(&server2.base_url(), RetryPolicy::disabled())
         .list_runs(WF)
         .send()
         .await
         .unwrap_err();
-    let after = err
+    let (low, high) = wait_bounds(date, before, SystemTime::now());
+    let reported = err
         .as_api()
         .unwrap()
         .retry_after()
         .expect("an HTTP-date retry-after is read");
     assert!(
-        after > Duration::from_secs(58) && after <= Duration::from_secs(60),
-        "{after:?}"
-    );
-    // The date has whole seconds: the wait is 5 to 6 s.
-    assert!(
-        waited > Duration::from_secs(5) && waited <= Duration::from_secs(6),
-        "{waited:?}"
+        low <= reported && reported <= high && high <= Duration::from_secs(60),
+        "reported {reported:?}, expected {low:?}..={high:?}"
     );
 }
 

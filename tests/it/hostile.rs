@@ -1,12 +1,12 @@
 //! A table of hostile responses: each ends in a typed error or a documented
 //! recovery, never a panic or a hang (every case runs under a timeout).
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
-use common::raw::{self, Action};
-use common::{KEY, assert_no_key};
+use crate::common::raw::{self, Action};
+use crate::common::{KEY, assert_no_key};
 use futures::StreamExt;
 use resend_workflows::{Client, Error, PaginationErrorKind, RetryPolicy};
 

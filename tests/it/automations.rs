@@ -1,17 +1,17 @@
 //! Automation runs (the GA API): contract tests against the spec, fixture
 //! validation of the fake, and property tests of the filtered streams.
 
-mod common;
+use crate::common;
 
-use common::{KEY, check, client, client_no_retry, error_body, valid};
+use crate::common::{KEY, check, client, client_no_retry, error_body, valid};
 use futures::TryStreamExt;
 use httpmock::{Method::GET, MockServer};
 use proptest::prelude::*;
 use resend_workflows::fake::FakeResend;
 use resend_workflows::mock::MockServerExt;
 use resend_workflows::{
-    ApiErrorKind, AutomationId, AutomationRun, Cursor, DEFAULT_USER_AGENT, Error, InvalidReason,
-    RunStatus, StatusFilter, StepStatus, Timestamp,
+    ApiErrorKind, AutomationId, AutomationRunListItem, Cursor, DEFAULT_USER_AGENT, Error,
+    InvalidReason, RunStatus, StatusFilter, StepStatus, Timestamp,
 };
 use serde_json::{Value, json};
 
@@ -343,7 +343,7 @@ proptest! {
         if backward {
             request = request.before(&runs[n].id);
         }
-        let got: Vec<AutomationRun> = rt.block_on(request.stream().try_collect()).unwrap();
+        let got: Vec<AutomationRunListItem> = rt.block_on(request.stream().try_collect()).unwrap();
         let wanted = |s: &RunStatus| filter.as_ref().is_none_or(|f| f.contains(s));
         let mut expected: Vec<&str> = runs[..n].iter().filter(|r| wanted(&r.status)).map(|r| r.id.as_str()).collect();
         if backward {

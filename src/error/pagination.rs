@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use crate::error::{Error, InvalidArgument};
+use super::argument::InvalidArgument;
 
 /// What broke the pagination contract.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,11 +96,5 @@ impl std::error::Error for PaginationError {
             PaginationErrorKind::InvalidRunId { reason } => Some(reason),
             _ => None,
         }
-    }
-}
-
-impl From<PaginationError> for Error {
-    fn from(e: PaginationError) -> Self {
-        Error::Pagination(e)
     }
 }

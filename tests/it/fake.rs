@@ -1,9 +1,9 @@
 //! The embedded fake Resend answers by the spec and by Resend's documented
 //! cursor semantics: every body it serves is validated against the spec.
 
-mod common;
+use crate::common;
 
-use common::{check, client};
+use crate::common::{check, client};
 use resend_workflows::fake::FakeResend;
 use serde_json::Value;
 
@@ -141,7 +141,11 @@ async fn the_client_reads_the_fake_and_its_rate_limit_headers() {
     let rl = page.rate_limit().expect("rate-limit headers");
     assert!(rl.limit.is_some() && rl.remaining.is_some() && rl.reset.is_some());
     let run = client.get_run("wf_1", &runs[2].id).await.unwrap();
-    assert_eq!(run, runs[2]);
+    // The retrieved run is the listed run plus `object`.
+    let mut retrieved = serde_json::to_value(&run).unwrap();
+    assert_eq!(retrieved["object"], "workflow_run");
+    retrieved.as_object_mut().unwrap().remove("object");
+    assert_eq!(retrieved, serde_json::to_value(&runs[2]).unwrap());
     let requests = fake.requests();
     assert_eq!(requests.len(), 2);
     assert_eq!(requests[0].path, "/workflows/wf_1/runs");

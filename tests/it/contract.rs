@@ -1,12 +1,14 @@
 //! Contract tests: every request the client sends and every response it
 //! decodes, held against the spec on a real loopback server (httpmock).
 
-mod common;
+use crate::common;
 
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use common::{KEY, client, client_no_retry, error_body, invalid, seed_list, seed_run, valid};
+use crate::common::{
+    KEY, client, client_no_retry, error_body, invalid, seed_list, seed_run, valid,
+};
 use httpmock::{Method::GET, MockServer};
 use resend_workflows::mock::MockServerExt;
 use resend_workflows::{

@@ -2,19 +2,19 @@
 //! misbehaving servers: exact cursor sequences, laziness, order in both
 //! directions, resuming from checkpoints, and every loop guard.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
-use common::{client, valid};
+use crate::common::{client, valid};
 use futures::{StreamExt, TryStreamExt};
 use httpmock::{HttpMockRequest, HttpMockResponse, MockServer};
 use proptest::prelude::*;
 use resend_workflows::fake::FakeResend;
-use resend_workflows::{Cursor, Direction, Error, PaginationErrorKind, WorkflowRun};
+use resend_workflows::{Cursor, Direction, Error, PaginationErrorKind, WorkflowRunListItem};
 use serde_json::json;
 
-fn ids(runs: &[WorkflowRun]) -> Vec<String> {
+fn ids(runs: &[WorkflowRunListItem]) -> Vec<String> {
     runs.iter().map(|r| r.id.clone()).collect()
 }
 
@@ -44,7 +44,7 @@ async fn forward_stream_sends_the_exact_cursor_sequence_and_no_trailing_request(
         fake.requests().is_empty(),
         "lazy: nothing sent before the first poll"
     );
-    let got: Vec<WorkflowRun> = stream.try_collect().await.unwrap();
+    let got: Vec<WorkflowRunListItem> = stream.try_collect().await.unwrap();
     assert_eq!(ids(&got), ids(&runs), "every run once, newest first");
     let s = |i: usize| Some(runs[i].id.clone());
     assert_eq!(
@@ -110,7 +110,7 @@ async fn pages_are_send_static_and_one_request_each() {
 async fn an_empty_workflow_costs_one_request() {
     let fake = FakeResend::start().await;
     fake.seed_workflow("wf", 0);
-    let got: Vec<WorkflowRun> = client(&fake.base_url())
+    let got: Vec<WorkflowRunListItem> = client(&fake.base_url())
         .list_runs("wf")
         .stream()
         .try_collect()
@@ -156,7 +156,7 @@ async fn an_error_ends_the_stream_and_the_checkpoint_resumes_exactly() {
     assert_eq!(got.len(), 40);
     let checkpoint = stream.checkpoint().unwrap().clone();
     assert_eq!(checkpoint.as_str(), got.last().unwrap());
-    let rest: Vec<WorkflowRun> = client
+    let rest: Vec<WorkflowRunListItem> = client
         .list_runs("wf")
         .limit(20)
         .after(&checkpoint)
@@ -298,7 +298,7 @@ async fn max_pages_ends_with_its_own_error_only_when_runs_are_left() {
         2,
         "the cap stops before the request"
     );
-    let all: Vec<WorkflowRun> = client
+    let all: Vec<WorkflowRunListItem> = client
         .list_runs("wf200")
         .max_pages(2)
         .stream()
@@ -314,7 +314,7 @@ async fn read_ahead_keeps_order_and_costs_at_most_one_page_more() {
     let runs = fake.seed_workflow("wf", 250);
     let client = client(&fake.base_url());
 
-    let got: Vec<WorkflowRun> = client
+    let got: Vec<WorkflowRunListItem> = client
         .list_runs("wf")
         .prefetch(true)
         .stream()
@@ -390,7 +390,7 @@ proptest! {
         let client = client(&fake.base_url());
         let request = client.list_runs(&wf).limit(size).prefetch(prefetch);
         let request = if backward { request.before(&runs[n].id) } else { request };
-        let got: Vec<WorkflowRun> = rt.block_on(request.stream().try_collect()).unwrap();
+        let got: Vec<WorkflowRunListItem> = rt.block_on(request.stream().try_collect()).unwrap();
         let mut expected = ids(&runs[..n]);
         if backward {
             expected.reverse();

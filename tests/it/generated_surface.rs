@@ -2,7 +2,7 @@
 //! repo: a spec change shows up as a diff of `tests/snapshots/generated_api.txt`
 //! in the same commit. To accept a change:
 //!
-//!     UPDATE_SNAPSHOTS=1 cargo test --test generated_surface
+//!     UPDATE_SNAPSHOTS=1 cargo test --all-features --test it generated_surface
 
 const SNAPSHOT: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -37,7 +37,7 @@ fn the_generated_surface_matches_the_snapshot() {
     }
     panic!(
         "the generated client changed (the spec or progenitor did); review the listing and accept it \
-         with `UPDATE_SNAPSHOTS=1 cargo test --test generated_surface`\n{}",
+         with `UPDATE_SNAPSHOTS=1 cargo test --all-features --test it generated_surface`\n{}",
         diff(&committed, GENERATED)
     );
 }

@@ -3,12 +3,10 @@
 //! request, and no API key, ever reaches it; and the refusal is reported as
 //! a TLS transport error that is not retried.
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::{KEY, assert_no_key};
+use crate::common::{KEY, assert_no_key};
 use resend_workflows::{Client, Error};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::io::AsyncReadExt;

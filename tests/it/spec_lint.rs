@@ -1,7 +1,7 @@
 //! The spec's invariants, checked on every run: a broken spec fails here
 //! with a list of what is wrong, before any client code is involved.
 
-mod common;
+use crate::common;
 
 use serde_json::Value;
 

@@ -2,9 +2,7 @@
 //! typed error naming the parameter and showing the value, and the server
 //! sees nothing.
 
-mod common;
-
-use common::{KEY, client};
+use crate::common::{KEY, client};
 use httpmock::MockServer;
 use proptest::prelude::*;
 use resend_workflows::{Client, Error, InvalidReason};
@@ -45,7 +43,7 @@ async fn each_bad_argument_is_named_and_nothing_is_sent() {
         (
             client.list_runs(&long),
             "workflow_id",
-            InvalidReason::TooLong { len: 257 },
+            InvalidReason::TooLong { len: 257, max: 256 },
         ),
         (
             client.list_runs("wf").limit(0),

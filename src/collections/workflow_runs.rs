@@ -1,0 +1,114 @@
+//! Workflow runs (the alpha API): `Client::list_runs`, `Client::get_run`.
+
+use std::convert::Infallible;
+
+use super::request::{Collection, ListRequest, sealed};
+use crate::call;
+use crate::client::Client;
+use crate::error::{Error, InvalidArgument};
+use crate::generated::types::{WorkflowRun, WorkflowRunListItem};
+use crate::ids::{RunId, WorkflowId};
+use crate::pagination::{ItemSealed, ListItem, Page};
+
+/// The runs of a workflow: `GET /workflows/{workflow_id}/runs`.
+#[derive(Debug, Clone, Copy)]
+pub enum WorkflowRuns {}
+
+/// A request for a workflow's runs.
+pub type ListRuns = ListRequest<WorkflowRuns>;
+
+impl sealed::Sealed for WorkflowRuns {}
+
+impl Collection for WorkflowRuns {
+    type Parent = WorkflowId;
+    type Item = WorkflowRunListItem;
+    type Filter = Infallible;
+
+    fn check_filter(filter: &Infallible) -> Result<(), InvalidArgument> {
+        match *filter {}
+    }
+
+    fn fetch(
+        args: sealed::Fetch<'_, WorkflowId, Infallible>,
+    ) -> impl Future<Output = Result<Page<WorkflowRunListItem>, Error>> + Send + use<> {
+        let (client, parent, position) = (
+            args.client.clone(),
+            args.parent.clone(),
+            args.position.clone(),
+        );
+        let limit = args.limit.non_zero();
+        async move {
+            let request = client
+                .api
+                .list_workflow_runs()
+                .workflow_id(parent)
+                .limit(limit);
+            let request = position.apply(request, |r, c| r.after(c), |r, c| r.before(c));
+            let answer = call::run(request.send()).await?;
+            let list = answer.body;
+            Ok(Page::new(
+                list.data,
+                list.has_more,
+                &position,
+                answer.rate_limit,
+            )?)
+        }
+    }
+}
+
+impl ItemSealed for WorkflowRunListItem {}
+
+impl ListItem for WorkflowRunListItem {
+    fn item_id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl Client {
+    /// Lists a workflow's runs, newest first. `workflow_id` is any string
+    /// form of the id (`&str`, `String`, [`WorkflowId`]; a `uuid::Uuid` via
+    /// `to_string()`); an invalid one is reported when the request is sent.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: resend_workflows::Client) -> Result<(), resend_workflows::Error> {
+    /// let page = client.list_runs("wf_1").limit(10).send().await?;
+    /// if let Some(next) = page.next_cursor() {
+    ///     let older = client.list_runs("wf_1").limit(10).after(next).send().await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn list_runs(&self, workflow_id: impl AsRef<str>) -> ListRuns {
+        ListRequest::new(
+            self,
+            WorkflowId::parse_for("workflow_id", workflow_id.as_ref()),
+        )
+    }
+
+    /// Retrieves one run of a workflow. Both ids are validated before
+    /// anything is sent.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a malformed id; an [`Error::Api`] with
+    /// kind [`NotFound`](crate::ApiErrorKind::NotFound) when the run does not exist.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: resend_workflows::Client) -> Result<(), resend_workflows::Error> {
+    /// let run = client.get_run("wf_1", "a1b2c3d4-e5f6-7890-abcd-ef1234567890").await?;
+    /// println!("{} is {}", run.id, run.status);
+    /// # Ok(()) }
+    /// ```
+    pub async fn get_run(
+        &self,
+        workflow_id: impl AsRef<str>,
+        run_id: impl AsRef<str>,
+    ) -> Result<WorkflowRun, Error> {
+        let workflow_id = WorkflowId::parse_for("workflow_id", workflow_id.as_ref())?;
+        let run_id = RunId::parse_for("run_id", run_id.as_ref())?;
+        let request = self
+            .api
+            .get_workflow_run()
+            .workflow_id(workflow_id)
+            .run_id(run_id);
+        Ok(call::run(request.send()).await?.body)
+    }
+}

@@ -1,0 +1,131 @@
+//! One request, attempted until [`decide`] says stop: wait for the rate
+//! gate, send, read the body whole, record what progenitor would lose, and
+//! wait before the next attempt.
+
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use reqwest::{Request, Response};
+
+use crate::body::{Fetched, error_name, fetch_whole};
+use crate::call;
+use crate::config::Inner;
+use crate::error::is_tls_failure;
+use crate::ratelimit::Hints;
+use crate::retry::{Decision, Outcome, Wait, decide, jitter};
+use crate::trace::event;
+
+/// Sends `request` with the client's retry policy, rate gate and size cap.
+pub(crate) async fn execute(
+    http: &reqwest::Client,
+    config: &Inner,
+    request: Request,
+) -> reqwest::Result<Response> {
+    let policy = &config.retry;
+    let started = tokio::time::Instant::now();
+    let mut request = request;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        // The last allowed attempt sends the original; earlier ones a copy
+        // (GET has no body, so one always exists; if not, no retry).
+        let (sent, kept) = match attempt < policy.max_attempts {
+            true => match request.try_clone() {
+                Some(copy) => (copy, Some(request)),
+                None => (request, None),
+            },
+            false => (request, None),
+        };
+        let waited = config.gate.wait_turn().await;
+        if !waited.is_zero() {
+            event!(
+                tracing::Level::DEBUG,
+                attempt,
+                waited_ms = crate::trace::millis(waited),
+                "waited for the rate-limit window"
+            );
+        }
+        let fetched = fetch_whole(http, sent, config.max_response_bytes).await;
+        call::record_attempt(attempt);
+
+        let (hints, name);
+        let outcome = match &fetched {
+            Ok(Fetched::Whole(response)) => {
+                let status = response.status();
+                event!(
+                    tracing::Level::DEBUG,
+                    attempt,
+                    status = status.as_u16(),
+                    "response"
+                );
+                hints = Hints::read(response.headers(), SystemTime::now());
+                call::record_hints(hints);
+                if let Some(reset) = hints.window_closed_for() {
+                    config.gate.block_for(reset);
+                }
+                if status.is_success() {
+                    break fetched.map(finish);
+                }
+                name = error_name(response);
+                Outcome::Status {
+                    status,
+                    name: name.as_deref(),
+                    hints: &hints,
+                }
+            }
+            Ok(Fetched::TooLarge { .. }) => break fetched.map(finish),
+            Err(e) => {
+                event!(tracing::Level::DEBUG, attempt, error = %e, "request failed");
+                Outcome::Transport {
+                    permanent: e.is_builder() || e.is_redirect() || is_tls_failure(e),
+                }
+            }
+        };
+        let decision = decide(attempt, started.elapsed(), &outcome, policy);
+        let (Decision::Retry(wait), Some(kept)) = (decision, kept) else {
+            event!(tracing::Level::DEBUG, attempt, ?decision, "not retrying");
+            break fetched.map(finish);
+        };
+        request = kept;
+        let wait = match wait {
+            Wait::Server(wait) => {
+                // The server's wait holds for every clone of this client too.
+                config.gate.block_for(wait);
+                wait
+            }
+            Wait::Backoff { bound } => jitter(bound),
+        };
+        event!(
+            tracing::Level::WARN,
+            attempt,
+            wait_ms = crate::trace::millis(wait),
+            "retrying"
+        );
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// Turns what was fetched into what progenitor expects, recording what it
+/// would lose.
+fn finish(fetched: Fetched) -> Response {
+    match fetched {
+        Fetched::Whole(response) => {
+            let status = response.status();
+            if !status.is_success() {
+                call::record_error_status(status);
+            }
+            response
+        }
+        Fetched::TooLarge {
+            status,
+            limit,
+            received,
+        } => {
+            // progenitor cannot carry our error: record it, and hand over an
+            // empty body, which fails decoding; the call then reports the
+            // recorded error instead.
+            call::record_too_large(status, limit, received);
+            Response::from(http::Response::new(Bytes::new()))
+        }
+    }
+}

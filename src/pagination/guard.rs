@@ -1,0 +1,348 @@
+//! The traversal guard: what a stream of pages checks and remembers, kept
+//! synchronous so unit tests drive it without a server.
+//!
+//! A traversal never silently truncates and never loops: a page that claims
+//! more items but has none, a cursor seen before (a cycle of any length), an
+//! id that could not be sent back as a cursor, and the optional page cap
+//! each end it with a [`PaginationError`]. It also keeps the checkpoint: the
+//! id of the last item of the last page accepted, in the order yielded.
+
+use std::collections::HashSet;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use super::page::{ListItem, Page};
+use super::position::{Direction, Position};
+use crate::error::{Error, PaginationError, PaginationErrorKind};
+use crate::ids::{Cursor, check_id};
+
+/// One traversal's state: where it is, where it has been, what it yielded.
+#[derive(Debug)]
+pub(crate) struct Traversal {
+    direction: Direction,
+    /// The position of the next page to request; `None` once it is over.
+    next: Option<Position>,
+    /// The position of the page requested and not yet accepted.
+    pending: Option<Position>,
+    /// Hashes of the cursors used, to detect cycles of any length at 8
+    /// bytes a page rather than a copy of each cursor.
+    seen: HashSet<u64>,
+    /// Pages requested: the number of the page in flight, for errors.
+    requested: u64,
+    /// Pages received and accepted.
+    received: u64,
+    max_pages: Option<u64>,
+    checkpoint: Option<Cursor>,
+}
+
+fn cursor_hash(cursor: &Cursor) -> u64 {
+    let mut h = DefaultHasher::new();
+    cursor.as_str().hash(&mut h);
+    h.finish()
+}
+
+impl Traversal {
+    pub(crate) fn new(start: Position, max_pages: Option<u64>) -> Self {
+        let mut seen = HashSet::new();
+        if let Some(c) = start.cursor() {
+            seen.insert(cursor_hash(c));
+        }
+        Self {
+            direction: start.direction(),
+            checkpoint: start.cursor().cloned(),
+            next: Some(start),
+            pending: None,
+            seen,
+            requested: 0,
+            received: 0,
+            max_pages,
+        }
+    }
+
+    /// A traversal that is already over.
+    pub(crate) fn ended() -> Self {
+        let mut ended = Self::new(Position::Start, None);
+        ended.next = None;
+        ended
+    }
+
+    pub(crate) fn direction(&self) -> Direction {
+        self.direction
+    }
+
+    /// The cursor of the last item accepted, or the starting cursor.
+    pub(crate) fn checkpoint(&self) -> Option<&Cursor> {
+        self.checkpoint.as_ref()
+    }
+
+    /// Pages received and accepted.
+    pub(crate) fn received(&self) -> u64 {
+        self.received
+    }
+
+    /// The position of the next page to request, counted as requested;
+    /// `None` when the traversal is over. Reaching the page cap with more
+    /// pages left ends the traversal with its error.
+    pub(crate) fn begin(&mut self) -> Result<Option<Position>, PaginationError> {
+        let Some(position) = self.next.take() else {
+            return Ok(None);
+        };
+        self.requested += 1;
+        if let Some(max_pages) = self.max_pages
+            && self.requested > max_pages
+        {
+            return Err(PaginationError::new(
+                self.requested,
+                position.cursor().map(Cursor::as_str),
+                PaginationErrorKind::MaxPagesReached { max_pages },
+            ));
+        }
+        self.pending = Some(position.clone());
+        Ok(Some(position))
+    }
+
+    /// Checks the page that arrived for the pending request against the
+    /// guards and makes it the one to yield: reversed when going backward
+    /// (oldest first), with the next position and the checkpoint set.
+    pub(crate) fn accept<T: ListItem>(&mut self, page: &mut Page<T>) -> Result<(), Error> {
+        let asked = self.pending.take();
+        let asked = asked.as_ref().and_then(Position::cursor);
+        let fail = |kind| -> Result<(), Error> {
+            Err(PaginationError::new(self.requested, asked.map(Cursor::as_str), kind).into())
+        };
+        if page.has_more && page.items.is_empty() {
+            return fail(PaginationErrorKind::EmptyPageWithMore);
+        }
+        // Every item may become the checkpoint, so every id must be a
+        // cursor; the boundary's was checked when the page was made.
+        let checked = match (&page.next_cursor, self.direction) {
+            (None, _) => None,
+            (Some(_), Direction::Forward) => page.items.len().checked_sub(1),
+            (Some(_), Direction::Backward) => Some(0),
+        };
+        let invalid = page
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| Some(*i) != checked)
+            .find_map(|(_, item)| check_id("run id", item.item_id()).err());
+        if let Some(reason) = invalid {
+            return fail(PaginationErrorKind::InvalidRunId { reason });
+        }
+        self.next = match page.next_cursor.clone() {
+            Some(cursor) if page.has_more => {
+                if !self.seen.insert(cursor_hash(&cursor)) {
+                    let cursor = cursor.as_str().to_owned();
+                    return fail(PaginationErrorKind::CursorCycle { cursor });
+                }
+                Some(Position::from(self.direction, cursor))
+            }
+            _ => None,
+        };
+        if self.direction == Direction::Backward {
+            page.items.reverse();
+        }
+        if let Some(last) = page.items.last() {
+            match &mut self.checkpoint {
+                Some(checkpoint) => checkpoint.set_checked(last.item_id()),
+                None => self.checkpoint = Some(Cursor::from_checked(last.item_id().to_owned())),
+            }
+        }
+        self.received += 1;
+        Ok(())
+    }
+
+    /// Ends the traversal with `error`, numbering a page's own pagination
+    /// error (which calls itself page 1) with its place in the traversal.
+    pub(crate) fn fail(&mut self, error: Error) -> Error {
+        self.next = None;
+        self.pending = None;
+        match error {
+            Error::Pagination(mut p) => {
+                p.page = self.requested;
+                Error::Pagination(p)
+            }
+            other => other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Clone, PartialEq)]
+    struct Item(&'static str);
+
+    impl super::super::page::sealed::Sealed for Item {}
+
+    impl ListItem for Item {
+        fn item_id(&self) -> &str {
+            self.0
+        }
+    }
+
+    fn cursor(s: &str) -> Cursor {
+        Cursor::new(s).unwrap()
+    }
+
+    /// The page the server sends for the pending request, as `Page::new` builds it.
+    fn page(t: &Traversal, has_more: bool, ids: &[&'static str]) -> Page<Item> {
+        let at = t.pending.clone().expect("a request is pending");
+        Page::new(ids.iter().map(|id| Item(id)).collect(), has_more, &at, None).unwrap()
+    }
+
+    fn kind(result: Result<(), Error>) -> PaginationErrorKind {
+        match result {
+            Err(Error::Pagination(e)) => e.kind().clone(),
+            other => panic!("a pagination error expected, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn forward_cursors_follow_the_last_item_and_the_checkpoint_advances() {
+        let mut t = Traversal::new(Position::Start, None);
+        assert_eq!(t.begin().unwrap(), Some(Position::Start));
+        let mut p = page(&t, true, &["c", "b"]);
+        t.accept(&mut p).unwrap();
+        assert_eq!(p.items, [Item("c"), Item("b")]);
+        assert_eq!(t.checkpoint(), Some(&cursor("b")));
+        assert_eq!(t.begin().unwrap(), Some(Position::After(cursor("b"))));
+        let mut p = page(&t, false, &["a"]);
+        t.accept(&mut p).unwrap();
+        assert_eq!((t.checkpoint(), t.received()), (Some(&cursor("a")), 2));
+        assert_eq!(t.begin().unwrap(), None, "no request after has_more: false");
+    }
+
+    #[test]
+    fn backward_pages_are_reversed_and_cursors_follow_the_newest() {
+        let mut t = Traversal::new(Position::Before(cursor("a")), None);
+        assert_eq!(t.checkpoint(), Some(&cursor("a")));
+        assert_eq!(t.begin().unwrap(), Some(Position::Before(cursor("a"))));
+        // Newest first from the server: the runs right before the cursor.
+        let mut p = page(&t, true, &["c", "b"]);
+        t.accept(&mut p).unwrap();
+        assert_eq!(p.items, [Item("b"), Item("c")], "oldest first");
+        assert_eq!(t.checkpoint(), Some(&cursor("c")));
+        assert_eq!(t.begin().unwrap(), Some(Position::Before(cursor("c"))));
+        let mut p = page(&t, false, &["e", "d"]);
+        t.accept(&mut p).unwrap();
+        assert_eq!(p.items, [Item("d"), Item("e")]);
+        assert_eq!(t.checkpoint(), Some(&cursor("e")));
+        assert_eq!(t.begin().unwrap(), None);
+    }
+
+    #[test]
+    fn an_empty_last_page_keeps_the_checkpoint() {
+        let mut t = Traversal::new(Position::After(cursor("x")), None);
+        t.begin().unwrap();
+        let mut p = page(&t, false, &[]);
+        t.accept(&mut p).unwrap();
+        assert_eq!((t.checkpoint(), t.received()), (Some(&cursor("x")), 1));
+    }
+
+    #[test]
+    fn has_more_without_items_names_the_page_and_cursor() {
+        let mut t = Traversal::new(Position::Start, None);
+        t.begin().unwrap();
+        t.accept(&mut page(&t, true, &["b"])).unwrap();
+        t.begin().unwrap();
+        let err = t.accept(&mut page(&t, true, &[])).unwrap_err();
+        let Error::Pagination(e) = err else { panic!() };
+        assert_eq!(
+            (e.kind(), e.page(), e.cursor()),
+            (&PaginationErrorKind::EmptyPageWithMore, 2, Some("b"))
+        );
+        assert_eq!(t.begin().unwrap(), None, "the traversal is over");
+    }
+
+    #[test]
+    fn a_cursor_seen_before_is_a_cycle_of_any_length() {
+        let mut t = Traversal::new(Position::Start, None);
+        for (ids, ok) in [(["a", "b"], true), (["c", "d"], true), (["e", "b"], false)] {
+            t.begin().unwrap();
+            let result = t.accept(&mut page(&t, true, &ids));
+            if ok {
+                result.unwrap();
+            } else {
+                assert_eq!(
+                    kind(result),
+                    PaginationErrorKind::CursorCycle { cursor: "b".into() }
+                );
+            }
+        }
+        assert_eq!(t.begin().unwrap(), None);
+        // The starting cursor counts as seen.
+        let mut t = Traversal::new(Position::After(cursor("s")), None);
+        t.begin().unwrap();
+        assert_eq!(
+            kind(t.accept(&mut page(&t, true, &["s"]))),
+            PaginationErrorKind::CursorCycle { cursor: "s".into() }
+        );
+    }
+
+    #[test]
+    fn every_id_must_be_a_cursor_boundary_or_not() {
+        for (ids, has_more) in [(["a", "b/c"], false), (["a/b", "c"], true)] {
+            let mut t = Traversal::new(Position::Start, None);
+            t.begin().unwrap();
+            let at = t.pending.clone().unwrap();
+            let mut p = Page::new(ids.map(Item).to_vec(), has_more, &at, None).unwrap();
+            assert!(
+                matches!(
+                    kind(t.accept(&mut p)),
+                    PaginationErrorKind::InvalidRunId { .. }
+                ),
+                "{ids:?}"
+            );
+        }
+        // The boundary id is checked once, when the page is made.
+        let at = Position::Start;
+        let err = Page::new(vec![Item("a"), Item("b?")], true, &at, None).unwrap_err();
+        assert!(matches!(
+            err.kind(),
+            PaginationErrorKind::InvalidRunId { .. }
+        ));
+    }
+
+    #[test]
+    fn the_page_cap_stops_before_the_request_with_its_own_error() {
+        let mut t = Traversal::new(Position::Start, Some(2));
+        t.begin().unwrap();
+        t.accept(&mut page(&t, true, &["a"])).unwrap();
+        t.begin().unwrap();
+        t.accept(&mut page(&t, true, &["b"])).unwrap();
+        let e = t.begin().unwrap_err();
+        assert_eq!(
+            (e.kind(), e.page(), e.cursor()),
+            (
+                &PaginationErrorKind::MaxPagesReached { max_pages: 2 },
+                3,
+                Some("b")
+            )
+        );
+        // Reached exactly with nothing left: no error.
+        let mut t = Traversal::new(Position::Start, Some(1));
+        t.begin().unwrap();
+        t.accept(&mut page(&t, false, &["a"])).unwrap();
+        assert_eq!(t.begin().unwrap(), None);
+    }
+
+    #[test]
+    fn fail_numbers_a_page_error_and_ends_the_traversal() {
+        let mut t = Traversal::new(Position::Start, None);
+        t.begin().unwrap();
+        t.accept(&mut page(&t, true, &["a"])).unwrap();
+        t.begin().unwrap();
+        let own = PaginationError::new(1, None, PaginationErrorKind::EmptyPageWithMore);
+        let Error::Pagination(e) = t.fail(own.into()) else {
+            panic!()
+        };
+        assert_eq!(e.page(), 2);
+        assert_eq!(t.begin().unwrap(), None);
+        assert_eq!(
+            t.checkpoint(),
+            Some(&cursor("a")),
+            "the checkpoint stays valid"
+        );
+    }
+}

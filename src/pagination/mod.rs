@@ -1,0 +1,18 @@
+//! Pagination, written once for every collection: where a page starts
+//! (`position.rs`), the options and their validation (`options.rs`), the
+//! page (`page.rs`), the traversal guard (`guard.rs`) and the streams
+//! (`stream.rs`). Each file imports only those before it.
+
+mod guard;
+mod options;
+mod page;
+mod position;
+mod stream;
+
+pub(crate) use options::ListOptions;
+pub(crate) use page::sealed::Sealed as ItemSealed;
+pub use page::{ListItem, Page};
+pub use position::Direction;
+pub(crate) use position::Position;
+pub(crate) use stream::FetchPage;
+pub use stream::{ItemStream, PageStream};

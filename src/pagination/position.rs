@@ -1,0 +1,60 @@
+//! Where a page starts and which way a traversal goes.
+
+use crate::ids::Cursor;
+
+/// Which way a traversal goes through the newest-first list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// From newer to older items: no cursor, or `after(cursor)`.
+    Forward,
+    /// From older to newer items: `before(cursor)`.
+    Backward,
+}
+
+/// Where a page starts: validated, so `after` and `before` cannot both be set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Position {
+    Start,
+    After(Cursor),
+    Before(Cursor),
+}
+
+impl Position {
+    /// A position going `direction` from `cursor`.
+    pub(crate) fn from(direction: Direction, cursor: Cursor) -> Self {
+        match direction {
+            Direction::Forward => Self::After(cursor),
+            Direction::Backward => Self::Before(cursor),
+        }
+    }
+
+    pub(crate) fn direction(&self) -> Direction {
+        match self {
+            Self::Before(_) => Direction::Backward,
+            Self::Start | Self::After(_) => Direction::Forward,
+        }
+    }
+
+    pub(crate) fn cursor(&self) -> Option<&Cursor> {
+        match self {
+            Self::Start => None,
+            Self::After(c) | Self::Before(c) => Some(c),
+        }
+    }
+
+    /// Sets the cursor on a generated request builder: `after` or `before`
+    /// (each generated operation has its own builder type, hence the two
+    /// setters).
+    pub(crate) fn apply<B>(
+        &self,
+        request: B,
+        after: impl FnOnce(B, Cursor) -> B,
+        before: impl FnOnce(B, Cursor) -> B,
+    ) -> B {
+        match self {
+            Self::Start => request,
+            Self::After(c) => after(request, c.clone()),
+            Self::Before(c) => before(request, c.clone()),
+        }
+    }
+}

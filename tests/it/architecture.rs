@@ -1,0 +1,250 @@
+//! The shape of the house, checked on every run: no import cycle between the
+//! crate's modules (a file's `crate::` and `super::` paths, the generated
+//! code included), no import through the crate root's re-exports from
+//! inside the crate, and no source file over the size that asks to be split.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+const SRC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+const GENERATED: &str = include_str!(concat!(env!("OUT_DIR"), "/generated.rs"));
+const MAX_LINES: usize = 420;
+
+/// Every source file's module path (`""` for the root) and text.
+fn modules() -> BTreeMap<String, String> {
+    fn walk(dir: &Path, prefix: &str, out: &mut BTreeMap<String, String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_stem().unwrap().to_str().unwrap().to_owned();
+            let here = if prefix.is_empty() {
+                name.clone()
+            } else {
+                format!("{prefix}::{name}")
+            };
+            if path.is_dir() {
+                walk(&path, &here, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let module = match name.as_str() {
+                    "lib" if prefix.is_empty() => String::new(),
+                    "mod" => prefix.to_owned(),
+                    _ => here,
+                };
+                out.insert(module, std::fs::read_to_string(&path).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(Path::new(SRC), "", &mut out);
+    out
+}
+
+/// The code of a file, without comments and without its unit tests.
+fn code(text: &str) -> String {
+    let text = text.split("#[cfg(test)]\nmod tests").next().unwrap_or(text);
+    text.lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The paths after each `crate::`, `super::` or `self::` in `code`, resolved
+/// to absolute paths (`a::b::Item`). `super::` and `self::` only when
+/// `relative` (the generated code uses them between its inline modules).
+fn paths(module: &str, is_dir_module: bool, relative: bool, code: &str) -> Vec<String> {
+    let parent = |m: &str| {
+        m.rsplit_once("::")
+            .map_or(String::new(), |(p, _)| p.to_owned())
+    };
+    // Child modules declared here (`mod page;`), named by bare paths (`page::Page`).
+    let children: Vec<&str> = code
+        .lines()
+        .filter_map(|l| {
+            let l = l
+                .trim()
+                .trim_start_matches("pub(crate) ")
+                .trim_start_matches("pub ");
+            l.strip_prefix("mod ")?.strip_suffix(';')
+        })
+        .collect();
+    code.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+        .filter_map(|path| {
+            let (head, rest) = path.split_once("::")?;
+            let base = match head {
+                "crate" => String::new(),
+                // In `a/mod.rs`, `super` is `a`'s parent; in `a/b.rs` it is `a`.
+                "super" if relative => parent(module),
+                "self" if relative && is_dir_module => module.to_owned(),
+                child if relative && children.contains(&child) => {
+                    return Some(format!("{module}::{path}"));
+                }
+                _ => return None,
+            };
+            Some(if base.is_empty() {
+                rest.to_owned()
+            } else {
+                format!("{base}::{rest}")
+            })
+        })
+        .collect()
+}
+
+/// The import graph: module -> the modules it names.
+fn graph() -> BTreeMap<String, BTreeSet<String>> {
+    let modules = modules();
+    let known: BTreeSet<String> = modules.keys().cloned().collect();
+    let resolve = |path: &str| -> String {
+        // The longest prefix that is a module; else the root.
+        let mut candidate = path.to_owned();
+        loop {
+            if known.contains(&candidate) {
+                return candidate;
+            }
+            match candidate.rsplit_once("::") {
+                Some((p, _)) => candidate = p.to_owned(),
+                None => {
+                    return if known.contains(&candidate) {
+                        candidate
+                    } else {
+                        String::new()
+                    };
+                }
+            }
+        }
+    };
+    let mut graph = BTreeMap::new();
+    for (module, text) in &modules {
+        if module.is_empty() {
+            continue; // the root re-exports everything by design
+        }
+        let is_dir = Path::new(SRC)
+            .join(module.replace("::", "/"))
+            .join("mod.rs")
+            .exists();
+        let mut found = paths(module, is_dir, true, &code(text));
+        if module == "generated" {
+            found.extend(paths(module, false, false, &code(GENERATED)));
+        }
+        let edges: BTreeSet<String> = found
+            .iter()
+            .map(|p| resolve(p))
+            .filter(|target| target != module)
+            .collect();
+        graph.insert(module.clone(), edges);
+    }
+    graph
+}
+
+/// Every cycle, as `a -> b -> a`.
+fn cycles(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
+    fn visit(
+        node: &str,
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        stack: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+        found: &mut Vec<String>,
+    ) {
+        if let Some(i) = stack.iter().position(|n| n == node) {
+            let mut cycle = stack[i..].to_vec();
+            cycle.push(node.to_owned());
+            found.push(cycle.join(" -> "));
+            return;
+        }
+        if !done.insert(node.to_owned()) {
+            return;
+        }
+        stack.push(node.to_owned());
+        for next in graph.get(node).into_iter().flatten() {
+            visit(next, graph, stack, done, found);
+        }
+        stack.pop();
+    }
+    let mut found = Vec::new();
+    let mut done = BTreeSet::new();
+    for node in graph.keys() {
+        visit(node, graph, &mut Vec::new(), &mut done, &mut found);
+    }
+    found
+}
+
+#[test]
+fn no_module_imports_one_that_imports_it_back() {
+    let graph = graph();
+    assert!(
+        graph.len() > 20,
+        "the walk found the modules: {:?}",
+        graph.keys()
+    );
+    let through_root: Vec<_> = graph
+        .iter()
+        .filter(|(_, edges)| edges.contains(""))
+        .map(|(m, _)| m.as_str())
+        .collect();
+    assert!(
+        through_root.is_empty(),
+        "these modules import through the crate root's re-exports (`crate::Name`); \
+         import from the defining module instead: {through_root:?}"
+    );
+    let cycles = cycles(&graph);
+    assert!(cycles.is_empty(), "import cycles:\n{}", cycles.join("\n"));
+}
+
+#[test]
+fn the_generated_client_depends_on_a_leaf_configuration() {
+    let graph = graph();
+    let config = &graph["config"];
+    assert!(
+        !config.contains("generated") && !config.contains("client") && !config.contains("hooks"),
+        "config must not reach back to the generated client: {config:?}"
+    );
+    assert!(
+        graph["generated"].contains("config"),
+        "{:?}",
+        graph["generated"]
+    );
+}
+
+#[test]
+fn the_checker_finds_a_cycle_when_there_is_one() {
+    let mut graph = graph();
+    graph
+        .get_mut("ids")
+        .unwrap()
+        .insert("collections::request".to_owned());
+    let cycles = cycles(&graph);
+    assert!(
+        cycles
+            .iter()
+            .any(|c| c.contains("ids") && c.contains("collections::request")),
+        "{cycles:?}"
+    );
+    // `super::` in a file of a folder is the folder's module.
+    assert_eq!(
+        paths(
+            "pagination::guard",
+            false,
+            true,
+            "use super::page::{Page, X};"
+        ),
+        ["pagination::page::"]
+    );
+    assert_eq!(
+        paths("error", true, true, "use self::api::X;"),
+        ["error::api::X"]
+    );
+    assert_eq!(paths("a::b", false, true, "x(crate::c::D)"), ["c::D"]);
+    assert_eq!(
+        paths("error", true, true, "mod api;\npub use api::{X, Y};"),
+        ["error::api::"]
+    );
+}
+
+#[test]
+fn no_source_file_is_past_the_size_that_asks_to_be_split() {
+    let long: Vec<String> = modules()
+        .iter()
+        .map(|(m, text)| (m, text.lines().count()))
+        .filter(|(_, n)| *n > MAX_LINES)
+        .map(|(m, n)| format!("{m}: {n} lines"))
+        .collect();
+    assert!(long.is_empty(), "split these: {long:?}");
+}

@@ -1,0 +1,24 @@
+//! The integration tests, as one binary so the suite links the crate once.
+//! Each module is one area; `common` holds the shared support (the spec as
+//! JSON Schema, clients for mock servers, a raw HTTP server). Tests that
+//! need a process of their own (tracing globals) are separate binaries.
+
+// Test support is `pub` for the modules that share it, not for users; tests
+// report what they measured on stderr.
+#![allow(unreachable_pub, clippy::print_stderr)]
+
+mod common;
+
+mod architecture;
+mod automations;
+mod contract;
+mod downstream;
+mod fake;
+mod faults;
+mod generated_surface;
+mod hostile;
+mod paginate;
+mod retry;
+mod spec_lint;
+mod tls;
+mod validation;
