@@ -60,11 +60,16 @@ pub(crate) async fn execute(
                 );
                 hints = Hints::read(response.headers(), SystemTime::now());
                 call::record_hints(hints);
+                // What the server asked of the next request holds for every
+                // clone of this client, whatever this call does next.
                 if let Some(reset) = hints.window_closed_for() {
                     config.gate.block_for(reset);
                 }
                 if status.is_success() {
                     break fetched.map(finish);
+                }
+                if let Some(wait) = hints.retry_after {
+                    config.gate.block_for(wait);
                 }
                 name = error_name(response);
                 Outcome::Status {
@@ -88,11 +93,8 @@ pub(crate) async fn execute(
         };
         request = kept;
         let wait = match wait {
-            Wait::Server(wait) => {
-                // The server's wait holds for every clone of this client too.
-                config.gate.block_for(wait);
-                wait
-            }
+            // Already set on the gate above, for the clones.
+            Wait::Server(wait) => wait,
             Wait::Backoff { bound } => jitter(bound),
         };
         event!(

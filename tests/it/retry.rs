@@ -251,11 +251,77 @@ async fn server_errors_are_retried_with_bounded_jittered_backoff() {
         assert!(err.to_string().contains("after 5 attempts"), "{err}");
         // Full jitter: each wait is at most min(cap, base * 2^k): 1 + 2 + 3 + 3.
         assert!(t0.elapsed() <= Duration::from_secs(9), "{:?}", t0.elapsed());
+        assert!(
+            t0.elapsed() > Duration::ZERO,
+            "the client waited between attempts"
+        );
         assert_eq!(
             err.as_api().unwrap().kind(),
             &ApiErrorKind::InternalServerError
         );
     }
+}
+
+#[tokio::test(start_paused = true)]
+async fn backoff_waits_are_drawn_from_the_whole_jitter_range() {
+    // 40 retries, each backoff a uniform draw in 0..=1 s: 20 s expected,
+    // with a standard deviation of 1.8 s. Below 10 s or above 30 s is more
+    // than five deviations away: a wait of zero, or of the full bound, is
+    // not full jitter.
+    let (server, calls) =
+        scripted(vec![(503, vec![], error_json(503, "service_unavailable"))]).await;
+    let policy = RetryPolicy::default()
+        .max_attempts(41)
+        .base_delay(Duration::from_secs(1))
+        .max_delay(Duration::from_secs(1))
+        .deadline(Duration::from_secs(3600));
+    let client = paused_client(&server.base_url(), policy);
+    let t0 = Instant::now();
+    let err = client.list_runs(WF).send().await.unwrap_err();
+    let waited = t0.elapsed();
+    assert_eq!(
+        (calls.load(Ordering::SeqCst), err.attempts()),
+        (41, Some(41))
+    );
+    assert!(
+        waited >= Duration::from_secs(10) && waited <= Duration::from_secs(30),
+        "40 backoffs took {waited:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_429_retry_after_holds_back_every_clone_until_it_ends() {
+    // The first request earns a 429 with retry-after: 3; every later one
+    // succeeds at once.
+    let (server, calls) = scripted(vec![
+        (
+            429,
+            vec![("retry-after", "3".into())],
+            error_json(429, "rate_limit_exceeded"),
+        ),
+        (200, vec![], ok_body()),
+    ])
+    .await;
+    // One attempt, so the call returns with the 429 at once; what the
+    // server asked for still holds for everything the client sends next.
+    let client = paused_client(&server.base_url(), RetryPolicy::disabled());
+    let clone = client.clone();
+    let t0 = Instant::now();
+    let err = client.list_runs(WF).send().await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(429));
+    assert_eq!(t0.elapsed(), Duration::ZERO);
+    // The clone asks at t = 1 s, inside the server's wait.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    clone.list_runs(WF).send().await.unwrap();
+    assert_eq!(
+        t0.elapsed(),
+        Duration::from_secs(3),
+        "held until the wait ended"
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    // Once it has passed, nothing is held.
+    client.list_runs(WF).send().await.unwrap();
+    assert_eq!(t0.elapsed(), Duration::from_secs(3));
 }
 
 #[tokio::test(start_paused = true)]
