@@ -193,6 +193,24 @@ impl FakeResend {
         lock(&self.state).requests.clone()
     }
 
+    /// Runs `check` on every JSON answer served from now on, with the
+    /// operation's id in the spec (`list_workflow_runs`, ...), the status
+    /// and the body; every `Err` it returns is kept, for
+    /// [`violations`](Self::violations). This crate's tests hold every
+    /// answer against the spec this way.
+    pub fn check_answers(
+        &self,
+        check: impl Fn(&str, u16, &str) -> Result<(), String> + Send + Sync + 'static,
+    ) {
+        lock(&self.state).check = Some(std::sync::Arc::new(check));
+    }
+
+    /// What the [`check_answers`](Self::check_answers) check found wrong
+    /// so far, one line per answer (operation, status, path, problem).
+    pub fn violations(&self) -> Vec<String> {
+        lock(&self.state).violations.clone()
+    }
+
     /// Forgets the requests received so far.
     pub fn clear_requests(&self) {
         lock(&self.state).requests.clear();

@@ -85,6 +85,18 @@ fn route(state: &State, req: &HttpMockRequest, path: &str, query: &[(String, Str
     }
 }
 
+/// The spec's operation id for a path the fake serves.
+fn operation(path: &str) -> Option<&'static str> {
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match segments.as_slice() {
+        ["workflows", _, "runs"] => Some("list_workflow_runs"),
+        ["workflows", _, "runs", _] => Some("get_workflow_run"),
+        ["automations", _, "runs"] => Some("list_automation_runs"),
+        ["automations", _, "runs", _] => Some("get_automation_run"),
+        _ => None,
+    }
+}
+
 /// Parses `status=a,b`: every value must be a documented run status.
 fn status_filter(raw: &str) -> Result<Vec<&str>, Reply> {
     let statuses: Vec<&str> = raw.split(',').collect();
@@ -201,10 +213,10 @@ fn injected(status: u16) -> Reply {
     Reply::error(status, name, "Injected by FakeResend.")
 }
 
-pub(super) fn respond(state: &Mutex<State>, req: &HttpMockRequest) -> HttpMockResponse {
+pub(super) fn respond(shared: &Mutex<State>, req: &HttpMockRequest) -> HttpMockResponse {
     let path = req.uri().path().to_owned();
     let query = req.query_params();
-    let mut state = lock(state);
+    let mut state = lock(shared);
     state.requests.push(FakeRequest {
         path: path.clone(),
         query: query.clone(),
@@ -218,7 +230,14 @@ pub(super) fn respond(state: &Mutex<State>, req: &HttpMockRequest) -> HttpMockRe
         Some(status) => injected(status),
         None => route(&state, req, &path, &query),
     };
+    let check = state.check.clone();
     drop(state);
+    if let (Some(check), Some(operation), false) = (check, operation(&path), reply.html)
+        && let Err(problem) = check(operation, reply.status, &reply.body)
+    {
+        let line = format!("{operation} {} for {path}: {problem}", reply.status);
+        lock(shared).violations.push(line);
+    }
 
     let content_type = if reply.html {
         "text/html; charset=UTF-8"

@@ -2,7 +2,7 @@
 //! faults programmed into it.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Requests allowed per one-second window in the `ratelimit-*` headers.
@@ -47,6 +47,10 @@ pub(super) struct Faults {
     pub(super) exhausted: usize,
 }
 
+/// A check of each answer: the operation's id in the spec, the status, the
+/// JSON body; `Err` says what is wrong with it.
+pub(super) type AnswerCheck = Arc<dyn Fn(&str, u16, &str) -> Result<(), String> + Send + Sync>;
+
 #[derive(Default)]
 pub(super) struct State {
     pub(super) workflows: HashMap<String, Vec<StoredRun>>,
@@ -54,6 +58,9 @@ pub(super) struct State {
     pub(super) requests: Vec<FakeRequest>,
     pub(super) window: (u64, u64),
     pub(super) faults: Faults,
+    pub(super) check: Option<AnswerCheck>,
+    /// What the check found wrong, one line per answer.
+    pub(super) violations: Vec<String>,
 }
 
 pub(super) fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {

@@ -7,7 +7,6 @@ use crate::common::{KEY, check, client, client_no_retry, error_body, valid};
 use futures::TryStreamExt;
 use httpmock::{Method::GET, MockServer};
 use proptest::prelude::*;
-use resend_workflows::fake::FakeResend;
 use resend_workflows::mock::MockServerExt;
 use resend_workflows::{
     ApiErrorKind, AutomationId, AutomationRunListItem, Cursor, DEFAULT_USER_AGENT, Error,
@@ -176,7 +175,7 @@ async fn not_found_and_validation_errors_are_typed() {
 
 #[tokio::test]
 async fn bad_arguments_are_rejected_before_sending() {
-    let fake = FakeResend::start().await;
+    let fake = common::fake().await;
     let client = client(&fake.base_url());
     let reject = |r: Result<_, Error>| match r {
         Err(Error::InvalidArgument(e)) => (e.parameter(), e.reason().clone()),
@@ -246,7 +245,7 @@ async fn bad_arguments_are_rejected_before_sending() {
 
 #[tokio::test]
 async fn the_fake_serves_automations_by_the_spec() {
-    let fake = FakeResend::start().await;
+    let fake = common::fake().await;
     let runs = fake.seed_automation("auto", 40);
     let http = common::reqwest_builder().build().unwrap();
     let get = |q: String| {
@@ -356,5 +355,6 @@ proptest! {
         prop_assert_eq!(sent.len(), expected.len().div_ceil(size as usize).max(1));
         let status_param = filter.map(|f| f.into_iter().collect::<StatusFilter>().to_string());
         prop_assert!(sent.iter().all(|r| r.param("status").map(str::to_owned) == status_param));
+        common::assert_answers_valid(fake);
     }
 }

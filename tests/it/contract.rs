@@ -12,7 +12,7 @@ use crate::common::{
 use httpmock::{Method::GET, MockServer};
 use resend_workflows::mock::MockServerExt;
 use resend_workflows::{
-    ApiErrorKind, Cursor, DEFAULT_USER_AGENT, Direction, Error, Timestamp, WorkflowId,
+    ApiErrorKind, Cursor, DEFAULT_USER_AGENT, Direction, Error, RateLimit, Timestamp, WorkflowId,
     WorkflowRunStatus, types,
 };
 use serde_json::json;
@@ -412,6 +412,74 @@ async fn a_stalled_server_is_a_timeout() {
     assert!(err.to_string().contains("after 4 attempts"), "{err}");
 }
 
+#[tokio::test]
+async fn rate_limit_headers_are_read_exactly_on_pages_and_errors() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.path(format!("/workflows/{WF}/runs"));
+            then.status(200)
+                .header("ratelimit-limit", "10")
+                .header("ratelimit-remaining", "7")
+                .header("ratelimit-reset", "3")
+                .json_body(valid("list_workflow_runs", 200, seed_list()));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.path(format!("/workflows/{WF}/runs/{RUN}"));
+            then.status(429)
+                .header("ratelimit-limit", "5")
+                .header("ratelimit-remaining", "0")
+                .header("ratelimit-reset", "2")
+                .header("retry-after", "4")
+                .json_body(valid(
+                    "get_workflow_run",
+                    429,
+                    error_body(429, "rate_limit_exceeded", "Too many requests"),
+                ));
+        })
+        .await;
+    let client = client_no_retry(&server.base_url());
+    let page = client.list_runs(WF).send().await.unwrap();
+    assert_eq!(
+        page.rate_limit(),
+        Some(&RateLimit {
+            limit: Some(10),
+            remaining: Some(7),
+            reset: Some(Duration::from_secs(3)),
+        })
+    );
+    let err = client.get_run(WF, RUN).await.unwrap_err();
+    let api = err.as_api().unwrap();
+    assert_eq!(
+        api.rate_limit(),
+        Some(&RateLimit {
+            limit: Some(5),
+            remaining: Some(0),
+            reset: Some(Duration::from_secs(2)),
+        })
+    );
+    assert_eq!(api.retry_after(), Some(Duration::from_secs(4)));
+    // Absent headers are absent, one present header is enough.
+    let headers = |pairs: &[(&'static str, &'static str)]| {
+        let mut h = reqwest::header::HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, reqwest::header::HeaderValue::from_static(v));
+        }
+        RateLimit::from_headers(&h)
+    };
+    assert_eq!(headers(&[]), None);
+    assert_eq!(
+        headers(&[("ratelimit-remaining", "0"), ("ratelimit-limit", "x")]),
+        Some(RateLimit {
+            limit: None,
+            remaining: Some(0),
+            reset: None,
+        })
+    );
+}
+
 #[test]
 fn the_schema_check_rejects_bodies_that_break_the_spec() {
     use common::check;
@@ -435,4 +503,23 @@ fn the_schema_check_rejects_bodies_that_break_the_spec() {
         .is_err()
     );
     assert!(check("list_workflow_runs", 500, &error_body(500, "x", "y")).is_ok());
+    // Timestamps: Resend's two forms, and nothing else.
+    for (created_at, ok) in [
+        ("2025-10-01T12:00:00.000Z", true),
+        ("2026-10-01 12:00:00.000000+00", true),
+        ("2023-10-06 23:47:56.678+00", true),
+        ("2026-10-01 12:00:00+00", true),
+        ("yesterday", false),
+        ("2025-10-01", false),
+        ("2025-02-30T12:00:00Z", false),
+        ("1759320000", false),
+    ] {
+        let mut body = seed_list();
+        body["data"][0]["created_at"] = json!(created_at);
+        assert_eq!(
+            check("list_workflow_runs", 200, &body).is_ok(),
+            ok,
+            "{created_at}"
+        );
+    }
 }

@@ -46,6 +46,8 @@ async fn collect_problem_runs(
 #[tokio::test]
 async fn a_filtered_traversal_survives_faults_in_the_middle() {
     let fake = FakeResend::start().await;
+    // This crate's own check: every answer held against the spec.
+    crate::common::check_answers(&fake);
     let seeded = fake.seed_automation("onboarding", 500);
     let expected: Vec<String> = seeded
         .iter()
@@ -82,4 +84,5 @@ async fn a_filtered_traversal_survives_faults_in_the_middle() {
     fake.set_latency(Duration::from_millis(5)).await;
     let (ids, _) = collect_problem_runs(&client, "onboarding").await.unwrap();
     assert_eq!(ids, expected);
+    crate::common::assert_answers_valid(&fake);
 }

@@ -46,7 +46,7 @@ fn ids(body: &Value) -> Vec<&str> {
 
 #[tokio::test]
 async fn the_fake_follows_the_cursor_semantics_and_the_spec() {
-    let fake = FakeResend::start().await;
+    let fake = common::fake().await;
     let runs = fake.seed_workflow("wf", 25);
     let all: Vec<&str> = runs.iter().map(|r| r.id.as_str()).collect();
     let op = "list_workflow_runs";
@@ -133,7 +133,7 @@ async fn the_fake_follows_the_cursor_semantics_and_the_spec() {
 
 #[tokio::test]
 async fn the_client_reads_the_fake_and_its_rate_limit_headers() {
-    let fake = FakeResend::start().await;
+    let fake = common::fake().await;
     let runs = fake.seed_workflow("wf_1", 3);
     let client = client(&fake.base_url());
     let page = client.list_runs("wf_1").limit(2).send().await.unwrap();
@@ -150,4 +150,48 @@ async fn the_client_reads_the_fake_and_its_rate_limit_headers() {
     assert_eq!(requests.len(), 2);
     assert_eq!(requests[0].path, "/workflows/wf_1/runs");
     assert_eq!(requests[0].param("limit"), Some("2"));
+}
+
+#[tokio::test]
+async fn the_fake_reports_every_answer_its_check_rejects() {
+    let fake = FakeResend::start().await;
+    fake.seed_workflow("wf", 3);
+    fake.check_answers(|operation, status, body| match status {
+        200 if body.contains("\"has_more\":false") => Err(format!("{operation} rejected")),
+        _ => Ok(()),
+    });
+    let client = client(&fake.base_url());
+    client.list_runs("wf").limit(2).send().await.unwrap();
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+    client.list_runs("wf").send().await.unwrap();
+    assert_eq!(
+        fake.violations(),
+        ["list_workflow_runs 200 for /workflows/wf/runs: list_workflow_runs rejected"]
+    );
+    // The tests' own check holds answers to the spec: a payload that is
+    // not an object (the fixture API lets a test build one) is caught.
+    let fake = FakeResend::start().await;
+    crate::common::check_answers(&fake);
+    let mut runs = fake.seed_workflow("wf", 1);
+    crate::common::client(&fake.base_url())
+        .list_runs("wf")
+        .send()
+        .await
+        .unwrap();
+    crate::common::assert_answers_valid(&fake);
+    runs[0].trigger.as_mut().unwrap().payload = Some(resend_workflows::EventPayload::from_value(
+        &serde_json::json!([1, 2]),
+    ));
+    fake.add_workflow("wf", &runs);
+    let _ = crate::common::client(&fake.base_url())
+        .list_runs("wf")
+        .send()
+        .await;
+    let violations = fake.violations();
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    assert!(
+        violations[0].starts_with("list_workflow_runs 200 for /workflows/wf/runs: ")
+            && violations[0].contains("payload"),
+        "{violations:?}"
+    );
 }

@@ -9,7 +9,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::common::raw::{self, Action};
 use futures::{StreamExt, TryStreamExt};
-use resend_workflows::fake::FakeResend;
 use resend_workflows::{RetryPolicy, WorkflowRunListItem};
 
 const RUNS: usize = 10_000;
@@ -24,7 +23,7 @@ fn splitmix(n: u64) -> u64 {
 
 #[tokio::test(start_paused = true)]
 async fn thirty_percent_failures_lose_and_repeat_no_run() {
-    let fake = FakeResend::start().await;
+    let fake = common::fake().await;
     let runs = fake.seed_workflow("wf", RUNS);
     let upstream = fake.base_url();
     let injected = Arc::new([(); 6].map(|_| AtomicUsize::new(0)));
@@ -113,7 +112,7 @@ async fn thirty_percent_failures_lose_and_repeat_no_run() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixty_four_concurrent_streams_over_one_client_all_complete() {
-    let fake = FakeResend::start().await;
+    let fake = common::fake().await;
     fake.seed_workflow("wf", RUNS);
     let client = common::client(&fake.base_url());
     let streams: Vec<_> = (0..64)

@@ -8,13 +8,15 @@ use std::time::Duration;
 use crate::common::raw::{self, Action};
 use crate::common::{KEY, assert_no_key};
 use futures::StreamExt;
-use resend_workflows::{Client, Error, PaginationErrorKind, RetryPolicy};
+use resend_workflows::{ApiErrorKind, Client, Error, PaginationErrorKind, RetryPolicy};
 
 /// What a case must end in.
 #[derive(Debug)]
 enum Expect {
-    Ok,
-    Api(u16),
+    /// Success, with exactly these run ids decoded.
+    Ok(&'static [&'static str]),
+    /// An API error with this status and kind.
+    Api(u16, ApiErrorKind),
     Decode(&'static str),
     Transport,
     Timeout,
@@ -58,7 +60,7 @@ fn cases() -> Vec<(&'static str, Action, Expect)> {
                 &[("content-type", "text/html")],
                 html.as_bytes(),
             )),
-            Expect::Api(500),
+            Expect::Api(500, ApiErrorKind::Unstructured),
         ),
         (
             "HTML 403 from the edge",
@@ -67,7 +69,7 @@ fn cases() -> Vec<(&'static str, Action, Expect)> {
                 &[("content-type", "text/html")],
                 b"<html>Error 1010</html>",
             )),
-            Expect::Api(403),
+            Expect::Api(403, ApiErrorKind::Unstructured),
         ),
         (
             "empty 200 body",
@@ -201,7 +203,7 @@ fn cases() -> Vec<(&'static str, Action, Expect)> {
                 &[("retry-after", "99999")],
                 r#"{"statusCode":429,"name":"rate_limit_exceeded","message":"slow down"}"#,
             )),
-            Expect::Api(429),
+            Expect::Api(429, ApiErrorKind::RateLimitExceeded),
         ),
         (
             "garbage rate-limit headers",
@@ -215,7 +217,7 @@ fn cases() -> Vec<(&'static str, Action, Expect)> {
                 ],
                 &ok,
             )),
-            Expect::Ok,
+            Expect::Ok(&["a"]),
         ),
         (
             "valid JSON labelled HTML",
@@ -224,12 +226,12 @@ fn cases() -> Vec<(&'static str, Action, Expect)> {
                 &[("content-type", "text/html")],
                 ok.as_bytes(),
             )),
-            Expect::Ok,
+            Expect::Ok(&["a"]),
         ),
         (
             "204 No Content",
             Action::Raw(raw::response(204, &[], b"")),
-            Expect::Api(204),
+            Expect::Api(204, ApiErrorKind::Unstructured),
         ),
         (
             "redirect elsewhere",
@@ -238,29 +240,29 @@ fn cases() -> Vec<(&'static str, Action, Expect)> {
                 &[("location", "http://127.0.0.2:9/steal")],
                 b"",
             )),
-            Expect::Api(301),
+            Expect::Api(301, ApiErrorKind::Unstructured),
         ),
         (
             "unknown 5xx with JSON",
             Action::Raw(raw::json(599, &[], r#"{"name":"brand_new","message":"?"}"#)),
-            Expect::Api(599),
+            Expect::Api(599, ApiErrorKind::Other("brand_new".into())),
         ),
         (
             "error body missing its message",
             Action::Raw(raw::json(404, &[], r#"{"name":"not_found"}"#)),
-            Expect::Api(404),
+            Expect::Api(404, ApiErrorKind::Unstructured),
         ),
     ]
 }
 
-fn check(name: &str, expect: &Expect, result: &Result<usize, Error>) -> Option<String> {
+fn check(name: &str, expect: &Expect, result: &Result<Vec<String>, Error>) -> Option<String> {
     if let Err(e) = result {
         assert_no_key(e);
         assert!(!e.to_string().is_empty());
     }
     let fits = match (expect, result) {
-        (Expect::Ok, Ok(_)) => true,
-        (Expect::Api(s), Err(Error::Api(e))) => e.status().as_u16() == *s,
+        (Expect::Ok(ids), Ok(got)) => got == ids,
+        (Expect::Api(s, kind), Err(Error::Api(e))) => e.status().as_u16() == *s && e.kind() == kind,
         (Expect::Decode(path), Err(Error::Decode(e))) => e.path() == *path,
         (Expect::Transport, Err(Error::Transport(_))) => true,
         (Expect::Timeout, Err(e)) => e.is_timeout(),
@@ -299,10 +301,8 @@ async fn every_hostile_response_ends_in_a_typed_error_or_a_documented_recovery()
         let outcome = tokio::time::timeout(Duration::from_secs(3600), stream.collect::<Vec<_>>())
             .await
             .unwrap_or_else(|_| panic!("{name}: hung"));
-        let result = match outcome.into_iter().find_map(Result::err) {
-            Some(e) => Err(e),
-            None => Ok(0),
-        };
+        let result: Result<Vec<String>, Error> =
+            outcome.into_iter().map(|r| r.map(|run| run.id)).collect();
         misfits.extend(check(name, &expect, &result));
     }
     assert!(misfits.is_empty(), "{}", misfits.join("\n"));

@@ -17,6 +17,7 @@ mod fake;
 mod faults;
 mod generated_surface;
 mod hostile;
+mod options;
 mod paginate;
 mod retry;
 mod spec_lint;

@@ -36,7 +36,7 @@ fn sent(fake: &FakeResend, workflow_id: &str) -> Vec<(String, Option<String>, Op
 
 #[tokio::test]
 async fn forward_stream_sends_the_exact_cursor_sequence_and_no_trailing_request() {
-    let fake = FakeResend::start().await;
+    let fake = common::fake().await;
     let runs = fake.seed_workflow("wf", 250);
     let client = client(&fake.base_url());
     let stream = client.list_runs("wf").stream();
@@ -59,7 +59,7 @@ async fn forward_stream_sends_the_exact_cursor_sequence_and_no_trailing_request(
 
 #[tokio::test]
 async fn backward_stream_yields_oldest_first_with_first_id_cursors() {
-    let fake = FakeResend::start().await;
+    let fake = common::fake().await;
     let runs = fake.seed_workflow("wf", 251);
     let client = client(&fake.base_url());
     let oldest = &runs[250].id;
@@ -92,7 +92,7 @@ async fn backward_stream_yields_oldest_first_with_first_id_cursors() {
 
 #[tokio::test]
 async fn pages_are_send_static_and_one_request_each() {
-    let fake = FakeResend::start().await;
+    let fake = common::fake().await;
     fake.seed_workflow("wf", 30);
     let pages = client(&fake.base_url()).list_runs("wf").limit(10).pages();
     let pages: Vec<_> = tokio::spawn(pages.try_collect::<Vec<_>>())
@@ -108,7 +108,7 @@ async fn pages_are_send_static_and_one_request_each() {
 
 #[tokio::test]
 async fn an_empty_workflow_costs_one_request() {
-    let fake = FakeResend::start().await;
+    let fake = common::fake().await;
     fake.seed_workflow("wf", 0);
     let got: Vec<WorkflowRunListItem> = client(&fake.base_url())
         .list_runs("wf")
@@ -122,7 +122,7 @@ async fn an_empty_workflow_costs_one_request() {
 
 #[tokio::test]
 async fn an_invalid_argument_is_the_only_item_and_nothing_is_sent() {
-    let fake = FakeResend::start().await;
+    let fake = common::fake().await;
     let mut stream = client(&fake.base_url())
         .list_runs("wf")
         .after("x")
@@ -138,7 +138,7 @@ async fn an_invalid_argument_is_the_only_item_and_nothing_is_sent() {
 
 #[tokio::test]
 async fn an_error_ends_the_stream_and_the_checkpoint_resumes_exactly() {
-    let fake = FakeResend::start().await;
+    let fake = common::fake().await;
     let runs = fake.seed_workflow("wf", 95);
     let client = client(&fake.base_url());
     fake.fail_after(2, 400);
@@ -277,7 +277,7 @@ async fn a_run_id_that_cannot_be_a_cursor_is_an_error() {
 
 #[tokio::test]
 async fn max_pages_ends_with_its_own_error_only_when_runs_are_left() {
-    let fake = FakeResend::start().await;
+    let fake = common::fake().await;
     fake.seed_workflow("wf", 250);
     fake.seed_workflow("wf200", 200);
     let client = client(&fake.base_url());
@@ -308,9 +308,62 @@ async fn max_pages_ends_with_its_own_error_only_when_runs_are_left() {
     assert_eq!(all.len(), 200);
 }
 
+/// Waits (real time, at most 5 s) until the fake has received `n` list
+/// requests for `wf`; returns how many it has.
+async fn requests_reach(fake: &FakeResend, wf: &str, n: usize) -> usize {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let seen = sent(fake, wf).len();
+        if seen >= n || std::time::Instant::now() > deadline {
+            return seen;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test]
+async fn read_ahead_fetches_the_next_page_while_the_consumer_works() {
+    let fake = common::fake().await;
+    fake.seed_workflow("wf", 30);
+    let client = client(&fake.base_url());
+
+    // With read-ahead, the second page's request reaches the server while
+    // the consumer holds the first page and does not poll.
+    let mut pages = client.list_runs("wf").limit(10).prefetch(true).pages();
+    let first = pages.try_next().await.unwrap().unwrap();
+    assert_eq!(first.runs().len(), 10);
+    assert_eq!(
+        requests_reach(&fake, "wf", 2).await,
+        2,
+        "the next page was read ahead"
+    );
+    assert_eq!(
+        pages.pages_received(),
+        1,
+        "a page read ahead is not yet received"
+    );
+    // ...and is the one yielded next, without another request.
+    let second = pages.try_next().await.unwrap().unwrap();
+    assert_eq!(second.runs().len(), 10);
+    assert_eq!(
+        requests_reach(&fake, "wf", 3).await,
+        3,
+        "and the third is read ahead"
+    );
+
+    // Without it, nothing is sent until the consumer asks.
+    fake.clear_requests();
+    let mut pages = client.list_runs("wf").limit(10).pages();
+    pages.try_next().await.unwrap().unwrap();
+    for _ in 0..20 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(sent(&fake, "wf").len(), 1);
+}
+
 #[tokio::test]
 async fn read_ahead_keeps_order_and_costs_at_most_one_page_more() {
-    let fake = FakeResend::start().await;
+    let fake = common::fake().await;
     let runs = fake.seed_workflow("wf", 250);
     let client = client(&fake.base_url());
 
@@ -365,6 +418,36 @@ async fn read_ahead_keeps_order_and_costs_at_most_one_page_more() {
     assert_eq!(sent(&fake, "wf").len(), 2);
 }
 
+/// Takes items from `stream` into `got` until it ends (`true`), an error
+/// (a 404: the injected fault), or `stop` items were taken.
+async fn drain<S, T>(
+    stream: &mut S,
+    got: &mut Vec<String>,
+    stop: Option<usize>,
+    ids: impl Fn(T) -> Vec<String>,
+) -> bool
+where
+    S: futures::Stream<Item = Result<T, Error>> + Unpin,
+{
+    let mut taken = 0;
+    loop {
+        if stop == Some(taken) {
+            return false;
+        }
+        match stream.next().await {
+            Some(Ok(item)) => {
+                got.extend(ids(item));
+                taken += 1;
+            }
+            Some(Err(e)) => {
+                assert_eq!(e.status().map(|s| s.as_u16()), Some(404), "{e}");
+                return false;
+            }
+            None => return true,
+        }
+    }
+}
+
 // ---- property tests against the stateful fake ----
 
 proptest! {
@@ -398,6 +481,7 @@ proptest! {
         prop_assert_eq!(ids(&got), expected);
         let requests = n.div_ceil(size as usize).max(1);
         prop_assert_eq!(sent(fake, &wf).len(), requests);
+        common::assert_answers_valid(fake);
     }
 
     /// A non-retryable failure at a random page, or a consumer that stops
@@ -410,6 +494,7 @@ proptest! {
         backward in any::<bool>(),
         fail_page in 0usize..8,
         stop_early in proptest::option::of(0usize..600),
+        by_page in any::<bool>(),
     ) {
         let common::PropEnv { rt, fake } = common::prop_env(1);
         let wf = common::unique_id("wf_prop");
@@ -435,23 +520,30 @@ proptest! {
                 if round == 0 {
                     fake.fail_after(fail_page, 404);
                 }
-                let mut stream = start(checkpoint.clone()).stream();
-                let mut yielded = 0;
-                loop {
-                    if round == 1 && stop_early == Some(yielded) {
-                        break;
-                    }
-                    match stream.next().await {
-                        Some(Ok(run)) => { got.push(run.id); yielded += 1; }
-                        Some(Err(e)) => { assert_eq!(e.status().map(|s| s.as_u16()), Some(404)); break; }
-                        None => return got,
-                    }
+                // Run by run through `stream()`, or page by page through
+                // `pages()`: both checkpoints must resume exactly.
+                let stop = stop_early.filter(|_| round == 1);
+                let (done, next) = if by_page {
+                    let mut pages = start(checkpoint.clone()).pages();
+                    let done = drain(&mut pages, &mut got, stop.map(|s| s % 8), |p| {
+                        p.runs().iter().map(|r| r.id.clone()).collect()
+                    })
+                    .await;
+                    (done, pages.checkpoint().map(|c| c.as_str().to_owned()))
+                } else {
+                    let mut runs = start(checkpoint.clone()).stream();
+                    let done = drain(&mut runs, &mut got, stop, |r| vec![r.id]).await;
+                    (done, runs.checkpoint().map(|c| c.as_str().to_owned()))
+                };
+                if done {
+                    return got;
                 }
-                checkpoint = stream.checkpoint().map(|c| c.as_str().to_owned());
+                checkpoint = next;
             }
             got
         });
         fake.clear_faults();
         prop_assert_eq!(got, expected);
+        common::assert_answers_valid(fake);
     }
 }

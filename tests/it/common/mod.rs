@@ -4,7 +4,8 @@
 
 pub mod raw;
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use resend_workflows::Client;
 use serde_json::{Map, Value, json};
@@ -69,6 +70,53 @@ pub fn paused_client(base_url: &str, retry: resend_workflows::RetryPolicy) -> Cl
         .expect("test client builds")
 }
 
+/// A fake Resend that holds every answer it serves against the spec, and
+/// fails the test (when dropped) if one broke it.
+pub struct Fake(pub resend_workflows::fake::FakeResend);
+
+impl std::ops::Deref for Fake {
+    type Target = resend_workflows::fake::FakeResend;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl Drop for Fake {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            assert_answers_valid(&self.0);
+        }
+    }
+}
+
+/// Starts a fake whose every answer is checked against the spec.
+pub async fn fake() -> Fake {
+    let fake = resend_workflows::fake::FakeResend::start().await;
+    check_answers(&fake);
+    Fake(fake)
+}
+
+/// Makes `fake` hold every answer it serves against the spec.
+pub fn check_answers(fake: &resend_workflows::fake::FakeResend) {
+    fake.check_answers(|operation, status, body| {
+        let body: Value = serde_json::from_str(body).map_err(|e| format!("not JSON: {e}"))?;
+        check(operation, status, &body)
+    });
+}
+
+/// Fails if any answer `fake` served broke the spec.
+#[track_caller]
+pub fn assert_answers_valid(fake: &resend_workflows::fake::FakeResend) {
+    let violations = fake.violations();
+    assert!(
+        violations.is_empty(),
+        "the fake served {} answers that break the spec:\n{}",
+        violations.len(),
+        violations.join("\n")
+    );
+}
+
 /// A runtime and a fake shared by the cases of one property test (each
 /// property takes its own `slot`, since properties run in parallel and some
 /// program faults).
@@ -86,6 +134,7 @@ pub fn prop_env(slot: usize) -> &'static PropEnv {
             .build()
             .unwrap();
         let fake = rt.block_on(resend_workflows::fake::FakeResend::start());
+        check_answers(&fake);
         PropEnv { rt, fake }
     })
 }
@@ -108,6 +157,17 @@ pub fn spec() -> &'static Value {
         .expect("spec readable");
         serde_yaml::from_str(&text).expect("spec is YAML")
     })
+}
+
+/// The format the tests give the spec's `Timestamp`: Resend's two forms,
+/// RFC 3339 and Postgres text, and nothing else. Checked with chrono, not
+/// with the crate's own parser, so a bug there cannot hide.
+pub const TIMESTAMP_FORMAT: &str = "resend-timestamp";
+
+/// Whether `s` is a timestamp in one of Resend's two forms.
+pub fn is_resend_timestamp(s: &str) -> bool {
+    chrono::DateTime::parse_from_rfc3339(s).is_ok()
+        || chrono::DateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f%#z").is_ok()
 }
 
 /// OpenAPI 3.0 `nullable: true` becomes a JSON Schema union with null.
@@ -159,17 +219,37 @@ pub fn response_schema(operation_id: &str, status: u16) -> Value {
     let response = resolve(spec, response);
     let schema = &response["content"]["application/json"]["schema"];
     assert!(!schema.is_null(), "{operation_id} {status}: no JSON schema");
+    let mut components = convert(&spec["components"]);
+    components["schemas"]["Timestamp"]["format"] = json!(TIMESTAMP_FORMAT);
     json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "allOf": [convert(schema)],
-        "components": convert(&spec["components"]),
+        "components": components,
     })
+}
+
+/// The validator of a response, compiled once: formats are checked.
+fn validator(operation_id: &str, status: u16) -> Arc<jsonschema::Validator> {
+    type Cache = Mutex<HashMap<(String, u16), Arc<jsonschema::Validator>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let cache = CACHE.get_or_init(Mutex::default);
+    let key = (operation_id.to_owned(), status);
+    if let Some(v) = cache.lock().unwrap().get(&key) {
+        return v.clone();
+    }
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .with_format(TIMESTAMP_FORMAT, is_resend_timestamp)
+        .build(&response_schema(operation_id, status))
+        .expect("schema compiles");
+    let validator = Arc::new(validator);
+    cache.lock().unwrap().insert(key, validator.clone());
+    validator
 }
 
 /// Why `body` breaks the spec for that response, or `Ok`.
 pub fn check(operation_id: &str, status: u16, body: &Value) -> Result<(), String> {
-    let schema = response_schema(operation_id, status);
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let validator = validator(operation_id, status);
     let errors: Vec<String> = validator
         .iter_errors(body)
         .map(|e| format!("{} at {}", e, e.instance_path()))
