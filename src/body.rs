@@ -5,6 +5,10 @@
 use bytes::{Bytes, BytesMut};
 use reqwest::{Request, Response, StatusCode};
 
+/// The most a buffer is sized ahead of the bytes that arrived: a 100-run
+/// page is about 30 KiB.
+const PREALLOC_MAX: usize = 256 * 1024;
+
 /// A response read whole, or the reason it was not.
 pub(crate) enum Fetched {
     Whole(Response),
@@ -41,7 +45,7 @@ pub(crate) async fn fetch_whole(
     let mut joined: Option<BytesMut> = None;
     let mut received = 0usize;
     while let Some(chunk) = response.chunk().await? {
-        received += chunk.len();
+        received = received.saturating_add(chunk.len());
         if received > cap {
             return Ok(too_large(received as u64));
         }
@@ -49,9 +53,12 @@ pub(crate) async fn fetch_whole(
             (Some(buffer), _) => buffer.extend_from_slice(&chunk),
             (None, None) => first = Some(chunk),
             (None, Some(head)) => {
-                let mut buffer = BytesMut::with_capacity(
-                    announced.map_or(2 * received, |n| usize::try_from(n).unwrap_or(2 * received)),
-                );
+                // Grow with what arrives: an announced length is a claim,
+                // so it sizes the buffer only up to a small bound.
+                let hint = announced.map_or(received.saturating_mul(2), |n| {
+                    usize::try_from(n).unwrap_or(usize::MAX)
+                });
+                let mut buffer = BytesMut::with_capacity(hint.min(PREALLOC_MAX).max(received));
                 buffer.extend_from_slice(&head);
                 buffer.extend_from_slice(&chunk);
                 joined = Some(buffer);

@@ -11,8 +11,7 @@ use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 
 use crate::error::{
-    ApiError, ApiErrorKind, DecodeError, Error, InvalidArgument, InvalidReason, ResponseTooLarge,
-    TransportError,
+    ApiError, ApiErrorKind, DecodeError, Error, InvalidArgument, InvalidReason, TransportError,
 };
 use crate::generated::types::ErrorBody;
 use crate::ratelimit::{Hints, RateLimit};
@@ -29,7 +28,8 @@ pub(crate) struct CallRecord {
     /// What the last response's headers said, read once.
     hints: Hints,
     attempts: u32,
-    /// A failure of the crate's own: a body over the size cap.
+    /// A failure of the crate's own: a body over the size cap, a request
+    /// the gate refused.
     failure: Option<Error>,
 }
 
@@ -57,19 +57,11 @@ pub(crate) fn record_error_status(status: StatusCode) {
     record(|r| r.error_status = Some(status));
 }
 
-/// Records a body over the cap: progenitor cannot carry this error, so the
-/// hooks hand it a stand-in, and the call reports this instead.
-pub(crate) fn record_too_large(status: StatusCode, limit: u64, received: u64) {
-    record(|r| {
-        r.failure = Some(
-            ResponseTooLarge {
-                status,
-                limit,
-                received,
-            }
-            .into(),
-        );
-    });
+/// Records a failure of the crate's own (a body over the cap, a request the
+/// gate refused): progenitor cannot carry it, so the hooks hand it a
+/// stand-in response, and the call reports this instead.
+pub(crate) fn record_failure(failure: Error) {
+    record(|r| r.failure = Some(failure));
 }
 
 /// A decoded answer and its rate-limit headers.

@@ -6,6 +6,7 @@ use std::time::Duration;
 use reqwest::header::HeaderValue;
 
 use crate::config::{Inner, Secret};
+use crate::endpoint;
 use crate::error::{ConfigError, Error};
 use crate::gate::RateGate;
 use crate::generated;
@@ -84,6 +85,7 @@ pub struct ClientBuilder {
     timeout: Option<Option<Duration>>,
     connect_timeout: Option<Duration>,
     http: Option<reqwest::Client>,
+    proxy: Option<Secret<String>>,
     retry: Option<RetryPolicy>,
     requests_per_second: Option<f64>,
     max_response_bytes: Option<usize>,
@@ -136,7 +138,9 @@ impl ClientBuilder {
     /// A client-side limit: requests start at most this often, evenly
     /// spaced, shared by the client's clones. For teams that know their
     /// quota (Resend's default has been 2 to 10 per second). Off by default;
-    /// the server's `ratelimit-*` headers are honoured either way.
+    /// the server's `ratelimit-*` headers are honoured either way. From one
+    /// request an hour to a million a second; anything else (zero, negative,
+    /// NaN, infinite) is a [`Error::Config`] from [`build`](Self::build).
     pub fn requests_per_second(mut self, rate: f64) -> Self {
         self.requests_per_second = Some(rate);
         self
@@ -156,8 +160,20 @@ impl ClientBuilder {
         self
     }
 
-    /// Use this `reqwest::Client` (for a proxy, custom TLS roots, shared
-    /// pools). This crate compiles reqwest with rustls but no default crypto
+    /// Send every request through this proxy: `https://`, or `http://` to
+    /// loopback only (the proxy sees the key). Proxy credentials may be in
+    /// the URL (`https://user:pass@proxy:3128`); they are never shown. The
+    /// environment's proxy settings (`HTTP_PROXY`, `HTTPS_PROXY`,
+    /// `ALL_PROXY`) are ignored: a proxy is used only when set here. Not
+    /// with [`http_client`](Self::http_client), whose own settings apply.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = Some(Secret(url.into()));
+        self
+    }
+
+    /// Use this `reqwest::Client` (for custom TLS roots, shared pools). Its
+    /// proxy settings are its own: reqwest reads the environment's
+    /// (`HTTP_PROXY`...) unless built with `.no_proxy()`. This crate compiles reqwest with rustls but no default crypto
     /// provider (it hands its own clients a ring configuration), so unless
     /// your application enables one through reqwest's features, build yours
     /// with `.tls_backend_preconfigured(..)` or install a provider first
@@ -192,7 +208,7 @@ impl ClientBuilder {
         })?;
         authorization.set_sensitive(true);
 
-        let base_url = normalize_base_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
+        let base_url = endpoint::base_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
 
         let user_agent = self.user_agent.as_deref().unwrap_or(DEFAULT_USER_AGENT);
         let user_agent = HeaderValue::from_str(user_agent).map_err(|e| {
@@ -202,24 +218,32 @@ impl ClientBuilder {
             )
         })?;
 
-        if let Some(rate) = self.requests_per_second
-            && !(rate.is_finite() && rate > 0.0)
-        {
-            return Err(ConfigError::new(format!(
-                "requests_per_second must be a positive number, got {rate}"
-            ))
-            .into());
-        }
+        let interval = self.requests_per_second.map(rate_interval).transpose()?;
         // The timeout is set on each request (hooks.rs), for any reqwest::Client.
         let timeout = self.timeout.unwrap_or(Some(DEFAULT_TIMEOUT));
-        let http = match self.http {
-            Some(http) => http,
-            None => reqwest::Client::builder()
-                .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
-                .redirect(reqwest::redirect::Policy::none())
-                .tls_backend_preconfigured(tls_config()?)
-                .build()
-                .map_err(|e| ConfigError::with_source("cannot create the HTTP client", e))?,
+        let http = match (self.http, self.proxy) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::new(
+                    "a proxy cannot be set with http_client(..): set it on that reqwest::Client",
+                )
+                .into());
+            }
+            (Some(http), None) => http,
+            (None, proxy) => {
+                // No proxy from the environment: the loopback-only rule for
+                // plain http assumes a direct connection.
+                let mut builder = reqwest::Client::builder()
+                    .no_proxy()
+                    .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+                    .redirect(reqwest::redirect::Policy::none())
+                    .tls_backend_preconfigured(tls_config()?);
+                if let Some(proxy) = proxy {
+                    builder = builder.proxy(endpoint::proxy(&proxy.0)?);
+                }
+                builder
+                    .build()
+                    .map_err(|e| ConfigError::with_source("cannot create the HTTP client", e))?
+            }
         };
         let inner = Inner {
             authorization: Secret(authorization),
@@ -229,12 +253,25 @@ impl ClientBuilder {
             max_response_bytes: self
                 .max_response_bytes
                 .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
-            gate: Arc::new(RateGate::new(self.requests_per_second)),
+            gate: Arc::new(RateGate::new(interval)),
         };
         Ok(Client {
             api: generated::Client::new_with_client(&base_url, http, inner),
         })
     }
+}
+
+/// The time between requests at `rate` per second, if the rate is in range.
+fn rate_interval(rate: f64) -> Result<Duration, ConfigError> {
+    const MIN: f64 = 1.0 / 3600.0;
+    const MAX: f64 = 1_000_000.0;
+    if !(MIN..=MAX).contains(&rate) {
+        return Err(ConfigError::new(format!(
+            "requests_per_second must be between 1/3600 (one an hour) and 1000000, got {rate}"
+        )));
+    }
+    Duration::try_from_secs_f64(1.0 / rate)
+        .map_err(|e| ConfigError::with_source("requests_per_second is out of range", e))
 }
 
 /// rustls with the ring provider and the platform's certificate verifier,
@@ -252,48 +289,6 @@ fn tls_config() -> Result<rustls::ClientConfig, ConfigError> {
     Ok(config)
 }
 
-/// Checks the base URL and drops trailing slashes (the generated code
-/// appends `/workflows/...`, and `//workflows` would be a different path).
-fn normalize_base_url(raw: &str) -> Result<String, ConfigError> {
-    let url = reqwest::Url::parse(raw.trim())
-        .map_err(|e| ConfigError::with_source(format!("base URL {raw:?} is not a valid URL"), e))?;
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(ConfigError::new(format!(
-            "base URL {raw:?} must not have a query or fragment"
-        )));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(ConfigError::new(
-            "the base URL must not carry credentials; use .api_key(..)",
-        ));
-    }
-    match url.scheme() {
-        "https" => {}
-        "http" if is_loopback(&url) => {}
-        "http" => {
-            return Err(ConfigError::new(format!(
-                "base URL {raw:?} is plain http to a non-loopback host: the API key would \
-                 cross the network unencrypted; use https"
-            )));
-        }
-        other => {
-            return Err(ConfigError::new(format!(
-                "base URL {raw:?} has scheme {other:?}; expected https"
-            )));
-        }
-    }
-    Ok(url.as_str().trim_end_matches('/').to_owned())
-}
-
-fn is_loopback(url: &reqwest::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -307,27 +302,5 @@ mod tests {
             config.alpn_protocols,
             [b"h2".to_vec(), b"http/1.1".to_vec()]
         );
-    }
-
-    #[test]
-    fn base_urls() {
-        let ok = |s: &str| normalize_base_url(s).unwrap();
-        assert_eq!(ok("https://api.resend.com"), "https://api.resend.com");
-        assert_eq!(ok("https://api.resend.com/"), "https://api.resend.com");
-        assert_eq!(ok("https://x.test/v1/"), "https://x.test/v1");
-        assert_eq!(ok("http://127.0.0.1:8080/"), "http://127.0.0.1:8080");
-        assert_eq!(ok("http://[::1]:1"), "http://[::1]:1");
-        assert_eq!(ok("http://localhost:1"), "http://localhost:1");
-        for bad in [
-            "",
-            "api.resend.com",
-            "http://api.resend.com",
-            "http://10.0.0.1",
-            "ftp://x.test",
-            "https://u:p@x.test",
-            "https://x.test/?a=b",
-        ] {
-            assert!(normalize_base_url(bad).is_err(), "{bad}");
-        }
     }
 }

@@ -1,8 +1,11 @@
 //! One request, attempted until [`decide`] says stop: wait for the rate
 //! gate, send, read the body whole, record what progenitor would lose, and
-//! wait before the next attempt.
+//! wait before the next attempt. No wait, the server's or the gate's, ever
+//! runs past the call's deadline: a call that would have to is answered at
+//! once, with the last response or, when nothing was sent, a
+//! [`Throttled`] error.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use reqwest::{Request, Response};
@@ -10,7 +13,8 @@ use reqwest::{Request, Response};
 use crate::body::{Fetched, error_name, fetch_whole};
 use crate::call;
 use crate::config::Inner;
-use crate::error::is_tls_failure;
+use crate::error::{ResponseTooLarge, Throttled, is_tls_failure};
+use crate::gate::{TooLate, later};
 use crate::ratelimit::Hints;
 use crate::retry::{Decision, Outcome, Wait, decide, jitter};
 use crate::trace::event;
@@ -23,8 +27,11 @@ pub(crate) async fn execute(
 ) -> reqwest::Result<Response> {
     let policy = &config.retry;
     let started = tokio::time::Instant::now();
+    let deadline = started.checked_add(policy.deadline);
     let mut request = request;
     let mut attempt = 0;
+    // The previous attempt's result, answered if the gate refuses a retry.
+    let mut previous: Option<reqwest::Result<Fetched>> = None;
     loop {
         attempt += 1;
         // The last allowed attempt sends the original; earlier ones a copy
@@ -36,7 +43,20 @@ pub(crate) async fn execute(
             },
             false => (request, None),
         };
-        let waited = config.gate.wait_turn().await;
+        let waited = match config.gate.wait_turn(deadline).await {
+            Ok(waited) => waited,
+            Err(too_late) => {
+                event!(
+                    tracing::Level::WARN,
+                    attempt,
+                    "not sent: the wait would pass the deadline"
+                );
+                return match previous {
+                    Some(previous) => previous.map(finish),
+                    None => Ok(throttled(too_late, policy.deadline)),
+                };
+            }
+        };
         if !waited.is_zero() {
             event!(
                 tracing::Level::DEBUG,
@@ -91,12 +111,24 @@ pub(crate) async fn execute(
             event!(tracing::Level::DEBUG, attempt, ?decision, "not retrying");
             break fetched.map(finish);
         };
-        request = kept;
         let wait = match wait {
             // Already set on the gate above, for the clones.
             Wait::Server(wait) => wait,
             Wait::Backoff { bound } => jitter(bound),
         };
+        // The gate may hold the retry back longer than this wait (a window
+        // closed for an hour beside a retry-after of a second).
+        let start = later(tokio::time::Instant::now(), wait).max(config.gate.earliest_start());
+        if deadline.is_some_and(|d| start > d) {
+            event!(
+                tracing::Level::DEBUG,
+                attempt,
+                "not retrying: the gate's wait passes the deadline"
+            );
+            break fetched.map(finish);
+        }
+        request = kept;
+        previous = Some(fetched);
         event!(
             tracing::Level::WARN,
             attempt,
@@ -105,6 +137,26 @@ pub(crate) async fn execute(
         );
         tokio::time::sleep(wait).await;
     }
+}
+
+/// The stand-in for a request the gate refused: the call reports the
+/// recorded [`Throttled`] error.
+fn throttled(too_late: TooLate, deadline: Duration) -> Response {
+    let wait = too_late
+        .until
+        .saturating_duration_since(tokio::time::Instant::now());
+    let until = SystemTime::now()
+        .checked_add(wait)
+        .unwrap_or_else(SystemTime::now);
+    call::record_failure(
+        Throttled {
+            until,
+            wait,
+            deadline,
+        }
+        .into(),
+    );
+    Response::from(http::Response::new(Bytes::new()))
 }
 
 /// Turns what was fetched into what progenitor expects, recording what it
@@ -126,7 +178,14 @@ fn finish(fetched: Fetched) -> Response {
             // progenitor cannot carry our error: record it, and hand over an
             // empty body, which fails decoding; the call then reports the
             // recorded error instead.
-            call::record_too_large(status, limit, received);
+            call::record_failure(
+                ResponseTooLarge {
+                    status,
+                    limit,
+                    received,
+                }
+                .into(),
+            );
             Response::from(http::Response::new(Bytes::new()))
         }
     }

@@ -6,6 +6,7 @@ mod call;
 mod client;
 mod collections;
 mod config;
+mod endpoint;
 mod error;
 mod exec;
 mod gate;
@@ -30,7 +31,7 @@ pub use collections::{
 };
 pub use error::{
     ApiError, ApiErrorKind, ConfigError, DecodeError, Error, InvalidArgument, InvalidReason,
-    PaginationError, PaginationErrorKind, ResponseTooLarge, TransportError,
+    PaginationError, PaginationErrorKind, ResponseTooLarge, Throttled, TransportError,
 };
 pub use generated::types::{
     AutomationRun, AutomationRunListItem, AutomationRunStep, WorkflowRun, WorkflowRunListItem,
@@ -39,7 +40,7 @@ pub use generated::types::{
 pub use ids::{AutomationId, Cursor, MAX_ID_LEN, PageSize, RunId, WorkflowId};
 pub use pagination::{Direction, ItemStream, ListItem, Page, PageStream};
 pub use payload::EventPayload;
-pub use ratelimit::RateLimit;
+pub use ratelimit::{MAX_SERVER_WAIT, RateLimit};
 pub use retry::RetryPolicy;
 pub use status::{RunStatus, StatusFilter, StepStatus, WorkflowRunStatus};
 pub use timestamp::{Timestamp, TimestampError};

@@ -5,6 +5,17 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::header::HeaderMap;
 
+/// The longest wait a server can ask of this client: every duration read
+/// from a response (`retry-after` in seconds or as a date,
+/// `ratelimit-reset`) is capped here, so no header can overflow the time
+/// arithmetic. 31 days: longer than any quota Resend documents (monthly).
+pub const MAX_SERVER_WAIT: Duration = Duration::from_secs(31 * 24 * 60 * 60);
+
+/// Seconds a server named, as a duration no longer than [`MAX_SERVER_WAIT`].
+fn server_secs(secs: u64) -> Duration {
+    Duration::from_secs(secs).min(MAX_SERVER_WAIT)
+}
+
 /// The `ratelimit-*` headers of a response.
 ///
 /// Resend limits requests per team (all its keys share it); `remaining: 0`
@@ -15,7 +26,8 @@ pub struct RateLimit {
     pub limit: Option<u64>,
     /// `ratelimit-remaining`: requests left in the window.
     pub remaining: Option<u64>,
-    /// `ratelimit-reset`: time until the window resets.
+    /// `ratelimit-reset`: time until the window resets, at most
+    /// [`MAX_SERVER_WAIT`].
     pub reset: Option<Duration>,
 }
 
@@ -25,7 +37,7 @@ impl RateLimit {
         let rate_limit = Self {
             limit: header_u64(headers, "ratelimit-limit"),
             remaining: header_u64(headers, "ratelimit-remaining"),
-            reset: header_u64(headers, "ratelimit-reset").map(Duration::from_secs),
+            reset: header_u64(headers, "ratelimit-reset").map(server_secs),
         };
         (rate_limit.limit.is_some() || rate_limit.remaining.is_some() || rate_limit.reset.is_some())
             .then_some(rate_limit)
@@ -74,16 +86,20 @@ fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
     headers.get(name)?.to_str().ok()?.trim().parse().ok()
 }
 
-/// `retry-after`, in seconds or as an HTTP date (measured from `now`);
-/// a garbage value is absent.
+/// `retry-after`, in seconds or as an HTTP date (measured from `now`), at
+/// most [`MAX_SERVER_WAIT`]; a garbage value is absent.
 fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let value = headers.get("retry-after")?.to_str().ok()?.trim();
     if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+        return Some(server_secs(secs));
     }
     let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
     let at = SystemTime::from(date.with_timezone(&chrono::Utc));
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+    Some(
+        at.duration_since(now)
+            .unwrap_or(Duration::ZERO)
+            .min(MAX_SERVER_WAIT),
+    )
 }
 
 #[cfg(test)]
@@ -129,5 +145,18 @@ mod tests {
             Some(Duration::from_secs(2))
         );
         assert_eq!(w(&[("retry-after", "-5")]), None);
+        // Every server-given duration is capped.
+        let huge = u64::MAX.to_string();
+        assert_eq!(w(&[("retry-after", &huge)]), Some(MAX_SERVER_WAIT));
+        assert_eq!(
+            w(&[("retry-after", "Fri, 31 Dec 9999 23:59:59 GMT")]),
+            Some(MAX_SERVER_WAIT)
+        );
+        assert_eq!(
+            w(&[("ratelimit-remaining", "0"), ("ratelimit-reset", &huge)]),
+            Some(MAX_SERVER_WAIT)
+        );
+        let max_secs = MAX_SERVER_WAIT.as_secs().to_string();
+        assert_eq!(w(&[("retry-after", &max_secs)]), Some(MAX_SERVER_WAIT));
     }
 }

@@ -1,5 +1,37 @@
 //! Text for messages: values shown in errors are cut to a bounded length,
-//! on a character boundary.
+//! on a character boundary, and text from a server is shown with its
+//! control characters escaped, so no answer can inject lines or terminal
+//! escapes into a log, or flood it.
+
+use std::fmt;
+
+/// The most characters of one piece of server text an error's `Display`
+/// shows.
+pub(crate) const SHOWN_CHARS: usize = 300;
+
+/// Server text as an error's `Display` shows it: control characters
+/// escaped (`\n`, `\u{1b}`), at most [`SHOWN_CHARS`] characters, and a marker
+/// saying how much was left out.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Shown<'a>(pub(crate) &'a str);
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut chars = self.0.chars();
+        for c in chars.by_ref().take(SHOWN_CHARS) {
+            if c.is_control() {
+                write!(f, "{}", c.escape_default())?;
+            } else {
+                write!(f, "{c}")?;
+            }
+        }
+        let rest = chars.count();
+        if rest > 0 {
+            write!(f, "…[{rest} more characters]")?;
+        }
+        Ok(())
+    }
+}
 
 /// The first `max` characters of `s`, with `…` when cut.
 pub(crate) fn truncate_chars(s: &str, max: usize) -> String {
@@ -12,6 +44,21 @@ pub(crate) fn truncate_chars(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_text_is_escaped_and_bounded() {
+        assert_eq!(Shown("a\nb\x1b[31mc\t").to_string(), "a\\nb\\u{1b}[31mc\\t");
+        assert_eq!(Shown("plain é").to_string(), "plain é");
+        let long = "é".repeat(SHOWN_CHARS + 5);
+        assert_eq!(
+            Shown(&long).to_string(),
+            format!("{}…[5 more characters]", "é".repeat(SHOWN_CHARS))
+        );
+        assert_eq!(
+            Shown(&"x".repeat(SHOWN_CHARS)).to_string(),
+            "x".repeat(SHOWN_CHARS)
+        );
+    }
 
     #[test]
     fn cuts_on_a_character_boundary_with_a_marker() {

@@ -6,6 +6,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 
 use crate::ratelimit::RateLimit;
+use crate::text::Shown;
 
 /// The kind of an API error: Resend's `name`, with a fallback for names this
 /// crate does not know yet.
@@ -112,6 +113,23 @@ impl ApiError {
         self.retry_after
     }
 
+    /// The longest wait the response asked for: its `retry-after`, or the
+    /// reset of a rate-limit window it says is used up.
+    pub(crate) fn wait_asked(&self) -> Option<Duration> {
+        let window = match self.rate_limit {
+            Some(RateLimit {
+                remaining: Some(0),
+                reset,
+                ..
+            }) => reset,
+            _ => None,
+        };
+        match (self.retry_after, window) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
     /// Whether retrying later may succeed (see [`Error::is_retryable`](crate::Error::is_retryable)).
     pub fn is_retryable(&self) -> bool {
         crate::retry::retryable_status(self.status, self.name.as_deref())
@@ -133,16 +151,20 @@ pub(super) fn after_attempts(f: &mut fmt::Formatter<'_>, attempts: u32) -> fmt::
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The name and message are the server's text: escaped and bounded.
         match &self.name {
             Some(name) => write!(
                 f,
-                "Resend answered {} {name}: {}",
-                self.status, self.message
+                "Resend answered {} {}: {}",
+                self.status,
+                Shown(name),
+                Shown(&self.message)
             ),
             None => write!(
                 f,
-                "Resend answered {} with a body that is not its JSON error: {:?}",
-                self.status, self.message
+                "Resend answered {} with a body that is not its JSON error: \"{}\"",
+                self.status,
+                Shown(&self.message)
             ),
         }?;
         after_attempts(f, self.attempts)

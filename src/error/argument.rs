@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::text::truncate_chars;
+use crate::text::{Shown, truncate_chars};
 
 /// Why an argument was rejected.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,7 +97,7 @@ impl fmt::Display for InvalidArgument {
             InvalidReason::Conflict { with } => {
                 write!(f, "`{p}` = {v:?} cannot be used together with `{with}`")
             }
-            InvalidReason::Rejected => write!(f, "the generated client refused it: {v}"),
+            InvalidReason::Rejected => write!(f, "the generated client refused it: {}", Shown(v)),
         }
     }
 }

@@ -12,12 +12,14 @@ mod api;
 mod argument;
 mod pagination;
 mod response;
+mod throttled;
 
 pub use api::{ApiError, ApiErrorKind};
 pub use argument::{InvalidArgument, InvalidReason};
 pub use pagination::{PaginationError, PaginationErrorKind};
 pub(crate) use response::is_tls_failure;
 pub use response::{DecodeError, ResponseTooLarge, TransportError};
+pub use throttled::Throttled;
 
 /// Everything that can go wrong, from an argument rejected before sending to
 /// an answer the crate cannot decode.
@@ -50,6 +52,8 @@ pub enum Error {
     Pagination(PaginationError),
     /// A response body larger than the client's cap (default 4 MiB).
     ResponseTooLarge(ResponseTooLarge),
+    /// Not sent: the rate limit's wait would pass the call's deadline.
+    Throttled(Throttled),
 }
 
 impl Error {
@@ -60,7 +64,10 @@ impl Error {
             Self::Decode(e) => Some(e.status),
             Self::Transport(e) => e.source.status(),
             Self::ResponseTooLarge(e) => Some(e.status),
-            Self::InvalidArgument(_) | Self::Config(_) | Self::Pagination(_) => None,
+            Self::InvalidArgument(_)
+            | Self::Config(_)
+            | Self::Pagination(_)
+            | Self::Throttled(_) => None,
         }
     }
 
@@ -73,13 +80,26 @@ impl Error {
         }
     }
 
+    /// How long to wait before trying again, when the server said (a
+    /// `retry-after`, or the reset of a used-up rate-limit window) or the
+    /// client held the request back ([`Error::Throttled`]).
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Self::Api(e) => e.wait_asked(),
+            Self::Throttled(e) => Some(e.retry_after()),
+            _ => None,
+        }
+    }
+
     /// Whether the same request may succeed if tried again later: transport
     /// failures other than a TLS rejection, 429 `rate_limit_exceeded` (not
-    /// the daily or monthly quota), 500, 502, 503 and 504.
+    /// the daily or monthly quota), 500, 502, 503 and 504, and a request
+    /// held back by the rate limit ([`Error::Throttled`]).
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Transport(e) => e.is_retryable(),
             Self::Api(e) => e.is_retryable(),
+            Self::Throttled(_) => true,
             Self::InvalidArgument(_)
             | Self::Config(_)
             | Self::Decode(_)
@@ -117,6 +137,7 @@ impl fmt::Display for Error {
             Self::Decode(e) => e.fmt(f),
             Self::Pagination(e) => e.fmt(f),
             Self::ResponseTooLarge(e) => e.fmt(f),
+            Self::Throttled(e) => e.fmt(f),
         }
     }
 }
@@ -131,6 +152,7 @@ impl std::error::Error for Error {
             Self::Decode(e) => Some(e),
             Self::Pagination(e) => Some(e),
             Self::ResponseTooLarge(e) => Some(e),
+            Self::Throttled(e) => Some(e),
         }
     }
 }
@@ -152,6 +174,7 @@ from_part!(
     DecodeError => Decode,
     PaginationError => Pagination,
     ResponseTooLarge => ResponseTooLarge,
+    Throttled => Throttled,
 );
 
 impl From<ApiError> for Error {

@@ -5,6 +5,7 @@ use std::fmt;
 use reqwest::StatusCode;
 
 use super::api::after_attempts;
+use crate::text::Shown;
 
 /// No complete response arrived.
 #[derive(Debug)]
@@ -91,11 +92,17 @@ impl DecodeError {
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // serde's message quotes the offending value: the server's text.
         write!(f, "cannot decode the {} response", self.status)?;
         if self.path != "." && self.path != "?" {
-            write!(f, " at `{}`", self.path)?;
+            write!(f, " at `{}`", Shown(&self.path))?;
         }
-        write!(f, ": {}; body starts {:?}", self.source, self.snippet)
+        write!(
+            f,
+            ": {}; body starts \"{}\"",
+            Shown(&self.source.to_string()),
+            Shown(&self.snippet)
+        )
     }
 }
 

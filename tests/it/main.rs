@@ -12,6 +12,7 @@ mod common;
 mod architecture;
 mod automations;
 mod contract;
+mod defects;
 mod downstream;
 mod fake;
 mod faults;

@@ -18,6 +18,8 @@ pub enum Action {
     Stall(Vec<u8>),
     /// Forward to this base URL and relay the answer.
     Forward(String),
+    /// Write each piece, flushed, 20 ms apart, then close.
+    Trickle(Vec<Vec<u8>>),
 }
 
 /// The request line's target (path and query) and the raw head.
@@ -112,13 +114,25 @@ where
     ) {
         Action::Raw(bytes) => socket.write_all(&bytes).await?,
         Action::Drop => {}
+        Action::Trickle(pieces) => {
+            for piece in pieces {
+                socket.write_all(&piece).await?;
+                socket.flush().await?;
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
         Action::Stall(bytes) => {
             socket.write_all(&bytes).await?;
             socket.flush().await?;
             std::future::pending::<()>().await;
         }
         Action::Forward(base) => {
+            // A proxy is sent the absolute URL: keep its path and query.
             let target = head.split_whitespace().nth(1).unwrap_or("/");
+            let target = match target.strip_prefix("http://") {
+                Some(rest) => rest.find('/').map_or("/", |i| &rest[i..]),
+                None => target,
+            };
             let mut request = relay.get(format!("{base}{target}"));
             for line in head.lines().skip(1) {
                 if let Some((k, v)) = line.split_once(':')
