@@ -24,6 +24,13 @@ pub enum PaginationErrorKind {
         /// Why it cannot be a cursor (its value is shown there).
         reason: InvalidArgument,
     },
+    /// A run already yielded in this traversal came again, other than the
+    /// cursor run repeated at the top of the next page (that one is dropped
+    /// and counted): the server's pages overlap.
+    RepeatedRun {
+        /// The repeated run's id.
+        id: String,
+    },
     /// The traversal reached its `max_pages` cap with more runs left.
     MaxPagesReached {
         /// The cap.
@@ -83,6 +90,10 @@ impl fmt::Display for PaginationError {
             PaginationErrorKind::InvalidRunId { reason } => {
                 write!(f, "a run id cannot be used as a cursor: {reason}")
             }
+            PaginationErrorKind::RepeatedRun { id } => write!(
+                f,
+                "run {id:?} came again on a later page: the server's pages overlap"
+            ),
             PaginationErrorKind::MaxPagesReached { max_pages } => {
                 write!(f, "reached max_pages = {max_pages} with more runs left")
             }

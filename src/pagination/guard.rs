@@ -7,9 +7,7 @@
 //! each end it with a [`PaginationError`]. It also keeps the checkpoint: the
 //! id of the last item of the last page accepted, in the order yielded.
 
-use std::collections::HashSet;
-use std::hash::{DefaultHasher, Hash, Hasher};
-
+use super::overlap::{IdSet, Overlap, id_hash};
 use super::page::{ListItem, Page};
 use super::position::{Direction, Position};
 use crate::error::{Error, PaginationError, PaginationErrorKind};
@@ -25,7 +23,9 @@ pub(crate) struct Traversal {
     pending: Option<Position>,
     /// Hashes of the cursors used, to detect cycles of any length at 8
     /// bytes a page rather than a copy of each cursor.
-    seen: HashSet<u64>,
+    seen: IdSet,
+    /// The boundary-repeat rule (overlap.rs).
+    overlap: Overlap,
     /// Pages requested: the number of the page in flight, for errors.
     requested: u64,
     /// Pages received and accepted.
@@ -35,14 +35,12 @@ pub(crate) struct Traversal {
 }
 
 fn cursor_hash(cursor: &Cursor) -> u64 {
-    let mut h = DefaultHasher::new();
-    cursor.as_str().hash(&mut h);
-    h.finish()
+    id_hash(cursor.as_str())
 }
 
 impl Traversal {
     pub(crate) fn new(start: Position, max_pages: Option<u64>) -> Self {
-        let mut seen = HashSet::new();
+        let mut seen = IdSet::default();
         if let Some(c) = start.cursor() {
             seen.insert(cursor_hash(c));
         }
@@ -52,6 +50,7 @@ impl Traversal {
             next: Some(start),
             pending: None,
             seen,
+            overlap: Overlap::default(),
             requested: 0,
             received: 0,
             max_pages,
@@ -77,6 +76,11 @@ impl Traversal {
     /// Pages received and accepted.
     pub(crate) fn received(&self) -> u64 {
         self.received
+    }
+
+    /// Repeated cursor items dropped at page boundaries.
+    pub(crate) fn repeats_dropped(&self) -> u64 {
+        self.overlap.dropped()
     }
 
     /// The position of the next page to request, counted as requested;
@@ -140,6 +144,13 @@ impl Traversal {
         };
         if self.direction == Direction::Backward {
             page.items.reverse();
+        }
+        if let Err(id) = self
+            .overlap
+            .check(&mut page.items, asked.map(Cursor::as_str))
+        {
+            self.next = None;
+            return fail(PaginationErrorKind::RepeatedRun { id });
         }
         if let Some(last) = page.items.last() {
             match &mut self.checkpoint {

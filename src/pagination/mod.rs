@@ -1,10 +1,11 @@
 //! Pagination, written once for every collection: where a page starts
 //! (`position.rs`), the options and their validation (`options.rs`), the
-//! page (`page.rs`), the traversal guard (`guard.rs`) and the streams
-//! (`stream.rs`). Each file imports only those before it.
+//! page (`page.rs`), the traversal guard (`guard.rs`) with its
+//! boundary-repeat rule (`overlap.rs`), and the streams (`stream.rs`). Each file imports only those before it.
 
 mod guard;
 mod options;
+mod overlap;
 mod page;
 mod position;
 mod stream;

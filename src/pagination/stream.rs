@@ -159,6 +159,13 @@ impl<T> PageStream<T> {
     pub fn pages_received(&self) -> u64 {
         self.traversal.received()
     }
+
+    /// How many times the cursor item came again at the top of the next
+    /// page (a server whose cursors include the item) and was dropped, so
+    /// that no item is yielded twice.
+    pub fn repeats_dropped(&self) -> u64 {
+        self.traversal.repeats_dropped()
+    }
 }
 
 impl<T: ListItem + Send + 'static> Stream for PageStream<T> {
@@ -253,6 +260,12 @@ impl<T> ItemStream<T> {
     /// Pages received so far.
     pub fn pages_received(&self) -> u64 {
         self.pages.pages_received()
+    }
+
+    /// How many repeated cursor items were dropped (see
+    /// [`PageStream::repeats_dropped`]).
+    pub fn repeats_dropped(&self) -> u64 {
+        self.pages.repeats_dropped()
     }
 }
 
