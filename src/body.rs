@@ -2,6 +2,9 @@
 //! can decide on retries with the body in hand and progenitor decodes from
 //! memory.
 
+// Time and counters from servers: no arithmetic here may overflow or panic.
+#![warn(clippy::arithmetic_side_effects)]
+
 use bytes::{Bytes, BytesMut};
 use reqwest::{Request, Response, StatusCode};
 

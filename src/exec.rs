@@ -5,6 +5,9 @@
 //! once, with the last response or, when nothing was sent, a
 //! [`Throttled`] error.
 
+// Time and counters from servers: no arithmetic here may overflow or panic.
+#![warn(clippy::arithmetic_side_effects)]
+
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -29,11 +32,11 @@ pub(crate) async fn execute(
     let started = tokio::time::Instant::now();
     let deadline = started.checked_add(policy.deadline);
     let mut request = request;
-    let mut attempt = 0;
+    let mut attempt: u32 = 0;
     // The previous attempt's result, answered if the gate refuses a retry.
     let mut previous: Option<reqwest::Result<Fetched>> = None;
     loop {
-        attempt += 1;
+        attempt = attempt.saturating_add(1);
         // The last allowed attempt sends the original; earlier ones a copy
         // (GET has no body, so one always exists; if not, no retry).
         let (sent, kept) = match attempt < policy.max_attempts {

@@ -11,6 +11,9 @@
 //! leaves the queue and the next one moves up. Instants are only ever
 //! moved forward by [`later`], which cannot overflow.
 
+// Time and counters from servers: no arithmetic here may overflow or panic.
+#![warn(clippy::arithmetic_side_effects)]
+
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -52,7 +55,7 @@ pub(crate) fn later(t: Instant, d: Duration) -> Instant {
         if let Some(at) = t.checked_add(d) {
             return at;
         }
-        d /= 2;
+        d = d.checked_div(2).unwrap_or_default();
     }
 }
 
@@ -121,7 +124,10 @@ impl RateGate {
         if past(projected) {
             return Err(TooLate { until: projected });
         }
-        self.lock().queued += 1;
+        {
+            let mut state = self.lock();
+            state.queued = state.queued.saturating_add(1);
+        }
         let _queued = Queued(self);
         let _turn = self.queue.lock().await;
         loop {
@@ -156,6 +162,7 @@ impl RateGate {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)] // instants of known, small values
 mod tests {
     use std::sync::Arc;
 

@@ -254,3 +254,66 @@ impl Default for PageSize {
         Self(NonZeroU32::new(Self::MAX).expect("100 is not zero"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exactly_ascii_letters_digits_dash_and_underscore_are_id_bytes() {
+        for b in 0..=u8::MAX {
+            let expected = b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+            assert_eq!(ID_BYTE[usize::from(b)], expected, "byte {b:#04x}");
+        }
+        assert!(check_id("x", "AZaz09-_").is_ok());
+    }
+
+    #[test]
+    fn ids_are_one_to_256_bytes() {
+        let at = |n: usize| check_id("run_id", &"a".repeat(n));
+        assert_eq!(at(0).unwrap_err().reason(), &InvalidReason::Empty);
+        assert!(at(1).is_ok() && at(255).is_ok() && at(256).is_ok());
+        for n in [257, 300] {
+            assert_eq!(
+                at(n).unwrap_err().reason(),
+                &InvalidReason::TooLong { len: n, max: 256 }
+            );
+        }
+        let e = check_id("after", "ab/c").unwrap_err();
+        assert_eq!(
+            (e.parameter(), e.reason()),
+            ("after", &InvalidReason::ForbiddenChar { ch: '/', at: 2 })
+        );
+        let e = check_id("after", "aé").unwrap_err();
+        assert_eq!(e.reason(), &InvalidReason::ForbiddenChar { ch: 'é', at: 1 });
+    }
+
+    #[test]
+    fn ids_keep_their_text_and_checked_values_are_reused() {
+        let mut c = Cursor::new("abc").unwrap();
+        assert_eq!((c.as_str(), c.to_string()), ("abc", "abc".to_owned()));
+        assert_eq!(format!("{c:?}"), "Cursor(\"abc\")");
+        c.set_checked("defg");
+        assert_eq!(c, Cursor::from_checked("defg".to_owned()));
+        assert_eq!(String::from(c), "defg");
+        assert_eq!(RunId::try_from("r_1").unwrap().as_ref(), "r_1");
+        assert!("a b".parse::<WorkflowId>().is_err());
+        assert_eq!(
+            AutomationId::new("").unwrap_err().to_string(),
+            "invalid argument, nothing was sent: `automation_id` is empty"
+        );
+    }
+
+    #[test]
+    fn page_sizes_are_1_to_100_and_default_to_100() {
+        for n in [1, 37, 100] {
+            let size = PageSize::new(n).unwrap();
+            assert_eq!((size.get(), size.non_zero().get()), (n, n));
+        }
+        for n in [0, 101, u32::MAX] {
+            assert!(PageSize::new(n).is_err(), "{n}");
+        }
+        assert_eq!(PageSize::default().get(), 100);
+        assert_eq!(PageSize::default().non_zero().get(), 100);
+    }
+}

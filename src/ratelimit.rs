@@ -1,6 +1,9 @@
 //! Resend's rate-limit headers and `retry-after`, read once per response
 //! and leniently: a garbage value is absent, never an error.
 
+// Time and counters from servers: no arithmetic here may overflow or panic.
+#![warn(clippy::arithmetic_side_effects)]
+
 use std::time::{Duration, SystemTime};
 
 use reqwest::header::HeaderMap;
@@ -103,6 +106,7 @@ fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use reqwest::header::HeaderValue;

@@ -253,6 +253,29 @@ mod tests {
     }
 
     #[test]
+    fn its_parts_and_forms_are_exact() {
+        let t: Timestamp = "2026-09-21 14:13:20.25+00".parse().unwrap();
+        assert_eq!(
+            (t.unix_seconds(), t.subsec_nanos()),
+            (1_790_000_000, 250_000_000)
+        );
+        let epoch: Timestamp = "1970-01-01T00:00:00Z".parse().unwrap();
+        assert_eq!((epoch.unix_seconds(), epoch.subsec_nanos()), (0, 0));
+        let before: Timestamp = "1969-12-31T23:59:59Z".parse().unwrap();
+        assert_eq!(before.unix_seconds(), -1);
+        let dt = DateTime::from_timestamp(1_790_000_000, 250_000_000).unwrap();
+        assert_eq!(DateTime::<Utc>::from(t), dt);
+        assert_eq!(Timestamp::from(dt), t);
+        assert_eq!(format!("{t:?}"), "Timestamp(2026-09-21T14:13:20.250+00:00)");
+        assert_eq!(t.to_string(), "2026-09-21T14:13:20.250+00:00");
+        let err = Timestamp::parse("soon").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid timestamp \"soon\": expected RFC 3339 or `YYYY-MM-DD HH:MM:SS[.f]+HH`"
+        );
+    }
+
+    #[test]
     fn an_optional_timestamp_costs_no_tag() {
         assert_eq!(std::mem::size_of::<Option<Timestamp>>(), 16);
         let leap: Timestamp = "2016-12-31T23:59:60.5Z".parse().unwrap();
@@ -270,6 +293,10 @@ mod tests {
             "1970-01-01T00:00:00Z",
             "1969-12-31T23:59:59.5Z",
             "2100-12-31T23:59:59.999999999-23:59",
+            "2000-02-29T00:00:00Z",
+            "2400-02-29T00:00:00Z",
+            "2026-10-01 12:00:00+00",
+            "2026-10-01 12:00:00.5+0530",
         ];
         for s in cases {
             assert_eq!(fast(s), chrono_parse(s), "{s}");
@@ -287,10 +314,31 @@ mod tests {
             "2025-10-01T12:00:00.Z",
             "2025-10-01T12:00:00+1",
             "yesterday at noon, roughly",
+            "1900-02-29T00:00:00Z",
+            "2100-02-29T00:00:00Z",
+            // Each separator alone out of place, and one character short.
+            "2025/10-01T12:00:00Z",
+            "2025-10/01T12:00:00Z",
+            "2025-10-01T12/00:00Z",
+            "2025-10-01T12:00/00Z",
+            "2025-10-01X12:00:00Z",
+            "2025-10-01T12:00:0Z",
+            "2025-10-00T12:00:00Z",
+            "2025-10-01T12:60:00Z",
+            "2025-10-01T12:00:00+24:00",
+            "2025-10-01T12:00:00+00:60",
+            "2025-10-01T12:00:00+0",
         ] {
             assert_eq!(fast(bad), None, "{bad}");
             assert!(Timestamp::parse(bad).is_err(), "{bad}");
         }
+        // Ten fraction digits: not the fast path's, but chrono reads them.
+        let ten = "2025-10-01T12:00:00.1234567890Z";
+        assert_eq!(fast(ten), None);
+        assert_eq!(
+            Timestamp::parse(ten).map(|t| t.as_datetime()).ok(),
+            chrono_parse(ten)
+        );
         // A little more lenient than chrono: an offset without a colon.
         assert_eq!(
             Timestamp::parse("2000-02-29t01:02:03+0100")
@@ -298,8 +346,15 @@ mod tests {
                 .to_string(),
             "2000-02-29T00:02:03+00:00"
         );
-        // A leap second is left to chrono.
-        assert!(Timestamp::parse("2016-12-31T23:59:60Z").is_ok());
+        // A leap second is left to chrono, and read as chrono reads it.
+        let leap = "2016-12-31T23:59:60Z";
+        assert_eq!(fast(leap), None);
+        assert_eq!(
+            Timestamp::parse(leap).map(|t| t.as_datetime()).ok(),
+            chrono_parse(leap)
+        );
+        // Not a leap second where the minute is out of range.
+        assert!(Timestamp::parse("2016-12-31T23:60:00Z").is_err());
     }
 
     #[test]

@@ -7,6 +7,9 @@
 //! each end it with a [`PaginationError`]. It also keeps the checkpoint: the
 //! id of the last item of the last page accepted, in the order yielded.
 
+// Time and counters from servers: no arithmetic here may overflow or panic.
+#![warn(clippy::arithmetic_side_effects)]
+
 use super::overlap::{IdSet, Overlap, id_hash};
 use super::page::{ListItem, Page};
 use super::position::{Direction, Position};
@@ -90,7 +93,7 @@ impl Traversal {
         let Some(position) = self.next.take() else {
             return Ok(None);
         };
-        self.requested += 1;
+        self.requested = self.requested.saturating_add(1);
         if let Some(max_pages) = self.max_pages
             && self.requested > max_pages
         {
@@ -132,15 +135,16 @@ impl Traversal {
         if let Some(reason) = invalid {
             return fail(PaginationErrorKind::InvalidRunId { reason });
         }
+        // `Page::new` sets a next cursor only when the server said has_more.
         self.next = match page.next_cursor.clone() {
-            Some(cursor) if page.has_more => {
+            Some(cursor) => {
                 if !self.seen.insert(cursor_hash(&cursor)) {
                     let cursor = cursor.as_str().to_owned();
                     return fail(PaginationErrorKind::CursorCycle { cursor });
                 }
                 Some(Position::from(self.direction, cursor))
             }
-            _ => None,
+            None => None,
         };
         if self.direction == Direction::Backward {
             page.items.reverse();
@@ -158,7 +162,7 @@ impl Traversal {
                 None => self.checkpoint = Some(Cursor::from_checked(last.item_id().to_owned())),
             }
         }
-        self.received += 1;
+        self.received = self.received.saturating_add(1);
         Ok(())
     }
 
@@ -178,6 +182,7 @@ impl Traversal {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

@@ -40,7 +40,17 @@ fn modules() -> BTreeMap<String, String> {
 
 /// The code of a file, without comments and without its unit tests.
 fn code(text: &str) -> String {
-    let text = text.split("#[cfg(test)]\nmod tests").next().unwrap_or(text);
+    // Unit tests sit at the end, behind `#[cfg(test)]` (and maybe other
+    // attributes) then `mod tests`.
+    let text = text
+        .match_indices("#[cfg(test)]")
+        .find(|(at, _)| {
+            text[*at..]
+                .lines()
+                .take(4)
+                .any(|l| l.starts_with("mod tests"))
+        })
+        .map_or(text, |(at, _)| &text[..at]);
     text.lines()
         .filter(|l| !l.trim_start().starts_with("//"))
         .collect::<Vec<_>>()

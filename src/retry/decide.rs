@@ -1,103 +1,16 @@
-//! `RetryPolicy`, and [`decide`]: whether a failed attempt is tried again,
-//! after what wait. A pure function of the attempt, the time spent, what
-//! the attempt came to and the policy, tested over a table without HTTP.
-//!
-//! GET is idempotent, so retrying it is safe. The wait honours what the
-//! server said (`retry-after`, then `ratelimit-reset` when nothing is left),
-//! else exponential backoff with full jitter. Attempts and an overall
-//! deadline bound it; the wait is on tokio's timer, never a blocking sleep.
+//! `decide`: what follows an attempt that did not succeed, as a pure
+//! function of the attempt number, the time spent, what the attempt came to
+//! and the policy.
 
-use std::cell::Cell;
-use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
+// Time and counters from servers: no arithmetic here may overflow or panic.
+#![warn(clippy::arithmetic_side_effects)]
+
 use std::time::Duration;
 
 use reqwest::StatusCode;
 
+use super::policy::RetryPolicy;
 use crate::ratelimit::Hints;
-
-/// How failed requests are retried. On by default; see [`RetryPolicy::default`].
-///
-/// Retried: connection errors, timeouts, a body cut off mid-way, 429
-/// `rate_limit_exceeded` (never the daily or monthly quota), 500, 502, 503
-/// and 504. Never other 4xx.
-///
-/// ```
-/// use std::time::Duration;
-/// use resend_workflows::{Client, RetryPolicy};
-///
-/// let policy = RetryPolicy::default()
-///     .max_attempts(6)
-///     .base_delay(Duration::from_millis(100))
-///     .max_delay(Duration::from_secs(5))
-///     .deadline(Duration::from_secs(30));
-/// let client = Client::builder().api_key("re_123").retry(policy).build().unwrap();
-/// let no_retries = Client::builder().api_key("re_123").retry(RetryPolicy::disabled()).build().unwrap();
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RetryPolicy {
-    pub(crate) max_attempts: u32,
-    pub(crate) base_delay: Duration,
-    pub(crate) max_delay: Duration,
-    pub(crate) deadline: Duration,
-}
-
-impl Default for RetryPolicy {
-    /// 4 attempts, backoff from 250 ms capped at 10 s, within 60 s overall.
-    fn default() -> Self {
-        Self {
-            max_attempts: 4,
-            base_delay: Duration::from_millis(250),
-            max_delay: Duration::from_secs(10),
-            deadline: Duration::from_secs(60),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// One attempt, no retries.
-    pub fn disabled() -> Self {
-        Self {
-            max_attempts: 1,
-            ..Self::default()
-        }
-    }
-
-    /// Attempts in all, the first included (at least 1).
-    pub fn max_attempts(mut self, attempts: u32) -> Self {
-        self.max_attempts = attempts.max(1);
-        self
-    }
-
-    /// The first backoff's upper bound; each retry doubles it.
-    pub fn base_delay(mut self, delay: Duration) -> Self {
-        self.base_delay = delay;
-        self
-    }
-
-    /// The largest backoff. A server-requested wait is not capped by it,
-    /// only by the deadline: waiting less than asked would earn another 429.
-    pub fn max_delay(mut self, delay: Duration) -> Self {
-        self.max_delay = delay;
-        self
-    }
-
-    /// The time from the first attempt after which no retry starts: a
-    /// server-named wait that would end past it is not taken, and the last
-    /// error is returned; a backoff is shortened to fit.
-    pub fn deadline(mut self, deadline: Duration) -> Self {
-        self.deadline = deadline;
-        self
-    }
-
-    /// The upper bound of the backoff before attempt `attempt + 1`:
-    /// `min(max_delay, base_delay * 2^(attempt-1))`.
-    fn backoff_bound(&self, attempt: u32) -> Duration {
-        self.base_delay
-            .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)))
-            .min(self.max_delay)
-    }
-}
 
 /// What an attempt that did not succeed came to.
 #[derive(Debug, Clone, Copy)]
@@ -192,25 +105,8 @@ pub(crate) fn retryable_status(status: StatusCode, name: Option<&str>) -> bool {
     }
 }
 
-/// A uniform draw in `0..=bound`.
-pub(crate) fn jitter(bound: Duration) -> Duration {
-    let nanos = u64::try_from(bound.as_nanos()).unwrap_or(u64::MAX);
-    Duration::from_nanos(random_u64() % nanos.saturating_add(1))
-}
-
-/// A random number for jitter: std's per-process random hash keys over a
-/// per-thread counter. Jitter needs spread, not cryptographic strength.
-fn random_u64() -> u64 {
-    thread_local! {
-        static STATE: (RandomState, Cell<u64>) = (RandomState::new(), Cell::new(0));
-    }
-    STATE.with(|(keys, counter)| {
-        counter.set(counter.get().wrapping_add(1));
-        keys.hash_one(counter.get())
-    })
-}
-
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use crate::ratelimit::RateLimit;
@@ -367,40 +263,5 @@ mod tests {
                 "attempt {attempt} at {elapsed:?}: {outcome:?}"
             );
         }
-    }
-
-    #[test]
-    fn backoff_bounds_double_up_to_the_cap_without_overflow() {
-        let p = RetryPolicy::default()
-            .base_delay(MS(100))
-            .max_delay(MS(500));
-        let bounds: Vec<_> = (1..=5).map(|a| p.backoff_bound(a)).collect();
-        assert_eq!(bounds, [MS(100), MS(200), MS(400), MS(500), MS(500)]);
-        let huge = RetryPolicy::default()
-            .base_delay(Duration::MAX)
-            .max_delay(Duration::MAX);
-        assert_eq!(huge.backoff_bound(u32::MAX), Duration::MAX);
-        assert_eq!(RetryPolicy::default().max_attempts(0).max_attempts, 1);
-    }
-
-    #[test]
-    fn jitter_spreads_within_its_bound() {
-        let mut distinct = std::collections::HashSet::new();
-        for _ in 0..500 {
-            let w = jitter(MS(800));
-            assert!(w <= MS(800), "{w:?}");
-            distinct.insert(w);
-        }
-        assert!(
-            distinct.len() > 400,
-            "jitter spreads waits: {}",
-            distinct.len()
-        );
-        assert!(
-            distinct.iter().any(|w| *w < MS(200)) && distinct.iter().any(|w| *w > MS(600)),
-            "draws cover the range"
-        );
-        assert_eq!(jitter(Duration::ZERO), Duration::ZERO);
-        assert!(jitter(Duration::MAX) <= Duration::MAX);
     }
 }
