@@ -176,7 +176,7 @@ fn unstructured(status: StatusCode, hints: Hints, body: &[u8]) -> Error {
     )
 }
 
-fn decode_error<T: DeserializeOwned>(
+pub(crate) fn decode_error<T: DeserializeOwned>(
     status: StatusCode,
     bytes: &Bytes,
     source: serde_json::Error,

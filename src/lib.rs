@@ -69,35 +69,9 @@ pub mod mock {
     include!(concat!(env!("OUT_DIR"), "/generated_httpmock.rs"));
 }
 
-/// Not public API: what the crate's own benchmark times (feature
-/// `bench-internals`, which only the crate's dev-dependency on itself
-/// turns on).
-#[cfg(feature = "bench-internals")]
+/// Not public API: the decoders and header readers the crate's own
+/// benchmark and fuzz targets call (feature `internals`, which only the
+/// crate's dev-dependency on itself and `fuzz/` turn on).
+#[cfg(feature = "internals")]
 #[doc(hidden)]
-pub mod bench {
-    use crate::pagination::{Page, Position};
-    use crate::types::{WorkflowRunList, WorkflowRunListItem};
-    use crate::{Error, RateLimit};
-
-    /// Everything a page of workflow runs costs after its bytes arrive:
-    /// the rate-limit headers, the body decoded, the page and its next
-    /// cursor made, and every run id checked as a stream checks them.
-    pub fn decode_workflow_page(
-        headers: &reqwest::header::HeaderMap,
-        body: &[u8],
-    ) -> Result<Page<WorkflowRunListItem>, Error> {
-        let rate_limit = RateLimit::from_headers(headers);
-        let list: WorkflowRunList =
-            serde_json::from_slice(body).map_err(|e| crate::error::DecodeError {
-                status: reqwest::StatusCode::OK,
-                path: ".".to_owned(),
-                snippet: String::new(),
-                source: e,
-            })?;
-        let page = Page::new(list.data, list.has_more, &Position::Start, rate_limit)?;
-        for run in page.items() {
-            crate::ids::check_id("run id", &run.id)?;
-        }
-        Ok(page)
-    }
-}
+pub mod internals;

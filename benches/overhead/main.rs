@@ -208,7 +208,7 @@ fn scenario_decode() -> Value {
         pages as f64 / start.elapsed().as_secs_f64()
     };
     let ours_fn = || {
-        resend_workflows::bench::decode_workflow_page(
+        resend_workflows::internals::workflow_page(
             &reqwest::header::HeaderMap::new(),
             std::hint::black_box(&body),
         )
@@ -418,7 +418,7 @@ fn main() {
             let body = server::page_body(0, 1_000);
             for _ in 0..args[3].parse::<usize>().unwrap() {
                 let n = if args[2] == "ours" {
-                    resend_workflows::bench::decode_workflow_page(
+                    resend_workflows::internals::workflow_page(
                         &reqwest::header::HeaderMap::new(),
                         &body,
                     )

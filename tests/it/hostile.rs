@@ -52,6 +52,12 @@ fn cases() -> Vec<(&'static str, Action, Expect)> {
     let mut cut = raw::json(200, &[], &ok);
     cut.truncate(cut.len() - 5);
     let html = "<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>";
+    let hostile = format!("one\ntwo \x1b[31mred\x1b[0m {}", "x".repeat(100_000));
+    let hostile_error =
+        serde_json::json!({"statusCode": 400, "name": "validation_error", "message": hostile})
+            .to_string();
+    let hostile_object =
+        serde_json::json!({"object": hostile, "has_more": false, "data": []}).to_string();
     vec![
         (
             "HTML error page",
@@ -252,13 +258,70 @@ fn cases() -> Vec<(&'static str, Action, Expect)> {
             Action::Raw(raw::json(404, &[], r#"{"name":"not_found"}"#)),
             Expect::Api(404, ApiErrorKind::Unstructured),
         ),
+        // The defects of the "No answer from a server can crash..." review:
+        (
+            "ratelimit-reset of u64::MAX with nothing left",
+            Action::Raw(raw::json(
+                200,
+                &[
+                    ("ratelimit-remaining", "0"),
+                    ("ratelimit-reset", "18446744073709551615"),
+                ],
+                &ok,
+            )),
+            Expect::Ok(&["a"]),
+        ),
+        (
+            "retry-after of u64::MAX",
+            Action::Raw(raw::json(
+                503,
+                &[("retry-after", "18446744073709551615")],
+                r#"{"statusCode":503,"name":"service_unavailable","message":"down"}"#,
+            )),
+            Expect::Api(503, ApiErrorKind::Other("service_unavailable".into())),
+        ),
+        (
+            "retry-after as a date in the year 9999",
+            Action::Raw(raw::json(
+                429,
+                &[("retry-after", "Fri, 31 Dec 9999 23:59:59 GMT")],
+                r#"{"statusCode":429,"name":"rate_limit_exceeded","message":"slow down"}"#,
+            )),
+            Expect::Api(429, ApiErrorKind::RateLimitExceeded),
+        ),
+        (
+            "a message with newlines, ANSI escapes and 100 KB",
+            Action::Raw(raw::json(400, &[], &hostile_error)),
+            Expect::Api(400, ApiErrorKind::ValidationError),
+        ),
+        (
+            "an object tag with newlines, ANSI escapes and 100 KB",
+            Action::Raw(raw::json(200, &[], &hostile_object)),
+            Expect::Decode("object"),
+        ),
+        (
+            "content-length of 1 TiB, 2 bytes sent",
+            Action::Trickle(vec![
+                b"HTTP/1.1 200 OK\r\ncontent-length: 1099511627776\r\nconnection: close\r\n\r\n"
+                    .to_vec(),
+                b"{".to_vec(),
+                b"\"".to_vec(),
+            ]),
+            Expect::TooLarge,
+        ),
     ]
 }
 
 fn check(name: &str, expect: &Expect, result: &Result<Vec<String>, Error>) -> Option<String> {
     if let Err(e) = result {
         assert_no_key(e);
-        assert!(!e.to_string().is_empty());
+        let shown = e.to_string();
+        assert!(!shown.is_empty());
+        // Server text is escaped and bounded in every message.
+        assert!(
+            shown.chars().count() <= 1200 && !shown.contains(['\n', '\x1b']),
+            "{name}: {shown:.300}"
+        );
     }
     let fits = match (expect, result) {
         (Expect::Ok(ids), Ok(got)) => got == ids,
@@ -266,7 +329,9 @@ fn check(name: &str, expect: &Expect, result: &Result<Vec<String>, Error>) -> Op
         (Expect::Decode(path), Err(Error::Decode(e))) => e.path() == *path,
         (Expect::Transport, Err(Error::Transport(_))) => true,
         (Expect::Timeout, Err(e)) => e.is_timeout(),
-        (Expect::TooLarge, Err(Error::ResponseTooLarge(e))) => e.limit() == 4 << 20,
+        (Expect::TooLarge, Err(Error::ResponseTooLarge(e))) => {
+            e.limit() == 4 << 20 && e.received() > e.limit()
+        }
         (Expect::BadRunId, Err(Error::Pagination(e))) => {
             matches!(e.kind(), PaginationErrorKind::InvalidRunId { .. })
         }

@@ -17,6 +17,7 @@ mod downstream;
 mod fake;
 mod faults;
 mod generated_surface;
+mod header_props;
 mod hostile;
 mod options;
 mod paginate;
