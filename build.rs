@@ -38,19 +38,40 @@ fn generate(spec_path: &Path) -> Result<(), String> {
         .with_hooks(progenitor::HooksMode::Expected)
         .with_inner_type(quote::quote! { crate::config::Inner })
         .with_derive("PartialEq");
+    // The `schemars` feature: every generated wire type derives JsonSchema
+    // (the hand-written replacements implement it themselves).
+    if std::env::var_os("CARGO_FEATURE_SCHEMARS").is_some() {
+        settings.with_derive("schemars::JsonSchema");
+    }
     // Hand-written where the generated type would be wrong: open enums
     // (unknown statuses must not fail a page), a lenient timestamp,
     // validated ids and cursors, the status filter's comma-separated form,
     // and payloads kept as raw JSON.
     use progenitor::TypeImpl::{Display, FromStr};
-    let replacements: [(&str, &str, &[progenitor::TypeImpl]); 9] = [
+    let replacements: &[(&str, &str, &[progenitor::TypeImpl])] = &[
         ("RunStatus", "crate::status::RunStatus", &[Display, FromStr]),
         (
             "StepStatus",
             "crate::status::StepStatus",
             &[Display, FromStr],
         ),
+        ("StepType", "crate::status::StepType", &[Display, FromStr]),
+        (
+            "AutomationStatus",
+            "crate::status::AutomationStatus",
+            &[Display, FromStr],
+        ),
+        (
+            "ConnectionType",
+            "crate::status::ConnectionType",
+            &[Display, FromStr],
+        ),
         ("RunStatusFilter", "crate::status::StatusFilter", &[Display]),
+        (
+            "AutomationStatusFilter",
+            "crate::status::AutomationStatus",
+            &[Display, FromStr],
+        ),
         (
             "AutomationId",
             "crate::ids::AutomationId",
@@ -65,8 +86,29 @@ fn generate(spec_path: &Path) -> Result<(), String> {
             "crate::timestamp::Timestamp",
             &[Display, FromStr],
         ),
+        // Nullable in the spec: the fields that hold them are `Option`s.
+        (
+            "NullableTimestamp",
+            "crate::timestamp::Timestamp",
+            &[Display, FromStr],
+        ),
+        (
+            "NullableWorkflowRunTrigger",
+            "crate::generated::types::WorkflowRunTrigger",
+            &[],
+        ),
+        (
+            "JsonObject",
+            "::serde_json::Map<::std::string::String, ::serde_json::Value>",
+            &[],
+        ),
+        (
+            "NullableJsonObject",
+            "::serde_json::Map<::std::string::String, ::serde_json::Value>",
+            &[],
+        ),
     ];
-    for (schema, rust_type, impls) in replacements {
+    for (schema, rust_type, impls) in replacements.iter().copied() {
         settings.with_replacement(schema, rust_type, impls.iter().copied());
     }
 

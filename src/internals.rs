@@ -12,8 +12,8 @@ use serde::de::DeserializeOwned;
 use crate::call::decode_error;
 use crate::error::Error;
 use crate::generated::types::{
-    AutomationRun, AutomationRunList, AutomationRunListItem, WorkflowRun, WorkflowRunList,
-    WorkflowRunListItem,
+    Automation, AutomationList, AutomationListItem, AutomationRun, AutomationRunList,
+    AutomationRunListItem, ErrorBody, WorkflowRun, WorkflowRunList, WorkflowRunListItem,
 };
 use crate::ids::check_id;
 use crate::pagination::{ListItem, Page, Position};
@@ -49,6 +49,26 @@ pub fn automation_page(
 ) -> Result<Page<AutomationRunListItem>, Error> {
     let list: AutomationRunList = decode(body)?;
     page(headers, list.data, list.has_more)
+}
+
+/// Everything a page of automations costs after its bytes arrive.
+pub fn automation_list_page(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Page<AutomationListItem>, Error> {
+    let list: AutomationList = decode(body)?;
+    page(headers, list.data, list.has_more)
+}
+
+/// A retrieved automation, decoded as the client does.
+pub fn automation(body: &[u8]) -> Result<Automation, Error> {
+    decode(body)
+}
+
+/// An error body, decoded as the client does (its `name` and `message`).
+pub fn error_body(body: &[u8]) -> Result<(String, String), Error> {
+    let body: ErrorBody = decode(body)?;
+    Ok((body.name, body.message))
 }
 
 /// A retrieved workflow run, decoded as the client does.

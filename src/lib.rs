@@ -17,6 +17,8 @@ mod pagination;
 mod payload;
 mod ratelimit;
 mod retry;
+#[cfg(feature = "schemars")]
+mod schema;
 mod status;
 mod text;
 mod timestamp;
@@ -27,22 +29,26 @@ pub use client::{
     DEFAULT_TIMEOUT, DEFAULT_USER_AGENT,
 };
 pub use collections::{
-    AutomationRuns, Collection, ListAutomationRuns, ListRequest, ListRuns, WorkflowRuns,
+    AutomationRuns, Automations, Collection, ListAutomationRuns, ListAutomations, ListRequest,
+    ListRuns, WorkflowRuns,
 };
 pub use error::{
     ApiError, ApiErrorKind, ConfigError, DecodeError, Error, InvalidArgument, InvalidReason,
     PaginationError, PaginationErrorKind, ResponseTooLarge, Throttled, TransportError,
 };
 pub use generated::types::{
-    AutomationRun, AutomationRunListItem, AutomationRunStep, WorkflowRun, WorkflowRunListItem,
-    WorkflowRunTrigger,
+    Automation, AutomationConnection, AutomationListItem, AutomationRun, AutomationRunListItem,
+    AutomationRunStep, AutomationStep, WorkflowRun, WorkflowRunListItem, WorkflowRunTrigger,
 };
 pub use ids::{AutomationId, Cursor, MAX_ID_LEN, PageSize, RunId, WorkflowId};
 pub use pagination::{Direction, ItemStream, ListItem, Page, PageStream};
 pub use payload::EventPayload;
 pub use ratelimit::{MAX_SERVER_WAIT, RateLimit};
 pub use retry::RetryPolicy;
-pub use status::{RunStatus, StatusFilter, StepStatus, WorkflowRunStatus};
+pub use status::{
+    AutomationStatus, ConnectionType, RunStatus, StatusFilter, StepStatus, StepType,
+    WorkflowRunStatus,
+};
 pub use timestamp::{Timestamp, TimestampError};
 
 /// The wire types progenitor generates from the spec (`openapi/`), for

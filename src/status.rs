@@ -129,6 +129,81 @@ open_enum!(
     }
 );
 
+open_enum!(
+    /// What an automation step does. Open, like [`RunStatus`].
+    StepType {
+        /// The event that starts the automation.
+        Trigger = "trigger",
+        /// Sends an email.
+        SendEmail = "send_email",
+        /// Waits for a duration.
+        Delay = "delay",
+        /// Waits for an event, or a timeout.
+        WaitForEvent = "wait_for_event",
+        /// Branches on a rule.
+        Condition = "condition",
+        /// Updates the contact.
+        ContactUpdate = "contact_update",
+        /// Deletes the contact.
+        ContactDelete = "contact_delete",
+        /// Adds the contact to a segment.
+        AddToSegment = "add_to_segment",
+    }
+);
+
+open_enum!(
+    /// Whether an automation runs. Open, like [`RunStatus`].
+    AutomationStatus {
+        /// New events start runs.
+        Enabled = "enabled",
+        /// New events start nothing.
+        Disabled = "disabled",
+    }
+);
+
+open_enum!(
+    /// When a connection between two automation steps is followed. Open,
+    /// like [`RunStatus`]; absent on the wire means `default`.
+    ConnectionType {
+        /// Always, once the step is done.
+        Default = "default",
+        /// From a condition whose rule held.
+        ConditionMet = "condition_met",
+        /// From a condition whose rule did not hold.
+        ConditionNotMet = "condition_not_met",
+        /// From a wait whose timeout passed.
+        Timeout = "timeout",
+        /// From a wait whose event came.
+        EventReceived = "event_received",
+    }
+);
+
+impl AutomationStatus {
+    /// Checks the status can be sent as a filter: lowercase ASCII letters
+    /// and `_` (an `Unknown` one too), so it cannot change the query.
+    pub(crate) fn check(&self) -> Result<(), InvalidArgument> {
+        check_filter_value(self.as_str())
+    }
+}
+
+/// A filter value must be non-empty lowercase ASCII letters and `_`.
+fn check_filter_value(s: &str) -> Result<(), InvalidArgument> {
+    if s.is_empty() {
+        return Err(InvalidArgument::new("status", s, InvalidReason::Empty));
+    }
+    match s
+        .char_indices()
+        .find(|&(_, c)| !(c.is_ascii_lowercase() || c == '_'))
+    {
+        Some((at, ch)) => Err(InvalidArgument::new(
+            "status",
+            s,
+            InvalidReason::ForbiddenChar { ch, at },
+        )),
+        None => Ok(()),
+    }
+}
+
 /// A set of run statuses to filter by, sent as one comma-separated `status`
 /// parameter (`failed,cancelled`). Order is kept, duplicates dropped.
 ///
@@ -160,23 +235,9 @@ impl StatusFilter {
         if self.0.is_empty() {
             return Err(InvalidArgument::new("status", "", InvalidReason::Empty));
         }
-        for status in &self.0 {
-            let s = status.as_str();
-            let bad = s
-                .char_indices()
-                .find(|&(_, c)| !(c.is_ascii_lowercase() || c == '_'));
-            if let Some((at, ch)) = bad {
-                return Err(InvalidArgument::new(
-                    "status",
-                    s,
-                    InvalidReason::ForbiddenChar { ch, at },
-                ));
-            }
-            if s.is_empty() {
-                return Err(InvalidArgument::new("status", s, InvalidReason::Empty));
-            }
-        }
-        Ok(())
+        self.0
+            .iter()
+            .try_for_each(|status| check_filter_value(status.as_str()))
     }
 }
 

@@ -29,9 +29,11 @@ pub(crate) mod sealed {
 /// A collection that can be listed, newest first, with `limit`, `after`
 /// and `before`: what it belongs to, what it yields and how it can be
 /// filtered. Sealed: implemented by this crate's collections
-/// ([`WorkflowRuns`](crate::WorkflowRuns), [`AutomationRuns`](crate::AutomationRuns)).
+/// ([`AutomationRuns`](crate::AutomationRuns), [`Automations`](crate::Automations),
+/// [`WorkflowRuns`](crate::WorkflowRuns)).
 pub trait Collection: sealed::Sealed + Debug + Clone + Send + Sync + 'static {
-    /// The id of what the items belong to (a workflow, an automation).
+    /// The id of what the items belong to (an automation, a workflow; `()`
+    /// for the team's automations).
     type Parent: Debug + Clone + Send + Sync + 'static;
     /// What a page holds.
     type Item: ListItem + Debug + Send + Unpin + 'static;
@@ -52,8 +54,9 @@ pub trait Collection: sealed::Sealed + Debug + Clone + Send + Sync + 'static {
 
 /// A list request: one page with [`send`](Self::send), or every page with
 /// [`pages`](Self::pages) and [`stream`](Self::stream). Made by the client
-/// ([`Client::list_runs`], [`Client::list_automation_runs`]); nothing is
-/// validated or sent until then.
+/// ([`Client::list_automation_runs`], [`Client::list_automations`],
+/// [`Client::list_runs`]); nothing is sent until then, and an invalid
+/// argument is reported then, before anything is sent.
 #[derive(Debug, Clone)]
 #[must_use = "a list request does nothing until sent"]
 pub struct ListRequest<C: Collection> {

@@ -3,10 +3,19 @@
 use chrono::DateTime;
 
 use crate::generated::types::{
-    AutomationRun, AutomationRunObject, AutomationRunStep, WorkflowRunListItem, WorkflowRunTrigger,
+    Automation, AutomationConnection, AutomationRun, AutomationRunStep, AutomationStep,
+    WorkflowRunListItem, WorkflowRunTrigger,
 };
-use crate::status::{RunStatus, StepStatus};
+use crate::status::{AutomationStatus, ConnectionType, RunStatus, StepStatus, StepType};
 use crate::timestamp::Timestamp;
+
+/// The map of a JSON object value.
+fn object(value: serde_json::Value) -> Option<serde_json::Map<String, serde_json::Value>> {
+    match value {
+        serde_json::Value::Object(map) => Some(map),
+        _ => None,
+    }
+}
 
 /// 2026-09-21: the newest seeded run; each older one is a minute earlier.
 const NEWEST: i64 = 1_790_000_000;
@@ -77,29 +86,32 @@ pub fn automation_runs(automation_id: &str, count: usize) -> Vec<AutomationRun> 
             };
             let steps = vec![
                 AutomationRunStep {
-                    key: "trigger".to_owned(),
-                    type_: "trigger".to_owned(),
-                    status: StepStatus::Completed,
+                    key: Some("trigger".to_owned()),
+                    type_: Some(StepType::Trigger),
+                    status: Some(StepStatus::Completed),
                     started_at: Some(at(created)),
                     completed_at: Some(at(created)),
-                    output: Some(serde_json::json!({"event": "user.created"})),
+                    output: object(serde_json::json!({"event": "user.created"})),
                     error: None,
-                    created_at: at(created),
+                    created_at: Some(at(created)),
                 },
                 AutomationRunStep {
-                    key: "send_welcome".to_owned(),
-                    type_: "send_email".to_owned(),
+                    key: Some("send_welcome".to_owned()),
+                    type_: Some(StepType::SendEmail),
                     completed_at: (send_status != StepStatus::Running).then(|| at(created + 3)),
                     error: (send_status == StepStatus::Failed)
-                        .then(|| serde_json::json!({"message": "The template does not exist."})),
-                    status: send_status,
+                        .then(|| {
+                            object(serde_json::json!({"message": "The template does not exist."}))
+                        })
+                        .flatten(),
+                    status: Some(send_status),
                     started_at: Some(at(created + 1)),
                     output: None,
-                    created_at: at(created),
+                    created_at: Some(at(created)),
                 },
             ];
             AutomationRun {
-                object: AutomationRunObject::AutomationRun,
+                object: "automation_run".to_owned(),
                 id: run_id(automation_id, i),
                 completed_at: status.is_terminal().then(|| at(created + 3)),
                 status,
@@ -109,4 +121,40 @@ pub fn automation_runs(automation_id: &str, count: usize) -> Vec<AutomationRun> 
             }
         })
         .collect()
+}
+
+/// Automation `automation_id` as `seed_automation` defines it: enabled, a
+/// trigger step and a send step joined by a default connection (the keys
+/// its runs' steps carry).
+pub fn automation(automation_id: &str) -> Automation {
+    let step = |key: &str, type_: StepType, config: serde_json::Value| AutomationStep {
+        key: Some(key.to_owned()),
+        type_: Some(type_),
+        config: object(config),
+    };
+    Automation {
+        object: "automation".to_owned(),
+        id: automation_id.to_owned(),
+        name: format!("Automation {automation_id}"),
+        status: AutomationStatus::Enabled,
+        created_at: at(NEWEST - 86_400),
+        updated_at: Some(at(NEWEST - 3_600)),
+        steps: vec![
+            step(
+                "trigger",
+                StepType::Trigger,
+                serde_json::json!({"event_name": "user.created"}),
+            ),
+            step(
+                "send_welcome",
+                StepType::SendEmail,
+                serde_json::json!({"template": {"id": "34a080c9-b17d-4187-ad80-5af20266e535"}}),
+            ),
+        ],
+        connections: vec![AutomationConnection {
+            from: "trigger".to_owned(),
+            to: "send_welcome".to_owned(),
+            type_: Some(ConnectionType::Default),
+        }],
+    }
 }

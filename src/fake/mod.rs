@@ -47,11 +47,15 @@ use std::time::Duration;
 
 use httpmock::{HttpMockRequest, MockServer};
 
-pub use data::{automation_runs as generate_automation_runs, workflow_runs as generate_runs};
+pub use data::{
+    automation as generate_automation, automation_runs as generate_automation_runs,
+    workflow_runs as generate_runs,
+};
 pub use state::FakeRequest;
 
 use crate::generated::types::{
-    AutomationRun, AutomationRunListItem, WorkflowRun, WorkflowRunListItem, WorkflowRunObject,
+    Automation, AutomationListItem, AutomationRun, AutomationRunListItem, WorkflowRun,
+    WorkflowRunListItem,
 };
 use state::{Faults, State, lock, stored};
 
@@ -102,7 +106,7 @@ impl FakeResend {
             .iter()
             .map(|r| {
                 let detail = WorkflowRun {
-                    object: WorkflowRunObject::WorkflowRun,
+                    object: "workflow_run".to_owned(),
                     id: r.id.clone(),
                     status: r.status.clone(),
                     trigger: r.trigger.clone(),
@@ -148,11 +152,42 @@ impl FakeResend {
     }
 
     /// Adds an automation with `count` generated runs, each with a trigger
-    /// and a send step, and returns them newest first.
+    /// and a send step, and returns them newest first. Unless defined
+    /// already, the automation itself is defined too (enabled, with those
+    /// two steps and a connection), for `list_automations` and
+    /// `get_automation`.
     pub fn seed_automation(&self, automation_id: &str, count: usize) -> Vec<AutomationRun> {
         let runs = data::automation_runs(automation_id, count);
         self.add_automation(automation_id, &runs);
+        let defined = lock(&self.state)
+            .automation_defs
+            .iter()
+            .any(|a| a.id == automation_id);
+        if !defined {
+            self.define_automation(&data::automation(automation_id));
+        }
         runs
+    }
+
+    /// Defines (or redefines) an automation, as `list_automations` and
+    /// `get_automation` serve it: the newest defined comes first.
+    pub fn define_automation(&self, automation: &Automation) {
+        let listed = AutomationListItem {
+            id: automation.id.clone(),
+            name: automation.name.clone(),
+            status: automation.status.clone(),
+            created_at: automation.created_at,
+            updated_at: automation.updated_at,
+        };
+        let stored = stored(
+            &automation.id,
+            automation.status.as_str(),
+            &listed,
+            automation,
+        );
+        let mut state = lock(&self.state);
+        state.automation_defs.retain(|a| a.id != automation.id);
+        state.automation_defs.insert(0, stored);
     }
 
     /// Answers the next `count` requests with `status` and a Resend error

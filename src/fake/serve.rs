@@ -9,7 +9,7 @@ use httpmock::{HttpMockRequest, HttpMockResponse};
 
 use super::state::{FakeRequest, RATE_LIMIT, State, StoredRun, lock};
 use crate::ids::check_id;
-use crate::status::RunStatus;
+use crate::status::{AutomationStatus, RunStatus};
 
 pub(super) struct Reply {
     pub(super) status: u16,
@@ -66,14 +66,16 @@ fn route(state: &State, req: &HttpMockRequest, path: &str, query: &[(String, Str
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match segments.as_slice() {
         ["workflows", id, "runs"] => match state.workflows.get(*id) {
-            Some(runs) => list(runs, query, false),
+            Some(runs) => list(runs, query, Filter::None),
             None => Reply::error(404, "not_found", "Workflow not found"),
         },
         ["workflows", id, "runs", run_id] => {
             get(state.workflows.get(*id), run_id, "Workflow run not found")
         }
+        ["automations"] => list(&state.automation_defs, query, Filter::Automations),
+        ["automations", id] => get(Some(&state.automation_defs), id, "Automation not found"),
         ["automations", id, "runs"] => match state.automations.get(*id) {
-            Some(runs) => list(runs, query, true),
+            Some(runs) => list(runs, query, Filter::Runs),
             None => Reply::error(404, "not_found", "Automation not found"),
         },
         ["automations", id, "runs", run_id] => get(
@@ -91,34 +93,59 @@ fn operation(path: &str) -> Option<&'static str> {
     match segments.as_slice() {
         ["workflows", _, "runs"] => Some("list_workflow_runs"),
         ["workflows", _, "runs", _] => Some("get_workflow_run"),
+        ["automations"] => Some("list_automations"),
+        ["automations", _] => Some("get_automation"),
         ["automations", _, "runs"] => Some("list_automation_runs"),
         ["automations", _, "runs", _] => Some("get_automation_run"),
         _ => None,
     }
 }
 
-/// Parses `status=a,b`: every value must be a documented run status.
-fn status_filter(raw: &str) -> Result<Vec<&str>, Reply> {
-    let statuses: Vec<&str> = raw.split(',').collect();
-    for s in &statuses {
-        if !RunStatus::KNOWN.iter().any(|k| k.as_str() == *s) {
-            return Err(validation(format!(
-                "Invalid `status` value `{s}`: expected a comma-separated list of running, completed, failed, cancelled."
-            )));
-        }
-    }
-    Ok(statuses)
+/// The `status` filter a list takes.
+#[derive(Clone, Copy)]
+enum Filter {
+    None,
+    /// Runs: `status=a,b`, every value a documented run status.
+    Runs,
+    /// Automations: `status=enabled` or `disabled`.
+    Automations,
 }
 
-fn list(runs: &[StoredRun], query: &[(String, String)], filterable: bool) -> Reply {
+/// Parses the `status` parameter of a list.
+fn status_filter(raw: &str, kind: Filter) -> Result<Vec<&str>, Reply> {
+    let (values, known, expected): (Vec<&str>, Vec<&str>, &str) = match kind {
+        Filter::None => return Ok(Vec::new()),
+        Filter::Runs => (
+            raw.split(',').collect(),
+            RunStatus::KNOWN.iter().map(RunStatus::as_str).collect(),
+            "a comma-separated list of running, completed, failed, cancelled",
+        ),
+        Filter::Automations => (
+            vec![raw],
+            AutomationStatus::KNOWN
+                .iter()
+                .map(AutomationStatus::as_str)
+                .collect(),
+            "enabled or disabled",
+        ),
+    };
+    match values.iter().find(|v| !known.contains(v)) {
+        Some(v) => Err(validation(format!(
+            "Invalid `status` value `{v}`: expected {expected}."
+        ))),
+        None => Ok(values),
+    }
+}
+
+fn list(runs: &[StoredRun], query: &[(String, String)], kind: Filter) -> Reply {
     let param = |name: &str| {
         query
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     };
-    let filter = match param("status") {
-        Some(raw) if filterable => match status_filter(raw) {
+    let filter = match (param("status"), kind) {
+        (Some(raw), Filter::Runs | Filter::Automations) => match status_filter(raw, kind) {
             Ok(f) => Some(f),
             Err(reply) => return reply,
         },
@@ -198,6 +225,7 @@ fn list(runs: &[StoredRun], query: &[(String, String)], filterable: bool) -> Rep
 }
 
 fn get(runs: Option<&Vec<StoredRun>>, run_id: &str, missing: &str) -> Reply {
+    // A path segment that cannot be an id is not found, as on Resend.
     match runs.and_then(|runs| runs.iter().find(|r| r.id == run_id)) {
         Some(run) => Reply::json(200, run.detail.clone()),
         None => Reply::error(404, "not_found", missing),

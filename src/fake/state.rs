@@ -55,6 +55,8 @@ pub(super) type AnswerCheck = Arc<dyn Fn(&str, u16, &str) -> Result<(), String> 
 pub(super) struct State {
     pub(super) workflows: HashMap<String, Vec<StoredRun>>,
     pub(super) automations: HashMap<String, Vec<StoredRun>>,
+    /// The team's automations, newest first (their list and get bodies).
+    pub(super) automation_defs: Vec<StoredRun>,
     pub(super) requests: Vec<FakeRequest>,
     pub(super) window: (u64, u64),
     pub(super) faults: Faults,

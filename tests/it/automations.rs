@@ -9,8 +9,9 @@ use httpmock::{Method::GET, MockServer};
 use proptest::prelude::*;
 use resend_workflows::mock::MockServerExt;
 use resend_workflows::{
-    ApiErrorKind, AutomationId, AutomationRunListItem, Cursor, DEFAULT_USER_AGENT, Error,
-    InvalidReason, RunStatus, StatusFilter, StepStatus, Timestamp,
+    ApiErrorKind, AutomationId, AutomationRunListItem, AutomationStatus, ConnectionType, Cursor,
+    DEFAULT_USER_AGENT, Error, InvalidReason, RunStatus, StatusFilter, StepStatus, StepType,
+    Timestamp,
 };
 use serde_json::{Value, json};
 
@@ -49,7 +50,8 @@ fn run_example() -> Value {
              "started_at": "2026-10-01 12:00:00.020000+00", "completed_at": "2026-10-01 12:00:03.250000+00",
              "output": null, "error": {"message": "The template does not exist."},
              "created_at": "2026-10-01 12:00:00.010000+00"},
-            {"key": "wait", "type": "delay", "status": "retrying", "created_at": "2026-10-01T12:00:00Z"}
+            // A step from before `key` existed, of a type and status not known yet.
+            {"type": "send_sms", "status": "retrying", "created_at": "2026-10-01 12:00:00+00"}
         ]
     })
 }
@@ -131,16 +133,24 @@ async fn get_run_decodes_steps_in_order_with_open_statuses() {
         .await
         .unwrap();
     mock.assert_calls_async(1).await;
-    let keys: Vec<&str> = run.steps.iter().map(|s| s.key.as_str()).collect();
-    assert_eq!(keys, ["trigger", "send_welcome", "wait"]);
-    assert_eq!(run.steps[1].status, StepStatus::Failed);
-    assert_eq!(run.steps[1].type_, "send_email");
+    let keys: Vec<Option<&str>> = run.steps.iter().map(|s| s.key.as_deref()).collect();
+    assert_eq!(keys, [Some("trigger"), Some("send_welcome"), None]);
+    assert_eq!(run.steps[1].status, Some(StepStatus::Failed));
+    assert_eq!(run.steps[1].type_, Some(StepType::SendEmail));
     assert_eq!(
         run.steps[1].error.as_ref().unwrap()["message"],
         "The template does not exist."
     );
-    assert_eq!(run.steps[2].status, StepStatus::Unknown("retrying".into()));
+    assert_eq!(
+        run.steps[2].status,
+        Some(StepStatus::Unknown("retrying".into()))
+    );
+    assert_eq!(
+        run.steps[2].type_,
+        Some(StepType::Unknown("send_sms".into()))
+    );
     assert_eq!(run.steps[2].started_at, None);
+    assert_eq!(run.object, "automation_run");
 }
 
 #[tokio::test]
@@ -357,4 +367,163 @@ proptest! {
         prop_assert!(sent.iter().all(|r| r.param("status").map(str::to_owned) == status_param));
         common::assert_answers_valid(fake);
     }
+}
+
+// ---- the automations themselves: list_automations, get_automation ----
+
+#[tokio::test]
+async fn list_automations_sends_path_limit_and_status_and_decodes_the_example() {
+    let server = MockServer::start_async().await;
+    let example =
+        serde_json::from_str::<Value>(include_str!("../recorded/docs-list-automations.json"))
+            .unwrap()["body"]
+            .clone();
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/automations")
+                .query_param("limit", "2")
+                .query_param("status", "enabled")
+                .query_param_missing("after")
+                .query_param_missing("before")
+                .header("authorization", format!("Bearer {KEY}"));
+            then.status(200)
+                .json_body(valid("list_automations", 200, example));
+        })
+        .await;
+    let page = client(&server.base_url())
+        .list_automations()
+        .status(AutomationStatus::Enabled)
+        .limit(2)
+        .send()
+        .await
+        .unwrap();
+    mock.assert_calls_async(1).await;
+    let names: Vec<&str> = page.items().iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["Welcome series", "Re-engagement"]);
+    assert_eq!(page.items()[1].status, AutomationStatus::Disabled);
+    assert_eq!(
+        page.items()[1].updated_at,
+        Some("2026-09-20 14:00:00.000000+00".parse().unwrap())
+    );
+    assert!(!page.has_more());
+}
+
+#[tokio::test]
+async fn get_automation_decodes_its_graph_with_a_connection_type_left_out() {
+    let server = MockServer::start_async().await;
+    let fixture =
+        serde_json::from_str::<Value>(include_str!("../recorded/go-get-automation-step-keys.json"))
+            .unwrap()["body"]
+            .clone();
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/automations/aut_456")
+                .query_param_count(".*", ".*", 0);
+            then.status(200)
+                .json_body(valid("get_automation", 200, fixture));
+        })
+        .await;
+    let automation = client(&server.base_url())
+        .get_automation("aut_456")
+        .await
+        .unwrap();
+    mock.assert_calls_async(1).await;
+    let keys: Vec<_> = automation.steps.iter().map(|s| s.key.as_deref()).collect();
+    assert_eq!(
+        keys,
+        [
+            Some("trigger_1"),
+            Some("delay_1"),
+            Some("wait_1"),
+            Some("send_1")
+        ]
+    );
+    assert_eq!(automation.steps[2].type_, Some(StepType::WaitForEvent));
+    assert_eq!(
+        automation.steps[1].config.as_ref().unwrap()["duration"],
+        "30 minutes"
+    );
+    let connections: Vec<_> = automation
+        .connections
+        .iter()
+        .map(|c| (c.from.as_str(), c.to.as_str(), c.type_.clone()))
+        .collect();
+    assert_eq!(
+        connections,
+        [
+            ("trigger_1", "delay_1", None),
+            ("delay_1", "wait_1", None),
+            ("wait_1", "send_1", Some(ConnectionType::EventReceived)),
+            ("wait_1", "send_1", Some(ConnectionType::Timeout)),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn the_fake_serves_the_team_s_automations_by_the_spec() {
+    let fake = common::fake().await;
+    for id in ["a1", "a2", "a3"] {
+        fake.seed_automation(id, 1);
+    }
+    let mut disabled = resend_workflows::fake::generate_automation("a4");
+    disabled.status = AutomationStatus::Disabled;
+    fake.define_automation(&disabled);
+    let client = client(&fake.base_url());
+    let all: Vec<_> = client
+        .list_automations()
+        .limit(1)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = all.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(ids, ["a4", "a3", "a2", "a1"], "newest defined first");
+    let enabled: Vec<_> = client
+        .list_automations()
+        .status(AutomationStatus::Enabled)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(enabled.len(), 3);
+    let a4 = client.get_automation("a4").await.unwrap();
+    assert_eq!((a4.status, a4.steps.len()), (AutomationStatus::Disabled, 2));
+    let err = client.get_automation("nope").await.unwrap_err();
+    assert_eq!(err.as_api().unwrap().kind(), &ApiErrorKind::NotFound);
+    // A run's steps name the automation's steps.
+    let run = fake.seed_automation("a5", 1).remove(0);
+    let graph = client.get_automation("a5").await.unwrap();
+    for step in &run.steps {
+        assert!(
+            graph.steps.iter().any(|s| s.key == step.key),
+            "{:?}",
+            step.key
+        );
+    }
+}
+
+#[tokio::test]
+async fn automation_arguments_are_checked_before_sending() {
+    let server = MockServer::start_async().await;
+    let catch_all = server
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(500);
+        })
+        .await;
+    let client = client(&server.base_url());
+    let err = client.get_automation("a/b").await.unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument(ref e) if e.parameter() == "automation_id"));
+    let err = client
+        .list_automations()
+        .status(AutomationStatus::Unknown("on&x=1".into()))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument(ref e) if e.parameter() == "status"));
+    let err = client.list_automations().limit(0).send().await.unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument(ref e) if e.parameter() == "limit"));
+    catch_all.assert_calls_async(0).await;
 }

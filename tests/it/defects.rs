@@ -294,7 +294,7 @@ async fn server_text_in_messages_is_bounded_and_escaped() {
         raw::json(
             200,
             &[],
-            &serde_json::json!({"object": hostile, "has_more": false, "data": []}).to_string(),
+            &serde_json::json!({"object": "list", "has_more": hostile, "data": []}).to_string(),
         ),
         raw::response(502, &[("content-type", "text/html")], hostile.as_bytes()),
     ];

@@ -99,6 +99,86 @@ fn lint(spec: &Value) -> Vec<String> {
             }
         }
     }
+    problems.extend(schema_problems(spec));
+    problems
+}
+
+/// Every schema object in the document, with where it is.
+fn schemas(value: &Value, at: &str, out: &mut Vec<(String, Value)>) {
+    match value {
+        Value::Object(map) => {
+            if map.contains_key("type")
+                || map.contains_key("nullable")
+                || map.contains_key("properties")
+            {
+                out.push((at.to_owned(), value.clone()));
+            }
+            for (k, v) in map {
+                schemas(v, &format!("{at}/{k}"), out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                schemas(v, &format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The invariants the issue "The API as Resend ships it" set: nullable
+/// only beside a type, timestamps as strings in both documented forms,
+/// `object` never a one-value enum, the nullable trigger the trigger's twin.
+fn schema_problems(spec: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut all = Vec::new();
+    schemas(&spec["components"], "#/components", &mut all);
+    schemas(&spec["paths"], "#/paths", &mut all);
+    for (at, schema) in &all {
+        if schema.get("nullable") == Some(&Value::Bool(true)) && schema.get("type").is_none() {
+            problems.push(format!(
+                "{at}: `nullable` without a `type` (OpenAPI 3.0 ignores it)"
+            ));
+        }
+        for (name, property) in schema["properties"].as_object().into_iter().flatten() {
+            let reference = property["$ref"].as_str().unwrap_or("");
+            if name.ends_with("_at")
+                && !matches!(
+                    reference,
+                    "#/components/schemas/Timestamp" | "#/components/schemas/NullableTimestamp"
+                )
+            {
+                problems.push(format!(
+                    "{at}: `{name}` is not a Timestamp or NullableTimestamp"
+                ));
+            }
+            if name == "object" && property.get("enum").is_some() {
+                problems.push(format!("{at}: `object` is an enum; the API's values drift"));
+            }
+        }
+    }
+    for name in ["Timestamp", "NullableTimestamp"] {
+        let schema = &spec["components"]["schemas"][name];
+        if schema["type"] != "string" || schema.get("format").is_some() {
+            problems.push(format!(
+                "{name}: not a plain string (no format: Postgres text is not date-time)"
+            ));
+        }
+    }
+    let timestamp = spec["components"]["schemas"]["Timestamp"]["description"]
+        .as_str()
+        .unwrap_or("");
+    if !(timestamp.contains("Postgres") && timestamp.contains("RFC 3339")) {
+        problems.push("Timestamp: its description does not give both forms".to_owned());
+    }
+    let schemas = &spec["components"]["schemas"];
+    if schemas["NullableWorkflowRunTrigger"]["properties"]
+        != schemas["WorkflowRunTrigger"]["properties"]
+        || schemas["NullableWorkflowRunTrigger"]["required"]
+            != schemas["WorkflowRunTrigger"]["required"]
+    {
+        problems.push("NullableWorkflowRunTrigger: not WorkflowRunTrigger's twin".to_owned());
+    }
     problems
 }
 
@@ -127,8 +207,26 @@ fn the_lint_catches_each_kind_of_break() {
         .as_object_mut()
         .unwrap()
         .remove("operationId");
+    broken["components"]["schemas"]["NullableTimestamp"]
+        .as_object_mut()
+        .unwrap()
+        .remove("type");
+    broken["components"]["schemas"]["Timestamp"]["format"] = "date-time".into();
+    broken["components"]["schemas"]["Timestamp"]["description"] = "An instant.".into();
+    broken["components"]["schemas"]["AutomationRun"]["properties"]["object"]["enum"] =
+        serde_json::json!(["automation_run"]);
+    broken["components"]["schemas"]["Automation"]["properties"]["updated_at"] =
+        serde_json::json!({"type": "string"});
+    broken["components"]["schemas"]["NullableWorkflowRunTrigger"]["required"] =
+        serde_json::json!([]);
     let problems = lint(&broken).join("\n");
     for expected in [
+        "NullableTimestamp: `nullable` without a `type`",
+        "Timestamp: not a plain string",
+        "Timestamp: its description does not give both forms",
+        "AutomationRun: `object` is an enum",
+        "Automation: `updated_at` is not a Timestamp",
+        "NullableWorkflowRunTrigger: not WorkflowRunTrigger's twin",
         "openapi is \"3.1.0\"",
         "no description",
         "error response does not use ErrorBody",

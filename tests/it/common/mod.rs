@@ -170,7 +170,8 @@ pub fn is_resend_timestamp(s: &str) -> bool {
         || chrono::DateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f%#z").is_ok()
 }
 
-/// OpenAPI 3.0 `nullable: true` becomes a JSON Schema union with null.
+/// OpenAPI 3.0 `nullable: true` (beside a `type`) becomes a JSON Schema
+/// union with null.
 fn convert(schema: &Value) -> Value {
     match schema {
         Value::Object(map) => {
@@ -179,7 +180,8 @@ fn convert(schema: &Value) -> Value {
                 .filter(|(k, _)| k.as_str() != "nullable" && k.as_str() != "example")
                 .map(|(k, v)| (k.clone(), convert(v)))
                 .collect();
-            if map.get("nullable") == Some(&Value::Bool(true)) {
+            // OpenAPI 3.0.3: `nullable` adds null only beside a `type`.
+            if map.get("nullable") == Some(&Value::Bool(true)) && map.contains_key("type") {
                 let inner = Value::Object(std::mem::take(&mut out));
                 out.insert("anyOf".into(), json!([inner, {"type": "null"}]));
             }
