@@ -1,80 +1,99 @@
-//! Lists every run of a workflow, newest first, as a table, through the
-//! crate's run stream.
+//! The main job: lists every run of an automation, newest first, as a
+//! table, through the crate's run stream.
 //!
-//! With no configuration it starts an in-process fake Resend seeded with a few
-//! hundred runs, so it runs anywhere:
+//! With no configuration it starts an in-process fake Resend seeded with a
+//! few hundred runs, so it runs anywhere:
 //!
 //!     cargo run --example list_runs
 //!
-//! With `RESEND_API_KEY` set and a workflow id, it talks to the real API:
+//! With `RESEND_API_KEY` set and an automation id, it reads the real API:
 //!
-//!     RESEND_API_KEY=re_... cargo run --example list_runs -- <workflow_id>
+//!     RESEND_API_KEY=re_... cargo run --example list_runs -- <automation_id>
+//!
+//! `--workflows` lists a workflow's runs instead, on the private alpha's
+//! paths (`/workflows/{id}/runs`), for accounts still on it.
 
 // An example prints what it finds.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use futures::TryStreamExt;
 use resend_workflows::fake::FakeResend;
-use resend_workflows::{Client, Error};
+use resend_workflows::{Client, Error, ItemStream, ListItem, RunStatus, Timestamp};
 
-const DEMO_WORKFLOW: &str = "wf_demo";
+const DEMO_ID: &str = "onboarding";
 const DEMO_RUNS: usize = 250;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let workflow_arg = std::env::args().nth(1);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let workflows = args.iter().any(|a| a == "--workflows");
+    let id_arg = args.iter().find(|a| !a.starts_with("--")).cloned();
     // Keep the fake alive for the whole run when it is used.
-    let (client, workflow_id, _fake) = match (std::env::var_os("RESEND_API_KEY"), workflow_arg) {
-        (Some(_), Some(workflow_id)) => (Client::from_env()?, workflow_id, None),
+    let (client, id, _fake) = match (std::env::var_os("RESEND_API_KEY"), id_arg) {
+        (Some(_), Some(id)) => (Client::from_env()?, id, None),
         (Some(_), None) => {
-            return Err("RESEND_API_KEY is set: pass a workflow id, e.g. \
-                        `cargo run --example list_runs -- <workflow_id>`"
+            return Err("RESEND_API_KEY is set: pass an automation id, e.g. \
+                        `cargo run --example list_runs -- <automation_id>`"
                 .into());
         }
         (None, _) => {
             let fake = FakeResend::start().await;
-            fake.seed_workflow(DEMO_WORKFLOW, DEMO_RUNS);
+            if workflows {
+                fake.seed_workflow(DEMO_ID, DEMO_RUNS);
+            } else {
+                fake.seed_automation(DEMO_ID, DEMO_RUNS);
+            }
             eprintln!(
-                "RESEND_API_KEY is not set: using an in-process fake Resend at {} \
-                 with {DEMO_RUNS} runs in workflow {DEMO_WORKFLOW}",
-                fake.base_url()
+                "RESEND_API_KEY is not set: using an in-process fake Resend at {} with {DEMO_RUNS} \
+                 runs in {} {DEMO_ID}",
+                fake.base_url(),
+                if workflows { "workflow" } else { "automation" },
             );
             let client = Client::builder()
                 .api_key("re_fake_demo_key")
                 .base_url(fake.base_url())
                 .build()?;
-            (client, DEMO_WORKFLOW.to_owned(), Some(fake))
+            (client, DEMO_ID.to_owned(), Some(fake))
         }
     };
-    print_runs(&client, &workflow_id).await?;
+    if workflows {
+        let runs = client.list_runs(&id).stream();
+        print_runs(runs, |r| (&r.status, r.created_at, r.completed_at)).await?;
+    } else {
+        let runs = client.list_automation_runs(&id).stream();
+        print_runs(runs, |r| (&r.status, r.created_at, r.completed_at)).await?;
+    }
     Ok(())
 }
 
-async fn print_runs(client: &Client, workflow_id: &str) -> Result<(), Error> {
+/// Prints every run of `runs` as a table row, then how many in how many pages.
+async fn print_runs<T: ListItem + Send + Unpin + 'static>(
+    mut runs: ItemStream<T>,
+    fields: impl Fn(&T) -> (&RunStatus, Timestamp, Option<Timestamp>),
+) -> Result<(), Error> {
     println!(
-        "{:>5}  {:<36}  {:<10}  {:<25}  {:<25}  trigger",
-        "#", "run id", "status", "created at", "completed at"
+        "{:>5}  {:<36}  {:<10}  {:<32}  completed at",
+        "#", "run id", "status", "created at"
     );
     // Every run, newest first: one request per page of 100, lazily.
-    let mut runs = client.list_runs(workflow_id).stream();
     let (mut count, mut newest) = (0, None);
     while let Some(run) = runs.try_next().await? {
         count += 1;
-        newest.get_or_insert_with(|| run.id.clone());
-        let completed = run
-            .completed_at
-            .map_or_else(|| "-".to_owned(), |t| t.to_string());
-        let trigger = run.trigger.as_ref().map_or("-", |t| t.event_name.as_str());
+        newest.get_or_insert_with(|| run.item_id().to_owned());
+        let (status, created, completed) = fields(&run);
+        let completed = completed.map_or_else(|| "-".to_owned(), |t| t.to_string());
         println!(
-            "{count:>5}  {:<36}  {:<10}  {:<25}  {completed:<25}  {trigger}",
-            run.id,
-            run.status.as_str(),
-            run.created_at.to_string(),
+            "{count:>5}  {:<36}  {:<10}  {:<32}  {completed}",
+            run.item_id(),
+            status.as_str(),
+            created.to_string(),
         );
     }
     println!("{count} runs in {} pages", runs.pages_received());
     if let Some(newest) = newest {
-        println!("poll for newer runs later with .before({newest:?})");
+        println!(
+            "newer runs come before {newest:?}: watch them with `cargo run --example watch_runs`"
+        );
     }
     Ok(())
 }
