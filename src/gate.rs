@@ -155,9 +155,7 @@ impl RateGate {
         self.blocked.store(true, Ordering::Release);
         let until = later(Instant::now(), wait);
         let mut state = self.lock();
-        if state.blocked_until.is_none_or(|t| t < until) {
-            state.blocked_until = Some(until);
-        }
+        state.blocked_until = Some(state.blocked_until.map_or(until, |t| t.max(until)));
     }
 }
 

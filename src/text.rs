@@ -17,17 +17,25 @@ pub(crate) struct Shown<'a>(pub(crate) &'a str);
 
 impl fmt::Display for Shown<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The bound is on what is written: an escape is several characters.
+        let mut written = 0;
         let mut chars = self.0.chars();
-        for c in chars.by_ref().take(SHOWN_CHARS) {
+        for c in chars.by_ref() {
+            let width = if c.is_control() {
+                c.escape_default().count()
+            } else {
+                1
+            };
+            if written + width > SHOWN_CHARS {
+                let rest = chars.count() + 1;
+                return write!(f, "…[{rest} more characters]");
+            }
+            written += width;
             if c.is_control() {
                 write!(f, "{}", c.escape_default())?;
             } else {
                 write!(f, "{c}")?;
             }
-        }
-        let rest = chars.count();
-        if rest > 0 {
-            write!(f, "…[{rest} more characters]")?;
         }
         Ok(())
     }

@@ -5,7 +5,7 @@ use std::fmt;
 use std::num::NonZeroU32;
 use std::str::FromStr;
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// An instant sent by Resend, in UTC.
@@ -76,14 +76,18 @@ impl Timestamp {
         if let Some((secs, nanos)) = fast_parse(s.as_bytes()) {
             return Ok(Self::new(secs, nanos));
         }
-        if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-            return Ok(Self::from_datetime(t.with_timezone(&Utc)));
-        }
-        DateTime::<FixedOffset>::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f%#z")
-            .map(|t| Self::from_datetime(t.with_timezone(&Utc)))
-            .map_err(|_| TimestampError {
+        let parsed = DateTime::parse_from_rfc3339(s)
+            .or_else(|_| DateTime::<FixedOffset>::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f%#z"))
+            .map(|t| t.with_timezone(&Utc));
+        match parsed {
+            // Four-digit years only: a timestamp must print as RFC 3339
+            // that reads back (the watch saves them), and chrono's Postgres
+            // form also takes `+42023`.
+            Ok(t) if (0..=9999).contains(&t.year()) => Ok(Self::from_datetime(t)),
+            _ => Err(TimestampError {
                 value: s.chars().take(64).collect(),
-            })
+            }),
+        }
     }
 }
 
@@ -328,6 +332,10 @@ mod tests {
             "2025-10-01T12:00:00+24:00",
             "2025-10-01T12:00:00+00:60",
             "2025-10-01T12:00:00+0",
+            // Found by fuzzing: chrono reads a five-digit year, which RFC
+            // 3339 cannot print back.
+            "+42023-10- 6 23:47:56.24678+00",
+            "-0001-01-01 00:00:00+00",
         ] {
             assert_eq!(fast(bad), None, "{bad}");
             assert!(Timestamp::parse(bad).is_err(), "{bad}");

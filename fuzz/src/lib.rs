@@ -17,6 +17,17 @@ pub fn timestamp(data: &[u8]) {
     let chrono = chrono::DateTime::parse_from_rfc3339(text)
         .or_else(|_| chrono::DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f%#z"))
         .map(|t| t.with_timezone(&chrono::Utc));
+    // Years outside 0..=9999 are refused: RFC 3339 cannot print them back.
+    let four_digit_year = |t: &chrono::DateTime<chrono::Utc>| {
+        use chrono::Datelike;
+        (0..=9999).contains(&t.year())
+    };
+    if let Ok(t) = &chrono
+        && !four_digit_year(t)
+    {
+        assert!(ours.is_err(), "{text:?}: a year outside 0..=9999 is refused");
+        return;
+    }
     if let Ok(expected) = chrono {
         let ours = ours
             .as_ref()

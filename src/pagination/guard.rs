@@ -321,6 +321,19 @@ mod tests {
     }
 
     #[test]
+    fn a_cursor_item_repeated_at_the_top_is_dropped_and_counted() {
+        let mut t = Traversal::new(Position::Start, None);
+        t.begin().unwrap();
+        t.accept(&mut page(&t, true, &["c", "b"])).unwrap();
+        assert_eq!(t.repeats_dropped(), 0);
+        t.begin().unwrap();
+        let mut p = page(&t, false, &["b", "a"]);
+        t.accept(&mut p).unwrap();
+        assert_eq!((p.items, t.repeats_dropped()), (vec![Item("a")], 1));
+        assert_eq!(t.checkpoint(), Some(&cursor("a")));
+    }
+
+    #[test]
     fn the_page_cap_stops_before_the_request_with_its_own_error() {
         let mut t = Traversal::new(Position::Start, Some(2));
         t.begin().unwrap();
