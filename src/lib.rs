@@ -23,6 +23,7 @@ mod status;
 mod text;
 mod timestamp;
 mod trace;
+mod watch;
 
 pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
@@ -34,7 +35,8 @@ pub use collections::{
 };
 pub use error::{
     ApiError, ApiErrorKind, ConfigError, DecodeError, Error, InvalidArgument, InvalidReason,
-    PaginationError, PaginationErrorKind, ResponseTooLarge, Throttled, TransportError,
+    PaginationError, PaginationErrorKind, ResponseTooLarge, Throttled, TransportError, WatchError,
+    WatchErrorKind,
 };
 pub use generated::types::{
     Automation, AutomationConnection, AutomationListItem, AutomationRun, AutomationRunListItem,
@@ -50,6 +52,13 @@ pub use status::{
     WorkflowRunStatus,
 };
 pub use timestamp::{Timestamp, TimestampError};
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub use watch::PostgresStore;
+pub use watch::{
+    DEFAULT_LEASE_TTL, DEFAULT_POLL_INTERVAL, FileStore, Lease, MemoryStore, RunEvent, RunItem,
+    Seen, StartAt, StateStore, StoreError, Watch, WatchState, WatchStream, Watched,
+};
 
 /// The wire types progenitor generates from the spec (`openapi/`), for
 /// building fixtures and using the [`mock`] helpers. The ergonomic API

@@ -97,14 +97,21 @@ open_enum!(
         Failed = "failed",
         /// The run was cancelled.
         Cancelled = "cancelled",
+        /// The run was skipped (Resend's dashboard guide: an email step of
+        /// a contact who unsubscribed); final.
+        Skipped = "skipped",
     }
 );
 
 impl RunStatus {
-    /// Whether the run has ended (completed, failed or cancelled). Unknown
-    /// statuses count as not ended.
+    /// Whether the run has ended: completed, failed, cancelled or skipped.
+    /// A status the crate does not know counts as not ended: it is never
+    /// taken for final.
     pub fn is_terminal(&self) -> bool {
-        matches!(self, Self::Completed | Self::Failed | Self::Cancelled)
+        matches!(
+            self,
+            Self::Completed | Self::Failed | Self::Cancelled | Self::Skipped
+        )
     }
 }
 

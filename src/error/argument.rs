@@ -39,6 +39,11 @@ pub enum InvalidReason {
     /// The generated client refused a request the crate had already
     /// validated: a bug, reported rather than a panic.
     Rejected,
+    /// A value that cannot work, and why.
+    Unusable {
+        /// Why.
+        why: &'static str,
+    },
 }
 
 /// An argument rejected before anything was sent: names the parameter and
@@ -98,6 +103,7 @@ impl fmt::Display for InvalidArgument {
                 write!(f, "`{p}` = {v:?} cannot be used together with `{with}`")
             }
             InvalidReason::Rejected => write!(f, "the generated client refused it: {}", Shown(v)),
+            InvalidReason::Unusable { why } => write!(f, "`{p}` = {v}: {why}"),
         }
     }
 }

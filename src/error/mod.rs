@@ -13,6 +13,7 @@ mod argument;
 mod pagination;
 mod response;
 mod throttled;
+mod watch;
 
 pub use api::{ApiError, ApiErrorKind};
 pub use argument::{InvalidArgument, InvalidReason};
@@ -20,6 +21,7 @@ pub use pagination::{PaginationError, PaginationErrorKind};
 pub(crate) use response::is_tls_failure;
 pub use response::{DecodeError, ResponseTooLarge, TransportError};
 pub use throttled::Throttled;
+pub use watch::{WatchError, WatchErrorKind};
 
 /// Everything that can go wrong, from an argument rejected before sending to
 /// an answer the crate cannot decode.
@@ -54,6 +56,8 @@ pub enum Error {
     ResponseTooLarge(ResponseTooLarge),
     /// Not sent: the rate limit's wait would pass the call's deadline.
     Throttled(Throttled),
+    /// A watch's state or lease could not be used.
+    Watch(WatchError),
 }
 
 impl Error {
@@ -67,7 +71,8 @@ impl Error {
             Self::InvalidArgument(_)
             | Self::Config(_)
             | Self::Pagination(_)
-            | Self::Throttled(_) => None,
+            | Self::Throttled(_)
+            | Self::Watch(_) => None,
         }
     }
 
@@ -100,6 +105,7 @@ impl Error {
             Self::Transport(e) => e.is_retryable(),
             Self::Api(e) => e.is_retryable(),
             Self::Throttled(_) => true,
+            Self::Watch(e) => e.is_retryable(),
             Self::InvalidArgument(_)
             | Self::Config(_)
             | Self::Decode(_)
@@ -138,6 +144,7 @@ impl fmt::Display for Error {
             Self::Pagination(e) => e.fmt(f),
             Self::ResponseTooLarge(e) => e.fmt(f),
             Self::Throttled(e) => e.fmt(f),
+            Self::Watch(e) => e.fmt(f),
         }
     }
 }
@@ -153,6 +160,7 @@ impl std::error::Error for Error {
             Self::Pagination(e) => Some(e),
             Self::ResponseTooLarge(e) => Some(e),
             Self::Throttled(e) => Some(e),
+            Self::Watch(e) => Some(e),
         }
     }
 }
@@ -175,6 +183,7 @@ from_part!(
     PaginationError => Pagination,
     ResponseTooLarge => ResponseTooLarge,
     Throttled => Throttled,
+    WatchError => Watch,
 );
 
 impl From<ApiError> for Error {

@@ -26,7 +26,7 @@ fn created(i: usize) -> i64 {
     NEWEST.saturating_sub(minutes.saturating_mul(60))
 }
 
-fn at(secs: i64) -> Timestamp {
+pub(super) fn at(secs: i64) -> Timestamp {
     Timestamp::from(DateTime::from_timestamp(secs, 0).expect("in range"))
 }
 
@@ -47,79 +47,92 @@ fn status(i: usize) -> RunStatus {
     }
 }
 
+/// Run `i` of workflow `workflow_id`, created at `created` (Unix seconds),
+/// in `status`; every other one has a trigger.
+pub(super) fn workflow_run(
+    workflow_id: &str,
+    i: usize,
+    status: RunStatus,
+    created: i64,
+) -> WorkflowRunListItem {
+    WorkflowRunListItem {
+        id: run_id(workflow_id, i),
+        completed_at: status.is_terminal().then(|| at(created + 5)),
+        status,
+        trigger: i.is_multiple_of(2).then(|| WorkflowRunTrigger {
+            event_name: "user.created".to_owned(),
+            payload: Some(crate::payload::EventPayload::from_value(
+                &serde_json::json!({"n": i}),
+            )),
+        }),
+        started_at: Some(at(created)),
+        created_at: at(created),
+    }
+}
+
 /// `count` runs of workflow `workflow_id`, newest first: UUID ids, a mix of
 /// statuses, one minute apart, every other one with a trigger.
 pub fn workflow_runs(workflow_id: &str, count: usize) -> Vec<WorkflowRunListItem> {
     (0..count)
-        .map(|i| {
-            let created = created(i);
-            let status = status(i);
-            WorkflowRunListItem {
-                id: run_id(workflow_id, i),
-                completed_at: status.is_terminal().then(|| at(created + 5)),
-                status,
-                trigger: (i % 2 == 0).then(|| WorkflowRunTrigger {
-                    event_name: "user.created".to_owned(),
-                    payload: Some(crate::payload::EventPayload::from_value(
-                        &serde_json::json!({"n": i}),
-                    )),
-                }),
-                started_at: Some(at(created)),
-                created_at: at(created),
-            }
-        })
+        .map(|i| workflow_run(workflow_id, i, status(i), created(i)))
         .collect()
+}
+
+/// Run `i` of automation `automation_id`, created at `created` (Unix
+/// seconds), in `status`: a trigger step and a send step whose status
+/// follows the run's.
+pub(super) fn automation_run(
+    automation_id: &str,
+    i: usize,
+    status: RunStatus,
+    created: i64,
+) -> AutomationRun {
+    let send_status = match status {
+        RunStatus::Running => StepStatus::Running,
+        RunStatus::Failed => StepStatus::Failed,
+        RunStatus::Cancelled | RunStatus::Skipped => StepStatus::Skipped,
+        _ => StepStatus::Completed,
+    };
+    let steps = vec![
+        AutomationRunStep {
+            key: Some("trigger".to_owned()),
+            type_: Some(StepType::Trigger),
+            status: Some(StepStatus::Completed),
+            started_at: Some(at(created)),
+            completed_at: Some(at(created)),
+            output: object(serde_json::json!({"event": "user.created"})),
+            error: None,
+            created_at: Some(at(created)),
+        },
+        AutomationRunStep {
+            key: Some("send_welcome".to_owned()),
+            type_: Some(StepType::SendEmail),
+            completed_at: (send_status != StepStatus::Running).then(|| at(created + 3)),
+            error: (send_status == StepStatus::Failed)
+                .then(|| object(serde_json::json!({"message": "The template does not exist."})))
+                .flatten(),
+            status: Some(send_status),
+            started_at: Some(at(created + 1)),
+            output: None,
+            created_at: Some(at(created)),
+        },
+    ];
+    AutomationRun {
+        object: "automation_run".to_owned(),
+        id: run_id(automation_id, i),
+        completed_at: status.is_terminal().then(|| at(created + 3)),
+        status,
+        started_at: Some(at(created)),
+        created_at: at(created),
+        steps,
+    }
 }
 
 /// `count` runs of automation `automation_id`, newest first, each with a
 /// trigger step and a send step whose status follows the run's.
 pub fn automation_runs(automation_id: &str, count: usize) -> Vec<AutomationRun> {
     (0..count)
-        .map(|i| {
-            let created = created(i);
-            let status = status(i);
-            let send_status = match status {
-                RunStatus::Running => StepStatus::Running,
-                RunStatus::Failed => StepStatus::Failed,
-                RunStatus::Cancelled => StepStatus::Skipped,
-                _ => StepStatus::Completed,
-            };
-            let steps = vec![
-                AutomationRunStep {
-                    key: Some("trigger".to_owned()),
-                    type_: Some(StepType::Trigger),
-                    status: Some(StepStatus::Completed),
-                    started_at: Some(at(created)),
-                    completed_at: Some(at(created)),
-                    output: object(serde_json::json!({"event": "user.created"})),
-                    error: None,
-                    created_at: Some(at(created)),
-                },
-                AutomationRunStep {
-                    key: Some("send_welcome".to_owned()),
-                    type_: Some(StepType::SendEmail),
-                    completed_at: (send_status != StepStatus::Running).then(|| at(created + 3)),
-                    error: (send_status == StepStatus::Failed)
-                        .then(|| {
-                            object(serde_json::json!({"message": "The template does not exist."}))
-                        })
-                        .flatten(),
-                    status: Some(send_status),
-                    started_at: Some(at(created + 1)),
-                    output: None,
-                    created_at: Some(at(created)),
-                },
-            ];
-            AutomationRun {
-                object: "automation_run".to_owned(),
-                id: run_id(automation_id, i),
-                completed_at: status.is_terminal().then(|| at(created + 3)),
-                status,
-                started_at: Some(at(created)),
-                created_at: at(created),
-                steps,
-            }
-        })
+        .map(|i| automation_run(automation_id, i, status(i), created(i)))
         .collect()
 }
 

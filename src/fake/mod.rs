@@ -40,6 +40,7 @@
 
 mod data;
 mod serve;
+mod simulation;
 mod state;
 
 use std::sync::{Arc, Mutex};
@@ -51,13 +52,13 @@ pub use data::{
     automation as generate_automation, automation_runs as generate_automation_runs,
     workflow_runs as generate_runs,
 };
+pub use simulation::Simulation;
 pub use state::FakeRequest;
 
-use crate::generated::types::{
-    Automation, AutomationListItem, AutomationRun, AutomationRunListItem, WorkflowRun,
-    WorkflowRunListItem,
-};
-use state::{Faults, State, lock, stored};
+use crate::status::RunStatus;
+
+use crate::generated::types::{Automation, AutomationListItem, AutomationRun, WorkflowRunListItem};
+use state::{Faults, State, lock, stored, stored_automation_run, stored_workflow_run};
 
 /// A fake Resend on loopback. Dropping it stops serving.
 pub struct FakeResend {
@@ -102,21 +103,7 @@ impl FakeResend {
 
     /// Adds (or replaces) a workflow with `runs`, given newest first.
     pub fn add_workflow(&self, workflow_id: &str, runs: &[WorkflowRunListItem]) {
-        let stored = runs
-            .iter()
-            .map(|r| {
-                let detail = WorkflowRun {
-                    object: "workflow_run".to_owned(),
-                    id: r.id.clone(),
-                    status: r.status.clone(),
-                    trigger: r.trigger.clone(),
-                    started_at: r.started_at,
-                    completed_at: r.completed_at,
-                    created_at: r.created_at,
-                };
-                stored(&r.id, r.status.as_str(), r, &detail)
-            })
-            .collect();
+        let stored = runs.iter().map(stored_workflow_run).collect();
         lock(&self.state)
             .workflows
             .insert(workflow_id.to_owned(), stored);
@@ -133,19 +120,7 @@ impl FakeResend {
     /// Adds (or replaces) an automation with `runs` (with their steps),
     /// given newest first. Lists show each run without its steps.
     pub fn add_automation(&self, automation_id: &str, runs: &[AutomationRun]) {
-        let stored = runs
-            .iter()
-            .map(|r| {
-                let listed = AutomationRunListItem {
-                    id: r.id.clone(),
-                    status: r.status.clone(),
-                    started_at: r.started_at,
-                    completed_at: r.completed_at,
-                    created_at: r.created_at,
-                };
-                stored(&r.id, r.status.as_str(), &listed, r)
-            })
-            .collect();
+        let stored = runs.iter().map(stored_automation_run).collect();
         lock(&self.state)
             .automations
             .insert(automation_id.to_owned(), stored);
@@ -188,6 +163,55 @@ impl FakeResend {
         let mut state = lock(&self.state);
         state.automation_defs.retain(|a| a.id != automation.id);
         state.automation_defs.insert(0, stored);
+    }
+
+    /// Starts a run of automation `automation_id` in `status`, created now:
+    /// it appears at the top of the list, newest, as on Resend. `None` when
+    /// the automation was never seeded or added.
+    pub fn start_run(&self, automation_id: &str, status: RunStatus) -> Option<AutomationRun> {
+        lock(&self.state).start_automation_run(automation_id, status)
+    }
+
+    /// Starts a run of workflow `workflow_id` (the alpha), as
+    /// [`start_run`](Self::start_run) does for an automation.
+    pub fn start_workflow_run(
+        &self,
+        workflow_id: &str,
+        status: RunStatus,
+    ) -> Option<WorkflowRunListItem> {
+        lock(&self.state).start_workflow_run(workflow_id, status)
+    }
+
+    /// Moves run `run_id` of automation (or workflow) `parent` to `status`,
+    /// in place: `completed_at` is set to now when the status is final.
+    /// `false` when there is no such run.
+    pub fn set_run_status(&self, parent: &str, run_id: &str, status: RunStatus) -> bool {
+        lock(&self.state).set_run_status(parent, run_id, &status)
+    }
+
+    /// Deletes run `run_id` of automation (or workflow) `parent`: it is no
+    /// longer listed or retrievable, and a cursor naming it is refused.
+    /// `false` when there is no such run.
+    pub fn delete_run(&self, parent: &str, run_id: &str) -> bool {
+        let mut state = lock(&self.state);
+        let state = &mut *state;
+        let lists = [
+            state.automations.get_mut(parent),
+            state.workflows.get_mut(parent),
+        ];
+        lists.into_iter().flatten().any(|runs| {
+            let before = runs.len();
+            runs.retain(|r| r.id != run_id);
+            runs.len() < before
+        })
+    }
+
+    /// Runs a small simulation on automation `automation_id` (seeded or
+    /// added first) until the returned handle is dropped: every `every`,
+    /// a run starts, and some of the running ones finish (completed,
+    /// failed or cancelled). Needs a tokio runtime. For demos.
+    pub fn simulate(&self, automation_id: &str, every: Duration) -> simulation::Simulation {
+        simulation::start(Arc::clone(&self.state), automation_id.to_owned(), every)
     }
 
     /// Answers the next `count` requests with `status` and a Resend error

@@ -234,6 +234,9 @@ fn get(runs: Option<&Vec<StoredRun>>, run_id: &str, missing: &str) -> Reply {
 
 fn injected(status: u16) -> Reply {
     let name = match status {
+        401 => "missing_api_key",
+        403 => "invalid_api_key",
+        404 => "not_found",
         429 => "rate_limit_exceeded",
         500.. => "internal_server_error",
         _ => "validation_error",

@@ -5,6 +5,12 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::data;
+use crate::generated::types::{
+    AutomationRun, AutomationRunListItem, WorkflowRun, WorkflowRunListItem,
+};
+use crate::status::RunStatus;
+
 /// Requests allowed per one-second window in the `ratelimit-*` headers.
 /// Informative only: the fake does not refuse requests over it.
 pub(super) const RATE_LIMIT: u64 = 1000;
@@ -63,6 +69,8 @@ pub(super) struct State {
     pub(super) check: Option<AnswerCheck>,
     /// What the check found wrong, one line per answer.
     pub(super) violations: Vec<String>,
+    /// Runs started so far by `start_*_run` (their ids' index).
+    pub(super) started: usize,
 }
 
 pub(super) fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
@@ -112,4 +120,127 @@ impl State {
             None => None,
         }
     }
+}
+
+/// Seconds since the Unix epoch, now.
+fn now_secs() -> i64 {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_secs();
+    i64::try_from(secs).unwrap_or(i64::MAX)
+}
+
+/// Now, to the microsecond, as Resend's timestamps are.
+fn now() -> crate::timestamp::Timestamp {
+    let micros = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_micros();
+    let micros = i64::try_from(micros).unwrap_or(i64::MAX);
+    chrono::DateTime::from_timestamp_micros(micros)
+        .unwrap_or_default()
+        .into()
+}
+
+impl State {
+    /// The index of the next run started (past any seeded one).
+    fn next_index(&mut self) -> usize {
+        self.started += 1;
+        1_000_000 + self.started
+    }
+
+    /// Starts a run of automation `automation_id`, created now, at the top
+    /// of its list; `None` when there is no such automation.
+    pub(super) fn start_automation_run(
+        &mut self,
+        automation_id: &str,
+        status: RunStatus,
+    ) -> Option<AutomationRun> {
+        let i = self.next_index();
+        let mut run = data::automation_run(automation_id, i, status, now_secs());
+        run.created_at = now();
+        let runs = self.automations.get_mut(automation_id)?;
+        runs.insert(0, stored_automation_run(&run));
+        Some(run)
+    }
+
+    /// Starts a run of workflow `workflow_id`, created now, at the top of
+    /// its list; `None` when there is no such workflow.
+    pub(super) fn start_workflow_run(
+        &mut self,
+        workflow_id: &str,
+        status: RunStatus,
+    ) -> Option<WorkflowRunListItem> {
+        let i = self.next_index();
+        let mut run = data::workflow_run(workflow_id, i, status, now_secs());
+        run.created_at = now();
+        let runs = self.workflows.get_mut(workflow_id)?;
+        runs.insert(0, stored_workflow_run(&run));
+        Some(run)
+    }
+
+    /// Sets the status of run `run_id` of automation or workflow `parent`
+    /// (and its `completed_at`, to now, when the status is final); `false`
+    /// when there is no such run. The run keeps its place in the list.
+    pub(super) fn set_run_status(
+        &mut self,
+        parent: &str,
+        run_id: &str,
+        status: &RunStatus,
+    ) -> bool {
+        let lists = [
+            self.automations.get_mut(parent),
+            self.workflows.get_mut(parent),
+        ];
+        let Some(run) = lists
+            .into_iter()
+            .flatten()
+            .find_map(|runs| runs.iter_mut().find(|r| r.id == run_id))
+        else {
+            return false;
+        };
+        let completed = status.is_terminal().then(now);
+        for json in [&mut run.json, &mut run.detail] {
+            let Ok(mut value) = serde_json::from_str::<serde_json::Value>(json) else {
+                continue;
+            };
+            value["status"] = serde_json::Value::String(status.as_str().to_owned());
+            match completed {
+                Some(at) => value["completed_at"] = serde_json::json!(at),
+                None => {
+                    value.as_object_mut().map(|o| o.remove("completed_at"));
+                }
+            }
+            *json = value.to_string();
+        }
+        run.status = status.as_str().to_owned();
+        true
+    }
+}
+
+/// An automation run as served: listed without its steps.
+pub(super) fn stored_automation_run(r: &AutomationRun) -> StoredRun {
+    let listed = AutomationRunListItem {
+        id: r.id.clone(),
+        status: r.status.clone(),
+        started_at: r.started_at,
+        completed_at: r.completed_at,
+        created_at: r.created_at,
+    };
+    stored(&r.id, r.status.as_str(), &listed, r)
+}
+
+/// A workflow run as served: retrieved with its `object`.
+pub(super) fn stored_workflow_run(r: &WorkflowRunListItem) -> StoredRun {
+    let detail = WorkflowRun {
+        object: "workflow_run".to_owned(),
+        id: r.id.clone(),
+        status: r.status.clone(),
+        trigger: r.trigger.clone(),
+        started_at: r.started_at,
+        completed_at: r.completed_at,
+        created_at: r.created_at,
+    };
+    stored(&r.id, r.status.as_str(), r, &detail)
 }
