@@ -85,8 +85,9 @@ pub(crate) async fn execute(
                 call::record_hints(hints);
                 // What the server asked of the next request holds for every
                 // clone of this client, whatever this call does next.
+                let limit = hints.rate_limit.and_then(|r| r.limit);
                 if let Some(reset) = hints.window_closed_for() {
-                    config.gate.block_for(reset);
+                    config.gate.window_closed(reset, limit);
                 }
                 if status.is_success() {
                     break fetched.map(finish);
@@ -95,6 +96,13 @@ pub(crate) async fn execute(
                     config.gate.block_for(wait);
                 }
                 name = error_name(response);
+                // A 429 for the rate (not a quota) that says the limit: pace at it.
+                if status == reqwest::StatusCode::TOO_MANY_REQUESTS
+                    && crate::retry::retryable_status(status, name.as_deref())
+                    && let Some(limit) = limit
+                {
+                    config.gate.learn_limit(limit);
+                }
                 Outcome::Status {
                     status,
                     name: name.as_deref(),

@@ -40,6 +40,9 @@ pub(crate) struct RateGate {
 
 #[derive(Debug, Default)]
 struct GateState {
+    /// The spacing learned from the server's `ratelimit-limit`, once a
+    /// window was used up (see [`RateGate::window_closed`]).
+    learned: Option<Duration>,
     /// No request starts before this (the server's window reset).
     blocked_until: Option<Instant>,
     /// The earliest start of the next request under the client-side limit.
@@ -57,6 +60,12 @@ pub(crate) fn later(t: Instant, d: Duration) -> Instant {
         }
         d = d.checked_div(2).unwrap_or_default();
     }
+}
+
+/// The spacing for `limit` requests a second, 2% wider.
+fn pace_for(limit: u64) -> Option<Duration> {
+    let limit = u32::try_from(limit).ok().filter(|l| *l > 0)?;
+    Duration::from_millis(1020).checked_div(limit)
 }
 
 /// Counts a waiter in the queue while it lives.
@@ -83,13 +92,58 @@ impl RateGate {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The spacing in force: the configured one or the learned one,
+    /// whichever is wider.
+    fn interval(&self, state: &GateState) -> Option<Duration> {
+        match (self.interval, state.learned) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// A response said the window is used up: wait for its reset. Resend's
+    /// limits are per second; when the window is one (a reset of a second
+    /// at most) and the limit is known, the gate also starts spacing
+    /// requests 2% wider than one per `1 / limit` s, so no later window is
+    /// overrun, and from then on a used-up window no longer costs a wait
+    /// for its reset, which the header rounds up to whole seconds.
+    pub(crate) fn window_closed(&self, reset: Duration, limit: Option<u64>) {
+        let pace = limit
+            .filter(|_| reset <= Duration::from_secs(1))
+            .and_then(pace_for);
+        match pace {
+            Some(pace) => {
+                let first = {
+                    let mut state = self.lock();
+                    let first = state.learned.is_none();
+                    state.learned = Some(state.learned.map_or(pace, |p| p.max(pace)));
+                    first
+                };
+                if first {
+                    self.block_for(reset);
+                }
+            }
+            None => self.block_for(reset),
+        }
+    }
+
+    /// Learns the team's limit from a 429 that said it (its `retry-after`
+    /// is waited for as any server-named wait).
+    pub(crate) fn learn_limit(&self, limit: u64) {
+        if let Some(pace) = pace_for(limit) {
+            self.blocked.store(true, Ordering::Release);
+            let mut state = self.lock();
+            state.learned = Some(state.learned.map_or(pace, |p| p.max(pace)));
+        }
+    }
+
     /// The earliest a request could start if it asked now, behind every
     /// waiter already queued.
     pub(crate) fn earliest_start(&self) -> Instant {
         let now = Instant::now();
         let state = self.lock();
         let mut start = now.max(state.blocked_until.unwrap_or(now));
-        if let Some(interval) = self.interval {
+        if let Some(interval) = self.interval(&state) {
             start = start.max(state.next_slot.unwrap_or(now));
             let ahead = interval.saturating_mul(state.queued);
             start = later(start, ahead);
@@ -106,7 +160,11 @@ impl RateGate {
         }
         let entered = Instant::now();
         let past = |t: Instant| deadline.is_some_and(|d| t > d);
-        let Some(interval) = self.interval else {
+        let interval = {
+            let state = self.lock();
+            self.interval(&state)
+        };
+        let Some(interval) = interval else {
             // Only the server's windows: wait for the latest to end (one
             // may be extended while waiting).
             loop {
@@ -138,6 +196,7 @@ impl RateGate {
                     .max(state.blocked_until.unwrap_or(now))
                     .max(state.next_slot.unwrap_or(now));
                 if start <= now {
+                    let interval = self.interval(&state).unwrap_or(interval);
                     state.next_slot = Some(later(now, interval));
                     return Ok(now.saturating_duration_since(entered));
                 }
@@ -302,6 +361,39 @@ mod tests {
         assert_eq!(gate.lock().queued, 0);
         // The next request takes the 2 s slot, not the eleventh.
         assert_eq!(gate.wait_turn(None).await, Ok(MS(500)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_used_up_one_second_window_paces_the_rest_at_the_limit() {
+        let gate = RateGate::new(None);
+        let t0 = Instant::now();
+        // The first used-up window is waited for, and the limit learned.
+        gate.window_closed(S(1), Some(10));
+        assert_eq!(gate.wait_turn(None).await, Ok(S(1)));
+        // From then on: 102 ms apart, and a used-up window costs no more.
+        assert_eq!(gate.wait_turn(None).await, Ok(MS(102)));
+        gate.window_closed(S(1), Some(10));
+        assert_eq!(gate.wait_turn(None).await, Ok(MS(102)));
+        assert_eq!(t0.elapsed(), MS(1204));
+        // A longer window (a quota) is still waited out.
+        gate.window_closed(S(30), Some(10));
+        assert_eq!(gate.wait_turn(None).await, Ok(S(30)));
+        // Without a limit, a used-up window is waited for every time.
+        let plain = RateGate::new(None);
+        plain.window_closed(S(1), None);
+        assert_eq!(plain.wait_turn(None).await, Ok(S(1)));
+        plain.window_closed(S(1), None);
+        assert_eq!(plain.wait_turn(None).await, Ok(S(1)));
+        assert_eq!(pace_for(2), Some(MS(510)));
+        assert_eq!(pace_for(0), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_naming_the_limit_starts_the_pacing() {
+        let gate = RateGate::new(None);
+        gate.learn_limit(4);
+        assert_eq!(gate.wait_turn(None).await, Ok(Duration::ZERO));
+        assert_eq!(gate.wait_turn(None).await, Ok(MS(255)));
     }
 
     #[tokio::test(start_paused = true)]

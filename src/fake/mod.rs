@@ -39,6 +39,7 @@
 //! ```
 
 mod data;
+mod limit;
 mod serve;
 mod simulation;
 mod state;
@@ -234,6 +235,20 @@ impl FakeResend {
     /// `ratelimit-reset: 1`, as when a team's window is used up.
     pub fn exhaust_rate_limit(&self, count: usize) {
         lock(&self.state).faults.exhausted = count;
+    }
+
+    /// Enforces a team rate limit from now on, as Resend does: `requests`
+    /// per `window`, shared by every client of the fake; a request over it
+    /// is answered 429 `rate_limit_exceeded` with `retry-after` (whole
+    /// seconds, rounded up, like `ratelimit-reset`). Off by default.
+    pub fn enforce_rate_limit(&self, requests: u64, window: Duration) {
+        lock(&self.state).limit = limit::TeamLimit::enforced(requests, window);
+    }
+
+    /// How many requests the enforced rate limit refused (answered 429):
+    /// in all, and after its first window.
+    pub fn rate_limited(&self) -> (u64, u64) {
+        lock(&self.state).limit.refused()
     }
 
     /// Delays every answer by `latency` from now on (zero to stop).

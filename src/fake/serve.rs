@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use httpmock::{HttpMockRequest, HttpMockResponse};
 
-use super::state::{FakeRequest, RATE_LIMIT, State, StoredRun, lock};
+use super::state::{FakeRequest, State, StoredRun, lock};
 use crate::ids::check_id;
 use crate::status::{AutomationStatus, RunStatus};
 
@@ -252,14 +252,23 @@ pub(super) fn respond(shared: &Mutex<State>, req: &HttpMockRequest) -> HttpMockR
         path: path.clone(),
         query: query.clone(),
     });
-    let mut remaining = state.tick();
+    let now = state.limit.now();
+    let mut window = state.limit.admit(now);
     if state.faults.exhausted > 0 {
         state.faults.exhausted -= 1;
-        remaining = 0;
+        window.remaining = 0;
     }
-    let reply = match state.fault() {
-        Some(status) => injected(status),
-        None => route(&state, req, &path, &query),
+    let reply = if window.refused {
+        Reply::error(
+            429,
+            "rate_limit_exceeded",
+            "Too many requests. You can only make a few requests per second.",
+        )
+    } else {
+        match state.fault() {
+            Some(status) => injected(status),
+            None => route(&state, req, &path, &query),
+        }
     };
     let check = state.check.clone();
     drop(state);
@@ -275,12 +284,14 @@ pub(super) fn respond(shared: &Mutex<State>, req: &HttpMockRequest) -> HttpMockR
     } else {
         "application/json"
     };
-    HttpMockResponse::builder()
+    let mut response = HttpMockResponse::builder()
         .status(reply.status)
         .header("content-type", content_type)
-        .header("ratelimit-limit", RATE_LIMIT.to_string())
-        .header("ratelimit-remaining", remaining.to_string())
-        .header("ratelimit-reset", "1")
-        .body(reply.body)
-        .build()
+        .header("ratelimit-limit", window.limit.to_string())
+        .header("ratelimit-remaining", window.remaining.to_string())
+        .header("ratelimit-reset", window.reset_secs.to_string());
+    if window.refused {
+        response = response.header("retry-after", window.reset_secs.to_string());
+    }
+    response.body(reply.body).build()
 }

@@ -6,14 +6,11 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::data;
+use super::limit::TeamLimit;
 use crate::generated::types::{
     AutomationRun, AutomationRunListItem, WorkflowRun, WorkflowRunListItem,
 };
 use crate::status::RunStatus;
-
-/// Requests allowed per one-second window in the `ratelimit-*` headers.
-/// Informative only: the fake does not refuse requests over it.
-pub(super) const RATE_LIMIT: u64 = 1000;
 
 /// A request the fake received, for asserting what a client sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,7 +61,8 @@ pub(super) struct State {
     /// The team's automations, newest first (their list and get bodies).
     pub(super) automation_defs: Vec<StoredRun>,
     pub(super) requests: Vec<FakeRequest>,
-    pub(super) window: (u64, u64),
+    /// The team's rate limit (informative unless enforced).
+    pub(super) limit: TeamLimit,
     pub(super) faults: Faults,
     pub(super) check: Option<AnswerCheck>,
     /// What the check found wrong, one line per answer.
@@ -93,19 +91,6 @@ pub(super) fn stored<T: serde::Serialize>(
 }
 
 impl State {
-    /// Counts a request in the current one-second window; returns what is left.
-    pub(super) fn tick(&mut self) -> u64 {
-        let second = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or(Duration::ZERO)
-            .as_secs();
-        if self.window.0 != second {
-            self.window = (second, 0);
-        }
-        self.window.1 += 1;
-        RATE_LIMIT.saturating_sub(self.window.1)
-    }
-
     /// The status of the programmed fault for this request, if one fires.
     pub(super) fn fault(&mut self) -> Option<u16> {
         if let Some(status) = self.faults.fail_next.pop_front() {

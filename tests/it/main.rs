@@ -22,6 +22,7 @@ mod hostile;
 mod options;
 mod paginate;
 mod postgres;
+mod ratelimit;
 mod recorded;
 mod retry;
 mod schemas;

@@ -1,0 +1,153 @@
+//! The team's rate limit, enforced by the fake as Resend does, on tokio's
+//! paused clock. One listing is never refused and takes the bound
+//! `ceil(requests / limit)` windows; four streams or four watches sharing
+//! a client get every run once, each refusal waited out and retried.
+//! (With several requests in flight, the paused clock moves to the next
+//! timer while they travel, so arrivals bunch up as no network would make
+//! them: the pacing's claim, nothing refused after the first window, is
+//! checked against the same windows in `fake::limit`'s property test, and
+//! by the `ratelimit` benchmark on a real clock.)
+
+use std::time::Duration;
+
+use futures::{StreamExt, TryStreamExt};
+use resend_workflows::{Client, MemoryStore, RetryPolicy, RunEvent, RunStatus, StartAt};
+use tokio::time::Instant;
+
+use crate::common;
+
+const WINDOW: Duration = Duration::from_secs(1);
+
+fn client(fake: &resend_workflows::fake::FakeResend) -> Client {
+    common::paused_client(&fake.base_url(), RetryPolicy::default())
+}
+
+/// Asserts `elapsed` is within 5% above the bound for `requests` at
+/// `limit` a window, and no less than the last request's window start.
+fn assert_near_bound(elapsed: Duration, requests: u32, limit: u32) {
+    let windows = requests.div_ceil(limit);
+    let bound = WINDOW * windows;
+    assert!(
+        elapsed >= WINDOW * (windows - 1),
+        "{elapsed:?}: faster than the limit allows"
+    );
+    assert!(
+        elapsed <= bound.mul_f64(1.05),
+        "{elapsed:?}: over 5% above the bound {bound:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn one_listing_is_never_refused_and_takes_the_bound() {
+    for limit in [2u32, 10] {
+        let fake = common::fake().await;
+        fake.seed_automation("big", 3_000);
+        fake.enforce_rate_limit(limit.into(), WINDOW);
+        let t0 = Instant::now();
+        let runs: Vec<_> = client(&fake)
+            .list_automation_runs("big")
+            .stream()
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(runs.len(), 3_000);
+        assert_eq!(fake.requests().len(), 30, "one request a page");
+        assert_eq!(fake.rate_limited(), (0, 0), "limit {limit}");
+        assert_near_bound(t0.elapsed(), 30, limit);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn four_streams_on_one_client_share_the_limit() {
+    let fake = common::fake().await;
+    let ids: Vec<String> = (0..4).map(|i| format!("a{i}")).collect();
+    for id in &ids {
+        fake.seed_automation(id, 750);
+    }
+    fake.enforce_rate_limit(4, WINDOW);
+    let client = client(&fake);
+    let t0 = Instant::now();
+    let counts = futures::future::join_all(ids.iter().map(|id| {
+        let stream = client.list_automation_runs(id).stream();
+        async move { stream.try_collect::<Vec<_>>().await.unwrap().len() }
+    }))
+    .await;
+    assert_eq!(counts, [750; 4]);
+    let (refused, _) = fake.rate_limited();
+    let pages = 4 * 8;
+    assert_eq!(
+        fake.requests().len(),
+        pages + usize::try_from(refused).unwrap(),
+        "one request a page, and one more for each refused"
+    );
+    assert!(
+        t0.elapsed() >= Duration::from_secs(7),
+        "32 requests at 4 a second"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn four_watches_on_one_client_share_the_limit() {
+    let fake = common::fake().await;
+    let ids: Vec<String> = (0..4).map(|i| format!("w{i}")).collect();
+    for id in &ids {
+        fake.add_automation(id, &[]);
+    }
+    fake.enforce_rate_limit(2, WINDOW);
+    let client = client(&fake);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let store = MemoryStore::new();
+    let tasks: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            let mut events = client
+                .watch_automation_runs(id)
+                .start(StartAt::Now)
+                .poll_interval(Duration::from_secs(5))
+                .store(store.clone())
+                .stream();
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                while let Some(event) = events.next().await {
+                    if let Ok(RunEvent::Finished(run)) = event {
+                        let _ = tx.send(run.id);
+                    }
+                }
+            })
+        })
+        .collect();
+    // The watches take their first look (committed: every run that
+    // exists then is not new), then 250 runs arrive in each.
+    while ids
+        .iter()
+        .any(|id| store.get(&format!("automations/{id}/runs")).is_none())
+    {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let (before, _) = fake.rate_limited();
+    fake.clear_requests();
+    for id in &ids {
+        for _ in 0..250 {
+            fake.start_run(id, RunStatus::Completed);
+        }
+    }
+    let t0 = Instant::now();
+    let mut finished = std::collections::HashSet::new();
+    while finished.len() < 1_000 {
+        assert!(finished.insert(rx.recv().await.unwrap()), "reported once");
+    }
+    let elapsed = t0.elapsed();
+    for task in tasks {
+        task.abort();
+    }
+    let (refused, _) = fake.rate_limited();
+    // Three pages each (100, 100, 50), a retry for each refusal, and the
+    // idle polls of the watches done first: one each per 5 s at most.
+    let again = usize::try_from(refused - before).unwrap();
+    let requests = fake.requests().len();
+    let idle = 4 * usize::try_from(elapsed.as_secs().div_ceil(5)).unwrap();
+    assert!(requests >= 12 + again, "{requests}");
+    assert!(requests <= 12 + again + idle, "{requests}");
+    // Seen at the next poll, up to 5 s away, then 12 requests at 2 a second.
+    assert!(elapsed >= Duration::from_secs(5), "{elapsed:?}");
+}
