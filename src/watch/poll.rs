@@ -73,21 +73,14 @@ async fn new_runs<C: Watched>(
     let mark = match state.newest.clone() {
         Some(mark) => mark,
         None => {
-            // Every run is new: find the oldest (keeping only it), report
-            // it, then go up from it.
-            let mut all = list().stream();
-            let mut oldest = None;
-            while let Some(run) = all.try_next().await? {
-                oldest = Some(run);
+            // Every run is new: one walk down, reported oldest first. The
+            // poll's events hold every run anyway; walking back up from the
+            // oldest would ask for every page twice.
+            let runs: Vec<C::Item> = list().stream().try_collect().await?;
+            for run in runs.into_iter().rev() {
+                report(state, run, found);
             }
-            let Some(oldest) = oldest else {
-                return Ok(());
-            };
-            report(state, oldest, found);
-            let Some(mark) = state.newest.clone() else {
-                return Ok(());
-            };
-            mark
+            return Ok(());
         }
     };
     let mut newer = list().before(&mark.id).stream();

@@ -195,6 +195,38 @@ async fn ten_thousand_new_runs_cost_a_listing_request_per_hundred() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn the_first_runs_of_an_empty_automation_are_listed_once() {
+    // No run seen yet, so no cursor to go up from: one walk down, not a
+    // walk down to the oldest and back up.
+    let fake = common::fake().await;
+    fake.add_automation("fresh", &[]);
+    let client = client(&fake);
+    let store = MemoryStore::new();
+    let mut events = watch(&client, "fresh", &store);
+    let first = tokio::spawn(async move {
+        let event = events.try_next().await;
+        (event, events)
+    });
+    while store.get("automations/fresh/runs").is_none() {
+        tokio::task::yield_now().await;
+    }
+    fake.clear_requests();
+    let ids: Vec<String> = (0..1_000)
+        .map(|_| fake.start_run("fresh", RunStatus::Completed).unwrap().id)
+        .collect();
+    let (event, mut events) = first.await.unwrap();
+    assert!(matches!(event, Ok(Some(RunEvent::Started(_)))));
+    let got = take(&mut events, 1_999).await;
+    let started: Vec<&str> = got
+        .iter()
+        .filter(|(kind, ..)| *kind == "started")
+        .map(|(_, id, _)| id.as_str())
+        .collect();
+    assert_eq!(started, ids[1..], "every run after the first, oldest first");
+    assert_eq!(run_requests(&fake, "fresh"), 10, "ten pages of a hundred");
+}
+
+#[tokio::test(start_paused = true)]
 async fn now_reports_only_what_comes_after_the_first_poll() {
     let fake = common::fake().await;
     let seeded = fake.seed_automation("n", 5);
