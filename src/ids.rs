@@ -30,8 +30,15 @@ static ID_BYTE: [bool; 256] = {
 
 /// Checks `value` as an id for `parameter`, without allocating.
 pub(crate) fn check_id(parameter: &'static str, value: &str) -> Result<(), InvalidArgument> {
-    // Bytes against a table: every page checks a hundred run ids this way.
-    let bad = value.bytes().position(|b| !ID_BYTE[usize::from(b)]);
+    // Every page checks a hundred run ids: one branch-free pass over the
+    // bytes (it vectorizes), and the table only to find a bad byte.
+    let all_ok = value.bytes().fold(true, |ok, b| {
+        ok & (b.is_ascii_alphanumeric() | (b == b'-') | (b == b'_'))
+    });
+    let bad = match all_ok {
+        true => None,
+        false => value.bytes().position(|b| !ID_BYTE[usize::from(b)]),
+    };
     let reason = if value.is_empty() {
         InvalidReason::Empty
     } else if value.len() > MAX_ID_LEN {
