@@ -173,11 +173,12 @@ impl ClientBuilder {
 
     /// Use this `reqwest::Client` (for custom TLS roots, shared pools). Its
     /// proxy settings are its own: reqwest reads the environment's
-    /// (`HTTP_PROXY`...) unless built with `.no_proxy()`. This crate compiles reqwest with rustls but no default crypto
-    /// provider (it hands its own clients a ring configuration), so unless
-    /// your application enables one through reqwest's features, build yours
-    /// with `.tls_backend_preconfigured(..)` or install a provider first
-    /// (`rustls::crypto::ring::default_provider().install_default()`).
+    /// (`HTTP_PROXY`...) unless built with `.no_proxy()`. With the `rustls`
+    /// feature this crate compiles reqwest with rustls but no default
+    /// crypto provider (it hands its own clients a ring configuration), so
+    /// unless your application enables one through reqwest's features,
+    /// build yours with `.tls_backend_preconfigured(..)` or install a
+    /// provider first (`rustls::crypto::ring::default_provider().install_default()`).
     /// Build it with `.redirect(reqwest::redirect::Policy::none())`:
     /// the API never redirects, and the client this crate builds follows no
     /// redirect, so a 3xx is reported as an error instead of being chased.
@@ -235,8 +236,8 @@ impl ClientBuilder {
                 let mut builder = reqwest::Client::builder()
                     .no_proxy()
                     .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
-                    .redirect(reqwest::redirect::Policy::none())
-                    .tls_backend_preconfigured(tls_config()?);
+                    .redirect(reqwest::redirect::Policy::none());
+                builder = with_tls(builder, &base_url)?;
                 if let Some(proxy) = proxy {
                     builder = builder.proxy(endpoint::proxy(&proxy.0)?);
                 }
@@ -274,9 +275,42 @@ fn rate_interval(rate: f64) -> Result<Duration, ConfigError> {
         .map_err(|e| ConfigError::with_source("requests_per_second is out of range", e))
 }
 
+/// The TLS library compiled in (feature `rustls`, else `native-tls`).
+#[cfg(feature = "rustls")]
+fn with_tls(
+    builder: reqwest::ClientBuilder,
+    _: &str,
+) -> Result<reqwest::ClientBuilder, ConfigError> {
+    Ok(builder.tls_backend_preconfigured(tls_config()?))
+}
+
+/// The TLS library compiled in (feature `rustls`, else `native-tls`).
+#[cfg(all(feature = "native-tls", not(feature = "rustls")))]
+fn with_tls(
+    builder: reqwest::ClientBuilder,
+    _: &str,
+) -> Result<reqwest::ClientBuilder, ConfigError> {
+    Ok(builder.tls_backend_native())
+}
+
+/// No TLS library compiled in: only plain `http://` (to loopback) works.
+#[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+fn with_tls(
+    builder: reqwest::ClientBuilder,
+    base_url: &str,
+) -> Result<reqwest::ClientBuilder, ConfigError> {
+    if base_url.starts_with("https:") {
+        return Err(ConfigError::new(
+            "this build has no TLS: enable the crate's `rustls` (default) or `native-tls` feature",
+        ));
+    }
+    Ok(builder)
+}
+
 /// rustls with the ring provider and the platform's certificate verifier,
 /// passed to reqwest explicitly: no process-wide crypto provider is
 /// installed, so an application's own choice is never overridden.
+#[cfg(feature = "rustls")]
 fn tls_config() -> Result<rustls::ClientConfig, ConfigError> {
     use rustls_platform_verifier::BuilderVerifierExt;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -293,6 +327,26 @@ fn tls_config() -> Result<rustls::ClientConfig, ConfigError> {
 mod tests {
     use super::*;
 
+    #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+    #[test]
+    fn without_a_tls_feature_https_is_a_config_error() {
+        let err = Client::builder().api_key("re_x").build().unwrap_err();
+        assert!(err.to_string().contains("`native-tls`"), "{err}");
+        let plain = Client::builder()
+            .api_key("re_x")
+            .base_url("http://127.0.0.1:1")
+            .build();
+        assert!(plain.is_ok());
+    }
+
+    #[cfg(all(feature = "native-tls", not(feature = "rustls")))]
+    #[test]
+    fn the_default_https_client_builds_on_native_tls() {
+        let client = Client::builder().api_key("re_x").build().unwrap();
+        assert_eq!(client.base_url(), "https://api.resend.com");
+    }
+
+    #[cfg(feature = "rustls")]
     #[test]
     fn the_default_https_client_builds_with_its_own_tls_config() {
         let client = Client::builder().api_key("re_x").build().unwrap();

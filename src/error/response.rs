@@ -146,12 +146,13 @@ impl fmt::Display for ResponseTooLarge {
 
 impl std::error::Error for ResponseTooLarge {}
 
-/// Whether a rustls error is anywhere in `error`'s source chain (reqwest
-/// and hyper wrap it, sometimes inside an `io::Error`).
+/// Whether a TLS library's error (rustls's, or native-tls's) is anywhere
+/// in `error`'s source chain (reqwest and hyper wrap it, sometimes inside
+/// an `io::Error`).
 pub(crate) fn is_tls_failure(error: &(dyn std::error::Error + 'static)) -> bool {
     let mut next = Some(error);
     while let Some(e) = next {
-        if e.is::<rustls::Error>() {
+        if is_tls_error(e) {
             return true;
         }
         // `io::Error::source` skips the error it wraps: descend into it.
@@ -161,6 +162,20 @@ pub(crate) fn is_tls_failure(error: &(dyn std::error::Error + 'static)) -> bool 
                 .map(|inner| inner as &(dyn std::error::Error + 'static)),
             None => e.source(),
         };
+    }
+    false
+}
+
+/// Whether `e` itself is an error of a TLS library compiled in.
+#[allow(unused_variables)] // without a TLS feature, nothing is one
+fn is_tls_error(e: &(dyn std::error::Error + 'static)) -> bool {
+    #[cfg(feature = "rustls")]
+    if e.is::<rustls::Error>() {
+        return true;
+    }
+    #[cfg(feature = "native-tls")]
+    if e.is::<native_tls::Error>() {
+        return true;
     }
     false
 }

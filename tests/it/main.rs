@@ -27,7 +27,6 @@ mod recorded;
 mod retry;
 mod schemas;
 mod spec_lint;
-mod tls;
 mod validation;
 mod watch;
 mod watch_props;

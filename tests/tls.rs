@@ -1,16 +1,29 @@
-//! TLS as users get it (rustls + ring, the platform verifier): a server
-//! whose certificate is not trusted is refused during the handshake, so no
-//! request, and no API key, ever reaches it; and the refusal is reported as
-//! a TLS transport error that is not retried.
+//! TLS as users get it, with whichever TLS feature is compiled (rustls +
+//! ring and the platform verifier by default; `.ci/run` also runs this
+//! binary with `native-tls` alone): a server whose certificate is not
+//! trusted is refused during the handshake, so no request, and no API
+//! key, ever reaches it; and the refusal is reported as a TLS transport
+//! error that is not retried. A binary of its own, so that it can be built
+//! per TLS feature without building every other test again.
+
+#![cfg(any(feature = "rustls", feature = "native-tls"))]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::common::{KEY, assert_no_key};
 use resend_workflows::{Client, Error};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpListener;
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+const KEY: &str = "re_test_5ecret_k3y_do_not_print";
+
+/// Asserts the key appears in neither the `Debug` nor the `Display` of `value`.
+#[track_caller]
+fn assert_no_key<T: std::fmt::Debug + std::fmt::Display>(value: &T) {
+    let shown = format!("{value:?}\n{value}");
+    assert!(!shown.contains("5ecret"), "the API key leaked: {shown}");
+}
 
 #[tokio::test]
 async fn an_untrusted_certificate_is_refused_before_the_key_is_sent() {
@@ -19,8 +32,8 @@ async fn an_untrusted_certificate_is_refused_before_the_key_is_sent() {
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
         certified.signing_key.serialize_der(),
     ));
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_no_client_auth()
