@@ -25,7 +25,10 @@ pub fn timestamp(data: &[u8]) {
     if let Ok(t) = &chrono
         && !four_digit_year(t)
     {
-        assert!(ours.is_err(), "{text:?}: a year outside 0..=9999 is refused");
+        assert!(
+            ours.is_err(),
+            "{text:?}: a year outside 0..=9999 is refused"
+        );
         return;
     }
     if let Ok(expected) = chrono {
