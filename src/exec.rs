@@ -17,10 +17,30 @@ use crate::body::{Fetched, error_name, fetch_whole};
 use crate::call;
 use crate::config::Inner;
 use crate::error::{ResponseTooLarge, Throttled, is_tls_failure};
-use crate::gate::{TooLate, later};
+use crate::gate::{RateGate, TooLate, later};
 use crate::ratelimit::Hints;
 use crate::retry::{Decision, Outcome, Wait, decide, jitter};
 use crate::trace::event;
+
+/// Any answer: when what its window has left would all go to the `others`
+/// requests in flight (its `remaining` does not count them yet), the window
+/// is used up for the next request, of every clone.
+pub(crate) fn heed_window(gate: &RateGate, hints: &Hints, others: u32) {
+    if let Some(reset) = hints.window_used_up_for(others) {
+        gate.window_closed(reset, hints.rate_limit.and_then(|r| r.limit));
+    }
+}
+
+/// An error answer: its `retry-after` holds every clone; a 429 for the
+/// rate (not a quota) that names the limit starts the pacing at it.
+pub(crate) fn heed_refusal(gate: &RateGate, hints: &Hints, refused_for_rate: bool) {
+    if let Some(wait) = hints.retry_after {
+        gate.block_for(wait);
+    }
+    if refused_for_rate && let Some(limit) = hints.rate_limit.and_then(|r| r.limit) {
+        gate.learn_limit(limit);
+    }
+}
 
 /// Sends `request` with the client's retry policy, rate gate and size cap.
 pub(crate) async fn execute(
@@ -68,7 +88,10 @@ pub(crate) async fn execute(
                 "waited for the rate-limit window"
             );
         }
+        let sending = config.gate.in_flight.start();
         let fetched = fetch_whole(http, sent, config.max_response_bytes).await;
+        let others_in_flight = sending.others();
+        drop(sending);
         call::record_attempt(attempt);
 
         let (hints, name);
@@ -85,24 +108,14 @@ pub(crate) async fn execute(
                 call::record_hints(hints);
                 // What the server asked of the next request holds for every
                 // clone of this client, whatever this call does next.
-                let limit = hints.rate_limit.and_then(|r| r.limit);
-                if let Some(reset) = hints.window_closed_for() {
-                    config.gate.window_closed(reset, limit);
-                }
+                heed_window(&config.gate, &hints, others_in_flight);
                 if status.is_success() {
                     break fetched.map(finish);
                 }
-                if let Some(wait) = hints.retry_after {
-                    config.gate.block_for(wait);
-                }
                 name = error_name(response);
-                // A 429 for the rate (not a quota) that says the limit: pace at it.
-                if status == reqwest::StatusCode::TOO_MANY_REQUESTS
-                    && crate::retry::retryable_status(status, name.as_deref())
-                    && let Some(limit) = limit
-                {
-                    config.gate.learn_limit(limit);
-                }
+                let refused_for_rate = status == reqwest::StatusCode::TOO_MANY_REQUESTS
+                    && crate::retry::retryable_status(status, name.as_deref());
+                heed_refusal(&config.gate, &hints, refused_for_rate);
                 Outcome::Status {
                     status,
                     name: name.as_deref(),

@@ -20,6 +20,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::in_flight::InFlight;
+
 /// The earliest a request could start was after the caller's deadline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct TooLate {
@@ -36,6 +38,8 @@ pub(crate) struct RateGate {
     state: Mutex<GateState>,
     /// Waiters for the client-side limit, first come first served.
     queue: tokio::sync::Mutex<()>,
+    /// Requests sent and not answered yet: see [`InFlight`].
+    pub(crate) in_flight: InFlight,
 }
 
 #[derive(Debug, Default)]

@@ -13,6 +13,7 @@ mod gate;
 mod generated;
 mod hooks;
 mod ids;
+mod in_flight;
 mod pagination;
 mod payload;
 mod ratelimit;

@@ -67,12 +67,19 @@ impl Hints {
     /// How long until the window resets, when the response says nothing is
     /// left in it.
     pub(crate) fn window_closed_for(&self) -> Option<Duration> {
+        self.window_used_up_for(0)
+    }
+
+    /// How long until the window resets, when what the response says is
+    /// left in it would all go to the `others` requests in flight (which
+    /// its `remaining` does not count yet).
+    pub(crate) fn window_used_up_for(&self, others: u32) -> Option<Duration> {
         match self.rate_limit {
             Some(RateLimit {
-                remaining: Some(0),
+                remaining: Some(left),
                 reset,
                 ..
-            }) => reset,
+            }) if left <= u64::from(others) => reset,
             _ => None,
         }
     }
@@ -162,5 +169,26 @@ mod tests {
         );
         let max_secs = MAX_SERVER_WAIT.as_secs().to_string();
         assert_eq!(w(&[("retry-after", &max_secs)]), Some(MAX_SERVER_WAIT));
+    }
+
+    #[test]
+    fn a_window_is_used_up_when_what_remains_goes_to_requests_in_flight() {
+        let now = SystemTime::UNIX_EPOCH;
+        let hints = |left: &str| {
+            Hints::read(
+                &headers(&[("ratelimit-remaining", left), ("ratelimit-reset", "1")]),
+                now,
+            )
+        };
+        let second = Some(Duration::from_secs(1));
+        assert_eq!(hints("3").window_used_up_for(2), None);
+        assert_eq!(hints("3").window_used_up_for(3), second);
+        assert_eq!(hints("3").window_used_up_for(4), second);
+        assert_eq!(hints("0").window_used_up_for(0), second);
+        assert_eq!(hints("1").window_used_up_for(0), None);
+        assert_eq!(
+            Hints::read(&HeaderMap::new(), now).window_used_up_for(9),
+            None
+        );
     }
 }

@@ -144,18 +144,34 @@ mod tests {
     }
 
     /// `streams` tasks each send `each` requests through one gate to this
-    /// limit, over `net`, reacting to each answer as the client does
-    /// (`exec.rs`): a used-up window closes the gate; a 429 is waited out
+    /// limit, over `net`, heeding each answer with the client's own
+    /// functions (`exec.rs`): a used-up window closes the gate; a 429 is waited out
     /// and teaches the limit. Returns the time from the first request's
     /// arrival to the last one's, and the refusals (all, after the first
     /// window).
-    async fn paced(limit: u64, streams: u64, each: u64, net: Network) -> (Duration, (u64, u64)) {
+    /// With `warm_up`, one request opens the first window and the streams
+    /// start two seconds later (a watch's first look, then a busy poll).
+    async fn paced(
+        limit: u64,
+        streams: u64,
+        each: u64,
+        net: Network,
+        warm_up: bool,
+    ) -> (Duration, (u64, u64)) {
+        use crate::exec::{heed_refusal, heed_window};
         use crate::gate::RateGate;
+        use crate::ratelimit::{Hints, RateLimit};
         use std::sync::{Arc, Mutex};
         let team = Arc::new(Mutex::new(TeamLimit::enforced(
             limit,
             Duration::from_secs(1),
         )));
+        if warm_up {
+            let mut team = team.lock().unwrap();
+            let now = team.now();
+            assert!(team.admit(now).remaining > 0);
+        }
+        tokio::time::sleep(Duration::from_secs(if warm_up { 2 } else { 0 })).await;
         let gate = Arc::new(RateGate::new(None));
         let tasks = (0..streams).map(|stream| {
             let (team, gate) = (Arc::clone(&team), Arc::clone(&gate));
@@ -165,6 +181,7 @@ mod tests {
                 let mut arrivals = Vec::new();
                 while done < each {
                     gate.wait_turn(None).await.unwrap();
+                    let sending = gate.in_flight.start();
                     x ^= x << 13;
                     x ^= x >> 7;
                     x ^= x << 17;
@@ -176,13 +193,21 @@ mod tests {
                         (team.admit(now), now)
                     };
                     tokio::time::sleep(net.latency).await;
+                    let others = sending.others();
+                    drop(sending);
+                    // What the answer's headers say, heeded as the client does.
                     let reset = Duration::from_secs(window.reset_secs);
-                    if window.remaining == 0 {
-                        gate.window_closed(reset, Some(window.limit));
-                    }
+                    let hints = Hints {
+                        rate_limit: Some(RateLimit {
+                            limit: Some(window.limit),
+                            remaining: Some(window.remaining),
+                            reset: Some(reset),
+                        }),
+                        retry_after: window.refused.then_some(reset),
+                    };
+                    heed_window(&gate, &hints, others);
                     if window.refused {
-                        gate.block_for(reset);
-                        gate.learn_limit(window.limit);
+                        heed_refusal(&gate, &hints, true);
                     } else {
                         done += 1;
                         arrivals.push(now);
@@ -204,6 +229,27 @@ mod tests {
         };
         let refused = team.lock().unwrap().refused();
         (span, refused)
+    }
+
+    /// A watch's case: a quiet first window, then concurrent streams that
+    /// start together in a later one. The answers' `remaining`, less the
+    /// requests in flight, keep them inside every window from the start.
+    #[test]
+    fn a_burst_after_a_quiet_window_is_never_refused() {
+        for (limit, streams, latency_ms) in [(10, 4, 20), (5, 4, 50), (10, 8, 5), (3, 2, 100)] {
+            let net = Network {
+                latency: Duration::from_millis(latency_ms),
+                jitter: Duration::from_millis(5),
+                seed: 7,
+            };
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .start_paused(true)
+                .build()
+                .unwrap();
+            let (_, refused) = rt.block_on(paced(limit, streams, 30, net, true));
+            assert_eq!(refused, (0, 0), "limit {limit}, {streams} streams");
+        }
     }
 
     proptest::proptest! {
@@ -235,10 +281,11 @@ mod tests {
                 .start_paused(true)
                 .build()
                 .unwrap();
-            let (elapsed, (refused, late)) = rt.block_on(paced(limit, streams, each, net));
+            let (elapsed, (refused, late)) = rt.block_on(paced(limit, streams, each, net, false));
             proptest::prop_assert_eq!(late, 0, "refused after the first window");
-            // Only the first window's burst: one request a stream at most.
-            proptest::prop_assert!(refused <= streams);
+            // Only the first window's burst, sent before any answer told
+            // the limit: the streams beyond it, one request each at most.
+            proptest::prop_assert!(refused <= streams.saturating_sub(limit), "{refused} refused");
             let total = streams * each;
             let windows = u32::try_from(total.div_ceil(limit)).unwrap();
             let bound = Duration::from_secs(1) * windows;
