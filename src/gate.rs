@@ -1,7 +1,9 @@
 //! The rate gate a client and its clones share: after a response says
-//! nothing is left in the window (`ratelimit-remaining: 0`) or asks for a
-//! wait (`retry-after`), the next request waits for it instead of earning
-//! a 429; optionally, a client-side limit spaces requests evenly.
+//! nothing is left in the window (`ratelimit-remaining: 0`, or no more
+//! than the requests in flight: [`InFlight`]) or asks for a wait
+//! (`retry-after`), the next request waits for it instead of earning a
+//! 429; once a one-second window was used up, requests are spaced at the
+//! limit it named; optionally, a client-side limit spaces them too.
 //!
 //! Every wait is bounded by the caller's deadline: a request whose turn
 //! would come after it is refused at once ([`TooLate`]), never slept on.
@@ -68,8 +70,8 @@ pub(crate) fn later(t: Instant, d: Duration) -> Instant {
 
 /// The spacing for `limit` requests a second, 2% wider.
 fn pace_for(limit: u64) -> Option<Duration> {
-    let limit = u32::try_from(limit).ok().filter(|l| *l > 0)?;
-    Duration::from_millis(1020).checked_div(limit)
+    // A limit of 0 divides by zero: `checked_div` says None.
+    Duration::from_millis(1020).checked_div(u32::try_from(limit).ok()?)
 }
 
 /// Counts a waiter in the queue while it lives.
