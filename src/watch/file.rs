@@ -12,7 +12,7 @@ use futures::future::BoxFuture;
 use tokio::time::Instant;
 
 use super::state::WatchState;
-use super::store::{Lease, StateStore, StoreError, take_lease};
+use super::store::{Lease, StateStore, StoreError, renew_lease, take_lease};
 
 /// Each key's lease holder and expiry.
 type Leases = HashMap<String, Option<(String, Instant)>>;
@@ -82,14 +82,8 @@ impl FileStore {
         Ok(())
     }
 
-    fn lease(&self, key: &str, holder: &str, ttl: Duration) -> Result<(), Lease> {
-        let mut leases = self.leases.lock().unwrap_or_else(|e| e.into_inner());
-        take_lease(
-            leases.entry(key.to_owned()).or_default(),
-            holder,
-            ttl,
-            Instant::now(),
-        )
+    fn leases(&self) -> std::sync::MutexGuard<'_, Leases> {
+        self.leases.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -109,7 +103,14 @@ impl StateStore for FileStore {
         ttl: Duration,
     ) -> BoxFuture<'a, Result<Lease, StoreError>> {
         Box::pin(async move {
-            if let Err(taken) = self.lease(key, holder, ttl) {
+            // The lock is released at the end of the statement, before any I/O.
+            let taken = take_lease(
+                self.leases().entry(key.to_owned()).or_default(),
+                holder,
+                ttl,
+                Instant::now(),
+            );
+            if let Err(taken) = taken {
                 return Ok(taken);
             }
             Ok(Lease::Held(self.load(key)?))
@@ -124,7 +125,13 @@ impl StateStore for FileStore {
         state: &'a WatchState,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
-            if self.lease(key, holder, ttl).is_err() {
+            let held = renew_lease(
+                self.leases().entry(key.to_owned()).or_default(),
+                holder,
+                ttl,
+                Instant::now(),
+            );
+            if !held {
                 return Ok(false);
             }
             self.save(key, state)?;
@@ -176,6 +183,25 @@ mod tests {
         let err = reopened.load(key).unwrap_err().to_string();
         assert!(err.contains("not a whole watch state"), "{err}");
         assert!(reopened.acquire(key, "h2", ttl).await.is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_holder_whose_lease_expired_commits_nothing() {
+        let dir = temp_dir("expired");
+        let store = FileStore::new(&dir);
+        let ttl = Duration::from_secs(10);
+        let key = "automations/e/runs";
+        let state = WatchState::new(key);
+        assert_eq!(
+            store.acquire(key, "h", ttl).await.unwrap(),
+            Lease::Held(None)
+        );
+        assert!(!store.commit(key, "never", ttl, &state).await.unwrap());
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        // Expired, even though nobody took it over yet: as every store.
+        assert!(!store.commit(key, "h", ttl, &state).await.unwrap());
+        assert_eq!(store.load(key).unwrap(), None, "nothing saved");
         let _ = std::fs::remove_dir_all(&dir);
     }
 

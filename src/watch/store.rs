@@ -107,6 +107,25 @@ pub(crate) fn take_lease(
     }
 }
 
+/// The commit rule every store follows, on an entry in memory: `asker`
+/// holds an unexpired lease (then renewed for `ttl`), or nothing is saved.
+/// An expired lease is lost even before anyone takes it over, as in
+/// `PostgresStore`'s conditional update.
+pub(crate) fn renew_lease(
+    holder: &mut Option<(String, Instant)>,
+    asker: &str,
+    ttl: Duration,
+    now: Instant,
+) -> bool {
+    match holder {
+        Some((who, until)) if who == asker && *until > now => {
+            *until = later(now, ttl);
+            true
+        }
+        _ => false,
+    }
+}
+
 impl StateStore for MemoryStore {
     fn acquire<'a>(
         &'a self,
@@ -134,17 +153,13 @@ impl StateStore for MemoryStore {
         state: &'a WatchState,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
-            let now = Instant::now();
             let mut entries = self.lock();
             let entry = entries.entry(key.to_owned()).or_default();
-            match &entry.holder {
-                Some((who, until)) if who == holder && *until >= now => {
-                    entry.state = Some(state.clone());
-                    entry.holder = Some((holder.to_owned(), later(now, ttl)));
-                    Ok(true)
-                }
-                _ => Ok(false),
+            let held = renew_lease(&mut entry.holder, holder, ttl, Instant::now());
+            if held {
+                entry.state = Some(state.clone());
             }
+            Ok(held)
         })
     }
 }
