@@ -34,9 +34,9 @@ fn generate(spec_path: &Path) -> Result<(), String> {
         .with_interface(progenitor::InterfaceStyle::Builder)
         .with_tag(progenitor::TagStyle::Merged)
         // Auth, user agent, retries and the removal of `api-version` live in
-        // hand-written hooks (src/hooks.rs), not in edited output.
+        // hand-written hooks (src/transport/hooks.rs), not in edited output.
         .with_hooks(progenitor::HooksMode::Expected)
-        .with_inner_type(quote::quote! { crate::config::Inner })
+        .with_inner_type(quote::quote! { crate::transport::record::CallContext })
         .with_derive("PartialEq");
     // The `schemars` feature: every generated wire type derives JsonSchema
     // (the hand-written replacements implement it themselves).
@@ -94,7 +94,7 @@ fn generate(spec_path: &Path) -> Result<(), String> {
         ),
         (
             "NullableWorkflowRunTrigger",
-            "crate::generated::types::WorkflowRunTrigger",
+            "crate::transport::generated::types::WorkflowRunTrigger",
             &[],
         ),
         (
@@ -130,7 +130,7 @@ fn generate(spec_path: &Path) -> Result<(), String> {
     list_items(&file.items, "", &mut api);
 
     let mock_tokens = generator
-        .httpmock(&spec, "crate::generated")
+        .httpmock(&spec, "crate::transport::generated")
         .map_err(|e| format!("progenitor cannot generate httpmock helpers: {e}"))?;
     let mock_file = syn::parse2::<syn::File>(mock_tokens)
         .map_err(|e| format!("generated httpmock helpers do not parse: {e}"))?;

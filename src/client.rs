@@ -1,16 +1,15 @@
 //! `Client`, its builder and `from_env`.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::HeaderValue;
+use serde::de::DeserializeOwned;
 
-use crate::config::{Inner, Secret};
-use crate::endpoint;
 use crate::error::{ConfigError, Error};
-use crate::gate::RateGate;
-use crate::generated;
-use crate::retry::RetryPolicy;
+use crate::transport::gate::RateGate;
+use crate::transport::retry::RetryPolicy;
+use crate::transport::settings::{Secret, Settings};
+use crate::transport::{Operation, Transport, endpoint, http};
 
 /// The default base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.resend.com";
@@ -45,7 +44,7 @@ pub const DEFAULT_USER_AGENT: &str = concat!("resend-workflows/", env!("CARGO_PK
 /// ```
 #[derive(Debug, Clone)]
 pub struct Client {
-    pub(crate) api: generated::Client,
+    pub(crate) transport: Transport,
 }
 
 impl Client {
@@ -72,7 +71,15 @@ impl Client {
 
     /// The base URL requests go to, without a trailing slash.
     pub fn base_url(&self) -> &str {
-        &self.api.baseurl
+        self.transport.base_url()
+    }
+
+    /// Sends one retrieve and returns its body.
+    pub(crate) async fn get<T: DeserializeOwned>(
+        &self,
+        operation: Operation<T>,
+    ) -> Result<T, Error> {
+        Ok(self.transport.call(operation).await?.body)
     }
 }
 
@@ -230,23 +237,13 @@ impl ClientBuilder {
                 .into());
             }
             (Some(http), None) => http,
-            (None, proxy) => {
-                // No proxy from the environment: the loopback-only rule for
-                // plain http assumes a direct connection.
-                let mut builder = reqwest::Client::builder()
-                    .no_proxy()
-                    .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
-                    .redirect(reqwest::redirect::Policy::none());
-                builder = with_tls(builder, &base_url)?;
-                if let Some(proxy) = proxy {
-                    builder = builder.proxy(endpoint::proxy(&proxy.0)?);
-                }
-                builder
-                    .build()
-                    .map_err(|e| ConfigError::with_source("cannot create the HTTP client", e))?
-            }
+            (None, proxy) => http::client(
+                &base_url,
+                self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+                proxy.as_ref().map(|p| p.0.as_str()),
+            )?,
         };
-        let inner = Inner {
+        let settings = Settings {
             authorization: Secret(authorization),
             user_agent,
             timeout,
@@ -254,10 +251,10 @@ impl ClientBuilder {
             max_response_bytes: self
                 .max_response_bytes
                 .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
-            gate: Arc::new(RateGate::new(interval)),
+            gate: RateGate::new(interval),
         };
         Ok(Client {
-            api: generated::Client::new_with_client(&base_url, http, inner),
+            transport: Transport::new(&base_url, http, settings),
         })
     }
 }
@@ -273,88 +270,4 @@ fn rate_interval(rate: f64) -> Result<Duration, ConfigError> {
     }
     Duration::try_from_secs_f64(1.0 / rate)
         .map_err(|e| ConfigError::with_source("requests_per_second is out of range", e))
-}
-
-/// The TLS library compiled in (feature `rustls`, else `native-tls`).
-#[cfg(feature = "rustls")]
-fn with_tls(
-    builder: reqwest::ClientBuilder,
-    _: &str,
-) -> Result<reqwest::ClientBuilder, ConfigError> {
-    Ok(builder.tls_backend_preconfigured(tls_config()?))
-}
-
-/// The TLS library compiled in (feature `rustls`, else `native-tls`).
-#[cfg(all(feature = "native-tls", not(feature = "rustls")))]
-fn with_tls(
-    builder: reqwest::ClientBuilder,
-    _: &str,
-) -> Result<reqwest::ClientBuilder, ConfigError> {
-    Ok(builder.tls_backend_native())
-}
-
-/// No TLS library compiled in: only plain `http://` (to loopback) works.
-#[cfg(not(any(feature = "rustls", feature = "native-tls")))]
-fn with_tls(
-    builder: reqwest::ClientBuilder,
-    base_url: &str,
-) -> Result<reqwest::ClientBuilder, ConfigError> {
-    if base_url.starts_with("https:") {
-        return Err(ConfigError::new(
-            "this build has no TLS: enable the crate's `rustls` (default) or `native-tls` feature",
-        ));
-    }
-    Ok(builder)
-}
-
-/// rustls with the ring provider and the platform's certificate verifier,
-/// passed to reqwest explicitly: no process-wide crypto provider is
-/// installed, so an application's own choice is never overridden.
-#[cfg(feature = "rustls")]
-fn tls_config() -> Result<rustls::ClientConfig, ConfigError> {
-    use rustls_platform_verifier::BuilderVerifierExt;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .and_then(|builder| builder.with_platform_verifier())
-        .map_err(|e| ConfigError::with_source("cannot set up TLS", e))?
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(config)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
-    #[test]
-    fn without_a_tls_feature_https_is_a_config_error() {
-        let err = Client::builder().api_key("re_x").build().unwrap_err();
-        assert!(err.to_string().contains("`native-tls`"), "{err}");
-        let plain = Client::builder()
-            .api_key("re_x")
-            .base_url("http://127.0.0.1:1")
-            .build();
-        assert!(plain.is_ok());
-    }
-
-    #[cfg(all(feature = "native-tls", not(feature = "rustls")))]
-    #[test]
-    fn the_default_https_client_builds_on_native_tls() {
-        let client = Client::builder().api_key("re_x").build().unwrap();
-        assert_eq!(client.base_url(), "https://api.resend.com");
-    }
-
-    #[cfg(feature = "rustls")]
-    #[test]
-    fn the_default_https_client_builds_with_its_own_tls_config() {
-        let client = Client::builder().api_key("re_x").build().unwrap();
-        assert_eq!(client.base_url(), "https://api.resend.com");
-        let config = tls_config().unwrap();
-        assert_eq!(
-            config.alpn_protocols,
-            [b"h2".to_vec(), b"http/1.1".to_vec()]
-        );
-    }
 }

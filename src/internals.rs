@@ -9,15 +9,16 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 
-use crate::call::decode_error;
 use crate::error::Error;
-use crate::generated::types::{
+use crate::ids::check_id;
+use crate::pagination::{ListItem, Page, Position};
+use crate::rate_limit::RateLimit;
+use crate::transport::decode_error;
+use crate::transport::generated::types::{
     Automation, AutomationList, AutomationListItem, AutomationRun, AutomationRunList,
     AutomationRunListItem, ErrorBody, WorkflowRun, WorkflowRunList, WorkflowRunListItem,
 };
-use crate::ids::check_id;
-use crate::pagination::{ListItem, Page, Position};
-use crate::ratelimit::{Hints, RateLimit};
+use crate::transport::headers::{self, Hints};
 
 /// Decodes `body` as the client does, with the same error on failure.
 fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
@@ -28,7 +29,7 @@ fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
 /// A page as a stream accepts it: decoded, made (next cursor checked),
 /// every id checked as a cursor, the rate-limit headers read.
 fn page<T: ListItem>(headers: &HeaderMap, items: Vec<T>, has_more: bool) -> Result<Page<T>, Error> {
-    let rate_limit = RateLimit::from_headers(headers);
+    let rate_limit = headers::rate_limit(headers);
     let page = Page::new(items, has_more, &Position::Start, rate_limit)?;
     for item in page.items() {
         check_id("run id", item.item_id())?;

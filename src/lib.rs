@@ -1,29 +1,21 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod body;
-mod call;
 mod client;
 mod collections;
-mod config;
-mod endpoint;
 mod error;
-mod exec;
-mod gate;
-mod generated;
-mod hooks;
 mod ids;
-mod in_flight;
+mod instant;
 mod pagination;
 mod payload;
-mod ratelimit;
-mod retry;
+mod rate_limit;
 #[cfg(feature = "schemars")]
 mod schema;
 mod status;
 mod text;
 mod timestamp;
 mod trace;
+mod transport;
 mod watch;
 
 pub use client::{
@@ -39,20 +31,20 @@ pub use error::{
     PaginationError, PaginationErrorKind, ResponseTooLarge, Throttled, TransportError, WatchError,
     WatchErrorKind,
 };
-pub use generated::types::{
-    Automation, AutomationConnection, AutomationListItem, AutomationRun, AutomationRunListItem,
-    AutomationRunStep, AutomationStep, WorkflowRun, WorkflowRunListItem, WorkflowRunTrigger,
-};
 pub use ids::{AutomationId, Cursor, MAX_ID_LEN, PageSize, RunId, WorkflowId};
 pub use pagination::{Direction, ItemStream, ListItem, Page, PageStream};
 pub use payload::EventPayload;
-pub use ratelimit::{MAX_SERVER_WAIT, RateLimit};
-pub use retry::RetryPolicy;
+pub use rate_limit::{MAX_SERVER_WAIT, RateLimit};
 pub use status::{
     AutomationStatus, ConnectionType, RunStatus, StatusFilter, StepStatus, StepType,
     WorkflowRunStatus,
 };
 pub use timestamp::{Timestamp, TimestampError};
+pub use transport::generated::types::{
+    Automation, AutomationConnection, AutomationListItem, AutomationRun, AutomationRunListItem,
+    AutomationRunStep, AutomationStep, WorkflowRun, WorkflowRunListItem, WorkflowRunTrigger,
+};
+pub use transport::retry::RetryPolicy;
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use watch::PostgresStore;
@@ -64,7 +56,7 @@ pub use watch::{
 /// The wire types progenitor generates from the spec (`openapi/`), for
 /// building fixtures and using the [`mock`] helpers. The ergonomic API
 /// re-exports the ones it returns at the crate root.
-pub use generated::types;
+pub use transport::generated::types;
 
 #[cfg(feature = "fake")]
 #[cfg_attr(docsrs, doc(cfg(feature = "fake")))]

@@ -4,13 +4,13 @@
 //! filter.
 
 use super::request::{Collection, ListRequest, sealed};
-use crate::call;
 use crate::client::Client;
 use crate::error::{Error, InvalidArgument};
-use crate::generated::types::{AutomationRun, AutomationRunListItem};
 use crate::ids::{AutomationId, RunId};
-use crate::pagination::{ItemSealed, ListItem, Page};
+use crate::pagination::{ItemSealed, ListItem};
 use crate::status::{RunStatus, StatusFilter};
+use crate::transport::Operation;
+use crate::transport::generated::types::{AutomationRun, AutomationRunList, AutomationRunListItem};
 
 /// The runs of an automation: `GET /automations/{automation_id}/runs`.
 #[derive(Debug, Clone, Copy)]
@@ -25,39 +25,35 @@ impl Collection for AutomationRuns {
     type Parent = AutomationId;
     type Item = AutomationRunListItem;
     type Filter = StatusFilter;
+    type List = AutomationRunList;
 
     fn check_filter(filter: &StatusFilter) -> Result<(), InvalidArgument> {
         filter.check()
     }
 
-    fn fetch(
-        args: sealed::Fetch<'_, AutomationId, StatusFilter>,
-    ) -> impl Future<Output = Result<Page<AutomationRunListItem>, Error>> + Send + use<> {
-        let (client, parent, position) = (
-            args.client.clone(),
-            args.parent.clone(),
-            args.position.clone(),
-        );
-        let (limit, filter) = (args.limit.non_zero(), args.filter.cloned());
-        async move {
-            let mut request = client
-                .api
+    fn list(
+        parent: &AutomationId,
+        filter: Option<&StatusFilter>,
+        page: sealed::PageQuery,
+    ) -> Operation<AutomationRunList> {
+        let (parent, filter) = (parent.clone(), filter.cloned());
+        Operation::new(move |api| {
+            let mut request = api
                 .list_automation_runs()
                 .automation_id(parent)
-                .limit(limit);
+                .limit(page.limit());
             if let Some(filter) = filter {
                 request = request.status(filter);
             }
-            let request = position.apply(request, |r, c| r.after(c), |r, c| r.before(c));
-            let answer = call::run(request.send()).await?;
-            let list = answer.body;
-            Ok(Page::new(
-                list.data,
-                list.has_more,
-                &position,
-                answer.rate_limit,
-            )?)
-        }
+            Box::pin(
+                page.apply(request, |r, c| r.after(c), |r, c| r.before(c))
+                    .send(),
+            )
+        })
+    }
+
+    fn items(list: AutomationRunList) -> (Vec<AutomationRunListItem>, bool) {
+        (list.data, list.has_more)
     }
 }
 
@@ -114,11 +110,14 @@ impl Client {
     ) -> Result<AutomationRun, Error> {
         let automation_id = AutomationId::parse_for("automation_id", automation_id.as_ref())?;
         let run_id = RunId::parse_for("run_id", run_id.as_ref())?;
-        let request = self
-            .api
-            .get_automation_run()
-            .automation_id(automation_id)
-            .run_id(run_id);
-        Ok(call::run(request.send()).await?.body)
+        self.get(Operation::new(move |api| {
+            Box::pin(
+                api.get_automation_run()
+                    .automation_id(automation_id)
+                    .run_id(run_id)
+                    .send(),
+            )
+        }))
+        .await
     }
 }

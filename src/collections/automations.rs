@@ -3,13 +3,13 @@
 //! stops or deletes an automation.
 
 use super::request::{Collection, ListRequest, sealed};
-use crate::call;
 use crate::client::Client;
 use crate::error::{Error, InvalidArgument};
-use crate::generated::types::{Automation, AutomationListItem};
 use crate::ids::AutomationId;
-use crate::pagination::{ItemSealed, ListItem, Page};
+use crate::pagination::{ItemSealed, ListItem};
 use crate::status::AutomationStatus;
+use crate::transport::Operation;
+use crate::transport::generated::types::{Automation, AutomationList, AutomationListItem};
 
 /// The team's automations: `GET /automations`.
 #[derive(Debug, Clone, Copy)]
@@ -24,31 +24,32 @@ impl Collection for Automations {
     type Parent = ();
     type Item = AutomationListItem;
     type Filter = AutomationStatus;
+    type List = AutomationList;
 
     fn check_filter(filter: &AutomationStatus) -> Result<(), InvalidArgument> {
         filter.check()
     }
 
-    fn fetch(
-        args: sealed::Fetch<'_, (), AutomationStatus>,
-    ) -> impl Future<Output = Result<Page<AutomationListItem>, Error>> + Send + use<> {
-        let (client, position) = (args.client.clone(), args.position.clone());
-        let (limit, filter) = (args.limit.non_zero(), args.filter.cloned());
-        async move {
-            let mut request = client.api.list_automations().limit(limit);
+    fn list(
+        _: &(),
+        filter: Option<&AutomationStatus>,
+        page: sealed::PageQuery,
+    ) -> Operation<AutomationList> {
+        let filter = filter.cloned();
+        Operation::new(move |api| {
+            let mut request = api.list_automations().limit(page.limit());
             if let Some(filter) = filter {
                 request = request.status(filter);
             }
-            let request = position.apply(request, |r, c| r.after(c), |r, c| r.before(c));
-            let answer = call::run(request.send()).await?;
-            let list = answer.body;
-            Ok(Page::new(
-                list.data,
-                list.has_more,
-                &position,
-                answer.rate_limit,
-            )?)
-        }
+            Box::pin(
+                page.apply(request, |r, c| r.after(c), |r, c| r.before(c))
+                    .send(),
+            )
+        })
+    }
+
+    fn items(list: AutomationList) -> (Vec<AutomationListItem>, bool) {
+        (list.data, list.has_more)
     }
 }
 
@@ -111,7 +112,9 @@ impl Client {
         automation_id: impl AsRef<str>,
     ) -> Result<Automation, Error> {
         let automation_id = AutomationId::parse_for("automation_id", automation_id.as_ref())?;
-        let request = self.api.get_automation().automation_id(automation_id);
-        Ok(call::run(request.send()).await?.body)
+        self.get(Operation::new(move |api| {
+            Box::pin(api.get_automation().automation_id(automation_id).send())
+        }))
+        .await
     }
 }

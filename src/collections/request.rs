@@ -1,28 +1,56 @@
 //! `ListRequest<C>`: one list request for every collection. The options,
-//! their validation, `send`, `pages` and `stream` are written once; a
-//! [`Collection`] says what it lists and which generated operation to call.
+//! their validation, `send`, `pages` and `stream`, and the fetch of a page
+//! through the transport, are written once; a [`Collection`] says what it
+//! lists and writes the generated operation's builder chain.
 
 use std::fmt::Debug;
 use std::future::Future;
+use std::num::NonZeroU32;
 use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
 
 use crate::client::Client;
 use crate::error::{Error, InvalidArgument};
-use crate::ids::PageSize;
+use crate::ids::{Cursor, PageSize};
 use crate::pagination::{FetchPage, ItemStream, ListItem, ListOptions, Page, PageStream, Position};
+use crate::transport::{Operation, Transport};
 
 pub(crate) mod sealed {
     /// Implemented only by this crate's collections.
     pub trait Sealed {}
 
-    /// The arguments of one page request, opaque outside the crate.
-    #[derive(Debug)]
-    pub struct Fetch<'a, P, F> {
-        pub(crate) client: &'a crate::client::Client,
-        pub(crate) parent: &'a P,
-        pub(crate) filter: Option<&'a F>,
+    /// Where one page starts and how many items it holds, opaque outside
+    /// the crate.
+    #[derive(Debug, Clone)]
+    pub struct PageQuery {
         pub(crate) limit: crate::ids::PageSize,
-        pub(crate) position: &'a crate::pagination::Position,
+        pub(crate) position: crate::pagination::Position,
+    }
+}
+
+use sealed::PageQuery;
+
+impl PageQuery {
+    /// The `limit` to send.
+    pub(crate) fn limit(&self) -> NonZeroU32 {
+        self.limit.non_zero()
+    }
+
+    /// Sets the cursor on a generated request builder: `after` or `before`
+    /// (each generated operation has its own builder type, hence the two
+    /// setters).
+    pub(crate) fn apply<B>(
+        &self,
+        request: B,
+        after: impl FnOnce(B, Cursor) -> B,
+        before: impl FnOnce(B, Cursor) -> B,
+    ) -> B {
+        match &self.position {
+            Position::Start => request,
+            Position::After(c) => after(request, c.clone()),
+            Position::Before(c) => before(request, c.clone()),
+        }
     }
 }
 
@@ -41,15 +69,46 @@ pub trait Collection: sealed::Sealed + Debug + Clone + Send + Sync + 'static {
     /// where it offers none).
     type Filter: Debug + Clone + Send + Sync + 'static;
 
+    /// A page as the wire has it.
+    #[doc(hidden)]
+    type List: DeserializeOwned + Send + 'static;
+
     /// Checks a filter before anything is sent.
     #[doc(hidden)]
     fn check_filter(filter: &Self::Filter) -> Result<(), InvalidArgument>;
 
-    /// Fetches one page through the generated operation.
+    /// The request for one page: the generated operation's builder chain.
     #[doc(hidden)]
-    fn fetch(
-        args: sealed::Fetch<'_, Self::Parent, Self::Filter>,
-    ) -> impl Future<Output = Result<Page<Self::Item>, Error>> + Send + use<Self>;
+    fn list(
+        parent: &Self::Parent,
+        filter: Option<&Self::Filter>,
+        page: PageQuery,
+    ) -> Operation<Self::List>;
+
+    /// A page's items, and whether more lie beyond.
+    #[doc(hidden)]
+    fn items(list: Self::List) -> (Vec<Self::Item>, bool);
+}
+
+/// Fetches one page of `C` at `page` through the transport.
+fn fetch<C: Collection>(
+    transport: &Transport,
+    parent: &C::Parent,
+    filter: Option<&C::Filter>,
+    page: PageQuery,
+) -> impl Future<Output = Result<Page<C::Item>, Error>> + Send + 'static {
+    let operation = C::list(parent, filter, page.clone());
+    let transport = transport.clone();
+    async move {
+        let answer = transport.call(operation).await?;
+        let (items, has_more) = C::items(answer.body);
+        Ok(Page::new(
+            items,
+            has_more,
+            &page.position,
+            answer.rate_limit,
+        )?)
+    }
 }
 
 /// A list request: one page with [`send`](Self::send), or every page with
@@ -144,14 +203,8 @@ impl<C: Collection> ListRequest<C> {
     /// the request.
     pub async fn send(self) -> Result<Page<C::Item>, Error> {
         let (parent, limit, position) = self.validate()?;
-        C::fetch(sealed::Fetch {
-            client: &self.client,
-            parent: &parent,
-            filter: self.filter.as_ref(),
-            limit,
-            position: &position,
-        })
-        .await
+        let page = PageQuery { limit, position };
+        fetch::<C>(&self.client.transport, &parent, self.filter.as_ref(), page).await
     }
 
     /// Every page from the starting position, lazily, one request per page.
@@ -173,15 +226,10 @@ impl<C: Collection> ListRequest<C> {
             Ok(valid) => valid,
             Err(error) => return PageStream::failed(error),
         };
-        let (client, filter) = (self.client, self.filter);
+        let (transport, filter) = (self.client.transport, self.filter);
         let fetch: FetchPage<C::Item> = Arc::new(move |position: Position| {
-            Box::pin(C::fetch(sealed::Fetch {
-                client: &client,
-                parent: &parent,
-                filter: filter.as_ref(),
-                limit,
-                position: &position,
-            }))
+            let page = PageQuery { limit, position };
+            Box::pin(fetch::<C>(&transport, &parent, filter.as_ref(), page))
         });
         PageStream::new(fetch, start, self.options.max_pages, self.options.prefetch)
     }

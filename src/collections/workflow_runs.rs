@@ -3,12 +3,12 @@
 use std::convert::Infallible;
 
 use super::request::{Collection, ListRequest, sealed};
-use crate::call;
 use crate::client::Client;
 use crate::error::{Error, InvalidArgument};
-use crate::generated::types::{WorkflowRun, WorkflowRunListItem};
 use crate::ids::{RunId, WorkflowId};
-use crate::pagination::{ItemSealed, ListItem, Page};
+use crate::pagination::{ItemSealed, ListItem};
+use crate::transport::Operation;
+use crate::transport::generated::types::{WorkflowRun, WorkflowRunList, WorkflowRunListItem};
 
 /// The runs of a workflow: `GET /workflows/{workflow_id}/runs`.
 #[derive(Debug, Clone, Copy)]
@@ -23,36 +23,32 @@ impl Collection for WorkflowRuns {
     type Parent = WorkflowId;
     type Item = WorkflowRunListItem;
     type Filter = Infallible;
+    type List = WorkflowRunList;
 
     fn check_filter(filter: &Infallible) -> Result<(), InvalidArgument> {
         match *filter {}
     }
 
-    fn fetch(
-        args: sealed::Fetch<'_, WorkflowId, Infallible>,
-    ) -> impl Future<Output = Result<Page<WorkflowRunListItem>, Error>> + Send + use<> {
-        let (client, parent, position) = (
-            args.client.clone(),
-            args.parent.clone(),
-            args.position.clone(),
-        );
-        let limit = args.limit.non_zero();
-        async move {
-            let request = client
-                .api
+    fn list(
+        parent: &WorkflowId,
+        _: Option<&Infallible>,
+        page: sealed::PageQuery,
+    ) -> Operation<WorkflowRunList> {
+        let parent = parent.clone();
+        Operation::new(move |api| {
+            let request = api
                 .list_workflow_runs()
                 .workflow_id(parent)
-                .limit(limit);
-            let request = position.apply(request, |r, c| r.after(c), |r, c| r.before(c));
-            let answer = call::run(request.send()).await?;
-            let list = answer.body;
-            Ok(Page::new(
-                list.data,
-                list.has_more,
-                &position,
-                answer.rate_limit,
-            )?)
-        }
+                .limit(page.limit());
+            Box::pin(
+                page.apply(request, |r, c| r.after(c), |r, c| r.before(c))
+                    .send(),
+            )
+        })
+    }
+
+    fn items(list: WorkflowRunList) -> (Vec<WorkflowRunListItem>, bool) {
+        (list.data, list.has_more)
     }
 }
 
@@ -104,11 +100,14 @@ impl Client {
     ) -> Result<WorkflowRun, Error> {
         let workflow_id = WorkflowId::parse_for("workflow_id", workflow_id.as_ref())?;
         let run_id = RunId::parse_for("run_id", run_id.as_ref())?;
-        let request = self
-            .api
-            .get_workflow_run()
-            .workflow_id(workflow_id)
-            .run_id(run_id);
-        Ok(call::run(request.send()).await?.body)
+        self.get(Operation::new(move |api| {
+            Box::pin(
+                api.get_workflow_run()
+                    .workflow_id(workflow_id)
+                    .run_id(run_id)
+                    .send(),
+            )
+        }))
+        .await
     }
 }

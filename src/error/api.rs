@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
-use crate::ratelimit::RateLimit;
+use crate::rate_limit::{RateLimit, wait_asked};
 use crate::text::Shown;
 
 /// The kind of an API error: Resend's `name`, with a fallback for names this
@@ -113,31 +113,34 @@ impl ApiError {
         self.retry_after
     }
 
-    /// The longest wait the response asked for: its `retry-after`, or the
-    /// reset of a rate-limit window it says is used up.
+    /// The wait the response asked for: the longer of its `retry-after`
+    /// and the reset of a rate-limit window it says is used up.
     pub(crate) fn wait_asked(&self) -> Option<Duration> {
-        let window = match self.rate_limit {
-            Some(RateLimit {
-                remaining: Some(0),
-                reset,
-                ..
-            }) => reset,
-            _ => None,
-        };
-        match (self.retry_after, window) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        }
+        wait_asked(self.retry_after, self.rate_limit.as_ref())
     }
 
     /// Whether retrying later may succeed (see [`Error::is_retryable`](crate::Error::is_retryable)).
     pub fn is_retryable(&self) -> bool {
-        crate::retry::retryable_status(self.status, self.name.as_deref())
+        retryable(self.status, self.name.as_deref())
     }
 
     /// How many attempts were made, retries included.
     pub fn attempts(&self) -> u32 {
         self.attempts
+    }
+}
+
+/// Whether an answer with this status (and Resend error `name`) is worth
+/// trying again: 429 for the rate (never a daily or monthly quota), 500,
+/// 502, 503 and 504.
+pub(crate) fn retryable(status: StatusCode, name: Option<&str>) -> bool {
+    match status.as_u16() {
+        429 => !matches!(
+            name,
+            Some("daily_quota_exceeded" | "monthly_quota_exceeded")
+        ),
+        500 | 502 | 503 | 504 => true,
+        _ => false,
     }
 }
 

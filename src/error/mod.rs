@@ -15,6 +15,7 @@ mod response;
 mod throttled;
 mod watch;
 
+pub(crate) use api::retryable;
 pub use api::{ApiError, ApiErrorKind};
 pub use argument::{InvalidArgument, InvalidReason};
 pub use pagination::{PaginationError, PaginationErrorKind};

@@ -2,12 +2,12 @@
 
 use chrono::DateTime;
 
-use crate::generated::types::{
+use crate::status::{AutomationStatus, ConnectionType, RunStatus, StepStatus, StepType};
+use crate::timestamp::Timestamp;
+use crate::transport::generated::types::{
     Automation, AutomationConnection, AutomationRun, AutomationRunStep, AutomationStep,
     WorkflowRunListItem, WorkflowRunTrigger,
 };
-use crate::status::{AutomationStatus, ConnectionType, RunStatus, StepStatus, StepType};
-use crate::timestamp::Timestamp;
 
 /// The map of a JSON object value.
 fn object(value: serde_json::Value) -> Option<serde_json::Map<String, serde_json::Value>> {

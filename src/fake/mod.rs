@@ -53,12 +53,16 @@ pub use data::{
     automation as generate_automation, automation_runs as generate_automation_runs,
     workflow_runs as generate_runs,
 };
+#[cfg(test)]
+pub(crate) use limit::TeamLimit;
 pub use simulation::Simulation;
 pub use state::FakeRequest;
 
 use crate::status::RunStatus;
 
-use crate::generated::types::{Automation, AutomationListItem, AutomationRun, WorkflowRunListItem};
+use crate::transport::generated::types::{
+    Automation, AutomationListItem, AutomationRun, WorkflowRunListItem,
+};
 use state::{Faults, State, lock, stored, stored_automation_run, stored_workflow_run};
 
 /// A fake Resend on loopback. Dropping it stops serving.

@@ -7,10 +7,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::data;
 use super::limit::TeamLimit;
-use crate::generated::types::{
+use crate::status::RunStatus;
+use crate::transport::generated::types::{
     AutomationRun, AutomationRunListItem, WorkflowRun, WorkflowRunListItem,
 };
-use crate::status::RunStatus;
 
 /// A request the fake received, for asserting what a client sent.
 #[derive(Debug, Clone, PartialEq, Eq)]

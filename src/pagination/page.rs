@@ -3,7 +3,7 @@
 use super::position::{Direction, Position};
 use crate::error::{PaginationError, PaginationErrorKind};
 use crate::ids::Cursor;
-use crate::ratelimit::RateLimit;
+use crate::rate_limit::RateLimit;
 
 pub(crate) mod sealed {
     /// Implemented only by this crate's list item types.

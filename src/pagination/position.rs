@@ -41,20 +41,4 @@ impl Position {
             Self::After(c) | Self::Before(c) => Some(c),
         }
     }
-
-    /// Sets the cursor on a generated request builder: `after` or `before`
-    /// (each generated operation has its own builder type, hence the two
-    /// setters).
-    pub(crate) fn apply<B>(
-        &self,
-        request: B,
-        after: impl FnOnce(B, Cursor) -> B,
-        before: impl FnOnce(B, Cursor) -> B,
-    ) -> B {
-        match self {
-            Self::Start => request,
-            Self::After(c) => after(request, c.clone()),
-            Self::Before(c) => before(request, c.clone()),
-        }
-    }
 }

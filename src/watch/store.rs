@@ -10,7 +10,7 @@ use futures::future::BoxFuture;
 use tokio::time::Instant;
 
 use super::state::WatchState;
-use crate::gate::later;
+use crate::instant::later;
 
 /// A store failure, as the store reports it.
 pub type StoreError = Box<dyn std::error::Error + Send + Sync>;

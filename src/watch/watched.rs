@@ -9,11 +9,13 @@ use futures::future::BoxFuture;
 use crate::client::Client;
 use crate::collections::{AutomationRuns, Collection, ListRequest, WorkflowRuns};
 use crate::error::{ApiErrorKind, Error};
-use crate::generated::types::{AutomationRun, AutomationRunListItem, WorkflowRunListItem};
 use crate::ids::{AutomationId, WorkflowId};
 use crate::pagination::ListItem;
 use crate::status::RunStatus;
 use crate::timestamp::Timestamp;
+use crate::transport::generated::types::{
+    AutomationRun, AutomationRunListItem, WorkflowRunListItem,
+};
 
 /// A run a watch can follow: its status and when it was created.
 pub trait RunItem: ListItem + Clone + std::fmt::Debug + Send + Sync + Unpin + 'static {

@@ -467,7 +467,7 @@ async fn rate_limit_headers_are_read_exactly_on_pages_and_errors() {
         for (k, v) in pairs {
             h.insert(*k, reqwest::header::HeaderValue::from_static(v));
         }
-        RateLimit::from_headers(&h)
+        resend_workflows::internals::read_headers(&h, std::time::SystemTime::now()).0
     };
     assert_eq!(headers(&[]), None);
     assert_eq!(

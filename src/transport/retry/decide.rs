@@ -10,7 +10,8 @@ use std::time::Duration;
 use reqwest::StatusCode;
 
 use super::policy::RetryPolicy;
-use crate::ratelimit::Hints;
+use crate::error::retryable;
+use crate::transport::headers::Hints;
 
 /// What an attempt that did not succeed came to.
 #[derive(Debug, Clone, Copy)]
@@ -69,7 +70,7 @@ pub(crate) fn decide(
             status,
             name,
             hints,
-        } => (retryable_status(status, name), hints.server_wait()),
+        } => (retryable(status, name), hints.server_wait()),
         Outcome::Transport { permanent } => (!permanent, None),
     };
     if !retryable {
@@ -92,24 +93,11 @@ pub(crate) fn decide(
     }
 }
 
-/// Whether a response with this status (and Resend error `name`) is worth
-/// retrying.
-pub(crate) fn retryable_status(status: StatusCode, name: Option<&str>) -> bool {
-    match status.as_u16() {
-        429 => !matches!(
-            name,
-            Some("daily_quota_exceeded" | "monthly_quota_exceeded")
-        ),
-        500 | 502 | 503 | 504 => true,
-        _ => false,
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
-    use crate::ratelimit::RateLimit;
+    use crate::rate_limit::RateLimit;
 
     const S: fn(u64) -> Duration = Duration::from_secs;
     const MS: fn(u64) -> Duration = Duration::from_millis;

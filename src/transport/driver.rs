@@ -13,41 +13,21 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use reqwest::{Request, Response};
 
-use crate::body::{Fetched, error_name, fetch_whole};
-use crate::call;
-use crate::config::Inner;
-use crate::error::{ResponseTooLarge, Throttled, is_tls_failure};
-use crate::gate::{RateGate, TooLate, later};
-use crate::ratelimit::Hints;
-use crate::retry::{Decision, Outcome, Wait, decide, jitter};
+use super::body::{Fetched, error_name, fetch_whole};
+use super::gate::{TooLate, later};
+use super::headers::Hints;
+use super::record::CallContext;
+use super::retry::{Decision, Outcome, Wait, decide, jitter};
+use crate::error::{ResponseTooLarge, Throttled, is_tls_failure, retryable};
 use crate::trace::event;
-
-/// Any answer: when what its window has left would all go to the `others`
-/// requests in flight (its `remaining` does not count them yet), the window
-/// is used up for the next request, of every clone.
-pub(crate) fn heed_window(gate: &RateGate, hints: &Hints, others: u32) {
-    if let Some(reset) = hints.window_used_up_for(others) {
-        gate.window_closed(reset, hints.rate_limit.and_then(|r| r.limit));
-    }
-}
-
-/// An error answer: its `retry-after` holds every clone; a 429 for the
-/// rate (not a quota) that names the limit starts the pacing at it.
-pub(crate) fn heed_refusal(gate: &RateGate, hints: &Hints, refused_for_rate: bool) {
-    if let Some(wait) = hints.retry_after {
-        gate.block_for(wait);
-    }
-    if refused_for_rate && let Some(limit) = hints.rate_limit.and_then(|r| r.limit) {
-        gate.learn_limit(limit);
-    }
-}
 
 /// Sends `request` with the client's retry policy, rate gate and size cap.
 pub(crate) async fn execute(
     http: &reqwest::Client,
-    config: &Inner,
+    context: &CallContext,
     request: Request,
 ) -> reqwest::Result<Response> {
+    let config = &*context.settings;
     let policy = &config.retry;
     let started = tokio::time::Instant::now();
     let deadline = started.checked_add(policy.deadline);
@@ -75,8 +55,8 @@ pub(crate) async fn execute(
                     "not sent: the wait would pass the deadline"
                 );
                 return match previous {
-                    Some(previous) => previous.map(finish),
-                    None => Ok(throttled(too_late, policy.deadline)),
+                    Some(previous) => previous.map(|f| finish(context, f)),
+                    None => Ok(throttled(context, too_late, policy.deadline)),
                 };
             }
         };
@@ -88,11 +68,11 @@ pub(crate) async fn execute(
                 "waited for the rate-limit window"
             );
         }
-        let sending = config.gate.in_flight.start();
+        let sending = config.gate.outstanding.start();
         let fetched = fetch_whole(http, sent, config.max_response_bytes).await;
         let others_in_flight = sending.others();
         drop(sending);
-        call::record_attempt(attempt);
+        context.record().attempts = attempt;
 
         let (hints, name);
         let outcome = match &fetched {
@@ -105,24 +85,24 @@ pub(crate) async fn execute(
                     "response"
                 );
                 hints = Hints::read(response.headers(), SystemTime::now());
-                call::record_hints(hints);
+                context.record().hints = hints;
                 // What the server asked of the next request holds for every
                 // clone of this client, whatever this call does next.
-                heed_window(&config.gate, &hints, others_in_flight);
+                config.gate.heed_answer(&hints, others_in_flight);
                 if status.is_success() {
-                    break fetched.map(finish);
+                    break fetched.map(|f| finish(context, f));
                 }
                 name = error_name(response);
                 let refused_for_rate = status == reqwest::StatusCode::TOO_MANY_REQUESTS
-                    && crate::retry::retryable_status(status, name.as_deref());
-                heed_refusal(&config.gate, &hints, refused_for_rate);
+                    && retryable(status, name.as_deref());
+                config.gate.heed_refusal(&hints, refused_for_rate);
                 Outcome::Status {
                     status,
                     name: name.as_deref(),
                     hints: &hints,
                 }
             }
-            Ok(Fetched::TooLarge { .. }) => break fetched.map(finish),
+            Ok(Fetched::TooLarge { .. }) => break fetched.map(|f| finish(context, f)),
             Err(e) => {
                 event!(tracing::Level::DEBUG, attempt, error = %e, "request failed");
                 Outcome::Transport {
@@ -133,7 +113,7 @@ pub(crate) async fn execute(
         let decision = decide(attempt, started.elapsed(), &outcome, policy);
         let (Decision::Retry(wait), Some(kept)) = (decision, kept) else {
             event!(tracing::Level::DEBUG, attempt, ?decision, "not retrying");
-            break fetched.map(finish);
+            break fetched.map(|f| finish(context, f));
         };
         let wait = match wait {
             // Already set on the gate above, for the clones.
@@ -149,7 +129,7 @@ pub(crate) async fn execute(
                 attempt,
                 "not retrying: the gate's wait passes the deadline"
             );
-            break fetched.map(finish);
+            break fetched.map(|f| finish(context, f));
         }
         request = kept;
         previous = Some(fetched);
@@ -165,14 +145,14 @@ pub(crate) async fn execute(
 
 /// The stand-in for a request the gate refused: the call reports the
 /// recorded [`Throttled`] error.
-fn throttled(too_late: TooLate, deadline: Duration) -> Response {
+fn throttled(context: &CallContext, too_late: TooLate, deadline: Duration) -> Response {
     let wait = too_late
         .until
         .saturating_duration_since(tokio::time::Instant::now());
     let until = SystemTime::now()
         .checked_add(wait)
         .unwrap_or_else(SystemTime::now);
-    call::record_failure(
+    context.record().failure = Some(
         Throttled {
             until,
             wait,
@@ -180,17 +160,17 @@ fn throttled(too_late: TooLate, deadline: Duration) -> Response {
         }
         .into(),
     );
-    Response::from(http::Response::new(Bytes::new()))
+    stand_in()
 }
 
 /// Turns what was fetched into what progenitor expects, recording what it
 /// would lose.
-fn finish(fetched: Fetched) -> Response {
+fn finish(context: &CallContext, fetched: Fetched) -> Response {
     match fetched {
         Fetched::Whole(response) => {
             let status = response.status();
             if !status.is_success() {
-                call::record_error_status(status);
+                context.record().error_status = Some(status);
             }
             response
         }
@@ -199,10 +179,9 @@ fn finish(fetched: Fetched) -> Response {
             limit,
             received,
         } => {
-            // progenitor cannot carry our error: record it, and hand over an
-            // empty body, which fails decoding; the call then reports the
-            // recorded error instead.
-            call::record_failure(
+            // progenitor cannot carry our error: record it; the `post`
+            // hook then stops the operation, and the call reports it.
+            context.record().failure = Some(
                 ResponseTooLarge {
                     status,
                     limit,
@@ -210,7 +189,13 @@ fn finish(fetched: Fetched) -> Response {
                 }
                 .into(),
             );
-            Response::from(http::Response::new(Bytes::new()))
+            stand_in()
         }
     }
+}
+
+/// The response handed to progenitor when the call failed on its own
+/// account: never decoded, since the `post` hook stops the operation.
+fn stand_in() -> Response {
+    Response::from(http::Response::new(Bytes::new()))
 }

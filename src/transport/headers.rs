@@ -1,5 +1,5 @@
-//! Resend's rate-limit headers and `retry-after`, read once per response
-//! and leniently: a garbage value is absent, never an error.
+//! Reading a response's rate-limit headers and `retry-after`, once per
+//! response and leniently: a garbage value is absent, never an error.
 
 // Time and counters from servers: no arithmetic here may overflow or panic.
 #![warn(clippy::arithmetic_side_effects)]
@@ -8,43 +8,23 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::header::HeaderMap;
 
-/// The longest wait a server can ask of this client: every duration read
-/// from a response (`retry-after` in seconds or as a date,
-/// `ratelimit-reset`) is capped here, so no header can overflow the time
-/// arithmetic. 31 days: longer than any quota Resend documents (monthly).
-pub const MAX_SERVER_WAIT: Duration = Duration::from_secs(31 * 24 * 60 * 60);
+use crate::rate_limit::{MAX_SERVER_WAIT, RateLimit, wait_asked};
 
 /// Seconds a server named, as a duration no longer than [`MAX_SERVER_WAIT`].
 fn server_secs(secs: u64) -> Duration {
     Duration::from_secs(secs).min(MAX_SERVER_WAIT)
 }
 
-/// The `ratelimit-*` headers of a response.
-///
-/// Resend limits requests per team (all its keys share it); `remaining: 0`
-/// means the next request before `reset` will be refused with a 429.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct RateLimit {
-    /// `ratelimit-limit`: requests allowed in the window.
-    pub limit: Option<u64>,
-    /// `ratelimit-remaining`: requests left in the window.
-    pub remaining: Option<u64>,
-    /// `ratelimit-reset`: time until the window resets, at most
-    /// [`MAX_SERVER_WAIT`].
-    pub reset: Option<Duration>,
-}
-
-impl RateLimit {
-    /// Reads the headers; `None` when none of them is present and readable.
-    pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
-        let rate_limit = Self {
-            limit: header_u64(headers, "ratelimit-limit"),
-            remaining: header_u64(headers, "ratelimit-remaining"),
-            reset: header_u64(headers, "ratelimit-reset").map(server_secs),
-        };
-        (rate_limit.limit.is_some() || rate_limit.remaining.is_some() || rate_limit.reset.is_some())
-            .then_some(rate_limit)
-    }
+/// The `ratelimit-*` headers; `None` when none of them is present and
+/// readable.
+pub(crate) fn rate_limit(headers: &HeaderMap) -> Option<RateLimit> {
+    let rate_limit = RateLimit {
+        limit: header_u64(headers, "ratelimit-limit"),
+        remaining: header_u64(headers, "ratelimit-remaining"),
+        reset: header_u64(headers, "ratelimit-reset").map(server_secs),
+    };
+    (rate_limit.limit.is_some() || rate_limit.remaining.is_some() || rate_limit.reset.is_some())
+        .then_some(rate_limit)
 }
 
 /// What a response's headers say about pacing, read once: the
@@ -59,15 +39,9 @@ impl Hints {
     /// Reads the headers; an HTTP-date `retry-after` is measured from `now`.
     pub(crate) fn read(headers: &HeaderMap, now: SystemTime) -> Self {
         Self {
-            rate_limit: RateLimit::from_headers(headers),
+            rate_limit: rate_limit(headers),
             retry_after: retry_after(headers, now),
         }
-    }
-
-    /// How long until the window resets, when the response says nothing is
-    /// left in it.
-    pub(crate) fn window_closed_for(&self) -> Option<Duration> {
-        self.window_used_up_for(0)
     }
 
     /// How long until the window resets, when what the response says is
@@ -84,10 +58,11 @@ impl Hints {
         }
     }
 
-    /// What the server asked for before the next request: `retry-after`,
-    /// else the window's reset when nothing is left in it.
+    /// What the server asked for before the next request (the one rule,
+    /// [`wait_asked`]: the longer of `retry-after` and a used-up window's
+    /// reset).
     pub(crate) fn server_wait(&self) -> Option<Duration> {
-        self.retry_after.or_else(|| self.window_closed_for())
+        wait_asked(self.retry_after, self.rate_limit.as_ref())
     }
 }
 
@@ -154,6 +129,15 @@ mod tests {
                 ("ratelimit-reset", "2")
             ]),
             Some(Duration::from_secs(2))
+        );
+        // Both: the longer, as an error's `retry_after()` says.
+        assert_eq!(
+            w(&[
+                ("retry-after", "1"),
+                ("ratelimit-remaining", "0"),
+                ("ratelimit-reset", "3")
+            ]),
+            Some(Duration::from_secs(3))
         );
         assert_eq!(w(&[("retry-after", "-5")]), None);
         // Every server-given duration is capped.

@@ -1,68 +1,22 @@
-//! One call: the per-call record the hooks fill in (what progenitor's error
-//! type would lose), the scope that runs a generated operation inside it,
-//! and the mapping of progenitor's error into ours.
-
-use std::cell::RefCell;
-use std::future::Future;
+//! What a call comes to: the generated operation's result and the call's
+//! record, made into an [`Answer`] or one of the crate's errors.
 
 use bytes::Bytes;
 use progenitor_client::{Error as GenError, ResponseValue};
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 
+use super::generated::types::ErrorBody;
+use super::headers::Hints;
+use super::record::CallRecord;
 use crate::error::{
     ApiError, ApiErrorKind, DecodeError, Error, InvalidArgument, InvalidReason, TransportError,
 };
-use crate::generated::types::ErrorBody;
-use crate::ratelimit::{Hints, RateLimit};
+use crate::rate_limit::RateLimit;
 use crate::text::truncate_chars;
 
 /// Longest part of a response body kept in an error.
 const SNIPPET_CHARS: usize = 200;
-
-/// What the hooks saw that progenitor's error type would lose.
-#[derive(Debug, Default)]
-pub(crate) struct CallRecord {
-    /// The status of an error response (its body may not be JSON).
-    error_status: Option<StatusCode>,
-    /// What the last response's headers said, read once.
-    hints: Hints,
-    attempts: u32,
-    /// A failure of the crate's own: a body over the size cap, a request
-    /// the gate refused.
-    failure: Option<Error>,
-}
-
-tokio::task_local! {
-    static CALL: RefCell<CallRecord>;
-}
-
-/// Updates the record of the call this request runs in, if any.
-fn record(update: impl FnOnce(&mut CallRecord)) {
-    let _ = CALL.try_with(|r| update(&mut r.borrow_mut()));
-}
-
-/// Records that attempt number `attempt` was made.
-pub(crate) fn record_attempt(attempt: u32) {
-    record(|r| r.attempts = attempt);
-}
-
-/// Records what a response's headers said.
-pub(crate) fn record_hints(hints: Hints) {
-    record(|r| r.hints = hints);
-}
-
-/// Records the status of the error response handed to progenitor.
-pub(crate) fn record_error_status(status: StatusCode) {
-    record(|r| r.error_status = Some(status));
-}
-
-/// Records a failure of the crate's own (a body over the cap, a request the
-/// gate refused): progenitor cannot carry it, so the hooks hand it a
-/// stand-in response, and the call reports this instead.
-pub(crate) fn record_failure(failure: Error) {
-    record(|r| r.failure = Some(failure));
-}
 
 /// A decoded answer and its rate-limit headers.
 #[derive(Debug)]
@@ -71,19 +25,12 @@ pub(crate) struct Answer<T> {
     pub(crate) rate_limit: Option<RateLimit>,
 }
 
-/// Awaits `operation` (a generated `send()`) inside a call scope, so the
-/// hooks can record what progenitor's error would lose, and maps the result.
-pub(crate) async fn run<T, F>(operation: F) -> Result<Answer<T>, Error>
-where
-    T: DeserializeOwned,
-    F: Future<Output = Result<ResponseValue<T>, GenError<ErrorBody>>>,
-{
-    let (result, record) = CALL
-        .scope(RefCell::new(CallRecord::default()), async {
-            let result = operation.await;
-            (result, CALL.with(RefCell::take))
-        })
-        .await;
+/// The call's outcome, from the generated operation's result and the
+/// record the hooks kept.
+pub(crate) async fn answer<T: DeserializeOwned>(
+    result: Result<ResponseValue<T>, GenError<ErrorBody>>,
+    record: CallRecord,
+) -> Result<Answer<T>, Error> {
     match result {
         Ok(value) => Ok(Answer {
             body: value.into_inner(),
@@ -104,8 +51,8 @@ where
 
 async fn map_error<T: DeserializeOwned>(error: GenError<ErrorBody>, record: CallRecord) -> Error {
     if let Some(failure) = record.failure {
-        // The hooks' own error (a body over the cap) outranks progenitor's
-        // report of the stand-in response.
+        // The hooks' own error (a body over the cap, a request held back):
+        // the `post` hook stopped the operation with `Custom` for it.
         return failure;
     }
     let hints = record.hints;
@@ -139,9 +86,14 @@ async fn map_error<T: DeserializeOwned>(error: GenError<ErrorBody>, record: Call
             attempts: 0,
         }
         .into(),
-        GenError::InvalidRequest(message) | GenError::Custom(message) => {
+        GenError::InvalidRequest(message) => {
             // The ergonomic layer validates first, so this means the
             // generated client disagrees with it: report, don't panic.
+            InvalidArgument::new("request", &message, InvalidReason::Rejected).into()
+        }
+        GenError::Custom(message) => {
+            // Only the `post` hook stops an operation, and only after
+            // recording why: a `Custom` without a failure is a bug here.
             InvalidArgument::new("request", &message, InvalidReason::Rejected).into()
         }
     }
@@ -176,6 +128,7 @@ fn unstructured(status: StatusCode, hints: Hints, body: &[u8]) -> Error {
     )
 }
 
+/// A decode failure of a success body, with the path where it failed.
 pub(crate) fn decode_error<T: DeserializeOwned>(
     status: StatusCode,
     bytes: &Bytes,

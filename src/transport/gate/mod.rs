@@ -1,6 +1,6 @@
 //! The rate gate a client and its clones share: after a response says
 //! nothing is left in the window (`ratelimit-remaining: 0`, or no more
-//! than the requests in flight: [`InFlight`]) or asks for a wait
+//! than the requests still unanswered: [`Outstanding`]) or asks for a wait
 //! (`retry-after`), the next request waits for it instead of earning a
 //! 429; once a one-second window was used up, requests are spaced at the
 //! limit it named; optionally, a client-side limit spaces them too.
@@ -22,7 +22,13 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::in_flight::InFlight;
+pub(crate) use crate::instant::later;
+
+use super::headers::Hints;
+
+mod outstanding;
+
+pub(crate) use outstanding::Outstanding;
 
 /// The earliest a request could start was after the caller's deadline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,8 +46,8 @@ pub(crate) struct RateGate {
     state: Mutex<GateState>,
     /// Waiters for the client-side limit, first come first served.
     queue: tokio::sync::Mutex<()>,
-    /// Requests sent and not answered yet: see [`InFlight`].
-    pub(crate) in_flight: InFlight,
+    /// Requests sent and not answered yet: see [`Outstanding`].
+    pub(crate) outstanding: Outstanding,
 }
 
 #[derive(Debug, Default)]
@@ -55,17 +61,6 @@ struct GateState {
     next_slot: Option<Instant>,
     /// Waiters for the client-side limit, the one whose turn it is included.
     queued: u32,
-}
-
-/// `t + d`, or as close to it as an `Instant` can get: never an overflow.
-pub(crate) fn later(t: Instant, d: Duration) -> Instant {
-    let mut d = d;
-    loop {
-        if let Some(at) = t.checked_add(d) {
-            return at;
-        }
-        d = d.checked_div(2).unwrap_or_default();
-    }
 }
 
 /// The spacing for `limit` requests a second, 2% wider.
@@ -215,6 +210,28 @@ impl RateGate {
         }
     }
 
+    /// Heeds any answer: when what its window has left would all go to the
+    /// `others` requests still unanswered (its `remaining` does not count
+    /// them yet), the window is used up for the next request, of every
+    /// clone.
+    pub(crate) fn heed_answer(&self, hints: &Hints, others: u32) {
+        if let Some(reset) = hints.window_used_up_for(others) {
+            self.window_closed(reset, hints.rate_limit.and_then(|r| r.limit));
+        }
+    }
+
+    /// Heeds an error answer: its `retry-after` holds every clone; a 429
+    /// for the rate (not a quota) that names the limit starts the pacing
+    /// at it.
+    pub(crate) fn heed_refusal(&self, hints: &Hints, refused_for_rate: bool) {
+        if let Some(wait) = hints.retry_after {
+            self.block_for(wait);
+        }
+        if refused_for_rate && let Some(limit) = hints.rate_limit.and_then(|r| r.limit) {
+            self.learn_limit(limit);
+        }
+    }
+
     /// Holds every request of the client back for `wait` from now.
     pub(crate) fn block_for(&self, wait: Duration) {
         self.blocked.store(true, Ordering::Release);
@@ -225,190 +242,4 @@ impl RateGate {
 }
 
 #[cfg(test)]
-#[allow(clippy::arithmetic_side_effects)] // instants of known, small values
-mod tests {
-    use std::sync::Arc;
-
-    use super::*;
-
-    const S: fn(u64) -> Duration = Duration::from_secs;
-    const MS: fn(u64) -> Duration = Duration::from_millis;
-
-    #[tokio::test(start_paused = true)]
-    async fn a_block_delays_the_next_turn_to_the_second() {
-        let gate = RateGate::new(None);
-        assert_eq!(gate.wait_turn(None).await, Ok(Duration::ZERO));
-        gate.block_for(S(3));
-        let t0 = Instant::now();
-        assert_eq!(gate.wait_turn(None).await, Ok(S(3)));
-        assert_eq!(t0.elapsed(), S(3));
-        assert_eq!(gate.wait_turn(None).await, Ok(Duration::ZERO));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_shorter_block_never_shortens_a_longer_one() {
-        let gate = RateGate::new(None);
-        let t0 = Instant::now();
-        gate.block_for(S(5));
-        gate.block_for(S(2));
-        assert_eq!(gate.earliest_start(), t0 + S(5));
-        gate.block_for(S(8));
-        assert_eq!(gate.earliest_start(), t0 + S(8));
-        assert_eq!(gate.wait_turn(None).await, Ok(S(8)));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_wait_past_the_deadline_is_refused_at_once() {
-        let gate = RateGate::new(None);
-        let t0 = Instant::now();
-        gate.block_for(S(10));
-        assert_eq!(
-            gate.wait_turn(Some(t0 + S(5))).await,
-            Err(TooLate { until: t0 + S(10) })
-        );
-        assert_eq!(t0.elapsed(), Duration::ZERO, "nothing slept");
-        // Ending exactly at the deadline is in time.
-        assert_eq!(gate.wait_turn(Some(t0 + S(10))).await, Ok(S(10)));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_block_extended_while_waiting_is_waited_for_or_refused() {
-        let gate = Arc::new(RateGate::new(None));
-        let t0 = Instant::now();
-        gate.block_for(S(2));
-        let waiter = tokio::spawn({
-            let gate = gate.clone();
-            async move { gate.wait_turn(Some(t0 + S(6))).await }
-        });
-        tokio::time::sleep(S(1)).await;
-        gate.block_for(S(9)); // now until t0 + 10 s
-        assert_eq!(waiter.await.unwrap(), Err(TooLate { until: t0 + S(10) }));
-        assert_eq!(t0.elapsed(), S(2), "refused when the first wait ended");
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_client_side_limit_spaces_requests() {
-        let gate = Arc::new(RateGate::new(Some(MS(250))));
-        let t0 = Instant::now();
-        let turns: Vec<_> = (0..8)
-            .map(|_| {
-                let gate = gate.clone();
-                tokio::spawn(async move {
-                    gate.wait_turn(None).await.unwrap();
-                    Instant::now()
-                })
-            })
-            .collect();
-        let mut at = Vec::new();
-        for t in turns {
-            at.push(t.await.unwrap() - t0);
-        }
-        at.sort();
-        let expected: Vec<_> = (0..8).map(|i| MS(250 * i)).collect();
-        assert_eq!(at, expected);
-        assert_eq!(gate.lock().queued, 0, "every waiter left the queue");
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn the_limit_and_a_block_combine() {
-        let gate = RateGate::new(Some(S(1)));
-        let t0 = Instant::now();
-        assert_eq!(gate.wait_turn(None).await, Ok(Duration::ZERO));
-        gate.block_for(S(3));
-        assert_eq!(gate.wait_turn(None).await, Ok(S(3)));
-        assert_eq!(gate.wait_turn(None).await, Ok(S(1)));
-        assert_eq!(t0.elapsed(), S(4));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_queue_that_would_pass_the_deadline_is_refused_at_once() {
-        let gate = Arc::new(RateGate::new(Some(S(1))));
-        let t0 = Instant::now();
-        let waiters: Vec<_> = (0..3)
-            .map(|_| {
-                let gate = gate.clone();
-                tokio::spawn(async move { gate.wait_turn(None).await })
-            })
-            .collect();
-        tokio::task::yield_now().await;
-        // Three ahead: the turn would come at 3 s.
-        assert_eq!(gate.earliest_start(), t0 + S(3));
-        assert_eq!(
-            gate.wait_turn(Some(t0 + MS(2500))).await,
-            Err(TooLate { until: t0 + S(3) })
-        );
-        assert_eq!(gate.wait_turn(Some(t0 + S(3))).await, Ok(S(3)));
-        for w in waiters {
-            w.await.unwrap().unwrap();
-        }
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_dropped_waiter_gives_its_turn_back() {
-        let gate = Arc::new(RateGate::new(Some(S(1))));
-        let t0 = Instant::now();
-        assert_eq!(gate.wait_turn(None).await, Ok(Duration::ZERO));
-        // Ten waiters, each given up after 1.5 s: one gets the 1 s slot.
-        let waiters: Vec<_> = (0..10)
-            .map(|_| {
-                let gate = gate.clone();
-                tokio::spawn(async move {
-                    tokio::time::timeout(MS(1500), gate.wait_turn(None))
-                        .await
-                        .is_ok()
-                })
-            })
-            .collect();
-        let mut served = 0;
-        for w in waiters {
-            served += usize::from(w.await.unwrap());
-        }
-        assert_eq!((served, t0.elapsed()), (1, MS(1500)));
-        assert_eq!(gate.lock().queued, 0);
-        // The next request takes the 2 s slot, not the eleventh.
-        assert_eq!(gate.wait_turn(None).await, Ok(MS(500)));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_used_up_one_second_window_paces_the_rest_at_the_limit() {
-        let gate = RateGate::new(None);
-        let t0 = Instant::now();
-        // The first used-up window is waited for, and the limit learned.
-        gate.window_closed(S(1), Some(10));
-        assert_eq!(gate.wait_turn(None).await, Ok(S(1)));
-        // From then on: 102 ms apart, and a used-up window costs no more.
-        assert_eq!(gate.wait_turn(None).await, Ok(MS(102)));
-        gate.window_closed(S(1), Some(10));
-        assert_eq!(gate.wait_turn(None).await, Ok(MS(102)));
-        assert_eq!(t0.elapsed(), MS(1204));
-        // A longer window (a quota) is still waited out.
-        gate.window_closed(S(30), Some(10));
-        assert_eq!(gate.wait_turn(None).await, Ok(S(30)));
-        // Without a limit, a used-up window is waited for every time.
-        let plain = RateGate::new(None);
-        plain.window_closed(S(1), None);
-        assert_eq!(plain.wait_turn(None).await, Ok(S(1)));
-        plain.window_closed(S(1), None);
-        assert_eq!(plain.wait_turn(None).await, Ok(S(1)));
-        assert_eq!(pace_for(2), Some(MS(510)));
-        assert_eq!(pace_for(0), None);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_429_naming_the_limit_starts_the_pacing() {
-        let gate = RateGate::new(None);
-        gate.learn_limit(4);
-        assert_eq!(gate.wait_turn(None).await, Ok(Duration::ZERO));
-        assert_eq!(gate.wait_turn(None).await, Ok(MS(255)));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn instants_never_overflow() {
-        let now = Instant::now();
-        assert!(later(now, Duration::MAX) > later(now, S(86_400 * 365)));
-        assert_eq!(later(now, S(3)), now + S(3));
-        let gate = RateGate::new(None);
-        gate.block_for(Duration::MAX);
-        assert!(gate.wait_turn(Some(now + S(60))).await.is_err());
-    }
-}
+mod tests;

@@ -1,5 +1,6 @@
 //! The client progenitor generates from `openapi/resend-workflows.yaml`
-//! (see `build.rs`). Nothing hand-written lives here.
+//! (see `build.rs`), and its wire types. Nothing hand-written lives here;
+//! only the transport holds the generated client.
 #![allow(
     missing_docs,
     missing_debug_implementations,

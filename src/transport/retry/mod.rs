@@ -3,8 +3,8 @@
 //! HTTP) and the jitter of a backoff (`jitter.rs`).
 //!
 //! GET is idempotent, so retrying it is safe. The wait honours what the
-//! server said (`retry-after`, then `ratelimit-reset` when nothing is left),
-//! else exponential backoff with full jitter. Attempts and an overall
+//! server said (the longer of `retry-after` and the `ratelimit-reset` of a
+//! used-up window), else exponential backoff with full jitter. Attempts and an overall
 //! deadline bound it; the wait is on tokio's timer, never a blocking sleep.
 
 // Time and counters from servers: no arithmetic here may overflow or panic.
@@ -14,6 +14,6 @@ mod decide;
 mod jitter;
 mod policy;
 
-pub(crate) use decide::{Decision, Outcome, Wait, decide, retryable_status};
+pub(crate) use decide::{Decision, Outcome, Wait, decide};
 pub(crate) use jitter::jitter;
 pub use policy::RetryPolicy;

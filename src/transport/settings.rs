@@ -1,17 +1,15 @@
-//! What the generated client carries for the hooks: the credentials, the
-//! user agent, the timeout, the retry policy, the size cap and the rate
-//! gate its clones share. Built by `client.rs`, read by `hooks.rs` and
-//! `exec.rs`; the generated code names [`Inner`], so this module imports
-//! nothing that uses the generated client.
+//! What a client's transport is built with, shared by its clones: the
+//! credentials, the user agent, the timeout, the retry policy, the size
+//! cap and the rate gate. Built by `client.rs`, read by the hooks and the
+//! attempt driver.
 
 use std::fmt;
-use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::HeaderValue;
 
-use crate::gate::RateGate;
-use crate::retry::RetryPolicy;
+use super::gate::RateGate;
+use super::retry::RetryPolicy;
 
 /// A value that is never shown: its `Debug` prints `<redacted>`. Holds the
 /// API key, so every type that holds one can derive `Debug` safely.
@@ -24,17 +22,17 @@ impl<T> fmt::Debug for Secret<T> {
     }
 }
 
-/// State the generated client carries for the hooks.
-#[derive(Debug, Clone)]
-pub(crate) struct Inner {
+/// A client's settings, shared by its clones (behind an `Arc`): a window
+/// seen by one holds for all.
+#[derive(Debug)]
+pub(crate) struct Settings {
     /// `Bearer <key>`, also marked sensitive so reqwest and `http` redact it.
     pub(crate) authorization: Secret<HeaderValue>,
     pub(crate) user_agent: HeaderValue,
     pub(crate) timeout: Option<Duration>,
     pub(crate) retry: RetryPolicy,
     pub(crate) max_response_bytes: usize,
-    /// Shared by clones: a rate-limit window seen by one holds for all.
-    pub(crate) gate: Arc<RateGate>,
+    pub(crate) gate: RateGate,
 }
 
 #[cfg(test)]

@@ -1,0 +1,115 @@
+//! The `reqwest::Client` the transport sends with, when the caller gives
+//! none: the TLS library compiled in, a connect timeout, no proxy but the
+//! one set, no redirects followed.
+
+use std::time::Duration;
+
+use super::endpoint;
+use crate::error::ConfigError;
+
+/// The HTTP client for requests to `base_url` (already checked): TLS as
+/// compiled in, `connect_timeout`, and `proxy` when set (checked here).
+pub(crate) fn client(
+    base_url: &str,
+    connect_timeout: Duration,
+    proxy: Option<&str>,
+) -> Result<reqwest::Client, ConfigError> {
+    // No proxy from the environment: the loopback-only rule for plain http
+    // assumes a direct connection.
+    let mut builder = reqwest::Client::builder()
+        .no_proxy()
+        .connect_timeout(connect_timeout)
+        .redirect(reqwest::redirect::Policy::none());
+    builder = with_tls(builder, base_url)?;
+    if let Some(proxy) = proxy {
+        builder = builder.proxy(endpoint::proxy(proxy)?);
+    }
+    builder
+        .build()
+        .map_err(|e| ConfigError::with_source("cannot create the HTTP client", e))
+}
+
+/// The TLS library compiled in (feature `rustls`, else `native-tls`).
+#[cfg(feature = "rustls")]
+fn with_tls(
+    builder: reqwest::ClientBuilder,
+    _: &str,
+) -> Result<reqwest::ClientBuilder, ConfigError> {
+    Ok(builder.tls_backend_preconfigured(tls_config()?))
+}
+
+/// The TLS library compiled in (feature `rustls`, else `native-tls`).
+#[cfg(all(feature = "native-tls", not(feature = "rustls")))]
+fn with_tls(
+    builder: reqwest::ClientBuilder,
+    _: &str,
+) -> Result<reqwest::ClientBuilder, ConfigError> {
+    Ok(builder.tls_backend_native())
+}
+
+/// No TLS library compiled in: only plain `http://` (to loopback) works.
+#[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+fn with_tls(
+    builder: reqwest::ClientBuilder,
+    base_url: &str,
+) -> Result<reqwest::ClientBuilder, ConfigError> {
+    if base_url.starts_with("https:") {
+        return Err(ConfigError::new(
+            "this build has no TLS: enable the crate's `rustls` (default) or `native-tls` feature",
+        ));
+    }
+    Ok(builder)
+}
+
+/// rustls with the ring provider and the platform's certificate verifier,
+/// passed to reqwest explicitly: no process-wide crypto provider is
+/// installed, so an application's own choice is never overridden.
+#[cfg(feature = "rustls")]
+fn tls_config() -> Result<rustls::ClientConfig, ConfigError> {
+    use rustls_platform_verifier::BuilderVerifierExt;
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|builder| builder.with_platform_verifier())
+        .map_err(|e| ConfigError::with_source("cannot set up TLS", e))?
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::Client;
+
+    #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+    #[test]
+    fn without_a_tls_feature_https_is_a_config_error() {
+        let err = Client::builder().api_key("re_x").build().unwrap_err();
+        assert!(err.to_string().contains("`native-tls`"), "{err}");
+        let plain = Client::builder()
+            .api_key("re_x")
+            .base_url("http://127.0.0.1:1")
+            .build();
+        assert!(plain.is_ok());
+    }
+
+    #[cfg(all(feature = "native-tls", not(feature = "rustls")))]
+    #[test]
+    fn the_default_https_client_builds_on_native_tls() {
+        let client = Client::builder().api_key("re_x").build().unwrap();
+        assert_eq!(client.base_url(), "https://api.resend.com");
+    }
+
+    #[cfg(feature = "rustls")]
+    #[test]
+    fn the_default_https_client_builds_with_its_own_tls_config() {
+        let client = Client::builder().api_key("re_x").build().unwrap();
+        assert_eq!(client.base_url(), "https://api.resend.com");
+        let config = tls_config().unwrap();
+        assert_eq!(
+            config.alpn_protocols,
+            [b"h2".to_vec(), b"http/1.1".to_vec()]
+        );
+    }
+}

@@ -1,0 +1,122 @@
+//! The transport: one call's whole path, and the only holder of the
+//! generated client. The rest of the crate hands [`Transport::call`] an
+//! [`Operation`] (which generated operation to send, with what
+//! arguments) and gets back an [`Answer`] or an [`Error`].
+//!
+//! A call goes, in order, through:
+//! - `hooks.rs`: progenitor's hooks (glue): headers and timeout (`pre`),
+//!   the attempts (`exec`), stopping an operation the crate failed itself
+//!   (`post`);
+//! - `driver.rs`: the attempt loop, which waits for the rate gate
+//!   (`gate/`), sends, reads the body under the cap (`body.rs`), heeds the
+//!   rate-limit headers (`headers.rs`) and decides on retries (`retry/`);
+//! - `record.rs`: what the hooks saw that progenitor's result would lose,
+//!   carried by the generated client made for the call;
+//! - `answer.rs`: the result and the record, made into an answer or an
+//!   error.
+//!
+//! `settings.rs` is what a client is built with (the key, the user agent,
+//! the timeout, the retry policy, the cap, the gate), `endpoint.rs` checks
+//! where requests go, `http.rs` builds the HTTP client (TLS, proxy, no
+//! redirects), and `generated.rs` is progenitor's output.
+
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use progenitor_client::{Error as GenError, ResponseValue};
+use serde::de::DeserializeOwned;
+
+mod answer;
+mod body;
+mod driver;
+pub(crate) mod endpoint;
+pub(crate) mod gate;
+pub(crate) mod generated;
+pub(crate) mod headers;
+mod hooks;
+pub(crate) mod http;
+mod record;
+pub(crate) mod retry;
+pub(crate) mod settings;
+
+#[cfg(feature = "internals")]
+pub(crate) use answer::decode_error;
+pub(crate) use answer::Answer;
+use generated::types::ErrorBody;
+use record::CallContext;
+use settings::Settings;
+
+use crate::error::Error;
+
+/// What a generated operation's `send()` returns.
+pub(crate) type Sent<'a, T> = BoxFuture<'a, Result<ResponseValue<T>, GenError<ErrorBody>>>;
+
+/// One request, as data: the generated operation to send, with its
+/// arguments, on the generated client [`Transport::call`] lends it.
+/// (`pub` only because collections name it in their sealed trait: the
+/// module is private, so nothing outside the crate can.)
+#[allow(missing_debug_implementations)] // a boxed function
+pub struct Operation<T> {
+    send: Box<SendFn<T>>,
+}
+
+/// What an [`Operation`] holds: a function that sends on the client lent.
+type SendFn<T> = dyn for<'a> FnOnce(&'a generated::Client) -> Sent<'a, T> + Send;
+
+impl<T> Operation<T> {
+    /// An operation that builds its request on the client it is given and
+    /// sends it: `Operation::new(move |api| Box::pin(api.get_automation()
+    /// .automation_id(id).send()))`.
+    pub(crate) fn new(
+        send: impl for<'a> FnOnce(&'a generated::Client) -> Sent<'a, T> + Send + 'static,
+    ) -> Self {
+        Self {
+            send: Box::new(send),
+        }
+    }
+}
+
+/// A client's way to Resend: where requests go, the HTTP client that
+/// sends them, and the settings its clones share.
+#[derive(Debug, Clone)]
+pub(crate) struct Transport {
+    base_url: Arc<str>,
+    http: reqwest::Client,
+    settings: Arc<Settings>,
+}
+
+impl Transport {
+    pub(crate) fn new(base_url: &str, http: reqwest::Client, settings: Settings) -> Self {
+        Self {
+            base_url: base_url.into(),
+            http,
+            settings: Arc::new(settings),
+        }
+    }
+
+    /// The base URL requests go to, without a trailing slash.
+    pub(crate) fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Sends `operation` with the client's headers, rate gate, retries and
+    /// size cap, and decodes its answer.
+    ///
+    /// # Errors
+    /// Any of the crate's errors but [`Error::Pagination`] and
+    /// [`Error::Watch`].
+    pub(crate) async fn call<T: DeserializeOwned>(
+        &self,
+        operation: Operation<T>,
+    ) -> Result<Answer<T>, Error> {
+        // A generated client for this call alone: its hooks write the
+        // call's record into it, and the record is read back from it here.
+        let api = generated::Client::new_with_client(
+            &self.base_url,
+            self.http.clone(),
+            CallContext::new(Arc::clone(&self.settings)),
+        );
+        let result = (operation.send)(&api).await;
+        answer::answer(result, api.inner.into_record()).await
+    }
+}
