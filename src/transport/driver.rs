@@ -1,23 +1,24 @@
-//! One request, attempted until [`decide`] says stop: wait for the rate
-//! gate, send, read the body whole, record what progenitor would lose, and
-//! wait before the next attempt. No wait, the server's or the gate's, ever
-//! runs past the call's deadline: a call that would have to is answered at
-//! once, with the last response or, when nothing was sent, a
-//! [`Throttled`] error.
+//! The async driver of the attempt machine (`attempt.rs`): it takes the
+//! steps the machine names (a turn at the rate gate and a send, a sleep,
+//! the answer) and tells it what each came to. Each response's headers
+//! are heeded on the gate for every clone, and recorded for the call. A
+//! call whose wait would pass its deadline is answered at once, with the
+//! last response or, when nothing was sent, a [`Throttled`] error.
 
 // Time and counters from servers: no arithmetic here may overflow or panic.
 #![warn(clippy::arithmetic_side_effects)]
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use bytes::Bytes;
 use reqwest::{Request, Response};
+use tokio::time::Instant;
 
+use super::attempt::{Answered, Attempts, Finish, Step};
 use super::body::{Fetched, error_name, fetch_whole};
-use super::gate::{TooLate, later};
 use super::headers::Hints;
 use super::record::CallContext;
-use super::retry::{Decision, Outcome, Wait, decide, jitter};
+use super::retry::{Outcome, jitter};
 use crate::error::{ResponseTooLarge, Throttled, is_tls_failure, retryable};
 use crate::trace::event;
 
@@ -27,128 +28,177 @@ pub(crate) async fn execute(
     context: &CallContext,
     request: Request,
 ) -> reqwest::Result<Response> {
-    let config = &*context.settings;
-    let policy = &config.retry;
-    let started = tokio::time::Instant::now();
-    let deadline = started.checked_add(policy.deadline);
-    let mut request = request;
-    let mut attempt: u32 = 0;
+    let settings = &*context.settings;
+    let mut attempts = Attempts::new(&settings.retry, Instant::now());
+    let mut request = Some(request);
     // The previous attempt's result, answered if the gate refuses a retry.
     let mut previous: Option<reqwest::Result<Fetched>> = None;
     loop {
-        attempt = attempt.saturating_add(1);
-        // The last allowed attempt sends the original; earlier ones a copy
-        // (GET has no body, so one always exists; if not, no retry).
-        let (sent, kept) = match attempt < policy.max_attempts {
-            true => match request.try_clone() {
-                Some(copy) => (copy, Some(request)),
-                None => (request, None),
-            },
-            false => (request, None),
+        let (attempt, by, copy) = match attempts.step() {
+            Step::Send { attempt, by, copy } => (attempt, by, copy),
+            Step::Sleep { after, wait, until } => {
+                event!(
+                    tracing::Level::WARN,
+                    attempt = after,
+                    wait_ms = crate::trace::millis(wait),
+                    "retrying"
+                );
+                tokio::time::sleep_until(until).await;
+                attempts.slept();
+                continue;
+            }
+            Step::Finish(Finish::Refused { until }) => return refused(context, previous, until),
+            // Answered below, where its attempt came back.
+            Step::Finish(Finish::Last(_)) => return refused(context, previous, Instant::now()),
         };
-        let waited = match config.gate.wait_turn(deadline).await {
-            Ok(waited) => waited,
+        // A copy is sent while a retry may follow (GET has no body, so one
+        // always exists; if not, no retry). The machine sends again only
+        // when a copy was kept.
+        let Some(original) = request.take() else {
+            return refused(context, previous, Instant::now());
+        };
+        let (sent, kept) = match copy.then(|| original.try_clone()).flatten() {
+            Some(copy) => (copy, Some(original)),
+            None => (original, None),
+        };
+        match settings.gate.wait_turn(by).await {
+            Ok(waited) if !waited.is_zero() => event!(
+                tracing::Level::DEBUG,
+                attempt,
+                waited_ms = crate::trace::millis(waited),
+                "waited for the rate-limit window"
+            ),
+            Ok(_) => {}
             Err(too_late) => {
                 event!(
                     tracing::Level::WARN,
                     attempt,
                     "not sent: the wait would pass the deadline"
                 );
-                return match previous {
-                    Some(previous) => previous.map(|f| finish(context, f)),
-                    None => Ok(throttled(context, too_late, policy.deadline)),
-                };
+                attempts.refused(too_late.until);
+                continue;
             }
-        };
-        if !waited.is_zero() {
-            event!(
-                tracing::Level::DEBUG,
-                attempt,
-                waited_ms = crate::trace::millis(waited),
-                "waited for the rate-limit window"
-            );
         }
-        let sending = config.gate.outstanding.start();
-        let fetched = fetch_whole(http, sent, config.max_response_bytes).await;
-        let others_in_flight = sending.others();
-        drop(sending);
-        context.record().attempts = attempt;
-
-        let (hints, name);
-        let outcome = match &fetched {
-            Ok(Fetched::Whole(response)) => {
-                let status = response.status();
-                event!(
-                    tracing::Level::DEBUG,
-                    attempt,
-                    status = status.as_u16(),
-                    "response"
-                );
-                hints = Hints::read(response.headers(), SystemTime::now());
-                context.record().hints = hints;
-                // What the server asked of the next request holds for every
-                // clone of this client, whatever this call does next.
-                config.gate.heed_answer(&hints, others_in_flight);
-                if status.is_success() {
-                    break fetched.map(|f| finish(context, f));
-                }
-                name = error_name(response);
-                let refused_for_rate = status == reqwest::StatusCode::TOO_MANY_REQUESTS
-                    && retryable(status, name.as_deref());
-                config.gate.heed_refusal(&hints, refused_for_rate);
-                Outcome::Status {
-                    status,
-                    name: name.as_deref(),
-                    hints: &hints,
-                }
-            }
-            Ok(Fetched::TooLarge { .. }) => break fetched.map(|f| finish(context, f)),
-            Err(e) => {
-                event!(tracing::Level::DEBUG, attempt, error = %e, "request failed");
-                Outcome::Transport {
-                    permanent: e.is_builder() || e.is_redirect() || is_tls_failure(e),
-                }
-            }
-        };
-        let decision = decide(attempt, started.elapsed(), &outcome, policy);
-        let (Decision::Retry(wait), Some(kept)) = (decision, kept) else {
-            event!(tracing::Level::DEBUG, attempt, ?decision, "not retrying");
-            break fetched.map(|f| finish(context, f));
-        };
-        let wait = match wait {
-            // Already set on the gate above, for the clones.
-            Wait::Server(wait) => wait,
-            Wait::Backoff { bound } => jitter(bound),
-        };
-        // The gate may hold the retry back longer than this wait (a window
-        // closed for an hour beside a retry-after of a second).
-        let start = later(tokio::time::Instant::now(), wait).max(config.gate.earliest_start());
-        if deadline.is_some_and(|d| start > d) {
-            event!(
-                tracing::Level::DEBUG,
-                attempt,
-                "not retrying: the gate's wait passes the deadline"
-            );
-            break fetched.map(|f| finish(context, f));
+        let sent = send(http, context, attempt, sent).await;
+        attempts.answered(
+            Instant::now(),
+            answered(&sent, kept.is_some()),
+            settings.gate.earliest_start(),
+            jitter,
+        );
+        let fetched = sent.map(|sent| sent.fetched);
+        if let Step::Finish(Finish::Last(ended)) = attempts.step() {
+            event!(tracing::Level::DEBUG, attempt, ?ended, "answered");
+            return fetched.map(|f| finish(context, f));
         }
         request = kept;
         previous = Some(fetched);
-        event!(
-            tracing::Level::WARN,
-            attempt,
-            wait_ms = crate::trace::millis(wait),
-            "retrying"
-        );
-        tokio::time::sleep(wait).await;
     }
+}
+
+/// The answer to a call the gate refused a turn that would have come at
+/// `until`: the previous attempt's result, or, when nothing was sent, a
+/// throttled error.
+fn refused(
+    context: &CallContext,
+    previous: Option<reqwest::Result<Fetched>>,
+    until: Instant,
+) -> reqwest::Result<Response> {
+    match previous {
+        Some(previous) => previous.map(|f| finish(context, f)),
+        None => Ok(throttled(context, until)),
+    }
+}
+
+/// An attempt that came back, with what its headers said and, for an
+/// error status, the status and Resend's error `name`.
+struct Sent {
+    fetched: Fetched,
+    hints: Hints,
+    failed: Option<(reqwest::StatusCode, Option<String>)>,
+}
+
+/// What an attempt came to, for the machine; `copied`: whether a copy of
+/// the request was kept for a retry.
+fn answered(sent: &reqwest::Result<Sent>, copied: bool) -> Answered<'_> {
+    match sent {
+        Ok(Sent {
+            failed: Some((status, name)),
+            hints,
+            ..
+        }) => Answered::Failed {
+            outcome: Outcome::Status {
+                status: *status,
+                name: name.as_deref(),
+                hints,
+            },
+            copied,
+        },
+        Ok(_) => Answered::Done,
+        Err(e) => Answered::Failed {
+            outcome: Outcome::Transport {
+                permanent: e.is_builder() || e.is_redirect() || is_tls_failure(e),
+            },
+            copied,
+        },
+    }
+}
+
+/// Sends attempt `attempt`, counted as outstanding until answered, reads
+/// the body under the cap, and heeds and records what the headers say.
+async fn send(
+    http: &reqwest::Client,
+    context: &CallContext,
+    attempt: u32,
+    request: Request,
+) -> reqwest::Result<Sent> {
+    let settings = &*context.settings;
+    let sending = settings.gate.outstanding.start();
+    let fetched = fetch_whole(http, request, settings.max_response_bytes).await;
+    let others = sending.others();
+    drop(sending);
+    context.record().attempts = attempt;
+    let fetched = fetched.inspect_err(|e| {
+        event!(tracing::Level::DEBUG, attempt, error = %e, "request failed");
+    })?;
+    let Fetched::Whole(response) = &fetched else {
+        return Ok(Sent {
+            fetched,
+            hints: Hints::default(),
+            failed: None,
+        });
+    };
+    let status = response.status();
+    event!(
+        tracing::Level::DEBUG,
+        attempt,
+        status = status.as_u16(),
+        "response"
+    );
+    let hints = Hints::read(response.headers(), SystemTime::now());
+    context.record().hints = hints;
+    // What the server asked of the next request holds for every clone of
+    // this client, whatever this call does next.
+    settings.gate.heed_answer(&hints, others);
+    let failed = (!status.is_success()).then(|| {
+        let name = error_name(response);
+        let refused_for_rate =
+            status == reqwest::StatusCode::TOO_MANY_REQUESTS && retryable(status, name.as_deref());
+        settings.gate.heed_refusal(&hints, refused_for_rate);
+        (status, name)
+    });
+    Ok(Sent {
+        fetched,
+        hints,
+        failed,
+    })
 }
 
 /// The stand-in for a request the gate refused: the call reports the
 /// recorded [`Throttled`] error.
-fn throttled(context: &CallContext, too_late: TooLate, deadline: Duration) -> Response {
-    let wait = too_late
-        .until
-        .saturating_duration_since(tokio::time::Instant::now());
+fn throttled(context: &CallContext, until: Instant) -> Response {
+    let deadline = context.settings.retry.deadline;
+    let wait = until.saturating_duration_since(Instant::now());
     let until = SystemTime::now()
         .checked_add(wait)
         .unwrap_or_else(SystemTime::now);

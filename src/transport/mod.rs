@@ -7,7 +7,9 @@
 //! - `hooks.rs`: progenitor's hooks (glue): headers and timeout (`pre`),
 //!   the attempts (`exec`), stopping an operation the crate failed itself
 //!   (`post`);
-//! - `driver.rs`: the attempt loop, which waits for the rate gate
+//! - `attempt.rs`: the attempt machine, synchronous, with time passed in:
+//!   the next step (send, sleep until, finish) from what the last came to;
+//! - `driver.rs`: its async driver, which waits for the rate gate
 //!   (`gate/`), sends, reads the body under the cap (`body.rs`), heeds the
 //!   rate-limit headers (`headers.rs`) and decides on retries (`retry/`);
 //! - `record.rs`: what the hooks saw that progenitor's result would lose,
@@ -27,6 +29,7 @@ use progenitor_client::{Error as GenError, ResponseValue};
 use serde::de::DeserializeOwned;
 
 mod answer;
+mod attempt;
 mod body;
 mod driver;
 pub(crate) mod endpoint;
@@ -39,9 +42,9 @@ mod record;
 pub(crate) mod retry;
 pub(crate) mod settings;
 
+pub(crate) use answer::Answer;
 #[cfg(feature = "internals")]
 pub(crate) use answer::decode_error;
-pub(crate) use answer::Answer;
 use generated::types::ErrorBody;
 use record::CallContext;
 use settings::Settings;

@@ -126,6 +126,14 @@ mod tests {
         }),
         retry_after: None,
     };
+    static AFTER_1_RESET_3: Hints = Hints {
+        rate_limit: Some(RateLimit {
+            limit: Some(10),
+            remaining: Some(0),
+            reset: Some(Duration::from_secs(3)),
+        }),
+        retry_after: Some(Duration::from_secs(1)),
+    };
     static RESET_3_LEFT: Hints = Hints {
         rate_limit: Some(RateLimit {
             limit: Some(10),
@@ -216,6 +224,13 @@ mod tests {
                 Retry(Wait::Server(S(3))),
             ),
             (1, S(0), status(503, None, &RESET_3_LEFT), backoff(250)),
+            // Both: the longer (a retry after the shorter would be refused).
+            (
+                1,
+                S(0),
+                status(429, None, &AFTER_1_RESET_3),
+                Retry(Wait::Server(S(3))),
+            ),
             // The deadline: a server wait that would pass it is not taken...
             (
                 1,

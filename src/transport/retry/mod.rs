@@ -14,6 +14,6 @@ mod decide;
 mod jitter;
 mod policy;
 
-pub(crate) use decide::{Decision, Outcome, Wait, decide};
+pub(crate) use decide::{Decision, Outcome, Stop, Wait, decide};
 pub(crate) use jitter::jitter;
 pub use policy::RetryPolicy;
