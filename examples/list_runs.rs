@@ -57,7 +57,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     if workflows {
-        let runs = client.list_runs(&id).stream();
+        let runs = client.list_workflow_runs(&id).stream();
         print_runs(runs, |r| (&r.status, r.created_at, r.completed_at)).await?;
     } else {
         let runs = client.list_automation_runs(&id).stream();

@@ -1,4 +1,5 @@
-//! `Client`, its builder and `from_env`.
+//! `Client`, its builder and `from_env`: the settings a client is built
+//! with, checked, and handed to its transport.
 
 use std::time::Duration;
 
@@ -25,8 +26,9 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 /// without one (403, HTML body), so one is always sent.
 pub const DEFAULT_USER_AGENT: &str = concat!("resend-workflows/", env!("CARGO_PKG_VERSION"));
 
-/// A client for Resend's workflow runs API. Cheap to clone: clones share
-/// connections.
+/// A client for Resend's automations and their runs (and the private
+/// alpha's workflow runs). Cheap to clone: clones share connections, the
+/// rate gate and the settings.
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), resend_workflows::Error> {
@@ -36,7 +38,11 @@ pub const DEFAULT_USER_AGENT: &str = concat!("resend-workflows/", env!("CARGO_PK
 ///     .api_key("re_123")
 ///     .user_agent("billing-svc/2.3")
 ///     .build()?;
-/// let page = client.list_runs("0b7e6f5a-2c4d-4e8f-9a1b-3c5d7e9f1a2b").limit(50).send().await?;
+/// let page = client
+///     .list_automation_runs("c9b16d4f-ba6c-4e2e-b044-6bf4404e57fd")
+///     .limit(50)
+///     .send()
+///     .await?;
 /// for run in page.runs() {
 ///     println!("{} {}", run.id, run.status);
 /// }
@@ -190,7 +196,10 @@ impl ClientBuilder {
     /// the API never redirects, and the client this crate builds follows no
     /// redirect, so a 3xx is reported as an error instead of being chased.
     /// (reqwest drops the `Authorization` header on a redirect to another
-    /// host either way.)
+    /// host either way.) And with `.retry(reqwest::retry::never())`, as the
+    /// crate's own client is: otherwise reqwest resends a request an HTTP/2
+    /// server refused (`REFUSED_STREAM`) by itself, on top of the crate's
+    /// retries and uncounted in [`Error::attempts`].
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self

@@ -24,7 +24,7 @@ pub use client::{
 };
 pub use collections::{
     AutomationRuns, Automations, Collection, ListAutomationRuns, ListAutomations, ListRequest,
-    ListRuns, WorkflowRuns,
+    ListWorkflowRuns, WorkflowRuns,
 };
 pub use error::{
     ApiError, ApiErrorKind, ConfigError, DecodeError, Error, InvalidArgument, InvalidReason,
@@ -32,7 +32,7 @@ pub use error::{
     WatchErrorKind,
 };
 pub use ids::{AutomationId, Cursor, MAX_ID_LEN, PageSize, RunId, WorkflowId};
-pub use pagination::{Direction, ItemStream, ListItem, Page, PageStream};
+pub use pagination::{Direction, ItemStream, ListItem, Page, PageStream, RunItem};
 pub use payload::EventPayload;
 pub use rate_limit::{MAX_SERVER_WAIT, RateLimit};
 pub use status::{
@@ -49,8 +49,8 @@ pub use transport::retry::RetryPolicy;
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use watch::PostgresStore;
 pub use watch::{
-    DEFAULT_LEASE_TTL, DEFAULT_POLL_INTERVAL, FileStore, Lease, MemoryStore, RunEvent, RunItem,
-    Seen, StartAt, StateStore, StoreError, Watch, WatchState, WatchStream, Watched,
+    DEFAULT_LEASE_TTL, DEFAULT_POLL_INTERVAL, FileStore, Lease, MemoryStore, RunEvent, Seen,
+    StartAt, StateStore, StoreError, Watch, WatchState, WatchStream, Watched,
 };
 
 /// The wire types progenitor generates from the spec (`openapi/`), for

@@ -61,16 +61,16 @@ fn the_key_is_in_no_debug_display_error_or_trace() {
             let client = common::paused_client(&server.base_url, RetryPolicy::default().max_attempts(2));
             shown.push(format!("{client:?}"));
             shown.push(format!("{:?}", Client::builder().api_key(KEY)));
-            shown.push(format!("{:?}", client.list_runs("wf").after("c")));
-            let stream = client.list_runs("wf").stream();
+            shown.push(format!("{:?}", client.list_workflow_runs("wf").after("c")));
+            let stream = client.list_workflow_runs("wf").stream();
             shown.push(format!("{stream:?}"));
             let mut errors = Vec::new();
             for _ in 0..4 {
-                errors.extend(client.list_runs("wf").send().await.err());
-                errors.extend(client.get_run("wf", "run").await.err());
+                errors.extend(client.list_workflow_runs("wf").send().await.err());
+                errors.extend(client.get_workflow_run("wf", "run").await.err());
             }
             errors.extend(stream.filter_map(|r| async { r.err() }).collect::<Vec<_>>().await);
-            errors.extend(client.list_runs("wf/x").send().await.err());
+            errors.extend(client.list_workflow_runs("wf/x").send().await.err());
             errors.extend(Client::builder().api_key(KEY).base_url("http://example.com").build().err());
             assert!(errors.len() >= 8, "{errors:?}");
             for e in &errors {

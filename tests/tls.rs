@@ -60,7 +60,7 @@ async fn an_untrusted_certificate_is_refused_before_the_key_is_sent() {
         .base_url(format!("https://localhost:{port}"))
         .build()
         .unwrap();
-    let err = client.list_runs("wf").send().await.unwrap_err();
+    let err = client.list_workflow_runs("wf").send().await.unwrap_err();
     let Error::Transport(transport) = &err else {
         panic!("a transport error expected, got {err:?}")
     };

@@ -12,7 +12,7 @@ use crate::{ServerProcess, client, measure, quick, runtime};
 pub(crate) fn child(runs: usize, base_url: &str) {
     let rt = runtime();
     let count = rt.block_on(async {
-        let mut stream = client(base_url).list_runs("wf").stream();
+        let mut stream = client(base_url).list_workflow_runs("wf").stream();
         let mut count = 0usize;
         while let Some(run) = stream.try_next().await.unwrap() {
             std::hint::black_box(run);

@@ -17,7 +17,7 @@ pub(crate) fn scenario_prefetch() -> Value {
     let run = |prefetch: bool| {
         rt.block_on(async {
             let t0 = Instant::now();
-            let mut stream = c.list_runs("wf").prefetch(prefetch).pages();
+            let mut stream = c.list_workflow_runs("wf").prefetch(prefetch).pages();
             let mut n = 0;
             while let Some(page) = stream.try_next().await.unwrap() {
                 n += page.runs().len();

@@ -204,7 +204,7 @@ async fn watch_all(fake: &FakeResend, ids: &[String], n: usize) -> f64 {
     tokio::time::sleep(Duration::from_secs(2)).await;
     for id in ids {
         for _ in 0..n {
-            fake.start_run(id, RunStatus::Completed);
+            fake.start_automation_run(id, RunStatus::Completed);
         }
     }
     let t0 = Instant::now();

@@ -1,5 +1,5 @@
 //! The `stream` scenario: 100,000 runs (1,000 pages) through
-//! `list_runs(..).stream()` against the hand-written loop, wall and CPU,
+//! `list_workflow_runs(..).stream()` against the hand-written loop, wall and CPU,
 //! round by round; and the same comparison in instructions, counted by
 //! callgrind (the same total run after run on a noisy machine).
 
@@ -32,7 +32,7 @@ pub(crate) fn scenario_stream() -> Value {
             runs
         );
         let n = ours_client
-            .list_runs("wf")
+            .list_workflow_runs("wf")
             .stream()
             .try_collect::<Vec<_>>()
             .await
@@ -50,7 +50,7 @@ pub(crate) fn scenario_stream() -> Value {
                     baseline::stream_all(&base_http, &server.base_url, KEY).await
                 } else {
                     let mut count = 0;
-                    let mut stream = ours_client.list_runs("wf").stream();
+                    let mut stream = ours_client.list_workflow_runs("wf").stream();
                     while let Some(run) = stream.try_next().await.unwrap() {
                         std::hint::black_box(&run);
                         count += 1;
@@ -122,7 +122,12 @@ pub(crate) fn profile(side: &str, rounds: usize) {
         let t0 = Instant::now();
         for _ in 0..rounds {
             let n = if side == "ours" {
-                let runs: Vec<_> = ours.list_runs("wf").stream().try_collect().await.unwrap();
+                let runs: Vec<_> = ours
+                    .list_workflow_runs("wf")
+                    .stream()
+                    .try_collect()
+                    .await
+                    .unwrap();
                 runs.len()
             } else {
                 baseline::stream_all(&base, &server.base_url, KEY).await

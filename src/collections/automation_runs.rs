@@ -7,7 +7,7 @@ use super::request::{Collection, ListRequest, sealed};
 use crate::client::Client;
 use crate::error::{Error, InvalidArgument};
 use crate::ids::{AutomationId, RunId};
-use crate::pagination::{ItemSealed, ListItem};
+use crate::pagination::{ItemSealed, ListItem, RunItem};
 use crate::status::{RunStatus, StatusFilter};
 use crate::transport::Operation;
 use crate::transport::generated::types::{AutomationRun, AutomationRunList, AutomationRunListItem};
@@ -65,6 +65,16 @@ impl ListItem for AutomationRunListItem {
     }
 }
 
+impl RunItem for AutomationRunListItem {
+    fn status(&self) -> &crate::status::RunStatus {
+        &self.status
+    }
+
+    fn created_at(&self) -> crate::timestamp::Timestamp {
+        self.created_at
+    }
+}
+
 impl ListRequest<AutomationRuns> {
     /// Only runs in these statuses, sent as one comma-separated `status`
     /// parameter. An empty set is rejected when sent.
@@ -75,7 +85,7 @@ impl ListRequest<AutomationRuns> {
 
 impl Client {
     /// Lists an automation's runs, newest first (the GA form of
-    /// [`list_runs`](Self::list_runs)). An invalid id is reported when the
+    /// [`list_workflow_runs`](Self::list_workflow_runs)). An invalid id is reported when the
     /// request is sent.
     ///
     /// ```no_run

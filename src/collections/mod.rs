@@ -10,4 +10,4 @@ mod workflow_runs;
 pub use automation_runs::{AutomationRuns, ListAutomationRuns};
 pub use automations::{Automations, ListAutomations};
 pub use request::{Collection, ListRequest};
-pub use workflow_runs::{ListRuns, WorkflowRuns};
+pub use workflow_runs::{ListWorkflowRuns, WorkflowRuns};

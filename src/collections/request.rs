@@ -114,7 +114,7 @@ fn fetch<C: Collection>(
 /// A list request: one page with [`send`](Self::send), or every page with
 /// [`pages`](Self::pages) and [`stream`](Self::stream). Made by the client
 /// ([`Client::list_automation_runs`], [`Client::list_automations`],
-/// [`Client::list_runs`]); nothing is sent until then, and an invalid
+/// [`Client::list_workflow_runs`]); nothing is sent until then, and an invalid
 /// argument is reported then, before anything is sent.
 #[derive(Debug, Clone)]
 #[must_use = "a list request does nothing until sent"]

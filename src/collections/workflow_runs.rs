@@ -1,4 +1,4 @@
-//! Workflow runs (the alpha API): `Client::list_runs`, `Client::get_run`.
+//! Workflow runs (the alpha API): `Client::list_workflow_runs`, `Client::get_workflow_run`.
 
 use std::convert::Infallible;
 
@@ -6,7 +6,7 @@ use super::request::{Collection, ListRequest, sealed};
 use crate::client::Client;
 use crate::error::{Error, InvalidArgument};
 use crate::ids::{RunId, WorkflowId};
-use crate::pagination::{ItemSealed, ListItem};
+use crate::pagination::{ItemSealed, ListItem, RunItem};
 use crate::transport::Operation;
 use crate::transport::generated::types::{WorkflowRun, WorkflowRunList, WorkflowRunListItem};
 
@@ -15,7 +15,7 @@ use crate::transport::generated::types::{WorkflowRun, WorkflowRunList, WorkflowR
 pub enum WorkflowRuns {}
 
 /// A request for a workflow's runs.
-pub type ListRuns = ListRequest<WorkflowRuns>;
+pub type ListWorkflowRuns = ListRequest<WorkflowRuns>;
 
 impl sealed::Sealed for WorkflowRuns {}
 
@@ -60,6 +60,16 @@ impl ListItem for WorkflowRunListItem {
     }
 }
 
+impl RunItem for WorkflowRunListItem {
+    fn status(&self) -> &crate::status::RunStatus {
+        &self.status
+    }
+
+    fn created_at(&self) -> crate::timestamp::Timestamp {
+        self.created_at
+    }
+}
+
 impl Client {
     /// Lists a workflow's runs, newest first. `workflow_id` is any string
     /// form of the id (`&str`, `String`, [`WorkflowId`]; a `uuid::Uuid` via
@@ -67,13 +77,13 @@ impl Client {
     ///
     /// ```no_run
     /// # async fn demo(client: resend_workflows::Client) -> Result<(), resend_workflows::Error> {
-    /// let page = client.list_runs("wf_1").limit(10).send().await?;
+    /// let page = client.list_workflow_runs("wf_1").limit(10).send().await?;
     /// if let Some(next) = page.next_cursor() {
-    ///     let older = client.list_runs("wf_1").limit(10).after(next).send().await?;
+    ///     let older = client.list_workflow_runs("wf_1").limit(10).after(next).send().await?;
     /// }
     /// # Ok(()) }
     /// ```
-    pub fn list_runs(&self, workflow_id: impl AsRef<str>) -> ListRuns {
+    pub fn list_workflow_runs(&self, workflow_id: impl AsRef<str>) -> ListWorkflowRuns {
         ListRequest::new(
             self,
             WorkflowId::parse_for("workflow_id", workflow_id.as_ref()),
@@ -89,11 +99,11 @@ impl Client {
     ///
     /// ```no_run
     /// # async fn demo(client: resend_workflows::Client) -> Result<(), resend_workflows::Error> {
-    /// let run = client.get_run("wf_1", "a1b2c3d4-e5f6-7890-abcd-ef1234567890").await?;
+    /// let run = client.get_workflow_run("wf_1", "a1b2c3d4-e5f6-7890-abcd-ef1234567890").await?;
     /// println!("{} is {}", run.id, run.status);
     /// # Ok(()) }
     /// ```
-    pub async fn get_run(
+    pub async fn get_workflow_run(
         &self,
         workflow_id: impl AsRef<str>,
         run_id: impl AsRef<str>,

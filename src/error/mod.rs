@@ -31,7 +31,7 @@ pub use watch::{WatchError, WatchErrorKind};
 /// use resend_workflows::{Client, Error};
 ///
 /// # async fn demo(client: Client) {
-/// match client.list_runs("wf_1").limit(500).send().await {
+/// match client.list_workflow_runs("wf_1").limit(500).send().await {
 ///     Err(Error::InvalidArgument(e)) => assert_eq!(e.parameter(), "limit"),
 ///     other => panic!("{other:?}"),
 /// }

@@ -51,7 +51,7 @@ use httpmock::{HttpMockRequest, MockServer};
 
 pub use data::{
     automation as generate_automation, automation_runs as generate_automation_runs,
-    workflow_runs as generate_runs,
+    workflow_runs as generate_workflow_runs,
 };
 #[cfg(test)]
 pub(crate) use limit::TeamLimit;
@@ -173,12 +173,16 @@ impl FakeResend {
     /// Starts a run of automation `automation_id` in `status`, created now:
     /// it appears at the top of the list, newest, as on Resend. `None` when
     /// the automation was never seeded or added.
-    pub fn start_run(&self, automation_id: &str, status: RunStatus) -> Option<AutomationRun> {
+    pub fn start_automation_run(
+        &self,
+        automation_id: &str,
+        status: RunStatus,
+    ) -> Option<AutomationRun> {
         lock(&self.state).start_automation_run(automation_id, status)
     }
 
     /// Starts a run of workflow `workflow_id` (the alpha), as
-    /// [`start_run`](Self::start_run) does for an automation.
+    /// [`start_automation_run`](Self::start_automation_run) does for an automation.
     pub fn start_workflow_run(
         &self,
         workflow_id: &str,

@@ -12,7 +12,7 @@ mod stream;
 
 pub(crate) use options::ListOptions;
 pub(crate) use page::sealed::Sealed as ItemSealed;
-pub use page::{ListItem, Page};
+pub use page::{ListItem, Page, RunItem};
 pub use position::Direction;
 pub(crate) use position::Position;
 pub(crate) use stream::FetchPage;

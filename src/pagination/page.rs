@@ -4,6 +4,8 @@ use super::position::{Direction, Position};
 use crate::error::{PaginationError, PaginationErrorKind};
 use crate::ids::Cursor;
 use crate::rate_limit::RateLimit;
+use crate::status::RunStatus;
+use crate::timestamp::Timestamp;
 
 pub(crate) mod sealed {
     /// Implemented only by this crate's list item types.
@@ -15,6 +17,17 @@ pub(crate) mod sealed {
 pub trait ListItem: sealed::Sealed {
     /// The item's id, as the server sent it.
     fn item_id(&self) -> &str;
+}
+
+/// A run, as a list shows it: an item with a status and a creation time.
+/// Sealed, like [`ListItem`]: implemented by
+/// [`AutomationRunListItem`](crate::AutomationRunListItem) and
+/// [`WorkflowRunListItem`](crate::WorkflowRunListItem).
+pub trait RunItem: ListItem + Clone + std::fmt::Debug + Send + Sync + Unpin + 'static {
+    /// The run's status.
+    fn status(&self) -> &RunStatus;
+    /// When the run was created.
+    fn created_at(&self) -> Timestamp;
 }
 
 /// One page of a list, with where to go next.
@@ -78,17 +91,6 @@ impl<T> Page<T> {
         self.items
     }
 
-    /// The runs of a page of runs: the same as [`items`](Self::items).
-    pub fn runs(&self) -> &[T] {
-        &self.items
-    }
-
-    /// Takes the runs out of a page of runs: the same as
-    /// [`into_items`](Self::into_items).
-    pub fn into_runs(self) -> Vec<T> {
-        self.items
-    }
-
     /// Whether more items exist in the direction of travel.
     pub fn has_more(&self) -> bool {
         self.has_more
@@ -109,5 +111,18 @@ impl<T> Page<T> {
     /// The `ratelimit-*` headers of the response, when present.
     pub fn rate_limit(&self) -> Option<&RateLimit> {
         self.rate_limit.as_ref()
+    }
+}
+
+impl<T: RunItem> Page<T> {
+    /// The runs of a page of runs: the same as [`items`](Self::items).
+    pub fn runs(&self) -> &[T] {
+        &self.items
+    }
+
+    /// Takes the runs out of a page of runs: the same as
+    /// [`into_items`](Self::into_items).
+    pub fn into_runs(self) -> Vec<T> {
+        self.items
     }
 }

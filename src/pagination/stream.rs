@@ -42,7 +42,7 @@ pub(crate) type FetchPage<T> =
 pub struct PageStream<T> {
     fetch: Option<FetchPage<T>>,
     traversal: Traversal,
-    in_flight: Option<InFlight<T>>,
+    fetching: Option<Fetching<T>>,
     /// Fetch the next page while the current one is consumed.
     prefetch: bool,
     /// An error to yield before anything else (a rejected argument, or the
@@ -54,7 +54,7 @@ impl<T> std::fmt::Debug for PageStream<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PageStream")
             .field("traversal", &self.traversal)
-            .field("in_flight", &self.in_flight.is_some())
+            .field("fetching", &self.fetching.is_some())
             .field("prefetch", &self.prefetch)
             .finish_non_exhaustive()
     }
@@ -62,12 +62,12 @@ impl<T> std::fmt::Debug for PageStream<T> {
 
 /// A page being fetched: polled by the stream (sequential), or running on
 /// its own task (read-ahead), aborted if the stream is dropped first.
-enum InFlight<T> {
+enum Fetching<T> {
     Local(BoxFuture<'static, Result<Page<T>, Error>>),
     Spawned(tokio::task::JoinHandle<Result<Page<T>, Error>>),
 }
 
-impl<T> Drop for InFlight<T> {
+impl<T> Drop for Fetching<T> {
     fn drop(&mut self) {
         if let Self::Spawned(handle) = self {
             handle.abort();
@@ -75,7 +75,7 @@ impl<T> Drop for InFlight<T> {
     }
 }
 
-impl<T> InFlight<T> {
+impl<T> Fetching<T> {
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<Page<T>, Error>> {
         match self {
             Self::Local(future) => future.as_mut().poll(cx),
@@ -99,7 +99,7 @@ impl<T: ListItem + Send + 'static> PageStream<T> {
         Self {
             fetch: Some(fetch),
             traversal: Traversal::new(start, max_pages),
-            in_flight: None,
+            fetching: None,
             prefetch,
             failed: None,
         }
@@ -110,7 +110,7 @@ impl<T: ListItem + Send + 'static> PageStream<T> {
         Self {
             fetch: None,
             traversal: Traversal::ended(),
-            in_flight: None,
+            fetching: None,
             prefetch: false,
             failed: Some(error),
         }
@@ -126,15 +126,15 @@ impl<T: ListItem + Send + 'static> PageStream<T> {
             return Ok(false);
         };
         let future = fetch(position);
-        self.in_flight = Some(match tokio::runtime::Handle::try_current() {
-            Ok(runtime) if spawn => InFlight::Spawned(runtime.spawn(future)),
-            _ => InFlight::Local(future),
+        self.fetching = Some(match tokio::runtime::Handle::try_current() {
+            Ok(runtime) if spawn => Fetching::Spawned(runtime.spawn(future)),
+            _ => Fetching::Local(future),
         });
         Ok(true)
     }
 
     fn end(&mut self, error: Error) -> Poll<Option<Result<Page<T>, Error>>> {
-        self.in_flight = None;
+        self.fetching = None;
         self.fetch = None;
         Poll::Ready(Some(Err(self.traversal.fail(error))))
     }
@@ -176,18 +176,18 @@ impl<T: ListItem + Send + 'static> Stream for PageStream<T> {
         if let Some(error) = this.failed.take() {
             return this.end(error);
         }
-        if this.in_flight.is_none() {
+        if this.fetching.is_none() {
             match this.start_next(false) {
                 Ok(true) => {}
                 Ok(false) => return Poll::Ready(None),
                 Err(error) => return this.end(error),
             }
         }
-        let Some(in_flight) = this.in_flight.as_mut() else {
+        let Some(fetching) = this.fetching.as_mut() else {
             return Poll::Ready(None);
         };
-        let fetched = ready!(in_flight.poll(cx));
-        this.in_flight = None;
+        let fetched = ready!(fetching.poll(cx));
+        this.fetching = None;
         let result = fetched.and_then(|mut page| {
             this.traversal.accept(&mut page)?;
             Ok(page)

@@ -45,7 +45,7 @@ impl Hints {
     }
 
     /// How long until the window resets, when what the response says is
-    /// left in it would all go to the `others` requests in flight (which
+    /// left in it would all go to the `others` outstanding requests (which
     /// its `remaining` does not count yet).
     pub(crate) fn window_used_up_for(&self, others: u32) -> Option<Duration> {
         match self.rate_limit {
@@ -156,7 +156,7 @@ mod tests {
     }
 
     #[test]
-    fn a_window_is_used_up_when_what_remains_goes_to_requests_in_flight() {
+    fn a_window_is_used_up_when_what_remains_goes_to_outstanding_requests() {
         let now = SystemTime::UNIX_EPOCH;
         let hints = |left: &str| {
             Hints::read(

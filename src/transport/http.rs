@@ -1,6 +1,6 @@
 //! The `reqwest::Client` the transport sends with, when the caller gives
 //! none: the TLS library compiled in, a connect timeout, no proxy but the
-//! one set, no redirects followed.
+//! one set, no redirects followed, and no retries of reqwest's own.
 
 use std::time::Duration;
 
@@ -19,7 +19,12 @@ pub(crate) fn client(
     let mut builder = reqwest::Client::builder()
         .no_proxy()
         .connect_timeout(connect_timeout)
-        .redirect(reqwest::redirect::Policy::none());
+        .redirect(reqwest::redirect::Policy::none())
+        // reqwest 0.13 resends a request an HTTP/2 server refused
+        // (REFUSED_STREAM, a graceful GOAWAY) on its own, out of the
+        // crate's sight: such a refusal comes back as a transport error
+        // instead, retried by the crate's policy and counted in `attempts()`.
+        .retry(reqwest::retry::never());
     builder = with_tls(builder, base_url)?;
     if let Some(proxy) = proxy {
         builder = builder.proxy(endpoint::proxy(proxy)?);

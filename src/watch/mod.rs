@@ -22,7 +22,7 @@ pub use postgres::PostgresStore;
 pub use state::WatchState;
 pub use store::{Lease, MemoryStore, StateStore, StoreError};
 pub use stream::{DEFAULT_LEASE_TTL, DEFAULT_POLL_INTERVAL, Watch, WatchStream};
-pub use watched::{RunItem, Seen, Watched};
+pub use watched::{Seen, Watched};
 
 use crate::client::Client;
 use crate::collections::{AutomationRuns, WorkflowRuns};
@@ -59,7 +59,7 @@ impl Client {
 
     /// Watches a workflow's runs (the alpha API), as
     /// [`watch_automation_runs`](Self::watch_automation_runs) does.
-    pub fn watch_runs(&self, workflow_id: impl AsRef<str>) -> Watch<WorkflowRuns> {
+    pub fn watch_workflow_runs(&self, workflow_id: impl AsRef<str>) -> Watch<WorkflowRuns> {
         Watch::new(
             self,
             WorkflowId::parse_for("workflow_id", workflow_id.as_ref()),

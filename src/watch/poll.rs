@@ -7,12 +7,13 @@ use futures::TryStreamExt;
 
 use super::event::{RunEvent, StartAt};
 use super::state::{Mark, WatchState};
-use super::watched::{RunItem, Watched, is_gone};
+use super::watched::{Watched, is_gone};
 use crate::client::Client;
 use crate::collections::ListRequest;
 use crate::error::Error;
 use crate::ids::PageSize;
 use crate::pagination::ListItem;
+use crate::pagination::RunItem;
 use crate::status::RunStatus;
 
 /// What one poll found, in order; errors are items too (a watch goes on).
@@ -46,13 +47,13 @@ pub(crate) async fn poll<C: Watched>(
     // Runs tracked before this poll: those found now are not asked about.
     let tracked: Vec<(String, RunStatus)> = state
         .in_flight()
-        .map(|(id, s)| (id.to_owned(), s))
+        .map(|(id, s)| (id.to_owned(), s.clone()))
         .collect();
     if let Err(e) = new_runs::<C>(&list, state, &mut found).await {
         found.push(Err(e));
     }
     if !tracked.is_empty() {
-        match C::in_flight(client, parent, tracked).await {
+        match C::recheck(client, parent, tracked).await {
             Ok(seen) => {
                 for (id, run) in seen {
                     changed(state, &id, run, &mut found);
@@ -142,7 +143,7 @@ fn report<R: RunItem>(state: &mut WatchState, run: R, found: &mut Found<R>) {
     if status.is_terminal() {
         found.push(Ok(RunEvent::Finished(run)));
     } else {
-        state.in_flight.insert(id, status.as_str().to_owned());
+        state.in_flight.insert(id, status);
     }
 }
 
@@ -157,17 +158,14 @@ fn changed<R: RunItem>(state: &mut WatchState, id: &str, run: Option<R>, found: 
         return;
     };
     let status = run.status().clone();
-    if status.as_str() == last {
+    if status == last {
         return;
     }
     if status.is_terminal() {
         state.in_flight.remove(id);
         found.push(Ok(RunEvent::Finished(run)));
     } else {
-        state
-            .in_flight
-            .insert(id.to_owned(), status.as_str().to_owned());
-        let from = last.parse::<RunStatus>().unwrap_or_else(|e| match e {});
-        found.push(Ok(RunEvent::Changed { run, from }));
+        state.in_flight.insert(id.to_owned(), status);
+        found.push(Ok(RunEvent::Changed { run, from: last }));
     }
 }

@@ -36,7 +36,7 @@ pub struct WatchState {
     started: bool,
     pub(crate) newest: Option<Mark>,
     /// Runs seen and not finished: id -> last status.
-    pub(crate) in_flight: BTreeMap<String, String>,
+    pub(crate) in_flight: BTreeMap<String, RunStatus>,
 }
 
 impl WatchState {
@@ -77,10 +77,10 @@ impl WatchState {
     }
 
     /// The runs seen and not finished, with their last status.
-    pub fn in_flight(&self) -> impl Iterator<Item = (&str, RunStatus)> {
+    pub fn in_flight(&self) -> impl Iterator<Item = (&str, &RunStatus)> {
         self.in_flight
             .iter()
-            .map(|(id, status)| (id.as_str(), status.parse().unwrap_or_else(|e| match e {})))
+            .map(|(id, status)| (id.as_str(), status))
     }
 
     pub(crate) fn is_started(&self) -> bool {
@@ -162,10 +162,21 @@ mod tests {
         let mut s = WatchState::new("workflows/w/runs");
         s.set_started();
         s.advance("r1", "2026-10-01T12:00:00Z".parse().unwrap());
-        s.in_flight.insert("r0".into(), "paused".into());
-        let back: WatchState = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+        s.in_flight
+            .insert("r0".into(), RunStatus::Unknown("paused".into()));
+        s.in_flight.insert("r1".into(), RunStatus::Running);
+        let json = serde_json::to_string(&s).unwrap();
+        // Statuses are saved as the wire has them.
+        assert!(json.contains(r#"{"r0":"paused","r1":"running"}"#), "{json}");
+        let back: WatchState = serde_json::from_str(&json).unwrap();
         assert_eq!(back, s);
         let in_flight: Vec<_> = back.in_flight().collect();
-        assert_eq!(in_flight, [("r0", RunStatus::Unknown("paused".into()))]);
+        assert_eq!(
+            in_flight,
+            [
+                ("r0", &RunStatus::Unknown("paused".into())),
+                ("r1", &RunStatus::Running)
+            ]
+        );
     }
 }

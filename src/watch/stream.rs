@@ -26,7 +26,7 @@ pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(5);
 pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(60);
 
 /// A watch over a collection of runs, to configure: made by
-/// [`Client::watch_automation_runs`] or [`Client::watch_runs`]; nothing is
+/// [`Client::watch_automation_runs`] or [`Client::watch_workflow_runs`]; nothing is
 /// sent until its [`stream`](Self::stream) is polled.
 #[must_use = "a watch does nothing until its stream is polled"]
 pub struct Watch<C: Watched> {

@@ -10,40 +10,11 @@ use crate::client::Client;
 use crate::collections::{AutomationRuns, Collection, ListRequest, WorkflowRuns};
 use crate::error::{ApiErrorKind, Error};
 use crate::ids::{AutomationId, WorkflowId};
-use crate::pagination::ListItem;
+use crate::pagination::RunItem;
 use crate::status::RunStatus;
-use crate::timestamp::Timestamp;
 use crate::transport::generated::types::{
     AutomationRun, AutomationRunListItem, WorkflowRunListItem,
 };
-
-/// A run a watch can follow: its status and when it was created.
-pub trait RunItem: ListItem + Clone + std::fmt::Debug + Send + Sync + Unpin + 'static {
-    /// The run's status.
-    fn status(&self) -> &RunStatus;
-    /// When the run was created.
-    fn created_at(&self) -> Timestamp;
-}
-
-impl RunItem for AutomationRunListItem {
-    fn status(&self) -> &RunStatus {
-        &self.status
-    }
-
-    fn created_at(&self) -> Timestamp {
-        self.created_at
-    }
-}
-
-impl RunItem for WorkflowRunListItem {
-    fn status(&self) -> &RunStatus {
-        &self.status
-    }
-
-    fn created_at(&self) -> Timestamp {
-        self.created_at
-    }
-}
 
 /// What became of a run in flight: seen again (in whatever status), or
 /// gone (deleted, or no longer retrievable).
@@ -59,7 +30,7 @@ pub trait Watched: Collection<Item: RunItem> {
     /// The current form of the `tracked` runs (id, last status) whose
     /// status may have changed, or `None` for those gone.
     #[doc(hidden)]
-    fn in_flight(
+    fn recheck(
         client: &Client,
         parent: &Self::Parent,
         tracked: Vec<(String, RunStatus)>,
@@ -83,7 +54,7 @@ impl Watched for AutomationRuns {
 
     /// One listing of the `running` runs (a page per 100), then one
     /// retrieve per tracked run that left that set.
-    fn in_flight(
+    fn recheck(
         client: &Client,
         parent: &AutomationId,
         tracked: Vec<(String, RunStatus)>,
@@ -134,12 +105,12 @@ impl Watched for WorkflowRuns {
 
     /// No status filter in the alpha: the list is read from the newest run
     /// down to the oldest one tracked.
-    fn in_flight(
+    fn recheck(
         client: &Client,
         parent: &WorkflowId,
         tracked: Vec<(String, RunStatus)>,
     ) -> BoxFuture<'static, Result<Vec<Seen<WorkflowRunListItem>>, Error>> {
-        let request: ListRequest<WorkflowRuns> = client.list_runs(parent);
+        let request: ListRequest<WorkflowRuns> = client.list_workflow_runs(parent);
         Box::pin(async move {
             let mut left: HashMap<String, RunStatus> = tracked.into_iter().collect();
             let mut seen = Vec::new();

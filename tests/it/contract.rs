@@ -41,7 +41,7 @@ async fn list_sends_exact_path_default_limit_and_headers() {
         })
         .await;
     let page = client(&server.base_url())
-        .list_runs(WF)
+        .list_workflow_runs(WF)
         .send()
         .await
         .unwrap();
@@ -73,7 +73,7 @@ async fn list_with_after_and_limit_uses_the_typed_mock_helpers() {
         then.ok(&body);
     });
     let page = client(&server.base_url())
-        .list_runs(WF)
+        .list_workflow_runs(WF)
         .limit(2)
         .after(RUN)
         .send()
@@ -104,7 +104,7 @@ async fn list_with_before_sends_before_only_and_points_backward() {
         })
         .await;
     let page = client(&server.base_url())
-        .list_runs(WF)
+        .list_workflow_runs(WF)
         .limit(50)
         .before(RUN)
         .send()
@@ -133,7 +133,7 @@ async fn custom_user_agent_and_trailing_slash_base_url() {
         .user_agent("billing-svc/2.3")
         .build()
         .unwrap();
-    client.list_runs(WF).send().await.unwrap();
+    client.list_workflow_runs(WF).send().await.unwrap();
     mock.assert_calls_async(1).await;
 }
 
@@ -148,7 +148,7 @@ async fn seed_list_example_decodes_verbatim() {
         })
         .await;
     let page = client(&server.base_url())
-        .list_runs(WF)
+        .list_workflow_runs(WF)
         .send()
         .await
         .unwrap();
@@ -184,7 +184,10 @@ async fn get_run_sends_exact_path_and_decodes_the_example() {
                 .json_body(valid("get_workflow_run", 200, seed_run()));
         })
         .await;
-    let run = client(&server.base_url()).get_run(WF, RUN).await.unwrap();
+    let run = client(&server.base_url())
+        .get_workflow_run(WF, RUN)
+        .await
+        .unwrap();
     mock.assert_calls_async(1).await;
     assert_eq!(run.id, RUN);
     assert_eq!(run.status, WorkflowRunStatus::Completed);
@@ -220,7 +223,7 @@ async fn unknown_status_extra_fields_odd_ids_and_postgres_timestamps_decode() {
         })
         .await;
     let page = client(&server.base_url())
-        .list_runs(WF)
+        .list_workflow_runs(WF)
         .send()
         .await
         .unwrap();
@@ -250,7 +253,7 @@ async fn list_error(status: u16, body: Option<serde_json::Value>, html: Option<&
         .await;
     // One attempt: these tests are about how each answer is reported.
     client_no_retry(&server.base_url())
-        .list_runs(WF)
+        .list_workflow_runs(WF)
         .send()
         .await
         .unwrap_err()
@@ -283,7 +286,7 @@ async fn not_found_on_get_run() {
         })
         .await;
     let err = client(&server.base_url())
-        .get_run(WF, RUN)
+        .get_workflow_run(WF, RUN)
         .await
         .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(404));
@@ -356,7 +359,7 @@ async fn a_body_that_breaks_the_spec_is_a_decode_error_naming_the_field() {
         })
         .await;
     let err = client(&server.base_url())
-        .list_runs(WF)
+        .list_workflow_runs(WF)
         .send()
         .await
         .unwrap_err();
@@ -378,7 +381,7 @@ async fn connection_refused_is_a_transport_error() {
         .unwrap()
         .port();
     let err = client(&format!("http://127.0.0.1:{port}"))
-        .list_runs(WF)
+        .list_workflow_runs(WF)
         .send()
         .await
         .unwrap_err();
@@ -406,7 +409,7 @@ async fn a_stalled_server_is_a_timeout() {
         .timeout(Duration::from_secs(1))
         .build()
         .unwrap();
-    let err = client.list_runs(WF).send().await.unwrap_err();
+    let err = client.list_workflow_runs(WF).send().await.unwrap_err();
     assert!(err.is_timeout(), "{err:?}");
     assert_eq!(err.attempts(), Some(4), "a timeout is retried: {err}");
     assert!(err.to_string().contains("after 4 attempts"), "{err}");
@@ -441,7 +444,7 @@ async fn rate_limit_headers_are_read_exactly_on_pages_and_errors() {
         })
         .await;
     let client = client_no_retry(&server.base_url());
-    let page = client.list_runs(WF).send().await.unwrap();
+    let page = client.list_workflow_runs(WF).send().await.unwrap();
     assert_eq!(
         page.rate_limit(),
         Some(&RateLimit {
@@ -450,7 +453,7 @@ async fn rate_limit_headers_are_read_exactly_on_pages_and_errors() {
             reset: Some(Duration::from_secs(3)),
         })
     );
-    let err = client.get_run(WF, RUN).await.unwrap_err();
+    let err = client.get_workflow_run(WF, RUN).await.unwrap_err();
     let api = err.as_api().unwrap();
     assert_eq!(
         api.rate_limit(),

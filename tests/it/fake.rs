@@ -136,11 +136,16 @@ async fn the_client_reads_the_fake_and_its_rate_limit_headers() {
     let fake = common::fake().await;
     let runs = fake.seed_workflow("wf_1", 3);
     let client = client(&fake.base_url());
-    let page = client.list_runs("wf_1").limit(2).send().await.unwrap();
+    let page = client
+        .list_workflow_runs("wf_1")
+        .limit(2)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.runs(), &runs[..2]);
     let rl = page.rate_limit().expect("rate-limit headers");
     assert!(rl.limit.is_some() && rl.remaining.is_some() && rl.reset.is_some());
-    let run = client.get_run("wf_1", &runs[2].id).await.unwrap();
+    let run = client.get_workflow_run("wf_1", &runs[2].id).await.unwrap();
     // The retrieved run is the listed run plus `object`.
     let mut retrieved = serde_json::to_value(&run).unwrap();
     assert_eq!(retrieved["object"], "workflow_run");
@@ -161,9 +166,14 @@ async fn the_fake_reports_every_answer_its_check_rejects() {
         _ => Ok(()),
     });
     let client = client(&fake.base_url());
-    client.list_runs("wf").limit(2).send().await.unwrap();
+    client
+        .list_workflow_runs("wf")
+        .limit(2)
+        .send()
+        .await
+        .unwrap();
     assert!(fake.violations().is_empty(), "{:?}", fake.violations());
-    client.list_runs("wf").send().await.unwrap();
+    client.list_workflow_runs("wf").send().await.unwrap();
     assert_eq!(
         fake.violations(),
         ["list_workflow_runs 200 for /workflows/wf/runs: list_workflow_runs rejected"]
@@ -174,7 +184,7 @@ async fn the_fake_reports_every_answer_its_check_rejects() {
     crate::common::check_answers(&fake);
     let mut runs = fake.seed_workflow("wf", 1);
     crate::common::client(&fake.base_url())
-        .list_runs("wf")
+        .list_workflow_runs("wf")
         .send()
         .await
         .unwrap();
@@ -184,7 +194,7 @@ async fn the_fake_reports_every_answer_its_check_rejects() {
     ));
     fake.add_workflow("wf", &runs);
     let _ = crate::common::client(&fake.base_url())
-        .list_runs("wf")
+        .list_workflow_runs("wf")
         .send()
         .await;
     let violations = fake.violations();

@@ -70,7 +70,7 @@ async fn thirty_percent_failures_lose_and_repeat_no_run() {
     let client = common::paused_client(&proxy.base_url, RetryPolicy::default());
     let mut got: Vec<String> = Vec::with_capacity(RUNS);
     let mut resumes = 0;
-    let mut stream = client.list_runs("wf").stream();
+    let mut stream = client.list_workflow_runs("wf").stream();
     loop {
         match stream.next().await {
             Some(Ok(run)) => got.push(run.id),
@@ -78,7 +78,7 @@ async fn thirty_percent_failures_lose_and_repeat_no_run() {
                 assert!(e.is_retryable(), "only injected faults: {e}");
                 resumes += 1;
                 assert!(resumes < 50, "too many resumes");
-                let resume = client.list_runs("wf");
+                let resume = client.list_workflow_runs("wf");
                 stream = match stream.checkpoint() {
                     Some(c) => resume.after(c).stream(),
                     None => resume.stream(),
@@ -119,8 +119,11 @@ async fn sixty_four_concurrent_streams_over_one_client_all_complete() {
         .map(|_| {
             let client = client.clone();
             tokio::spawn(async move {
-                let runs: Vec<WorkflowRunListItem> =
-                    client.list_runs("wf").stream().try_collect().await?;
+                let runs: Vec<WorkflowRunListItem> = client
+                    .list_workflow_runs("wf")
+                    .stream()
+                    .try_collect()
+                    .await?;
                 Ok::<_, resend_workflows::Error>(runs.len())
             })
         })

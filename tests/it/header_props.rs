@@ -107,12 +107,12 @@ proptest! {
             // A single request, then a clone's, each within its deadline.
             for c in [client.clone(), client.clone()] {
                 let t0 = Instant::now();
-                let _ = c.list_runs("wf").limit(1).send().await;
+                let _ = c.list_workflow_runs("wf").limit(1).send().await;
                 prop_assert!(t0.elapsed() <= deadline, "a call took {:?}", t0.elapsed());
             }
             // A stream: each page is one call with its own deadline.
             let t0 = Instant::now();
-            let items: Vec<_> = client.list_runs("wf").limit(1).max_pages(4).stream().collect().await;
+            let items: Vec<_> = client.list_workflow_runs("wf").limit(1).max_pages(4).stream().collect().await;
             let pages = u32::try_from(items.len().max(1)).unwrap_or(u32::MAX);
             prop_assert!(
                 t0.elapsed() <= deadline * (pages + 1),

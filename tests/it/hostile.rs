@@ -369,7 +369,7 @@ async fn every_hostile_response_ends_in_a_typed_error_or_a_documented_recovery()
             builder.no_timeout()
         };
         let client = builder.build().unwrap();
-        let stream = client.list_runs("wf").stream();
+        let stream = client.list_workflow_runs("wf").stream();
         let outcome = tokio::time::timeout(Duration::from_secs(3600), stream.collect::<Vec<_>>())
             .await
             .unwrap_or_else(|_| panic!("{name}: hung"));
@@ -392,7 +392,7 @@ async fn hostile_retryable_answers_are_retried_then_reported() {
     })
     .await;
     let client = common::paused_client(&server.base_url, RetryPolicy::default());
-    let err = client.list_runs("wf").send().await.unwrap_err();
+    let err = client.list_workflow_runs("wf").send().await.unwrap_err();
     assert_eq!(
         (err.status().map(|s| s.as_u16()), err.attempts()),
         (Some(503), Some(4))

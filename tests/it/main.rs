@@ -11,8 +11,9 @@ mod common;
 
 mod architecture;
 mod automations;
+mod bodies;
 mod contract;
-mod defects;
+mod deadlines;
 mod downstream;
 mod fake;
 mod faults;
@@ -24,6 +25,7 @@ mod paginate;
 mod postgres;
 mod ratelimit;
 mod recorded;
+mod repeats;
 mod retry;
 mod schemas;
 mod spec_lint;

@@ -2,6 +2,7 @@
 //! (with a `Config` error, before any request), and what each does.
 
 use std::process::Command;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use resend_workflows::{Client, Error, RetryPolicy};
@@ -158,7 +159,7 @@ async fn max_response_bytes_is_the_exact_cap_announced_or_not() {
                 .max_response_bytes(1024)
                 .build()
                 .unwrap();
-            let result = client.list_runs("wf").send().await;
+            let result = client.list_workflow_runs("wf").send().await;
             match (fits, result) {
                 (true, Ok(page)) => assert!(page.runs().is_empty()),
                 (false, Err(Error::ResponseTooLarge(e))) => {
@@ -198,7 +199,7 @@ async fn connect_timeout_bounds_a_connection_that_is_never_accepted() {
         .build()
         .unwrap();
     let t0 = tokio::time::Instant::now();
-    let err = client.list_runs("wf").send().await.unwrap_err();
+    let err = client.list_workflow_runs("wf").send().await.unwrap_err();
     assert!(err.is_timeout(), "{err:?}");
     assert!(
         matches!(&err, Error::Transport(t) if t.is_connect()),
@@ -206,4 +207,150 @@ async fn connect_timeout_bounds_a_connection_that_is_never_accepted() {
     );
     assert_eq!(t0.elapsed(), Duration::from_secs(7));
     drop(listener);
+}
+
+// HTTP_PROXY in the environment once received the key in clear. The
+// environment is process-wide, so this runs in a child process.
+#[test]
+fn proxy_from_env_child() {
+    let Ok(base) = std::env::var("RESEND_WORKFLOWS_PROXY_CHILD") else {
+        return;
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = Client::builder()
+        .api_key(KEY)
+        .base_url(base)
+        .retry(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    match rt.block_on(client.list_workflow_runs("wf").send()) {
+        Ok(page) => eprintln!("runs={}", page.runs().len()),
+        Err(e) => eprintln!("error={e}"),
+    }
+}
+
+#[tokio::test]
+async fn a_proxy_in_the_environment_is_never_used() {
+    let server = raw::scripted(vec![raw::json(200, &[], &raw::list(false, &["a"]))]).await;
+    let proxy = raw::start(|_, _| Action::Drop).await;
+    let output = tokio::task::spawn_blocking({
+        let (base, proxy) = (server.base_url.clone(), proxy.base_url.clone());
+        move || {
+            Command::new(std::env::current_exe().unwrap())
+                .args([
+                    "--exact",
+                    "options::proxy_from_env_child",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
+                .env("RESEND_WORKFLOWS_PROXY_CHILD", base)
+                .env("HTTP_PROXY", &proxy)
+                .env("http_proxy", &proxy)
+                .env("ALL_PROXY", &proxy)
+                .env_remove("NO_PROXY")
+                .env_remove("no_proxy")
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(
+        proxy.requests.load(Ordering::SeqCst),
+        0,
+        "the proxy saw the request: {stderr}"
+    );
+    assert!(stderr.contains("runs=1"), "{stderr}");
+}
+
+#[tokio::test]
+async fn an_explicit_proxy_is_used_and_must_be_safe() {
+    let fake = crate::common::fake().await;
+    fake.seed_workflow("wf", 3);
+    let upstream = fake.base_url();
+    let proxy = raw::start(move |_, _| Action::Forward(upstream.clone())).await;
+    // Port 9 answers nothing: only the proxy can.
+    let client = Client::builder()
+        .api_key(KEY)
+        .base_url("http://127.0.0.1:9")
+        .proxy(&proxy.base_url)
+        .build()
+        .unwrap();
+    let page = client.list_workflow_runs("wf").send().await.unwrap();
+    assert_eq!(page.runs().len(), 3);
+    assert_eq!(proxy.requests.load(Ordering::SeqCst), 1);
+    for (builder, expected) in [
+        (
+            Client::builder()
+                .api_key(KEY)
+                .proxy("http://user:pw@10.1.2.3:3128"),
+            "plain http to a non-loopback host",
+        ),
+        (
+            Client::builder()
+                .api_key(KEY)
+                .proxy("https://proxy.test")
+                .http_client(crate::common::reqwest_builder().build().unwrap()),
+            "cannot be set with http_client",
+        ),
+    ] {
+        let err = builder.build().unwrap_err();
+        assert!(
+            matches!(err, Error::Config(_)) && err.to_string().contains(expected),
+            "{err}"
+        );
+        assert!(!err.to_string().contains("pw@"), "{err}");
+    }
+}
+
+// Tiny rates once panicked in build() or on the first request.
+#[test]
+fn requests_per_second_out_of_range_is_a_config_error() {
+    for rate in [1e-300, 1e-19, 1e-9, 1e-4, 1e7, f64::MAX, f64::MIN_POSITIVE] {
+        let err = Client::builder()
+            .api_key(KEY)
+            .requests_per_second(rate)
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, Error::Config(_)), "{rate}: {err:?}");
+        assert!(err.to_string().contains("requests_per_second"), "{err}");
+    }
+    for rate in [1.0 / 3600.0, 0.5, 1e6] {
+        Client::builder()
+            .api_key(KEY)
+            .requests_per_second(rate)
+            .build()
+            .unwrap();
+    }
+}
+
+// Base-URL errors once echoed the credentials in them.
+#[test]
+fn base_url_errors_never_show_credentials() {
+    for url in [
+        "https://user:re_SECRET@x.test/?a=1",
+        "https://user:re_SECRET@x.test:99999/",
+        "http://user:re_SECRET@example.com/",
+        "ftp://user:re_SECRET@x.test/",
+        "https://user:re_SECRET@x.test/#frag",
+        "https://re_SECRET@x.test/",
+        "not a url user:re_SECRET@x",
+    ] {
+        let err = Client::builder()
+            .api_key(KEY)
+            .base_url(url)
+            .build()
+            .unwrap_err();
+        let shown = format!("{err} {err:?}");
+        assert!(
+            !shown.contains("re_SECRET") && !shown.contains("user:"),
+            "{url}: {shown}"
+        );
+        assert_no_key(&err);
+    }
 }

@@ -39,7 +39,7 @@ async fn forward_stream_sends_the_exact_cursor_sequence_and_no_trailing_request(
     let fake = common::fake().await;
     let runs = fake.seed_workflow("wf", 250);
     let client = client(&fake.base_url());
-    let stream = client.list_runs("wf").stream();
+    let stream = client.list_workflow_runs("wf").stream();
     assert!(
         fake.requests().is_empty(),
         "lazy: nothing sent before the first poll"
@@ -63,7 +63,11 @@ async fn backward_stream_yields_oldest_first_with_first_id_cursors() {
     let runs = fake.seed_workflow("wf", 251);
     let client = client(&fake.base_url());
     let oldest = &runs[250].id;
-    let mut stream = client.list_runs("wf").limit(100).before(oldest).stream();
+    let mut stream = client
+        .list_workflow_runs("wf")
+        .limit(100)
+        .before(oldest)
+        .stream();
     assert_eq!(stream.direction(), Direction::Backward);
     let mut got = Vec::new();
     while let Some(run) = stream.try_next().await.unwrap() {
@@ -94,7 +98,10 @@ async fn backward_stream_yields_oldest_first_with_first_id_cursors() {
 async fn pages_are_send_static_and_one_request_each() {
     let fake = common::fake().await;
     fake.seed_workflow("wf", 30);
-    let pages = client(&fake.base_url()).list_runs("wf").limit(10).pages();
+    let pages = client(&fake.base_url())
+        .list_workflow_runs("wf")
+        .limit(10)
+        .pages();
     let pages: Vec<_> = tokio::spawn(pages.try_collect::<Vec<_>>())
         .await
         .unwrap()
@@ -111,7 +118,7 @@ async fn an_empty_workflow_costs_one_request() {
     let fake = common::fake().await;
     fake.seed_workflow("wf", 0);
     let got: Vec<WorkflowRunListItem> = client(&fake.base_url())
-        .list_runs("wf")
+        .list_workflow_runs("wf")
         .stream()
         .try_collect()
         .await
@@ -124,7 +131,7 @@ async fn an_empty_workflow_costs_one_request() {
 async fn an_invalid_argument_is_the_only_item_and_nothing_is_sent() {
     let fake = common::fake().await;
     let mut stream = client(&fake.base_url())
-        .list_runs("wf")
+        .list_workflow_runs("wf")
         .after("x")
         .before("y")
         .stream();
@@ -142,7 +149,7 @@ async fn an_error_ends_the_stream_and_the_checkpoint_resumes_exactly() {
     let runs = fake.seed_workflow("wf", 95);
     let client = client(&fake.base_url());
     fake.fail_after(2, 400);
-    let mut stream = client.list_runs("wf").limit(20).stream();
+    let mut stream = client.list_workflow_runs("wf").limit(20).stream();
     let mut got = Vec::new();
     let error = loop {
         match stream.next().await {
@@ -157,7 +164,7 @@ async fn an_error_ends_the_stream_and_the_checkpoint_resumes_exactly() {
     let checkpoint = stream.checkpoint().unwrap().clone();
     assert_eq!(checkpoint.as_str(), got.last().unwrap());
     let rest: Vec<WorkflowRunListItem> = client
-        .list_runs("wf")
+        .list_workflow_runs("wf")
         .limit(20)
         .after(&checkpoint)
         .stream()
@@ -210,7 +217,10 @@ async fn scripted(pages: Vec<(&'static str, bool, Vec<&'static str>)>) -> MockSe
 }
 
 async fn guard_error(server: &MockServer) -> (resend_workflows::PaginationError, usize) {
-    let stream = client(&server.base_url()).list_runs("wf").limit(2).stream();
+    let stream = client(&server.base_url())
+        .list_workflow_runs("wf")
+        .limit(2)
+        .stream();
     let items: Vec<_> = tokio::time::timeout(Duration::from_secs(20), stream.collect::<Vec<_>>())
         .await
         .expect("a loop guard must end the stream, not hang");
@@ -281,7 +291,12 @@ async fn max_pages_ends_with_its_own_error_only_when_runs_are_left() {
     fake.seed_workflow("wf", 250);
     fake.seed_workflow("wf200", 200);
     let client = client(&fake.base_url());
-    let items: Vec<_> = client.list_runs("wf").max_pages(2).stream().collect().await;
+    let items: Vec<_> = client
+        .list_workflow_runs("wf")
+        .max_pages(2)
+        .stream()
+        .collect()
+        .await;
     assert_eq!(items.iter().filter(|i| i.is_ok()).count(), 200);
     match items.last() {
         Some(Err(Error::Pagination(e))) => {
@@ -299,7 +314,7 @@ async fn max_pages_ends_with_its_own_error_only_when_runs_are_left() {
         "the cap stops before the request"
     );
     let all: Vec<WorkflowRunListItem> = client
-        .list_runs("wf200")
+        .list_workflow_runs("wf200")
         .max_pages(2)
         .stream()
         .try_collect()
@@ -329,7 +344,11 @@ async fn read_ahead_fetches_the_next_page_while_the_consumer_works() {
 
     // With read-ahead, the second page's request reaches the server while
     // the consumer holds the first page and does not poll.
-    let mut pages = client.list_runs("wf").limit(10).prefetch(true).pages();
+    let mut pages = client
+        .list_workflow_runs("wf")
+        .limit(10)
+        .prefetch(true)
+        .pages();
     let first = pages.try_next().await.unwrap().unwrap();
     assert_eq!(first.runs().len(), 10);
     assert_eq!(
@@ -353,7 +372,7 @@ async fn read_ahead_fetches_the_next_page_while_the_consumer_works() {
 
     // Without it, nothing is sent until the consumer asks.
     fake.clear_requests();
-    let mut pages = client.list_runs("wf").limit(10).pages();
+    let mut pages = client.list_workflow_runs("wf").limit(10).pages();
     pages.try_next().await.unwrap().unwrap();
     for _ in 0..20 {
         tokio::task::yield_now().await;
@@ -368,7 +387,7 @@ async fn read_ahead_keeps_order_and_costs_at_most_one_page_more() {
     let client = client(&fake.base_url());
 
     let got: Vec<WorkflowRunListItem> = client
-        .list_runs("wf")
+        .list_workflow_runs("wf")
         .prefetch(true)
         .stream()
         .try_collect()
@@ -383,7 +402,11 @@ async fn read_ahead_keeps_order_and_costs_at_most_one_page_more() {
 
     // A consumer that stops inside the second page.
     fake.clear_requests();
-    let mut stream = client.list_runs("wf").limit(50).prefetch(true).stream();
+    let mut stream = client
+        .list_workflow_runs("wf")
+        .limit(50)
+        .prefetch(true)
+        .stream();
     for _ in 0..60 {
         stream.try_next().await.unwrap().unwrap();
     }
@@ -397,7 +420,7 @@ async fn read_ahead_keeps_order_and_costs_at_most_one_page_more() {
 
     // Without read-ahead, only what was consumed.
     fake.clear_requests();
-    let mut stream = client.list_runs("wf").limit(50).stream();
+    let mut stream = client.list_workflow_runs("wf").limit(50).stream();
     for _ in 0..60 {
         stream.try_next().await.unwrap().unwrap();
     }
@@ -407,7 +430,7 @@ async fn read_ahead_keeps_order_and_costs_at_most_one_page_more() {
     // The cap holds with read-ahead: no request beyond it, then its error.
     fake.clear_requests();
     let items: Vec<_> = client
-        .list_runs("wf")
+        .list_workflow_runs("wf")
         .prefetch(true)
         .max_pages(2)
         .stream()
@@ -471,7 +494,7 @@ proptest! {
         // Backward starts before an extra, oldest run: n runs are newer than it.
         let runs = fake.seed_workflow(&wf, n + usize::from(backward));
         let client = client(&fake.base_url());
-        let request = client.list_runs(&wf).limit(size).prefetch(prefetch);
+        let request = client.list_workflow_runs(&wf).limit(size).prefetch(prefetch);
         let request = if backward { request.before(&runs[n].id) } else { request };
         let got: Vec<WorkflowRunListItem> = rt.block_on(request.stream().try_collect()).unwrap();
         let mut expected = ids(&runs[..n]);
@@ -501,7 +524,7 @@ proptest! {
         let runs = fake.seed_workflow(&wf, n + usize::from(backward));
         let client = client(&fake.base_url());
         let start = |c: Option<String>| {
-            let r = client.list_runs(&wf).limit(size);
+            let r = client.list_workflow_runs(&wf).limit(size);
             match (backward, c) {
                 (true, c) => r.before(c.unwrap_or_else(|| runs[n].id.clone())),
                 (false, Some(c)) => r.after(c),

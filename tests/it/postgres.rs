@@ -213,12 +213,16 @@ async fn two_replicas_poll_once_between_them_and_the_survivor_takes_over() {
     };
     // Runs before and after the first poll: one watcher reports them all.
     let mut runs = vec![
-        fake.start_run("replicated", RunStatus::Completed)
+        fake.start_automation_run("replicated", RunStatus::Completed)
             .unwrap()
             .id,
     ];
     for _ in 0..3 {
-        runs.push(fake.start_run("replicated", RunStatus::Running).unwrap().id);
+        runs.push(
+            fake.start_automation_run("replicated", RunStatus::Running)
+                .unwrap()
+                .id,
+        );
     }
     wait_for(&mut seen, &|s| {
         runs.iter().all(|id| s.iter().any(|e| &e.2 == id))
@@ -233,7 +237,7 @@ async fn two_replicas_poll_once_between_them_and_the_survivor_takes_over() {
     let died = Instant::now();
     fake.set_run_status("replicated", &runs[1], RunStatus::Failed);
     let late = fake
-        .start_run("replicated", RunStatus::Completed)
+        .start_automation_run("replicated", RunStatus::Completed)
         .unwrap()
         .id;
     runs.push(late.clone());

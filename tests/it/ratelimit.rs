@@ -2,17 +2,22 @@
 //! paused clock. One listing is never refused and takes the bound
 //! `ceil(requests / limit)` windows; four streams or four watches sharing
 //! a client get every run once, each refusal waited out and retried.
-//! (With several requests in flight, the paused clock moves to the next
+//! (With several requests outstanding, the paused clock moves to the next
 //! timer while they travel, so arrivals bunch up as no network would make
 //! them: the pacing's claim, nothing refused after the first window, is
-//! checked against the same windows in `fake::limit`'s property test, and
-//! by the `ratelimit` benchmark on a real clock.)
+//! checked against the same windows in the gate's pacing property test
+//! (`src/transport/gate/tests.rs`), and by the `ratelimit` benchmark on a
+//! real clock.) A waiter that gives up gives its turn back.
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
 use resend_workflows::{Client, MemoryStore, RetryPolicy, RunEvent, RunStatus, StartAt};
 use tokio::time::Instant;
+
+use crate::common::KEY;
+use crate::common::raw;
 
 use crate::common;
 
@@ -128,7 +133,7 @@ async fn four_watches_on_one_client_share_the_limit() {
     fake.clear_requests();
     for id in &ids {
         for _ in 0..250 {
-            fake.start_run(id, RunStatus::Completed);
+            fake.start_automation_run(id, RunStatus::Completed);
         }
     }
     let t0 = Instant::now();
@@ -150,4 +155,48 @@ async fn four_watches_on_one_client_share_the_limit() {
     assert!(requests <= 12 + again + idle, "{requests}");
     // Seen at the next poll, up to 5 s away, then 12 requests at 2 a second.
     assert!(elapsed >= Duration::from_secs(5), "{elapsed:?}");
+}
+
+// A dropped waiter once kept its rate slot: 100 timed-out calls at
+// 1 request/s made the next call wait 98 s while the server was idle.
+#[tokio::test(start_paused = true)]
+async fn a_cancelled_waiter_gives_its_rate_slot_back() {
+    let server = raw::scripted(vec![raw::json(200, &[], &raw::list(false, &["a"]))]).await;
+    let http = crate::common::reqwest_builder()
+        .pool_idle_timeout(None)
+        .build()
+        .unwrap();
+    let client = Client::builder()
+        .api_key(KEY)
+        .base_url(&server.base_url)
+        .http_client(http)
+        .no_timeout()
+        .requests_per_second(1.0)
+        .build()
+        .unwrap();
+    let t0 = Instant::now();
+    let calls: Vec<_> = (0..100)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                tokio::time::timeout(
+                    Duration::from_secs(2),
+                    client.list_workflow_runs("wf").send(),
+                )
+                .await
+            })
+        })
+        .collect();
+    for call in calls {
+        let _ = call.await.unwrap();
+    }
+    assert_eq!(t0.elapsed(), Duration::from_secs(2));
+    let sent = server.requests.load(Ordering::SeqCst);
+    assert!((2..=3).contains(&sent), "{sent} requests in 2 s at 1/s");
+    client.list_workflow_runs("wf").send().await.unwrap();
+    assert!(
+        t0.elapsed() <= Duration::from_secs(3),
+        "the next call waited until {:?}",
+        t0.elapsed()
+    );
 }

@@ -68,7 +68,7 @@ async fn retry_after_seconds_is_honoured_to_the_second() {
     .await;
     let client = paused_client(&server.base_url(), RetryPolicy::default());
     let t0 = Instant::now();
-    let page = client.list_runs(WF).send().await.unwrap();
+    let page = client.list_workflow_runs(WF).send().await.unwrap();
     assert_eq!(t0.elapsed(), Duration::from_secs(7));
     assert_eq!((page.runs().len(), calls.load(Ordering::SeqCst)), (2, 2));
 }
@@ -105,7 +105,7 @@ async fn retry_after_as_an_http_date_is_honoured() {
     .await;
     let client = paused_client(&server.base_url(), RetryPolicy::default());
     let (t0, before) = (Instant::now(), SystemTime::now());
-    client.list_runs(WF).send().await.unwrap();
+    client.list_workflow_runs(WF).send().await.unwrap();
     let (waited, after) = (t0.elapsed(), SystemTime::now());
     let (low, high) = wait_bounds(date, before, after);
     assert!(
@@ -123,7 +123,7 @@ async fn retry_after_as_an_http_date_is_honoured() {
     .await;
     let before = SystemTime::now();
     let err = paused_client(&server2.base_url(), RetryPolicy::disabled())
-        .list_runs(WF)
+        .list_workflow_runs(WF)
         .send()
         .await
         .unwrap_err();
@@ -155,7 +155,7 @@ async fn ratelimit_reset_is_the_wait_when_nothing_remains() {
     .await;
     let client = paused_client(&server.base_url(), RetryPolicy::default());
     let t0 = Instant::now();
-    client.list_runs(WF).send().await.unwrap();
+    client.list_workflow_runs(WF).send().await.unwrap();
     assert_eq!(
         (t0.elapsed(), calls.load(Ordering::SeqCst)),
         (Duration::from_secs(3), 2)
@@ -185,16 +185,16 @@ async fn an_exhausted_window_holds_the_next_request_of_every_clone() {
     .await;
     let client = paused_client(&server.base_url(), RetryPolicy::default());
     let t0 = Instant::now();
-    client.list_runs(WF).send().await.unwrap();
+    client.list_workflow_runs(WF).send().await.unwrap();
     assert_eq!(t0.elapsed(), Duration::ZERO);
     let clone = client.clone();
-    clone.list_runs(WF).send().await.unwrap();
+    clone.list_workflow_runs(WF).send().await.unwrap();
     assert_eq!(
         t0.elapsed(),
         Duration::from_secs(4),
         "waited for the reset instead of earning a 429"
     );
-    clone.list_runs(WF).send().await.unwrap();
+    clone.list_workflow_runs(WF).send().await.unwrap();
     assert_eq!(t0.elapsed(), Duration::from_secs(4));
     assert_eq!(calls.load(Ordering::SeqCst), 3);
 }
@@ -218,7 +218,7 @@ async fn quota_429s_and_other_4xx_are_not_retried() {
         .await;
         let client = paused_client(&server.base_url(), RetryPolicy::default());
         let t0 = Instant::now();
-        let err = client.list_runs(WF).send().await.unwrap_err();
+        let err = client.list_workflow_runs(WF).send().await.unwrap_err();
         assert_eq!(
             (calls.load(Ordering::SeqCst), err.attempts()),
             (1, Some(1)),
@@ -245,7 +245,7 @@ async fn server_errors_are_retried_with_bounded_jittered_backoff() {
             .max_delay(Duration::from_secs(3));
         let client = paused_client(&server.base_url(), policy);
         let t0 = Instant::now();
-        let err = client.list_runs(WF).send().await.unwrap_err();
+        let err = client.list_workflow_runs(WF).send().await.unwrap_err();
         assert_eq!(calls.load(Ordering::SeqCst), 5, "{status}");
         assert_eq!(err.attempts(), Some(5));
         assert!(err.to_string().contains("after 5 attempts"), "{err}");
@@ -277,7 +277,7 @@ async fn backoff_waits_are_drawn_from_the_whole_jitter_range() {
         .deadline(Duration::from_secs(3600));
     let client = paused_client(&server.base_url(), policy);
     let t0 = Instant::now();
-    let err = client.list_runs(WF).send().await.unwrap_err();
+    let err = client.list_workflow_runs(WF).send().await.unwrap_err();
     let waited = t0.elapsed();
     assert_eq!(
         (calls.load(Ordering::SeqCst), err.attempts()),
@@ -307,12 +307,12 @@ async fn a_429_retry_after_holds_back_every_clone_until_it_ends() {
     let client = paused_client(&server.base_url(), RetryPolicy::disabled());
     let clone = client.clone();
     let t0 = Instant::now();
-    let err = client.list_runs(WF).send().await.unwrap_err();
+    let err = client.list_workflow_runs(WF).send().await.unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(429));
     assert_eq!(t0.elapsed(), Duration::ZERO);
     // The clone asks at t = 1 s, inside the server's wait.
     tokio::time::sleep(Duration::from_secs(1)).await;
-    clone.list_runs(WF).send().await.unwrap();
+    clone.list_workflow_runs(WF).send().await.unwrap();
     assert_eq!(
         t0.elapsed(),
         Duration::from_secs(3),
@@ -320,7 +320,7 @@ async fn a_429_retry_after_holds_back_every_clone_until_it_ends() {
     );
     assert_eq!(calls.load(Ordering::SeqCst), 2);
     // Once it has passed, nothing is held.
-    client.list_runs(WF).send().await.unwrap();
+    client.list_workflow_runs(WF).send().await.unwrap();
     assert_eq!(t0.elapsed(), Duration::from_secs(3));
 }
 
@@ -334,7 +334,7 @@ async fn a_wait_past_the_deadline_is_not_taken() {
     .await;
     let client = paused_client(&server.base_url(), RetryPolicy::default());
     let t0 = Instant::now();
-    let err = client.list_runs(WF).send().await.unwrap_err();
+    let err = client.list_workflow_runs(WF).send().await.unwrap_err();
     assert_eq!(
         (t0.elapsed(), calls.load(Ordering::SeqCst)),
         (Duration::ZERO, 1)
@@ -358,7 +358,7 @@ async fn a_wait_past_the_deadline_is_not_taken() {
             .deadline(Duration::from_secs(7)),
     );
     let t0 = Instant::now();
-    let err = client.list_runs(WF).send().await.unwrap_err();
+    let err = client.list_workflow_runs(WF).send().await.unwrap_err();
     // Waits at 3 s and 6 s fit in 7 s; the third would end at 9 s.
     assert_eq!(
         (t0.elapsed(), calls.load(Ordering::SeqCst), err.attempts()),
@@ -371,7 +371,7 @@ async fn disabled_retries_make_one_attempt() {
     let (server, calls) =
         scripted(vec![(503, vec![], error_json(503, "service_unavailable"))]).await;
     let client = paused_client(&server.base_url(), RetryPolicy::disabled());
-    let err = client.list_runs(WF).send().await.unwrap_err();
+    let err = client.list_workflow_runs(WF).send().await.unwrap_err();
     assert_eq!((calls.load(Ordering::SeqCst), err.attempts()), (1, Some(1)));
     assert!(err.is_retryable());
 }
@@ -395,7 +395,7 @@ async fn a_client_side_limit_spaces_requests_across_clones() {
     let tasks: Vec<_> = (0..5)
         .map(|_| {
             let c = client.clone();
-            tokio::spawn(async move { c.list_runs(WF).send().await.map(|_| ()) })
+            tokio::spawn(async move { c.list_workflow_runs(WF).send().await.map(|_| ()) })
         })
         .collect();
     for t in tasks {
@@ -422,7 +422,7 @@ async fn dropped_connections_and_cut_bodies_are_retried() {
     })
     .await;
     let client = paused_client(&server.base_url, RetryPolicy::default());
-    let page = client.list_runs(WF).send().await.unwrap();
+    let page = client.list_workflow_runs(WF).send().await.unwrap();
     assert_eq!(page.runs().len(), 2);
     assert_eq!(server.requests.load(Ordering::SeqCst), 3);
 }
@@ -450,7 +450,7 @@ async fn a_body_that_stalls_is_cut_off_by_the_timeout_and_retried() {
         .timeout(Duration::from_secs(5))
         .build()
         .unwrap();
-    let page = client.list_runs(WF).send().await.unwrap();
+    let page = client.list_workflow_runs(WF).send().await.unwrap();
     assert_eq!(page.runs().len(), 2);
     assert_eq!(server.requests.load(Ordering::SeqCst), 2);
 }

@@ -33,45 +33,49 @@ async fn each_bad_argument_is_named_and_nothing_is_sent() {
         .await;
     let client = client(&server.base_url());
     let long = "a".repeat(257);
-    let cases: Vec<(resend_workflows::ListRuns, &str, InvalidReason)> = vec![
-        (client.list_runs(""), "workflow_id", InvalidReason::Empty),
+    let cases: Vec<(resend_workflows::ListWorkflowRuns, &str, InvalidReason)> = vec![
         (
-            client.list_runs("wf/../x"),
+            client.list_workflow_runs(""),
+            "workflow_id",
+            InvalidReason::Empty,
+        ),
+        (
+            client.list_workflow_runs("wf/../x"),
             "workflow_id",
             InvalidReason::ForbiddenChar { ch: '/', at: 2 },
         ),
         (
-            client.list_runs(&long),
+            client.list_workflow_runs(&long),
             "workflow_id",
             InvalidReason::TooLong { len: 257, max: 256 },
         ),
         (
-            client.list_runs("wf").limit(0),
+            client.list_workflow_runs("wf").limit(0),
             "limit",
             InvalidReason::OutOfRange { min: 1, max: 100 },
         ),
         (
-            client.list_runs("wf").limit(101),
+            client.list_workflow_runs("wf").limit(101),
             "limit",
             InvalidReason::OutOfRange { min: 1, max: 100 },
         ),
         (
-            client.list_runs("wf").after("a&b=c"),
+            client.list_workflow_runs("wf").after("a&b=c"),
             "after",
             InvalidReason::ForbiddenChar { ch: '&', at: 1 },
         ),
         (
-            client.list_runs("wf").before("é"),
+            client.list_workflow_runs("wf").before("é"),
             "before",
             InvalidReason::ForbiddenChar { ch: 'é', at: 0 },
         ),
         (
-            client.list_runs("wf").before(""),
+            client.list_workflow_runs("wf").before(""),
             "before",
             InvalidReason::Empty,
         ),
         (
-            client.list_runs("wf").after("a").before("b"),
+            client.list_workflow_runs("wf").after("a").before("b"),
             "after",
             InvalidReason::Conflict { with: "before" },
         ),
@@ -82,9 +86,9 @@ async fn each_bad_argument_is_named_and_nothing_is_sent() {
         assert_eq!(e.reason(), &reason, "{e}");
         assert!(e.to_string().contains(parameter), "{e}");
     }
-    let e = rejected(client.get_run("wf", "run?x=1").await);
+    let e = rejected(client.get_workflow_run("wf", "run?x=1").await);
     assert_eq!((e.parameter(), e.value()), ("run_id", "run?x=1"));
-    let e = rejected(client.get_run(" ", "run").await);
+    let e = rejected(client.get_workflow_run(" ", "run").await);
     assert_eq!(e.parameter(), "workflow_id");
     catch_all.assert_calls_async(0).await;
 }
@@ -132,7 +136,7 @@ fn debug_never_shows_the_key() {
         .base_url("http://127.0.0.1:1");
     assert!(!format!("{builder:?}").contains(KEY));
     let client = builder.build().unwrap();
-    let shown = format!("{client:?} {:?}", client.list_runs("wf"));
+    let shown = format!("{client:?} {:?}", client.list_workflow_runs("wf"));
     assert!(!shown.contains(KEY), "{shown}");
     assert!(shown.contains("redacted"), "{shown}");
 }

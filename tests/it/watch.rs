@@ -91,8 +91,8 @@ async fn the_beginning_comes_oldest_first_then_new_runs_and_outcomes() {
     // Between polls: a run starts, another starts and fails at once, and
     // the seeded running run finishes. One poll reports all of it.
     let t0 = Instant::now();
-    let x = fake.start_run("a", RunStatus::Running).unwrap();
-    let y = fake.start_run("a", RunStatus::Running).unwrap();
+    let x = fake.start_automation_run("a", RunStatus::Running).unwrap();
+    let y = fake.start_automation_run("a", RunStatus::Running).unwrap();
     fake.set_run_status("a", &y.id, RunStatus::Failed);
     fake.set_run_status("a", &seeded[0].id, RunStatus::Completed);
     assert_eq!(
@@ -123,7 +123,7 @@ async fn the_beginning_comes_oldest_first_then_new_runs_and_outcomes() {
     let tracked: Vec<_> = committed.in_flight().collect();
     assert_eq!(
         tracked,
-        [(x.id.as_str(), RunStatus::Unknown("paused".into()))]
+        [(x.id.as_str(), &RunStatus::Unknown("paused".into()))]
     );
 }
 
@@ -137,9 +137,11 @@ async fn an_idle_poll_costs_one_request_and_one_more_per_hundred_in_flight() {
         fake.add_automation(&id, &[]);
         let store = MemoryStore::new();
         let mut events = watch(&client, &id, &store);
-        let w = fake.start_run(&id, RunStatus::Completed).unwrap();
+        let w = fake
+            .start_automation_run(&id, RunStatus::Completed)
+            .unwrap();
         for _ in 0..in_flight {
-            fake.start_run(&id, RunStatus::Running).unwrap();
+            fake.start_automation_run(&id, RunStatus::Running).unwrap();
         }
         let first = take(&mut events, 2 + in_flight).await;
         assert_eq!(
@@ -149,7 +151,9 @@ async fn an_idle_poll_costs_one_request_and_one_more_per_hundred_in_flight() {
         // The next poll finds one new, finished run, and nothing else
         // changed: it costs what an idle poll costs.
         fake.clear_requests();
-        let z = fake.start_run(&id, RunStatus::Completed).unwrap();
+        let z = fake
+            .start_automation_run(&id, RunStatus::Completed)
+            .unwrap();
         assert_eq!(
             take(&mut events, 2).await,
             [started(&z.id, "completed"), finished(&z.id, "completed")]
@@ -170,12 +174,18 @@ async fn ten_thousand_new_runs_cost_a_listing_request_per_hundred() {
     let client = client(&fake);
     let store = MemoryStore::new();
     let mut events = watch(&client, "busy", &store);
-    let tracked = fake.start_run("busy", RunStatus::Running).unwrap();
+    let tracked = fake
+        .start_automation_run("busy", RunStatus::Running)
+        .unwrap();
     take(&mut events, 1).await;
     fake.clear_requests();
     let mut ids = Vec::new();
     for _ in 0..10_000 {
-        ids.push(fake.start_run("busy", RunStatus::Completed).unwrap().id);
+        ids.push(
+            fake.start_automation_run("busy", RunStatus::Completed)
+                .unwrap()
+                .id,
+        );
     }
     let got = take(&mut events, 20_000).await;
     let started: Vec<&str> = got
@@ -212,7 +222,11 @@ async fn the_first_runs_of_an_empty_automation_are_listed_once() {
     }
     fake.clear_requests();
     let ids: Vec<String> = (0..1_000)
-        .map(|_| fake.start_run("fresh", RunStatus::Completed).unwrap().id)
+        .map(|_| {
+            fake.start_automation_run("fresh", RunStatus::Completed)
+                .unwrap()
+                .id
+        })
         .collect();
     let (event, mut events) = first.await.unwrap();
     assert!(matches!(event, Ok(Some(RunEvent::Started(_)))));
@@ -247,7 +261,7 @@ async fn now_reports_only_what_comes_after_the_first_poll() {
     while store.get("automations/n/runs").is_none() {
         tokio::task::yield_now().await;
     }
-    let x = fake.start_run("n", RunStatus::Running).unwrap();
+    let x = fake.start_automation_run("n", RunStatus::Running).unwrap();
     let (event, _events) = first.await.unwrap();
     let event = event.unwrap().unwrap();
     assert_eq!(shown(&event), started(&x.id, "running"));
@@ -261,8 +275,10 @@ async fn a_restart_resumes_from_the_store_and_repeats_only_what_was_not_committe
     let client = client(&fake);
     let store = MemoryStore::new();
     let mut events = watch(&client, "r", &store);
-    let a = fake.start_run("r", RunStatus::Completed).unwrap();
-    let b = fake.start_run("r", RunStatus::Running).unwrap();
+    let a = fake
+        .start_automation_run("r", RunStatus::Completed)
+        .unwrap();
+    let b = fake.start_automation_run("r", RunStatus::Running).unwrap();
     assert_eq!(
         take(&mut events, 3).await,
         [
@@ -273,7 +289,7 @@ async fn a_restart_resumes_from_the_store_and_repeats_only_what_was_not_committe
     );
     // The consumer asks for more: the poll is committed; then it crashes
     // after one event of the next poll.
-    let c = fake.start_run("r", RunStatus::Running).unwrap();
+    let c = fake.start_automation_run("r", RunStatus::Running).unwrap();
     assert_eq!(take(&mut events, 1).await, [started(&c.id, "running")]);
     fake.set_run_status("r", &b.id, RunStatus::Completed);
     drop(events);
@@ -299,13 +315,19 @@ async fn a_vanished_newest_run_falls_back_to_a_scan_and_reports_nothing_twice() 
     let client = client(&fake);
     let store = MemoryStore::new();
     let mut events = watch(&client, "v", &store);
-    let a = fake.start_run("v", RunStatus::Completed).unwrap();
-    let b = fake.start_run("v", RunStatus::Completed).unwrap();
+    let a = fake
+        .start_automation_run("v", RunStatus::Completed)
+        .unwrap();
+    let b = fake
+        .start_automation_run("v", RunStatus::Completed)
+        .unwrap();
     take(&mut events, 4).await;
     // The newest run seen is deleted, then new runs come.
     fake.delete_run("v", &b.id);
-    let c = fake.start_run("v", RunStatus::Running).unwrap();
-    let d = fake.start_run("v", RunStatus::Completed).unwrap();
+    let c = fake.start_automation_run("v", RunStatus::Running).unwrap();
+    let d = fake
+        .start_automation_run("v", RunStatus::Completed)
+        .unwrap();
     assert_eq!(
         take(&mut events, 3).await,
         [
@@ -315,7 +337,9 @@ async fn a_vanished_newest_run_falls_back_to_a_scan_and_reports_nothing_twice() 
         ]
     );
     // And the watch goes on from the new newest run.
-    let e = fake.start_run("v", RunStatus::Completed).unwrap();
+    let e = fake
+        .start_automation_run("v", RunStatus::Completed)
+        .unwrap();
     assert_eq!(take(&mut events, 1).await, [started(&e.id, "completed")]);
     let _ = a;
 }
@@ -327,11 +351,13 @@ async fn errors_are_items_and_the_watch_goes_on() {
     let client = client(&fake);
     let store = MemoryStore::new();
     let mut events = watch(&client, "e", &store);
-    let a = fake.start_run("e", RunStatus::Running).unwrap();
+    let a = fake.start_automation_run("e", RunStatus::Running).unwrap();
     take(&mut events, 1).await;
     // A non-retryable answer to the next poll's first request.
     fake.fail_next(1, 403);
-    let b = fake.start_run("e", RunStatus::Completed).unwrap();
+    let b = fake
+        .start_automation_run("e", RunStatus::Completed)
+        .unwrap();
     match events.next().await {
         Some(Err(Error::Api(e))) => assert_eq!(e.status().as_u16(), 403),
         other => panic!("{other:?}"),
@@ -351,14 +377,16 @@ async fn a_state_saved_for_another_collection_is_a_typed_error() {
     let client = client(&fake);
     let store = MemoryStore::new();
     let mut automations = watch(&client, "s", &store);
-    fake.start_run("s", RunStatus::Completed).unwrap();
+    fake.start_automation_run("s", RunStatus::Completed)
+        .unwrap();
     take(&mut automations, 2).await;
     // Asking for more commits that poll.
-    fake.start_run("s", RunStatus::Completed).unwrap();
+    fake.start_automation_run("s", RunStatus::Completed)
+        .unwrap();
     take(&mut automations, 2).await;
     // A different collection uses a different key: no clash...
     let mut workflows = client
-        .watch_runs("s")
+        .watch_workflow_runs("s")
         .poll_interval(POLL)
         .start(StartAt::Beginning)
         .store(store.clone())

@@ -147,7 +147,7 @@ fn check_schedule(slot: usize, schedule: &[Step]) -> Result<(), TestCaseError> {
         let mut runs: Vec<(String, RunStatus)> = Vec::new();
         for step in schedule {
             for code in &step.created {
-                let run = fake.start_run(&id, status(*code)).unwrap();
+                let run = fake.start_automation_run(&id, status(*code)).unwrap();
                 runs.push((run.id, run.status));
             }
             for (pick, code) in &step.changes {

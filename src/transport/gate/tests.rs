@@ -293,7 +293,7 @@ mod pacing {
 
     /// A watch's case: a quiet first window, then concurrent streams that
     /// start together in a later one. The answers' `remaining`, less the
-    /// requests in flight, keep them inside every window from the start.
+    /// outstanding requests, keep them inside every window from the start.
     #[test]
     fn a_burst_after_a_quiet_window_is_never_refused() {
         for (limit, streams, latency_ms) in [(10, 4, 20), (5, 4, 50), (10, 8, 5), (3, 2, 100)] {
@@ -319,7 +319,7 @@ mod pacing {
         /// with latency and jitter: after the first window nothing is
         /// refused, and the last request arrives within 5% of the bound
         /// `ceil(requests / limit)` windows after the first. (End to end on
-        /// tokio's paused clock, a request in flight arrives at the next
+        /// tokio's paused clock, an outstanding request arrives at the next
         /// timer's instant, a jitter no pacing could absorb: the claim is
         /// checked here, and by the `ratelimit` benchmark on a real clock.)
         #[test]

@@ -162,3 +162,28 @@ where
     }
     socket.shutdown().await
 }
+
+/// A page of completed runs with these ids, as the list endpoints send it.
+pub fn list(has_more: bool, ids: &[&str]) -> String {
+    let data: Vec<String> = ids
+        .iter()
+        .map(|id| {
+            format!(r#"{{"id":"{id}","status":"completed","created_at":"2026-01-01T00:00:00Z"}}"#)
+        })
+        .collect();
+    format!(
+        r#"{{"object":"list","has_more":{has_more},"data":[{}]}}"#,
+        data.join(",")
+    )
+}
+
+/// Resend's JSON error body.
+pub fn error_body(status: u16, name: &str, message: &str) -> String {
+    serde_json::json!({"statusCode": status, "name": name, "message": message}).to_string()
+}
+
+/// A raw server answering the n-th request (0-based) with `script[n]`, the
+/// last one for every later request.
+pub async fn scripted(script: Vec<Vec<u8>>) -> RawServer {
+    start(move |_, n| Action::Raw(script[n.min(script.len() - 1)].clone())).await
+}
