@@ -7,6 +7,7 @@ use reqwest::header::HeaderValue;
 use serde::de::DeserializeOwned;
 
 use crate::error::{ConfigError, Error};
+use crate::rate_limit::MAX_SERVER_WAIT;
 use crate::transport::gate::RateGate;
 use crate::transport::retry::RetryPolicy;
 use crate::transport::settings::{Secret, Settings};
@@ -21,6 +22,11 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The default cap on a response body: a 100-run page is about 30 KiB.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
+
+/// The default bound on how long one wait a server names (a
+/// `retry-after`, a used-up window's reset) holds the client and its
+/// clones back: see [`ClientBuilder::max_server_wait`].
+pub const DEFAULT_MAX_SERVER_WAIT: Duration = Duration::from_secs(5 * 60);
 
 /// The user agent sent when none is set. Resend's edge refuses requests
 /// without one (403, HTML body), so one is always sent.
@@ -102,6 +108,7 @@ pub struct ClientBuilder {
     retry: Option<RetryPolicy>,
     requests_per_second: Option<f64>,
     max_response_bytes: Option<usize>,
+    max_server_wait: Option<Duration>,
 }
 
 impl ClientBuilder {
@@ -156,6 +163,19 @@ impl ClientBuilder {
     /// NaN, infinite) is a [`Error::Config`] from [`build`](Self::build).
     pub fn requests_per_second(mut self, rate: f64) -> Self {
         self.requests_per_second = Some(rate);
+        self
+    }
+
+    /// The longest one wait a server names (a `retry-after`, the reset of
+    /// a used-up rate-limit window) holds this client and its clones back,
+    /// default 5 minutes; from a second to [`MAX_SERVER_WAIT`] (31 days).
+    /// Resend's windows are one second long: a longer wait is a quota or a
+    /// mistake, and no single answer should silence a service for longer
+    /// than its operator would tolerate. A call whose retry would need a
+    /// longer wait fails at once, its error carrying the wait the server
+    /// named ([`Error::retry_after`]); other calls go on after the bound.
+    pub fn max_server_wait(mut self, bound: Duration) -> Self {
+        self.max_server_wait = Some(bound);
         self
     }
 
@@ -236,6 +256,13 @@ impl ClientBuilder {
         })?;
 
         let interval = self.requests_per_second.map(rate_interval).transpose()?;
+        let max_server_wait = self.max_server_wait.unwrap_or(DEFAULT_MAX_SERVER_WAIT);
+        if !(Duration::from_secs(1)..=MAX_SERVER_WAIT).contains(&max_server_wait) {
+            return Err(ConfigError::new(format!(
+                "max_server_wait must be between 1 s and 31 days, got {max_server_wait:?}"
+            ))
+            .into());
+        }
         // The timeout is set on each request (hooks.rs), for any reqwest::Client.
         let timeout = self.timeout.unwrap_or(Some(DEFAULT_TIMEOUT));
         let http = match (self.http, self.proxy) {
@@ -260,7 +287,7 @@ impl ClientBuilder {
             max_response_bytes: self
                 .max_response_bytes
                 .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
-            gate: RateGate::new(interval),
+            gate: RateGate::new(interval, max_server_wait),
         };
         Ok(Client {
             transport: Transport::new(&base_url, http, settings),

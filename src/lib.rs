@@ -20,7 +20,7 @@ mod watch;
 
 pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_TIMEOUT, DEFAULT_USER_AGENT,
+    DEFAULT_MAX_SERVER_WAIT, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT,
 };
 pub use collections::{
     AutomationRuns, Automations, Collection, ListAutomationRuns, ListAutomations, ListRequest,

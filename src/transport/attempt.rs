@@ -61,6 +61,9 @@ pub(crate) enum Ended {
     Stopped(Stop),
     /// A retry was due, but the request could not be copied to resend.
     NoCopy,
+    /// The server named a wait longer than the client lets one hold it
+    /// ([`ClientBuilder::max_server_wait`](crate::ClientBuilder::max_server_wait)).
+    WaitTooLong { wait: Duration },
     /// A retry was due, but its wait, or the gate's wait behind it, ends
     /// past the deadline.
     GatePastDeadline,
@@ -80,18 +83,21 @@ pub(crate) enum Answered<'a> {
 #[derive(Debug, Clone)]
 pub(crate) struct Attempts {
     policy: RetryPolicy,
+    /// The longest server-named wait a retry may take.
+    max_wait: Duration,
     started: Instant,
     deadline: Option<Instant>,
     step: Step,
 }
 
 impl Attempts {
-    /// A call starting at `now` under `policy`: its first step is sending
-    /// attempt 1.
-    pub(crate) fn new(policy: &RetryPolicy, now: Instant) -> Self {
+    /// A call starting at `now` under `policy`, taking no server-named
+    /// wait longer than `max_wait`: its first step is sending attempt 1.
+    pub(crate) fn new(policy: &RetryPolicy, max_wait: Duration, now: Instant) -> Self {
         let deadline = now.checked_add(policy.deadline);
         let mut attempts = Self {
             policy: policy.clone(),
+            max_wait,
             started: now,
             deadline,
             step: Step::Finish(Finish::Last(Ended::Answered)),
@@ -150,6 +156,10 @@ impl Attempts {
             }
             Decision::Retry(_) if !copied => {
                 self.step = finish(Ended::NoCopy);
+                return;
+            }
+            Decision::Retry(Wait::Server(wait)) if wait > self.max_wait => {
+                self.step = finish(Ended::WaitTooLong { wait });
                 return;
             }
             // A server-named wait is already on the gate, for the clones.

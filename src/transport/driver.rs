@@ -31,7 +31,7 @@ pub(crate) async fn execute(
     request: Request,
 ) -> reqwest::Result<Response> {
     let settings = &*context.settings;
-    let mut attempts = Attempts::new(&settings.retry, Instant::now());
+    let mut attempts = Attempts::new(&settings.retry, settings.gate.max_hold(), Instant::now());
     let mut request = Some(request);
     // The previous attempt's result, answered if the gate refuses a retry.
     let mut previous: Option<reqwest::Result<Fetched>> = None;

@@ -8,8 +8,8 @@ use std::time::Duration;
 use resend_workflows::{Error, RetryPolicy};
 use tokio::time::Instant;
 
-use crate::common::paused_client;
 use crate::common::raw::{self};
+use crate::common::{paused_builder, paused_client};
 
 // A reset of u64::MAX seconds once panicked adding it to Instant::now().
 #[tokio::test(start_paused = true)]
@@ -24,8 +24,9 @@ async fn a_huge_ratelimit_reset_neither_panics_nor_holds_the_client_past_its_dea
     let client = paused_client(&server.base_url, RetryPolicy::default());
     let page = client.list_workflow_runs("wf").send().await.unwrap();
     assert_eq!(page.runs().len(), 1);
-    // The window is closed for longer than any deadline: the next request
-    // fails at once, sending nothing, and says when to come back.
+    // The window is closed for longer than any deadline (and held for the
+    // client's bound, 5 minutes): the next request fails at once, sending
+    // nothing, and says when to come back.
     let t0 = Instant::now();
     let err = client
         .clone()
@@ -36,12 +37,53 @@ async fn a_huge_ratelimit_reset_neither_panics_nor_holds_the_client_past_its_dea
     assert_eq!(t0.elapsed(), Duration::ZERO);
     assert!(matches!(err, Error::Throttled(_)), "{err:?}");
     assert!(err.is_retryable());
-    assert!(
-        err.retry_after()
-            .is_some_and(|d| d > Duration::from_secs(86_400)),
+    assert_eq!(
+        err.retry_after(),
+        Some(resend_workflows::DEFAULT_MAX_SERVER_WAIT),
         "{err:?}"
     );
     assert_eq!(server.requests.load(Ordering::SeqCst), 1);
+}
+
+// One 429 with `retry-after: 2678400` (31 days, under the cap on what a
+// header may say) once held the client and every clone for a month: an
+// hour of calls every 5 s sent 1 request.
+#[tokio::test(start_paused = true)]
+async fn no_single_answer_holds_the_client_for_a_month() {
+    let month = (31 * 24 * 3600).to_string();
+    let server = raw::scripted(vec![
+        raw::json(
+            429,
+            &[("retry-after", &month)],
+            &raw::error_body(429, "rate_limit_exceeded", "slow down"),
+        ),
+        raw::json(200, &[], &raw::list(false, &["a"])),
+    ])
+    .await;
+    let client = paused_client(&server.base_url, RetryPolicy::default());
+    // The first call fails at once with the server's own wait in its error.
+    let t0 = Instant::now();
+    let err = client.list_workflow_runs("wf").send().await.unwrap_err();
+    assert_eq!(t0.elapsed(), Duration::ZERO);
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(429));
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(31 * 24 * 3600)));
+    // An hour of calls, one every 5 s, from clones: for the bound (5
+    // minutes) nothing is sent; then every call is.
+    let (mut sent_early, mut ok) = (0, 0);
+    for i in 1..=720u64 {
+        tokio::time::sleep_until(t0 + Duration::from_secs(5 * i)).await;
+        let result = client.clone().list_workflow_runs("wf").send().await;
+        if Instant::now() < t0 + resend_workflows::DEFAULT_MAX_SERVER_WAIT {
+            sent_early += server.requests.load(Ordering::SeqCst) - 1;
+        }
+        ok += usize::from(result.is_ok());
+    }
+    assert_eq!(sent_early, 0, "held back for the bound");
+    let requests = server.requests.load(Ordering::SeqCst);
+    // 720 calls: the first 47 (at 5..235 s) refused at once, the next 12
+    // (240..295 s) waited to 300 s; every call from then on sent.
+    assert_eq!(ok, 720 - 47, "{requests} requests");
+    assert_eq!(requests, 1 + ok);
 }
 
 // `elapsed + wait` once overflowed on a second retry-after of u64::MAX.
@@ -97,9 +139,16 @@ async fn a_retry_whose_gate_wait_would_pass_the_deadline_is_not_taken() {
 }
 
 // A 200 with nothing left for a day once made every clone's next
-// request wait the day, whatever its deadline.
+// request wait the day, whatever its deadline. (Clients that allow waits
+// of a day: the default bound is 5 minutes.)
 #[tokio::test(start_paused = true)]
 async fn an_exhausted_window_past_the_deadline_fails_every_clone_at_once() {
+    let day_long = |base: &str, retry| {
+        paused_builder(base, retry)
+            .max_server_wait(Duration::from_secs(2 * 86_400))
+            .build()
+            .unwrap()
+    };
     for (status, headers, body) in [
         (
             200,
@@ -121,7 +170,7 @@ async fn an_exhausted_window_past_the_deadline_fails_every_clone_at_once() {
             raw::json(200, &[], &raw::list(false, &["a"])),
         ])
         .await;
-        let client = paused_client(&server.base_url, RetryPolicy::default());
+        let client = day_long(&server.base_url, RetryPolicy::default());
         let _ = client.list_workflow_runs("wf").send().await;
         let t0 = Instant::now();
         let clone = client.clone();
@@ -147,7 +196,7 @@ async fn an_exhausted_window_past_the_deadline_fails_every_clone_at_once() {
             raw::json(200, &[], &raw::list(false, &["a"])),
         ])
         .await;
-        let patient = paused_client(
+        let patient = day_long(
             &server.base_url,
             RetryPolicy::default().deadline(Duration::from_secs(100_000)),
         );

@@ -329,6 +329,28 @@ fn requests_per_second_out_of_range_is_a_config_error() {
     }
 }
 
+#[test]
+fn max_server_wait_outside_a_second_to_31_days_is_a_config_error() {
+    use resend_workflows::MAX_SERVER_WAIT;
+    let one_more = MAX_SERVER_WAIT + Duration::from_secs(1);
+    for bound in [Duration::ZERO, Duration::from_millis(999), one_more] {
+        let err = Client::builder()
+            .api_key(KEY)
+            .max_server_wait(bound)
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, Error::Config(_)), "{bound:?}: {err:?}");
+        assert!(err.to_string().contains("max_server_wait"), "{err}");
+    }
+    for bound in [Duration::from_secs(1), MAX_SERVER_WAIT] {
+        Client::builder()
+            .api_key(KEY)
+            .max_server_wait(bound)
+            .build()
+            .unwrap();
+    }
+}
+
 // Base-URL errors once echoed the credentials in them.
 #[test]
 fn base_url_errors_never_show_credentials() {

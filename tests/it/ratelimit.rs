@@ -200,3 +200,45 @@ async fn a_cancelled_waiter_gives_its_rate_slot_back() {
         t0.elapsed()
     );
 }
+
+// The learned pace once never relaxed: one answer naming a limit of 1,
+// then answers naming 100, and 20 requests took 20.4 s instead of ~2 s.
+#[tokio::test(start_paused = true)]
+async fn the_learned_pace_relaxes_when_the_limit_rises() {
+    let list = raw::list(false, &["a"]);
+    let server = raw::scripted(vec![
+        raw::json(
+            200,
+            &[
+                ("ratelimit-limit", "1"),
+                ("ratelimit-remaining", "0"),
+                ("ratelimit-reset", "1"),
+            ],
+            &list,
+        ),
+        raw::json(
+            200,
+            &[
+                ("ratelimit-limit", "100"),
+                ("ratelimit-remaining", "99"),
+                ("ratelimit-reset", "1"),
+            ],
+            &list,
+        ),
+    ])
+    .await;
+    let client = crate::common::paused_client(&server.base_url, RetryPolicy::default());
+    let t0 = Instant::now();
+    for _ in 0..20 {
+        client.list_workflow_runs("wf").send().await.unwrap();
+    }
+    // The used-up window waited out (1 s), the slot taken at the old pace
+    // (1.02 s), then 18 at 100 a second (10.2 ms each, 11 ms on tokio's
+    // millisecond clock).
+    let elapsed = t0.elapsed();
+    assert!(
+        elapsed >= Duration::from_millis(2_200) && elapsed <= Duration::from_millis(2_250),
+        "{elapsed:?}"
+    );
+    assert_eq!(server.requests.load(Ordering::SeqCst), 20);
+}

@@ -12,6 +12,8 @@ use crate::transport::headers::Hints;
 
 const S: fn(u64) -> Duration = Duration::from_secs;
 const MS: fn(u64) -> Duration = Duration::from_millis;
+/// A bound on server-named waits that no row reaches.
+const HOUR: Duration = Duration::from_secs(3600);
 
 static NONE: Hints = Hints {
     rate_limit: None,
@@ -66,14 +68,20 @@ fn last(ended: Ended) -> Step {
 fn a_call_starts_by_sending_its_first_attempt_by_the_deadline() {
     let t0 = Instant::now();
     let policy = RetryPolicy::default(); // 4 attempts, 250 ms doubling, 60 s
-    assert_eq!(Attempts::new(&policy, t0).step(), send(1, t0 + S(60), true));
+    assert_eq!(
+        Attempts::new(&policy, HOUR, t0).step(),
+        send(1, t0 + S(60), true)
+    );
     // One attempt allowed: no copy is kept.
     let once = RetryPolicy::disabled();
-    assert_eq!(Attempts::new(&once, t0).step(), send(1, t0 + S(60), false));
+    assert_eq!(
+        Attempts::new(&once, HOUR, t0).step(),
+        send(1, t0 + S(60), false)
+    );
     // A deadline past what an instant can hold: no deadline at all.
     let forever = RetryPolicy::default().deadline(Duration::MAX);
     assert_eq!(
-        Attempts::new(&forever, t0).step(),
+        Attempts::new(&forever, HOUR, t0).step(),
         Step::Send {
             attempt: 1,
             by: None,
@@ -171,7 +179,7 @@ fn each_answer_leads_to_its_step() {
         ),
     ];
     for (answered, earliest, expected) in rows {
-        let mut attempts = Attempts::new(&policy, t0);
+        let mut attempts = Attempts::new(&policy, HOUR, t0);
         attempts.answered(now, answered, earliest, half);
         assert_eq!(
             attempts.step(),
@@ -186,7 +194,7 @@ fn a_wait_that_ends_past_the_deadline_is_not_taken() {
     let t0 = Instant::now();
     let policy = RetryPolicy::default();
     // 53 s in, a 7 s wait ends at the deadline: taken.
-    let mut attempts = Attempts::new(&policy, t0);
+    let mut attempts = Attempts::new(&policy, HOUR, t0);
     attempts.answered(t0 + S(53), failed(429, &AFTER_7), t0, half);
     assert_eq!(
         attempts.step(),
@@ -197,14 +205,14 @@ fn a_wait_that_ends_past_the_deadline_is_not_taken() {
         }
     );
     // 54 s in, it would end a second past: the answer is the 429.
-    let mut attempts = Attempts::new(&policy, t0);
+    let mut attempts = Attempts::new(&policy, HOUR, t0);
     attempts.answered(t0 + S(54), failed(429, &AFTER_7), t0, half);
     assert_eq!(
         attempts.step(),
         last(Ended::Stopped(Stop::PastDeadline { wait: S(7) }))
     );
     // A backoff is shortened to fit instead: 59.9 s in, at most 100 ms.
-    let mut attempts = Attempts::new(&policy, t0);
+    let mut attempts = Attempts::new(&policy, HOUR, t0);
     attempts.answered(t0 + MS(59_900), failed(503, &NONE), t0, |bound| bound);
     assert_eq!(
         attempts.step(),
@@ -215,8 +223,39 @@ fn a_wait_that_ends_past_the_deadline_is_not_taken() {
         }
     );
     // A draw past its bound is held to it.
-    let mut attempts = Attempts::new(&policy, t0);
+    let mut attempts = Attempts::new(&policy, HOUR, t0);
     attempts.answered(t0, failed(503, &NONE), t0, |bound| bound * 3);
+    assert_eq!(
+        attempts.step(),
+        Step::Sleep {
+            after: 1,
+            wait: MS(250),
+            until: t0 + MS(250)
+        }
+    );
+}
+
+#[test]
+fn a_server_wait_past_the_bound_ends_the_call_at_once() {
+    let t0 = Instant::now();
+    let policy = RetryPolicy::default().deadline(HOUR);
+    let mut attempts = Attempts::new(&policy, S(5), t0);
+    attempts.answered(t0, failed(429, &AFTER_7), t0, half);
+    assert_eq!(attempts.step(), last(Ended::WaitTooLong { wait: S(7) }));
+    // At the bound, it is taken.
+    let mut attempts = Attempts::new(&policy, S(7), t0);
+    attempts.answered(t0, failed(429, &AFTER_7), t0, half);
+    assert_eq!(
+        attempts.step(),
+        Step::Sleep {
+            after: 1,
+            wait: S(7),
+            until: t0 + S(7)
+        }
+    );
+    // A backoff is the client's own: never bounded by it.
+    let mut attempts = Attempts::new(&policy, MS(1), t0);
+    attempts.answered(t0, failed(503, &NONE), t0, |b| b);
     assert_eq!(
         attempts.step(),
         Step::Sleep {
@@ -231,7 +270,7 @@ fn a_wait_that_ends_past_the_deadline_is_not_taken() {
 fn retries_go_on_until_an_answer_or_the_last_attempt() {
     let t0 = Instant::now();
     let policy = RetryPolicy::default();
-    let mut attempts = Attempts::new(&policy, t0);
+    let mut attempts = Attempts::new(&policy, HOUR, t0);
     let mut now = t0;
     for (attempt, bound) in [(1, MS(250)), (2, MS(500)), (3, MS(1000))] {
         assert_eq!(attempts.step(), send(attempt, t0 + S(60), true));
@@ -255,7 +294,7 @@ fn retries_go_on_until_an_answer_or_the_last_attempt() {
         last(Ended::Stopped(Stop::AttemptsExhausted))
     );
     // A success after a retry ends the call.
-    let mut attempts = Attempts::new(&policy, t0);
+    let mut attempts = Attempts::new(&policy, HOUR, t0);
     attempts.answered(t0, failed(503, &NONE), t0, half);
     attempts.slept();
     assert_eq!(attempts.step(), send(2, t0 + S(60), true));
@@ -267,14 +306,14 @@ fn retries_go_on_until_an_answer_or_the_last_attempt() {
 fn a_turn_the_gate_refuses_ends_the_call_with_when_it_would_have_come() {
     let t0 = Instant::now();
     let policy = RetryPolicy::default();
-    let mut attempts = Attempts::new(&policy, t0);
+    let mut attempts = Attempts::new(&policy, HOUR, t0);
     attempts.refused(t0 + S(90));
     assert_eq!(
         attempts.step(),
         Step::Finish(Finish::Refused { until: t0 + S(90) })
     );
     // A retry's turn too.
-    let mut attempts = Attempts::new(&policy, t0);
+    let mut attempts = Attempts::new(&policy, HOUR, t0);
     attempts.answered(t0, failed(503, &NONE), t0, half);
     attempts.slept();
     attempts.refused(t0 + S(61));
@@ -288,7 +327,7 @@ fn a_turn_the_gate_refuses_ends_the_call_with_when_it_would_have_come() {
 fn an_input_for_another_step_changes_nothing() {
     let t0 = Instant::now();
     let policy = RetryPolicy::default();
-    let mut attempts = Attempts::new(&policy, t0);
+    let mut attempts = Attempts::new(&policy, HOUR, t0);
     // Not sleeping: `slept` is ignored.
     attempts.slept();
     assert_eq!(attempts.step(), send(1, t0 + S(60), true));

@@ -37,10 +37,12 @@ pub(crate) struct TooLate {
     pub(crate) until: Instant,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct RateGate {
     /// The time between requests for a client-side limit, if any.
     interval: Option<Duration>,
+    /// The longest one server-named wait holds the client back.
+    max_hold: Duration,
     /// Whether a window was ever blocked (else `wait_turn` skips the lock).
     blocked: AtomicBool,
     state: Mutex<GateState>,
@@ -81,12 +83,22 @@ impl Drop for Queued<'_> {
 
 impl RateGate {
     /// A gate spacing requests `interval` apart, or only following the
-    /// server's windows.
-    pub(crate) fn new(interval: Option<Duration>) -> Self {
+    /// server's windows; no wait a server names holds it longer than
+    /// `max_hold`.
+    pub(crate) fn new(interval: Option<Duration>, max_hold: Duration) -> Self {
         Self {
             interval,
-            ..Self::default()
+            max_hold,
+            blocked: AtomicBool::new(false),
+            state: Mutex::default(),
+            queue: tokio::sync::Mutex::new(()),
+            outstanding: Outstanding::default(),
         }
+    }
+
+    /// The longest one server-named wait holds the client back.
+    pub(crate) fn max_hold(&self) -> Duration {
+        self.max_hold
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, GateState> {
@@ -114,12 +126,7 @@ impl RateGate {
             .and_then(pace_for);
         match pace {
             Some(pace) => {
-                let first = {
-                    let mut state = self.lock();
-                    let first = state.learned.is_none();
-                    state.learned = Some(state.learned.map_or(pace, |p| p.max(pace)));
-                    first
-                };
+                let first = self.lock().learned.replace(pace).is_none();
                 if first {
                     self.block_for(reset);
                 }
@@ -133,8 +140,19 @@ impl RateGate {
     pub(crate) fn learn_limit(&self, limit: u64) {
         if let Some(pace) = pace_for(limit) {
             self.blocked.store(true, Ordering::Release);
+            self.lock().learned = Some(pace);
+        }
+    }
+
+    /// Once pacing at a learned limit, follows every per-second limit an
+    /// answer names, up as well as down: a limit read once in error never
+    /// slows the client for good.
+    fn follow_limit(&self, limit: u64) {
+        if let Some(pace) = pace_for(limit) {
             let mut state = self.lock();
-            state.learned = Some(state.learned.map_or(pace, |p| p.max(pace)));
+            if state.learned.is_some() {
+                state.learned = Some(pace);
+            }
         }
     }
 
@@ -215,8 +233,16 @@ impl RateGate {
     /// them yet), the window is used up for the next request, of every
     /// clone.
     pub(crate) fn heed_answer(&self, hints: &Hints, others: u32) {
+        let limit = hints.rate_limit.and_then(|r| r.limit);
         if let Some(reset) = hints.window_used_up_for(others) {
-            self.window_closed(reset, hints.rate_limit.and_then(|r| r.limit));
+            self.window_closed(reset, limit);
+        } else if let Some(limit) = limit
+            && hints
+                .rate_limit
+                .and_then(|r| r.reset)
+                .is_none_or(|reset| reset <= Duration::from_secs(1))
+        {
+            self.follow_limit(limit);
         }
     }
 
@@ -232,10 +258,11 @@ impl RateGate {
         }
     }
 
-    /// Holds every request of the client back for `wait` from now.
+    /// Holds every request of the client back for `wait` from now (a wait
+    /// a server named), or for the longest hold allowed.
     pub(crate) fn block_for(&self, wait: Duration) {
         self.blocked.store(true, Ordering::Release);
-        let until = later(Instant::now(), wait);
+        let until = later(Instant::now(), wait.min(self.max_hold));
         let mut state = self.lock();
         state.blocked_until = Some(state.blocked_until.map_or(until, |t| t.max(until)));
     }

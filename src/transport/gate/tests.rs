@@ -10,9 +10,71 @@ use super::*;
 const S: fn(u64) -> Duration = Duration::from_secs;
 const MS: fn(u64) -> Duration = Duration::from_millis;
 
+/// A gate that holds for as long as any server may ask.
+fn open_gate(interval: Option<Duration>) -> RateGate {
+    RateGate::new(interval, crate::rate_limit::MAX_SERVER_WAIT)
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_server_named_wait_holds_the_gate_past_its_bound() {
+    let gate = RateGate::new(None, S(300));
+    let t0 = Instant::now();
+    // 31 days asked: five minutes held.
+    gate.block_for(S(31 * 24 * 3600));
+    assert_eq!(gate.earliest_start(), t0 + S(300));
+    assert_eq!(gate.wait_turn(None).await, Ok(S(300)));
+    // A used-up window's reset is a server-named wait too.
+    gate.window_closed(S(86_400), None);
+    assert_eq!(gate.wait_turn(None).await, Ok(S(300)));
+    // Under the bound, the wait is whole.
+    gate.block_for(S(7));
+    assert_eq!(gate.wait_turn(None).await, Ok(S(7)));
+    assert_eq!(t0.elapsed(), S(607));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_learned_pace_follows_every_limit_read_up_and_down() {
+    let hints = |limit: u64, remaining: u64| Hints {
+        rate_limit: Some(crate::rate_limit::RateLimit {
+            limit: Some(limit),
+            remaining: Some(remaining),
+            reset: Some(S(1)),
+        }),
+        retry_after: None,
+    };
+    let gate = open_gate(None);
+    // Before any window was used up, a limit read sets no pace.
+    gate.heed_answer(&hints(1, 5), 0);
+    assert_eq!(gate.wait_turn(None).await, Ok(Duration::ZERO));
+    assert_eq!(gate.wait_turn(None).await, Ok(Duration::ZERO));
+    // A used-up window of a limit of 1: waited out, then 1.02 s apart.
+    gate.heed_answer(&hints(1, 0), 0);
+    assert_eq!(gate.wait_turn(None).await, Ok(S(1)));
+    assert_eq!(gate.wait_turn(None).await, Ok(MS(1020)));
+    // Every answer now says 51: 20 ms apart from the next turn on.
+    gate.heed_answer(&hints(51, 50), 0);
+    assert_eq!(gate.wait_turn(None).await, Ok(MS(1020)));
+    assert_eq!(gate.wait_turn(None).await, Ok(MS(20)));
+    // And down again.
+    gate.heed_answer(&hints(2, 1), 0);
+    let _ = gate.wait_turn(None).await;
+    assert_eq!(gate.wait_turn(None).await, Ok(MS(510)));
+    // A long window (a quota) names no per-second limit.
+    let quota = Hints {
+        rate_limit: Some(crate::rate_limit::RateLimit {
+            limit: Some(1000),
+            remaining: Some(10),
+            reset: Some(S(3600)),
+        }),
+        retry_after: None,
+    };
+    gate.heed_answer(&quota, 0);
+    assert_eq!(gate.wait_turn(None).await, Ok(MS(510)));
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_block_delays_the_next_turn_to_the_second() {
-    let gate = RateGate::new(None);
+    let gate = open_gate(None);
     assert_eq!(gate.wait_turn(None).await, Ok(Duration::ZERO));
     gate.block_for(S(3));
     let t0 = Instant::now();
@@ -23,7 +85,7 @@ async fn a_block_delays_the_next_turn_to_the_second() {
 
 #[tokio::test(start_paused = true)]
 async fn a_shorter_block_never_shortens_a_longer_one() {
-    let gate = RateGate::new(None);
+    let gate = open_gate(None);
     let t0 = Instant::now();
     gate.block_for(S(5));
     gate.block_for(S(2));
@@ -35,7 +97,7 @@ async fn a_shorter_block_never_shortens_a_longer_one() {
 
 #[tokio::test(start_paused = true)]
 async fn a_wait_past_the_deadline_is_refused_at_once() {
-    let gate = RateGate::new(None);
+    let gate = open_gate(None);
     let t0 = Instant::now();
     gate.block_for(S(10));
     assert_eq!(
@@ -49,7 +111,7 @@ async fn a_wait_past_the_deadline_is_refused_at_once() {
 
 #[tokio::test(start_paused = true)]
 async fn a_block_extended_while_waiting_is_waited_for_or_refused() {
-    let gate = Arc::new(RateGate::new(None));
+    let gate = Arc::new(open_gate(None));
     let t0 = Instant::now();
     gate.block_for(S(2));
     let waiter = tokio::spawn({
@@ -64,7 +126,7 @@ async fn a_block_extended_while_waiting_is_waited_for_or_refused() {
 
 #[tokio::test(start_paused = true)]
 async fn a_client_side_limit_spaces_requests() {
-    let gate = Arc::new(RateGate::new(Some(MS(250))));
+    let gate = Arc::new(open_gate(Some(MS(250))));
     let t0 = Instant::now();
     let turns: Vec<_> = (0..8)
         .map(|_| {
@@ -87,7 +149,7 @@ async fn a_client_side_limit_spaces_requests() {
 
 #[tokio::test(start_paused = true)]
 async fn the_limit_and_a_block_combine() {
-    let gate = RateGate::new(Some(S(1)));
+    let gate = open_gate(Some(S(1)));
     let t0 = Instant::now();
     assert_eq!(gate.wait_turn(None).await, Ok(Duration::ZERO));
     gate.block_for(S(3));
@@ -98,7 +160,7 @@ async fn the_limit_and_a_block_combine() {
 
 #[tokio::test(start_paused = true)]
 async fn a_queue_that_would_pass_the_deadline_is_refused_at_once() {
-    let gate = Arc::new(RateGate::new(Some(S(1))));
+    let gate = Arc::new(open_gate(Some(S(1))));
     let t0 = Instant::now();
     let waiters: Vec<_> = (0..3)
         .map(|_| {
@@ -121,7 +183,7 @@ async fn a_queue_that_would_pass_the_deadline_is_refused_at_once() {
 
 #[tokio::test(start_paused = true)]
 async fn a_dropped_waiter_gives_its_turn_back() {
-    let gate = Arc::new(RateGate::new(Some(S(1))));
+    let gate = Arc::new(open_gate(Some(S(1))));
     let t0 = Instant::now();
     assert_eq!(gate.wait_turn(None).await, Ok(Duration::ZERO));
     // Ten waiters, each given up after 1.5 s: one gets the 1 s slot.
@@ -147,7 +209,7 @@ async fn a_dropped_waiter_gives_its_turn_back() {
 
 #[tokio::test(start_paused = true)]
 async fn a_used_up_one_second_window_paces_the_rest_at_the_limit() {
-    let gate = RateGate::new(None);
+    let gate = open_gate(None);
     let t0 = Instant::now();
     // The first used-up window is waited for, and the limit learned.
     gate.window_closed(S(1), Some(10));
@@ -161,7 +223,7 @@ async fn a_used_up_one_second_window_paces_the_rest_at_the_limit() {
     gate.window_closed(S(30), Some(10));
     assert_eq!(gate.wait_turn(None).await, Ok(S(30)));
     // Without a limit, a used-up window is waited for every time.
-    let plain = RateGate::new(None);
+    let plain = open_gate(None);
     plain.window_closed(S(1), None);
     assert_eq!(plain.wait_turn(None).await, Ok(S(1)));
     plain.window_closed(S(1), None);
@@ -172,7 +234,7 @@ async fn a_used_up_one_second_window_paces_the_rest_at_the_limit() {
 
 #[tokio::test(start_paused = true)]
 async fn a_429_naming_the_limit_starts_the_pacing() {
-    let gate = RateGate::new(None);
+    let gate = open_gate(None);
     gate.learn_limit(4);
     assert_eq!(gate.wait_turn(None).await, Ok(Duration::ZERO));
     assert_eq!(gate.wait_turn(None).await, Ok(MS(255)));
@@ -183,7 +245,7 @@ async fn instants_never_overflow() {
     let now = Instant::now();
     assert!(later(now, Duration::MAX) > later(now, S(86_400 * 365)));
     assert_eq!(later(now, S(3)), now + S(3));
-    let gate = RateGate::new(None);
+    let gate = open_gate(None);
     gate.block_for(Duration::MAX);
     assert!(gate.wait_turn(Some(now + S(60))).await.is_err());
 }
@@ -232,7 +294,7 @@ mod pacing {
             assert!(team.admit(now).remaining > 0);
         }
         tokio::time::sleep(Duration::from_secs(if warm_up { 2 } else { 0 })).await;
-        let gate = Arc::new(RateGate::new(None));
+        let gate = Arc::new(RateGate::new(None, crate::rate_limit::MAX_SERVER_WAIT));
         let tasks = (0..streams).map(|stream| {
             let (team, gate) = (Arc::clone(&team), Arc::clone(&gate));
             tokio::spawn(async move {

@@ -55,9 +55,20 @@ pub fn client_no_retry(base_url: &str) -> Client {
 /// no idle-pool timer, so the only timers are the client's own waits, and
 /// time advances exactly by them.
 pub fn paused_client(base_url: &str, retry: resend_workflows::RetryPolicy) -> Client {
+    paused_builder(base_url, retry)
+        .build()
+        .expect("test client builds")
+}
+
+/// The builder of [`paused_client`], for tests that set more.
+pub fn paused_builder(
+    base_url: &str,
+    retry: resend_workflows::RetryPolicy,
+) -> resend_workflows::ClientBuilder {
     let http = reqwest_builder()
         .pool_idle_timeout(None)
         .redirect(reqwest::redirect::Policy::none())
+        .retry(reqwest::retry::never())
         .build()
         .unwrap();
     Client::builder()
@@ -66,8 +77,6 @@ pub fn paused_client(base_url: &str, retry: resend_workflows::RetryPolicy) -> Cl
         .http_client(http)
         .no_timeout()
         .retry(retry)
-        .build()
-        .expect("test client builds")
 }
 
 /// A fake Resend that holds every answer it serves against the spec, and
