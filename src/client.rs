@@ -1,6 +1,7 @@
 //! `Client`, its builder and `from_env`: the settings a client is built
 //! with, checked, and handed to its transport.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::HeaderValue;
@@ -11,7 +12,7 @@ use crate::rate_limit::MAX_SERVER_WAIT;
 use crate::transport::gate::RateGate;
 use crate::transport::retry::RetryPolicy;
 use crate::transport::settings::{Secret, Settings};
-use crate::transport::{Operation, Transport, endpoint, http};
+use crate::transport::{BeforeAttempt, Operation, Transport, endpoint, http};
 
 /// The default base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.resend.com";
@@ -84,6 +85,13 @@ impl Client {
     /// The base URL requests go to, without a trailing slash.
     pub fn base_url(&self) -> &str {
         self.transport.base_url()
+    }
+
+    /// A clone that runs `before` ahead of each attempt of its calls.
+    pub(crate) fn with_before(&self, before: Arc<dyn BeforeAttempt>) -> Self {
+        Self {
+            transport: self.transport.with_before(before),
+        }
     }
 
     /// Sends one retrieve and returns its body.

@@ -49,8 +49,9 @@ pub use transport::retry::RetryPolicy;
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use watch::PostgresStore;
 pub use watch::{
-    DEFAULT_LEASE_TTL, DEFAULT_POLL_INTERVAL, FileStore, Lease, MemoryStore, RunEvent, Seen,
-    StartAt, StateStore, StoreError, Watch, WatchState, WatchStream, Watched,
+    DEFAULT_COMMIT_EVERY, DEFAULT_LEASE_TTL, DEFAULT_POLL_INTERVAL, FileStore, Lease, MemoryStore,
+    Renewal, RunEvent, Seen, StartAt, StateStore, StoreError, Watch, WatchState, WatchStream,
+    Watched,
 };
 
 /// The wire types progenitor generates from the spec (`openapi/`), for

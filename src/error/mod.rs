@@ -115,6 +115,18 @@ impl Error {
         }
     }
 
+    /// Whether this error is the last item of a watch's stream: an invalid
+    /// argument, a saved state the watch cannot resume, a lease another
+    /// watcher took, a collection that is not there. Any other error is a
+    /// failed poll (or commit), and the watch goes on.
+    pub fn ends_watch(&self) -> bool {
+        match self {
+            Self::InvalidArgument(_) => true,
+            Self::Watch(e) => e.ends_watch(),
+            _ => false,
+        }
+    }
+
     /// Whether the request timed out.
     pub fn is_timeout(&self) -> bool {
         matches!(self, Self::Transport(e) if e.is_timeout())

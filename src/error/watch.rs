@@ -1,6 +1,7 @@
 //! What can stop or trouble a watch, beyond the requests it sends.
 
 use std::fmt;
+use std::time::SystemTime;
 
 /// What went wrong with a watch's state or lease.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,11 +20,25 @@ pub enum WatchErrorKind {
         /// The version found.
         found: u32,
     },
-    /// The store failed (its error is the source); retried at the next poll.
+    /// The store failed (its error is the source); the watch goes on, and
+    /// tries again.
     Store,
-    /// Another watcher holds the lease now: this one stops and commits
-    /// nothing more.
-    LeaseLost,
+    /// Another watcher took the lease: this one stops, and commits nothing
+    /// more. (A lease that merely expired while nobody else wanted it is
+    /// never lost: the holder keeps it.)
+    LeaseLost {
+        /// The watcher that holds it now.
+        holder: String,
+        /// When it took it, if the store knows.
+        since: Option<SystemTime>,
+    },
+    /// The collection watched is not there: its listing answered 404
+    /// `not_found` at two polls in a row (a wrong id, or a deleted
+    /// automation). The watch stops.
+    CollectionNotFound {
+        /// The collection (`automations/<id>/runs`).
+        collection: String,
+    },
 }
 
 /// A watch's state or lease could not be used.
@@ -50,10 +65,16 @@ impl WatchError {
         &self.kind
     }
 
-    /// Whether the watch goes on (a store failure is retried at the next
-    /// poll); a lost lease or a mismatched state stops it.
+    /// Whether the watch goes on (a store failure is tried again); a lost
+    /// lease, a saved state it cannot resume, or a missing collection ends
+    /// it.
     pub fn is_retryable(&self) -> bool {
         matches!(self.kind, WatchErrorKind::Store)
+    }
+
+    /// Whether this error is the watch's last item.
+    pub fn ends_watch(&self) -> bool {
+        !self.is_retryable()
     }
 }
 
@@ -72,9 +93,22 @@ impl fmt::Display for WatchError {
                 Some(source) => write!(f, "the watch's state store failed: {source}"),
                 None => write!(f, "the watch's state store failed"),
             },
-            WatchErrorKind::LeaseLost => write!(
+            WatchErrorKind::LeaseLost { holder, since } => {
+                write!(f, "watcher {holder:?} took the lease on this collection")?;
+                if let Some(since) = since {
+                    let at = chrono::DateTime::<chrono::Utc>::from(*since);
+                    write!(
+                        f,
+                        " at {}",
+                        at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+                    )?;
+                }
+                write!(f, ": this watcher stops")
+            }
+            WatchErrorKind::CollectionNotFound { collection } => write!(
                 f,
-                "another watcher holds the lease on this collection now: this one stops"
+                "{collection:?} is not there (404 not_found at two polls in a row): a wrong \
+                 id, or a deleted automation; the watch stops"
             ),
         }
     }

@@ -253,6 +253,12 @@ impl FakeResend {
         lock(&self.state).limit = limit::TeamLimit::enforced(requests, window);
     }
 
+    /// Stops enforcing the rate limit: every answer says 1,000 a second
+    /// again, and nothing is refused.
+    pub fn lift_rate_limit(&self) {
+        lock(&self.state).limit = limit::TeamLimit::default();
+    }
+
     /// How many requests the enforced rate limit refused (answered 429):
     /// in all, and after its first window.
     pub fn rate_limited(&self) -> (u64, u64) {

@@ -63,6 +63,9 @@ pub(crate) async fn execute(
             Some(copy) => (copy, Some(original)),
             None => (original, None),
         };
+        if let Some(before) = &context.before {
+            before.before_attempt().await;
+        }
         match settings.gate.wait_turn(by).await {
             Ok(waited) if !waited.is_zero() => event!(
                 tracing::Level::DEBUG,

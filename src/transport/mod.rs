@@ -30,6 +30,7 @@ use serde::de::DeserializeOwned;
 
 mod answer;
 mod attempt;
+mod before;
 mod body;
 mod driver;
 pub(crate) mod endpoint;
@@ -45,6 +46,7 @@ pub(crate) mod settings;
 pub(crate) use answer::Answer;
 #[cfg(feature = "internals")]
 pub(crate) use answer::decode_error;
+pub(crate) use before::BeforeAttempt;
 use generated::types::ErrorBody;
 use record::CallContext;
 use settings::Settings;
@@ -80,12 +82,14 @@ impl<T> Operation<T> {
 }
 
 /// A client's way to Resend: where requests go, the HTTP client that
-/// sends them, and the settings its clones share.
+/// sends them, the settings its clones share, and what one clone runs
+/// before each attempt.
 #[derive(Debug, Clone)]
 pub(crate) struct Transport {
     base_url: Arc<str>,
     http: reqwest::Client,
     settings: Arc<Settings>,
+    before: Option<Arc<dyn BeforeAttempt>>,
 }
 
 impl Transport {
@@ -94,6 +98,16 @@ impl Transport {
             base_url: base_url.into(),
             http,
             settings: Arc::new(settings),
+            before: None,
+        }
+    }
+
+    /// This transport, running `before` ahead of each attempt of its calls
+    /// (its clones share the settings, the gate and the connections).
+    pub(crate) fn with_before(&self, before: Arc<dyn BeforeAttempt>) -> Self {
+        Self {
+            before: Some(before),
+            ..self.clone()
         }
     }
 
@@ -117,7 +131,7 @@ impl Transport {
         let api = generated::Client::new_with_client(
             &self.base_url,
             self.http.clone(),
-            CallContext::new(Arc::clone(&self.settings)),
+            CallContext::new(Arc::clone(&self.settings), self.before.clone()),
         );
         let result = (operation.send)(&api).await;
         answer::answer(result, api.inner.into_record()).await

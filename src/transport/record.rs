@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use reqwest::StatusCode;
 
+use super::before::BeforeAttempt;
 use super::headers::Hints;
 use super::settings::Settings;
 use crate::error::Error;
@@ -35,13 +36,16 @@ pub(crate) struct CallRecord {
 #[derive(Debug, Clone)]
 pub(crate) struct CallContext {
     pub(crate) settings: Arc<Settings>,
+    /// What the caller runs before each attempt, if anything.
+    pub(crate) before: Option<Arc<dyn BeforeAttempt>>,
     record: Arc<Mutex<CallRecord>>,
 }
 
 impl CallContext {
-    pub(crate) fn new(settings: Arc<Settings>) -> Self {
+    pub(crate) fn new(settings: Arc<Settings>, before: Option<Arc<dyn BeforeAttempt>>) -> Self {
         Self {
             settings,
+            before,
             record: Arc::default(),
         }
     }

@@ -2,26 +2,28 @@
 //! restarts and replicas. Resend has no webhooks for runs, so a watch polls:
 //! new runs by a backward traversal from the newest one seen, the runs in
 //! flight through the `status=running` listing (automations) or a re-read
-//! of the list's top (workflows). Its state is committed to a store when
-//! the consumer asks for the next event after the last event of a poll.
+//! of the list's top (workflows) (`poll.rs`). The driver (`driver.rs`)
+//! holds the lease (kept by `keeper.rs`), polls on time, and commits the
+//! state of what was yielded to a store (`store/`) when the consumer asks
+//! for more.
 
+mod builder;
+mod driver;
 mod event;
-mod file;
+mod keeper;
 mod poll;
-#[cfg(feature = "postgres")]
-mod postgres;
 mod state;
 mod store;
 mod stream;
 mod watched;
 
+pub use builder::{DEFAULT_COMMIT_EVERY, DEFAULT_LEASE_TTL, DEFAULT_POLL_INTERVAL, Watch};
 pub use event::{RunEvent, StartAt};
-pub use file::FileStore;
-#[cfg(feature = "postgres")]
-pub use postgres::PostgresStore;
 pub use state::WatchState;
-pub use store::{Lease, MemoryStore, StateStore, StoreError};
-pub use stream::{DEFAULT_LEASE_TTL, DEFAULT_POLL_INTERVAL, Watch, WatchStream};
+#[cfg(feature = "postgres")]
+pub use store::PostgresStore;
+pub use store::{FileStore, Lease, MemoryStore, Renewal, StateStore, StoreError};
+pub use stream::WatchStream;
 pub use watched::{Seen, Watched};
 
 use crate::client::Client;
@@ -33,7 +35,7 @@ impl Client {
     /// ends on its own. See [`Watch`] for the options.
     ///
     /// ```no_run
-    /// use futures::TryStreamExt;
+    /// use futures::StreamExt;
     /// use resend_workflows::{FileStore, RunEvent, StartAt};
     /// # async fn demo(client: resend_workflows::Client) -> Result<(), resend_workflows::Error> {
     /// let mut events = client
@@ -41,11 +43,14 @@ impl Client {
     ///     .start(StartAt::Now)
     ///     .store(FileStore::new("/var/lib/billing/watch"))
     ///     .stream();
-    /// while let Some(event) = events.try_next().await? {
-    ///     match event {
-    ///         RunEvent::Started(run) => println!("started {}", run.id),
-    ///         RunEvent::Finished(run) => println!("{} {}", run.id, run.status),
-    ///         _ => {}
+    /// while let Some(item) = events.next().await {
+    ///     match item {
+    ///         Ok(RunEvent::Started(run)) => println!("started {}", run.id),
+    ///         Ok(RunEvent::Finished(run)) => println!("{} {}", run.id, run.status),
+    ///         Ok(_) => {}
+    ///         Err(e) if e.ends_watch() => return Err(e),
+    ///         // A failed poll: the watch goes on.
+    ///         Err(e) => eprintln!("poll failed: {e}"),
     ///     }
     /// }
     /// # Ok(()) }

@@ -1,23 +1,80 @@
 //! One poll of a watch: the new runs (a backward traversal from the newest
-//! run seen, oldest first), then what became of the runs in flight. Events
-//! and the state move together, run by run, so what a poll reports is
-//! exactly what its state says was reported.
+//! run seen, oldest first), then what became of the runs in flight. Each
+//! item a poll queues says how it changes the state ([`Queued::change`]),
+//! and the poll moves its state by exactly those changes, so what a poll
+//! reports is what its state says was reported.
 
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 
 use super::event::{RunEvent, StartAt};
-use super::state::{Mark, WatchState};
+use super::state::{Change, Mark, WatchState};
 use super::watched::{Watched, is_gone};
 use crate::client::Client;
 use crate::collections::ListRequest;
-use crate::error::Error;
+use crate::error::{ApiErrorKind, Error};
 use crate::ids::PageSize;
-use crate::pagination::ListItem;
-use crate::pagination::RunItem;
+use crate::pagination::{ListItem, RunItem};
 use crate::status::RunStatus;
 
-/// What one poll found, in order; errors are items too (a watch goes on).
-pub(crate) type Found<R> = Vec<Result<RunEvent<R>, Error>>;
+/// One item of a poll, in order: an event, a failure (a watch goes on), or
+/// a change of state that yields nothing.
+#[derive(Debug)]
+pub(crate) enum Queued<R> {
+    Event(RunEvent<R>),
+    Failed(Error),
+    Silent(Change),
+}
+
+impl<R: RunItem> Queued<R> {
+    /// How the item changes the state, once yielded.
+    pub(crate) fn change(&self) -> Option<Change> {
+        match self {
+            Self::Event(RunEvent::Started(run)) => Some(Change::Seen {
+                id: run.item_id().to_owned(),
+                created_at: run.created_at(),
+                status: run.status().clone(),
+            }),
+            Self::Event(RunEvent::Changed { run, .. }) => Some(Change::Moved {
+                id: run.item_id().to_owned(),
+                status: run.status().clone(),
+            }),
+            Self::Event(RunEvent::Finished(run)) => Some(Change::Ended {
+                id: run.item_id().to_owned(),
+            }),
+            Self::Silent(change) => Some(change.clone()),
+            Self::Failed(_) => None,
+        }
+    }
+}
+
+/// What one poll found.
+#[derive(Debug)]
+pub(crate) struct Polled<R> {
+    pub(crate) items: Vec<Queued<R>>,
+    /// The collection's listing answered 404 `not_found`.
+    pub(crate) missing: bool,
+}
+
+impl<R: RunItem> Polled<R> {
+    /// Queues `item`, moving `state` by its change.
+    fn push(&mut self, state: &mut WatchState, item: Queued<R>) {
+        if let Some(change) = item.change() {
+            state.apply(&change);
+        }
+        self.items.push(item);
+    }
+
+    /// Queues a failure; a 404 on the listing says the collection is gone.
+    fn fail(&mut self, error: Error) {
+        if error
+            .as_api()
+            .is_some_and(|api| api.kind() == &ApiErrorKind::NotFound)
+        {
+            self.missing = true;
+        }
+        self.items.push(Queued::Failed(error));
+    }
+}
 
 /// Runs one poll of collection `C` at `parent` from `state`, updating it.
 pub(crate) async fn poll<C: Watched>(
@@ -25,24 +82,28 @@ pub(crate) async fn poll<C: Watched>(
     parent: &C::Parent,
     start: StartAt,
     state: &mut WatchState,
-) -> Found<C::Item> {
-    let mut found = Vec::new();
+) -> Polled<C::Item> {
+    let mut found = Polled {
+        items: Vec::new(),
+        missing: false,
+    };
     let list = || ListRequest::<C>::new(client, Ok(parent.clone())).limit(PageSize::MAX);
     if !state.is_started() {
         if start == StartAt::Now {
             // Only what comes after the newest run today.
             match list().limit(1).send().await {
                 Ok(page) => {
-                    if let Some(run) = page.items().first() {
-                        state.advance(run.item_id(), run.created_at());
-                    }
-                    state.set_started();
+                    let baseline = page
+                        .items()
+                        .first()
+                        .map(|run| (run.item_id().to_owned(), run.created_at()));
+                    found.push(state, Queued::Silent(Change::Began { baseline }));
                 }
-                Err(e) => found.push(Err(e)),
+                Err(e) => found.fail(e),
             }
             return found;
         }
-        state.set_started();
+        found.push(state, Queued::Silent(Change::Began { baseline: None }));
     }
     // Runs tracked before this poll: those found now are not asked about.
     let tracked: Vec<(String, RunStatus)> = state
@@ -50,7 +111,7 @@ pub(crate) async fn poll<C: Watched>(
         .map(|(id, s)| (id.to_owned(), s.clone()))
         .collect();
     if let Err(e) = new_runs::<C>(&list, state, &mut found).await {
-        found.push(Err(e));
+        found.fail(e);
     }
     if !tracked.is_empty() {
         match C::recheck(client, parent, tracked).await {
@@ -59,7 +120,8 @@ pub(crate) async fn poll<C: Watched>(
                     changed(state, &id, run, &mut found);
                 }
             }
-            Err(e) => found.push(Err(e)),
+            // A retrieve's 404 is about a run, not the collection.
+            Err(e) => found.items.push(Queued::Failed(e)),
         }
     }
     found
@@ -69,7 +131,7 @@ pub(crate) async fn poll<C: Watched>(
 async fn new_runs<C: Watched>(
     list: &impl Fn() -> ListRequest<C>,
     state: &mut WatchState,
-    found: &mut Found<C::Item>,
+    found: &mut Polled<C::Item>,
 ) -> Result<(), Error> {
     let mark = match state.newest.clone() {
         Some(mark) => mark,
@@ -110,11 +172,12 @@ async fn scan_from_top<C: Watched>(
     list: &impl Fn() -> ListRequest<C>,
     mark: &Mark,
     state: &mut WatchState,
-    found: &mut Found<C::Item>,
+    found: &mut Polled<C::Item>,
 ) -> Result<(), Error> {
     let mut runs = list().stream();
     let mut newer = Vec::new();
-    while let Some(run) = runs.try_next().await? {
+    while let Some(run) = runs.next().await {
+        let run = run?;
         let created = run.created_at();
         if created < mark.created_at {
             break;
@@ -132,40 +195,34 @@ async fn scan_from_top<C: Watched>(
 
 /// Reports a run seen for the first time: `Started`, and `Finished` at
 /// once when it is already final; otherwise it is tracked.
-fn report<R: RunItem>(state: &mut WatchState, run: R, found: &mut Found<R>) {
-    let id = run.item_id().to_owned();
-    if state.knows(&id) {
+fn report<R: RunItem>(state: &mut WatchState, run: R, found: &mut Polled<R>) {
+    if state.knows(run.item_id()) {
         return;
     }
-    state.advance(&id, run.created_at());
-    let status = run.status().clone();
-    found.push(Ok(RunEvent::Started(run.clone())));
-    if status.is_terminal() {
-        found.push(Ok(RunEvent::Finished(run)));
-    } else {
-        state.in_flight.insert(id, status);
+    let done = run.status().is_terminal();
+    found.push(state, Queued::Event(RunEvent::Started(run.clone())));
+    if done {
+        found.push(state, Queued::Event(RunEvent::Finished(run)));
     }
 }
 
 /// Reports what became of a tracked run: `Finished` when final, `Changed`
 /// when in another status, nothing when gone (it is no longer tracked).
-fn changed<R: RunItem>(state: &mut WatchState, id: &str, run: Option<R>, found: &mut Found<R>) {
+fn changed<R: RunItem>(state: &mut WatchState, id: &str, run: Option<R>, found: &mut Polled<R>) {
     let Some(last) = state.in_flight.get(id).cloned() else {
         return;
     };
     let Some(run) = run else {
-        state.in_flight.remove(id);
+        let ended = Change::Ended { id: id.to_owned() };
+        found.push(state, Queued::Silent(ended));
         return;
     };
-    let status = run.status().clone();
-    if status == last {
+    if run.status() == &last {
         return;
     }
-    if status.is_terminal() {
-        state.in_flight.remove(id);
-        found.push(Ok(RunEvent::Finished(run)));
-    } else {
-        state.in_flight.insert(id.to_owned(), status);
-        found.push(Ok(RunEvent::Changed { run, from: last }));
-    }
+    let event = match run.status().is_terminal() {
+        true => RunEvent::Finished(run),
+        false => RunEvent::Changed { run, from: last },
+    };
+    found.push(state, Queued::Event(event));
 }

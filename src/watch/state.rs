@@ -25,6 +25,30 @@ pub(crate) struct Mark {
     pub(crate) peers: Vec<String>,
 }
 
+/// A change to the state: what one event (or one silent step of a poll)
+/// means for what the watch remembers. The poll and the stream apply the
+/// same changes, the poll as it reads and the stream as it yields, so the
+/// state committed is exactly what was yielded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Change {
+    /// A run seen for the first time (`Started`): the newest seen, and
+    /// tracked while its status is not final.
+    Seen {
+        id: String,
+        created_at: Timestamp,
+        status: RunStatus,
+    },
+    /// A tracked run in another status that is not final (`Changed`).
+    Moved { id: String, status: RunStatus },
+    /// A run no longer tracked: finished (`Finished`), or gone.
+    Ended { id: String },
+    /// The start was applied, from `baseline` (the newest run then) when
+    /// starting now.
+    Began {
+        baseline: Option<(String, Timestamp)>,
+    },
+}
+
 /// What a watch remembers between polls (see the module docs). Saved as
 /// JSON by a [`StateStore`](crate::StateStore); opaque but for its
 /// accessors.
@@ -87,8 +111,34 @@ impl WatchState {
         self.started
     }
 
-    pub(crate) fn set_started(&mut self) {
-        self.started = true;
+    /// Applies `change`: the one way the state moves.
+    pub(crate) fn apply(&mut self, change: &Change) {
+        match change {
+            Change::Seen {
+                id,
+                created_at,
+                status,
+            } => {
+                self.advance(id, *created_at);
+                if !status.is_terminal() {
+                    self.in_flight.insert(id.clone(), status.clone());
+                }
+            }
+            Change::Moved { id, status } => {
+                if let Some(last) = self.in_flight.get_mut(id) {
+                    *last = status.clone();
+                }
+            }
+            Change::Ended { id } => {
+                self.in_flight.remove(id);
+            }
+            Change::Began { baseline } => {
+                if let Some((id, created_at)) = baseline {
+                    self.advance(id, *created_at);
+                }
+                self.started = true;
+            }
+        }
     }
 
     /// Whether run `id` was reported already, as far as the state knows.
@@ -101,7 +151,7 @@ impl WatchState {
     }
 
     /// Makes run `id`, created at `created_at`, the newest seen.
-    pub(crate) fn advance(&mut self, id: &str, created_at: Timestamp) {
+    fn advance(&mut self, id: &str, created_at: Timestamp) {
         match &mut self.newest {
             Some(mark) if mark.created_at == created_at => {
                 let previous = std::mem::replace(&mut mark.id, id.to_owned());
@@ -127,13 +177,58 @@ mod tests {
         let t1: Timestamp = "2026-10-01 12:00:00+00".parse().unwrap();
         let t2: Timestamp = "2026-10-01 12:00:01+00".parse().unwrap();
         let mut s = WatchState::new("automations/a/runs");
-        s.advance("r1", t1);
-        s.advance("r2", t1);
+        let seen = |id: &str, at| Change::Seen {
+            id: id.into(),
+            created_at: at,
+            status: RunStatus::Completed,
+        };
+        s.apply(&seen("r1", t1));
+        s.apply(&seen("r2", t1));
         assert!(s.knows("r1") && s.knows("r2") && !s.knows("r3"));
         assert_eq!(s.newest_run(), Some("r2"));
-        s.advance("r3", t2);
+        s.apply(&seen("r3", t2));
         assert!(!s.knows("r1"), "peers of an older instant are dropped");
         assert_eq!(s.newest.as_ref().unwrap().peers, Vec::<String>::new());
+    }
+
+    #[test]
+    fn each_change_moves_the_state_as_its_event_says() {
+        let t1: Timestamp = "2026-10-01 12:00:00+00".parse().unwrap();
+        let mut s = WatchState::new("automations/a/runs");
+        assert!(!s.is_started());
+        s.apply(&Change::Began {
+            baseline: Some(("r0".into(), t1)),
+        });
+        assert!(s.is_started() && s.knows("r0") && s.in_flight.is_empty());
+        s.apply(&Change::Seen {
+            id: "r1".into(),
+            created_at: t1,
+            status: RunStatus::Running,
+        });
+        s.apply(&Change::Seen {
+            id: "r2".into(),
+            created_at: t1,
+            status: RunStatus::Failed,
+        });
+        let tracked: Vec<_> = s.in_flight().collect();
+        assert_eq!(
+            tracked,
+            [("r1", &RunStatus::Running)],
+            "final runs are not tracked"
+        );
+        s.apply(&Change::Moved {
+            id: "r1".into(),
+            status: RunStatus::Unknown("waiting".into()),
+        });
+        s.apply(&Change::Moved {
+            id: "nobody".into(),
+            status: RunStatus::Running,
+        });
+        let tracked: Vec<_> = s.in_flight().collect();
+        assert_eq!(tracked, [("r1", &RunStatus::Unknown("waiting".into()))]);
+        s.apply(&Change::Ended { id: "r1".into() });
+        assert_eq!(s.in_flight().count(), 0);
+        assert!(s.knows("r1") && s.knows("r2"), "still known by the mark");
     }
 
     #[test]
@@ -160,8 +255,9 @@ mod tests {
     #[test]
     fn the_state_round_trips_through_json() {
         let mut s = WatchState::new("workflows/w/runs");
-        s.set_started();
-        s.advance("r1", "2026-10-01T12:00:00Z".parse().unwrap());
+        s.apply(&Change::Began {
+            baseline: Some(("r1".into(), "2026-10-01T12:00:00Z".parse().unwrap())),
+        });
         s.in_flight
             .insert("r0".into(), RunStatus::Unknown("paused".into()));
         s.in_flight.insert("r1".into(), RunStatus::Running);

@@ -1,177 +1,125 @@
-//! The watch itself: `Watch` (the builder) and `WatchStream`, which holds
-//! the lease, polls, yields each poll's events, and commits the state when
-//! the consumer asks for the next event after the last one of a poll.
+//! `WatchStream`: the stream a consumer polls. It runs the driver one item
+//! at a time, and gives the lease back when it is dropped (best effort,
+//! bounded in time) or shut down (awaited, after a last commit).
 
-use std::collections::VecDeque;
-use std::hash::BuildHasher;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures::Stream;
-use futures::stream::BoxStream;
+use futures::future::BoxFuture;
 
-use super::event::{RunEvent, StartAt};
-use super::poll::poll;
-use super::state::WatchState;
-use super::store::{Lease, MemoryStore, StateStore};
-use super::watched::Watched;
-use crate::client::Client;
-use crate::error::{Error, InvalidArgument, InvalidReason, WatchError, WatchErrorKind};
+use super::event::RunEvent;
+use super::keeper::Tenure;
+use crate::error::Error;
 
-/// The default time between polls.
-pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(5);
-/// The default time-to-live of a watcher's lease: longer than a poll.
-pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(60);
+/// How long a dropped watch tries to give its lease back.
+const RELEASE_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// A watch over a collection of runs, to configure: made by
-/// [`Client::watch_automation_runs`] or [`Client::watch_workflow_runs`]; nothing is
-/// sent until its [`stream`](Self::stream) is polled.
-#[must_use = "a watch does nothing until its stream is polled"]
-pub struct Watch<C: Watched> {
-    client: Client,
-    parent: Result<C::Parent, InvalidArgument>,
-    poll_interval: Duration,
-    lease_ttl: Duration,
-    start: StartAt,
-    store: Arc<dyn StateStore>,
+/// One item of a watch.
+pub(super) type Item<R> = Result<RunEvent<R>, Error>;
+
+/// The driver's next item, with the driver back.
+pub(super) type Next<R> = BoxFuture<'static, (Box<dyn Run<R>>, Option<Item<R>>)>;
+
+/// What a watch's driver does, whatever collection it watches.
+pub(super) trait Run<R>: Send {
+    /// The next item, and the driver back.
+    fn next(self: Box<Self>) -> Next<R>;
+    /// Commits what was yielded and gives the lease back.
+    fn shutdown(self: Box<Self>) -> BoxFuture<'static, Result<(), Error>>;
 }
 
-impl<C: Watched> std::fmt::Debug for Watch<C> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Watch")
-            .field("parent", &self.parent)
-            .field("poll_interval", &self.poll_interval)
-            .field("lease_ttl", &self.lease_ttl)
-            .field("start", &self.start)
-            .field("store", &self.store)
-            .finish_non_exhaustive()
-    }
+/// Who holds the lease, shared by the stream and its driver: the lease is
+/// given back when the last of them goes, if still held.
+#[derive(Debug)]
+pub(super) struct Handle {
+    pub(super) tenure: Tenure,
+    pub(super) held: AtomicBool,
 }
 
-impl<C: Watched> Watch<C> {
-    pub(crate) fn new(client: &Client, parent: Result<C::Parent, InvalidArgument>) -> Self {
-        Self {
-            client: client.clone(),
-            parent,
-            poll_interval: DEFAULT_POLL_INTERVAL,
-            lease_ttl: DEFAULT_LEASE_TTL,
-            start: StartAt::Now,
-            store: Arc::new(MemoryStore::new()),
+impl Drop for Handle {
+    fn drop(&mut self) {
+        if !self.held.swap(false, Ordering::AcqRel) {
+            return;
         }
-    }
-
-    /// The time between polls, default 5 s. Each poll costs, for
-    /// automations, one request when nothing is in flight and one more per
-    /// hundred runs in flight (plus one per run that left `running`).
-    pub fn poll_interval(mut self, interval: Duration) -> Self {
-        self.poll_interval = interval;
-        self
-    }
-
-    /// Where a watch with no saved state starts, default [`StartAt::Now`].
-    pub fn start(mut self, start: StartAt) -> Self {
-        self.start = start;
-        self
-    }
-
-    /// Where the state (and the lease) is kept, default a fresh
-    /// [`MemoryStore`]. A store shared by several processes (PostgreSQL)
-    /// makes them poll once between them, and lose nothing when one dies.
-    pub fn store(mut self, store: impl StateStore) -> Self {
-        self.store = Arc::new(store);
-        self
-    }
-
-    /// How long a watcher's lease lasts unless it polls again, default
-    /// 60 s; it must be longer than the poll interval. A waiting watcher
-    /// takes over within this time after the holder dies.
-    pub fn lease_ttl(mut self, ttl: Duration) -> Self {
-        self.lease_ttl = ttl;
-        self
-    }
-
-    fn validate(&self) -> Result<C::Parent, Error> {
-        let parent = self.parent.clone()?;
-        let shown = |d: Duration| format!("{d:?}");
-        if self.poll_interval.is_zero() {
-            let reason = InvalidReason::Unusable {
-                why: "a watch must wait between polls",
-            };
-            return Err(
-                InvalidArgument::new("poll_interval", &shown(self.poll_interval), reason).into(),
-            );
-        }
-        if self.lease_ttl <= self.poll_interval {
-            let reason = InvalidReason::Unusable {
-                why: "the lease must outlast the time between polls",
-            };
-            return Err(InvalidArgument::new("lease_ttl", &shown(self.lease_ttl), reason).into());
-        }
-        Ok(parent)
-    }
-
-    /// The events, as a stream that never ends on its own: errors are
-    /// items, and the watch goes on from its state at the next poll. It
-    /// ends only after an invalid argument (the first item), a state saved
-    /// for another collection, or a lease taken over by another watcher.
-    pub fn stream(self) -> WatchStream<C::Item> {
-        let parent = match self.validate() {
-            Ok(parent) => parent,
-            Err(error) => {
-                return WatchStream {
-                    inner: Box::pin(futures::stream::once(async move { Err(error) })),
-                    holder: String::new(),
-                };
-            }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
         };
-        let holder = holder_id();
-        let driver = Driver::<C> {
-            key: C::state_key(&parent),
-            client: self.client,
-            parent,
-            holder: holder.clone(),
-            start: self.start,
-            interval: self.poll_interval,
-            ttl: self.lease_ttl,
-            store: self.store,
-            buffer: VecDeque::new(),
-            pending: None,
-            wait: Duration::ZERO,
-            held: false,
-            done: false,
-        };
-        let inner = futures::stream::unfold(driver, |mut driver| async move {
-            driver.next().await.map(|item| (item, driver))
+        let tenure = self.tenure.clone();
+        runtime.spawn(async move {
+            let release = tenure.store.release(&tenure.key, &tenure.holder);
+            let _ = tokio::time::timeout(RELEASE_TIMEOUT, release).await;
         });
-        WatchStream {
-            inner: Box::pin(inner),
-            holder,
-        }
     }
 }
 
-/// An id for a watcher, unique enough among replicas: the process and a
-/// random number.
-fn holder_id() -> String {
-    let random =
-        std::collections::hash_map::RandomState::new().hash_one(std::time::SystemTime::now());
-    format!("{}-{random:016x}", std::process::id())
+enum State<R> {
+    Idle(Box<dyn Run<R>>),
+    Busy(Next<R>),
+    /// An invalid watch's error, yielded once.
+    Failed(Option<Error>),
+    Done,
 }
 
-/// The events of a watch: `Item = Result<RunEvent<R>, Error>`. See
-/// [`Watch::stream`] and the crate's README for the guarantees.
+/// The events of a watch: `Item = Result<RunEvent<R>, Error>`. A failed
+/// poll is an item and the watch goes on; [`Error::ends_watch`] says which
+/// error is the last item. See [`Watch::stream`](crate::Watch::stream) and
+/// the crate's README for the guarantees.
+///
+/// Dropped, it gives its lease back (best effort: within 2 s, if a tokio
+/// runtime is still there), so a restart takes over at once;
+/// [`shutdown`](Self::shutdown) does it for sure, after committing what
+/// was yielded.
 #[must_use = "streams do nothing unless polled"]
 pub struct WatchStream<R> {
-    inner: BoxStream<'static, Result<RunEvent<R>, Error>>,
+    state: State<R>,
     holder: String,
+    handle: Option<Arc<Handle>>,
 }
 
 impl<R> WatchStream<R> {
+    pub(super) fn new(driver: Box<dyn Run<R>>, handle: Arc<Handle>) -> Self {
+        Self {
+            holder: handle.tenure.holder.clone(),
+            state: State::Idle(driver),
+            handle: Some(handle),
+        }
+    }
+
+    /// A stream that yields `error` and ends.
+    pub(super) fn failed(error: Error) -> Self {
+        Self {
+            state: State::Failed(Some(error)),
+            holder: String::new(),
+            handle: None,
+        }
+    }
+
     /// This watcher's id in the store's lease.
     pub fn holder(&self) -> &str {
         &self.holder
+    }
+
+    /// Ends the watch cleanly: commits the state of every event yielded so
+    /// far (the consumer says it has handled them all) and gives the lease
+    /// back, so the next process (or the next deploy of this one) starts
+    /// at once, where this one stopped. A call in the middle of a poll
+    /// (its `next` cancelled) gives the lease back without a commit.
+    ///
+    /// # Errors
+    /// When the last commit or the release fails (the lease then lapses
+    /// after its time-to-live, and the events since the last commit may be
+    /// delivered again).
+    pub async fn shutdown(mut self) -> Result<(), Error> {
+        match std::mem::replace(&mut self.state, State::Done) {
+            State::Idle(driver) => driver.shutdown().await,
+            // A poll was under way: its driver goes with it, and the
+            // handle gives the lease back.
+            State::Busy(_) | State::Failed(_) | State::Done => Ok(()),
+        }
     }
 }
 
@@ -183,86 +131,31 @@ impl<R> std::fmt::Debug for WatchStream<R> {
     }
 }
 
-impl<R> Stream for WatchStream<R> {
-    type Item = Result<RunEvent<R>, Error>;
+impl<R: 'static> Stream for WatchStream<R> {
+    type Item = Item<R>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.inner.as_mut().poll_next(cx)
-    }
-}
-
-/// The watch's loop, one item at a time.
-struct Driver<C: Watched> {
-    client: Client,
-    parent: C::Parent,
-    key: String,
-    holder: String,
-    start: StartAt,
-    interval: Duration,
-    ttl: Duration,
-    store: Arc<dyn StateStore>,
-    /// The current poll's events not yet yielded.
-    buffer: VecDeque<Result<RunEvent<C::Item>, Error>>,
-    /// The state after the current poll, committed once its events are.
-    pending: Option<WatchState>,
-    /// How long to wait before asking for the lease again.
-    wait: Duration,
-    held: bool,
-    done: bool,
-}
-
-impl<C: Watched> Driver<C> {
-    fn lost(&mut self) -> Option<Result<RunEvent<C::Item>, Error>> {
-        self.done = true;
-        Some(Err(WatchError::new(WatchErrorKind::LeaseLost).into()))
-    }
-
-    async fn next(&mut self) -> Option<Result<RunEvent<C::Item>, Error>> {
+        let this = &mut *self;
         loop {
-            if let Some(item) = self.buffer.pop_front() {
-                return Some(item);
-            }
-            if self.done {
-                return None;
-            }
-            // The consumer asked for more after the last event of a poll:
-            // every event yielded is now committed.
-            if let Some(state) = self.pending.take() {
-                match self
-                    .store
-                    .commit(&self.key, &self.holder, self.ttl, &state)
-                    .await
-                {
-                    Ok(true) => {}
-                    Ok(false) => return self.lost(),
-                    // Not committed: the next poll starts from the last
-                    // commit, and may report these events again.
-                    Err(e) => return Some(Err(WatchError::store(e).into())),
-                }
-            }
-            tokio::time::sleep(self.wait).await;
-            self.wait = self.interval;
-            let saved = match self.store.acquire(&self.key, &self.holder, self.ttl).await {
-                Ok(Lease::Held(saved)) => saved,
-                Ok(Lease::Taken { expires_in, .. }) => {
-                    if self.held {
-                        return self.lost();
+            match std::mem::replace(&mut this.state, State::Done) {
+                State::Idle(driver) => this.state = State::Busy(driver.next()),
+                State::Busy(mut next) => match next.as_mut().poll(cx) {
+                    Poll::Pending => {
+                        this.state = State::Busy(next);
+                        return Poll::Pending;
                     }
-                    // Waiting: ask again when it expires, or at the next poll.
-                    self.wait = expires_in.min(self.interval);
-                    continue;
-                }
-                Err(e) => return Some(Err(WatchError::store(e).into())),
-            };
-            self.held = true;
-            let mut state = saved.unwrap_or_else(|| WatchState::new(&self.key));
-            if let Err(e) = state.check(&self.key) {
-                self.done = true;
-                return Some(Err(e.into()));
+                    Poll::Ready((driver, item)) => {
+                        if item.is_some() {
+                            this.state = State::Idle(driver);
+                        } else {
+                            this.handle = None;
+                        }
+                        return Poll::Ready(item);
+                    }
+                },
+                State::Failed(error) => return Poll::Ready(error.map(Err)),
+                State::Done => return Poll::Ready(None),
             }
-            let found = poll::<C>(&self.client, &self.parent, self.start, &mut state).await;
-            self.buffer = found.into();
-            self.pending = Some(state);
         }
     }
 }

@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
-use futures::TryStreamExt;
 use futures::future::BoxFuture;
+use futures::{StreamExt, TryStreamExt};
 
 use crate::client::Client;
 use crate::collections::{AutomationRuns, Collection, ListRequest, WorkflowRuns};
@@ -116,7 +116,7 @@ impl Watched for WorkflowRuns {
             let mut seen = Vec::new();
             let mut runs = request.stream();
             while !left.is_empty() {
-                let Some(run) = runs.try_next().await? else {
+                let Some(run) = runs.next().await.transpose()? else {
                     break;
                 };
                 if let Some(last) = left.remove(&run.id)

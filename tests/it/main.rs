@@ -31,4 +31,5 @@ mod schemas;
 mod spec_lint;
 mod validation;
 mod watch;
+mod watch_promises;
 mod watch_props;

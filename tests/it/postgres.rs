@@ -110,14 +110,28 @@ impl Pg {
             "initdb: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        let pg = Self {
+            data,
+            bin,
+            port,
+            as_user,
+        };
+        pg.resume();
+        Some(pg)
+    }
+
+    /// Starts the server (again), on the same port and data.
+    fn resume(&self) {
+        let pgdata = self.data.join("db");
         let options = format!(
-            "-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} -c fsync=off",
+            "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} -c fsync=off",
+            self.port,
             pgdata.display()
         );
-        let log = data.join("log");
+        let log = self.data.join("log");
         let out = run(
-            as_user,
-            &bin.join("pg_ctl"),
+            self.as_user,
+            &self.bin.join("pg_ctl"),
             &[
                 "-D",
                 pgdata.to_str().unwrap(),
@@ -135,12 +149,21 @@ impl Pg {
             String::from_utf8_lossy(&out.stderr),
             std::fs::read_to_string(&log).unwrap_or_default()
         );
-        Some(Self {
-            data,
-            bin,
-            port,
-            as_user,
-        })
+    }
+
+    /// Stops the server (its clients' connections close), keeping its data.
+    fn stop(&self) {
+        let pgdata = self.data.join("db");
+        let out = run(
+            self.as_user,
+            &self.bin.join("pg_ctl"),
+            &["-D", pgdata.to_str().unwrap(), "-m", "fast", "-w", "stop"],
+        );
+        assert!(
+            out.status.success(),
+            "pg_ctl stop: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     fn config(&self) -> String {
@@ -272,17 +295,222 @@ async fn two_replicas_poll_once_between_them_and_the_survivor_takes_over() {
         resend_workflows::Lease::Held(Some(state)) => state,
         other => panic!("{other:?}"),
     };
-    assert!(
-        !store
+    assert!(matches!(
+        store
             .commit(key, &holders[holder], ttl, &state)
             .await
-            .unwrap()
-    );
-    assert!(
+            .unwrap(),
+        resend_workflows::Renewal::TakenBy { holder, .. } if holder == holders[survivor]
+    ));
+    assert_eq!(
         store
             .commit(key, &holders[survivor], ttl, &state)
             .await
-            .unwrap()
+            .unwrap(),
+        resend_workflows::Renewal::Held
     );
     watchers[survivor].abort();
+}
+
+/// Waits (real time, at most 30 s) for an item matching `want` on `rx`,
+/// collecting every item on the way into `seen`.
+async fn until<T: std::fmt::Debug>(
+    rx: &mut mpsc::UnboundedReceiver<T>,
+    seen: &mut Vec<T>,
+    want: impl Fn(&[T]) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !want(seen) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, rx.recv()).await {
+            Ok(Some(item)) => seen.push(item),
+            other => panic!("waited 30 s: {other:?}; seen {seen:?}"),
+        }
+    }
+}
+
+/// One watch's items: `Ok((kind, run id))` or the error's text.
+type Item = Result<(&'static str, String), String>;
+
+fn spawn_watch(
+    mut events: resend_workflows::WatchStream<resend_workflows::AutomationRunListItem>,
+) -> (mpsc::UnboundedReceiver<Item>, tokio::task::JoinHandle<()>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let task = tokio::spawn(async move {
+        use futures::StreamExt;
+        while let Some(item) = events.next().await {
+            let item = item
+                .map(|e| (e.kind(), e.run().id.clone()))
+                .map_err(|e| e.to_string());
+            if tx.send(item).is_err() {
+                return;
+            }
+        }
+    });
+    (rx, task)
+}
+
+fn has(seen: &[Item], kind: &str, id: &str) -> bool {
+    seen.iter()
+        .any(|i| matches!(i, Ok((k, run)) if *k == kind && run == id))
+}
+
+// After a PostgreSQL restart the store never reconnected: every later
+// poll yielded "connection closed", and new runs were never reported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_restart_mid_watch_loses_nothing() {
+    let Some(pg) = Pg::start() else { return };
+    let fake = common::fake().await;
+    fake.add_automation("failover", &[]);
+    let client = common::client(&fake.base_url());
+    let store = PostgresStore::connect(&pg.config(), "resend_watch_state")
+        .await
+        .unwrap();
+    let events = client
+        .watch_automation_runs("failover")
+        .start(StartAt::Beginning)
+        .poll_interval(Duration::from_millis(100))
+        .lease_ttl(Duration::from_secs(3))
+        .holder("svc-failover")
+        .store(store.clone())
+        .stream();
+    let (mut rx, task) = spawn_watch(events);
+    let mut seen = Vec::new();
+    let first = fake
+        .start_automation_run("failover", RunStatus::Running)
+        .unwrap()
+        .id;
+    until(&mut rx, &mut seen, |s| has(s, "started", &first)).await;
+    // The database goes away, while runs start and finish.
+    pg.stop();
+    fake.set_run_status("failover", &first, RunStatus::Completed);
+    let during = fake
+        .start_automation_run("failover", RunStatus::Completed)
+        .unwrap()
+        .id;
+    until(&mut rx, &mut seen, |s| s.iter().any(Result::is_err)).await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    pg.resume();
+    let after = fake
+        .start_automation_run("failover", RunStatus::Completed)
+        .unwrap()
+        .id;
+    until(&mut rx, &mut seen, |s| {
+        has(s, "finished", &first) && has(s, "finished", &during) && has(s, "finished", &after)
+    })
+    .await;
+    let errors: Vec<&String> = seen.iter().filter_map(|i| i.as_ref().err()).collect();
+    eprintln!(
+        "postgres restart: {} error items while it was down (one a poll), the first: {:?}",
+        errors.len(),
+        errors.first()
+    );
+    assert!(
+        errors.iter().all(|e| e.contains("store failed")),
+        "only store failures: {errors:?}"
+    );
+    // The lease stayed this watcher's: nobody else took it.
+    let key = "automations/failover/runs";
+    let ttl = Duration::from_secs(3);
+    assert!(matches!(
+        store.renew(key, "svc-failover", ttl).await.unwrap(),
+        resend_workflows::Renewal::Held
+    ));
+    task.abort();
+}
+
+// PostgresStore::connect accepted a table with other columns; every poll
+// then failed with "db error", the cause buried in the source chain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_table_of_another_shape_is_refused_by_name() {
+    let Some(pg) = Pg::start() else { return };
+    let (client, connection) = tokio_postgres::connect(&pg.config(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+        .batch_execute("CREATE TABLE settings (key text PRIMARY KEY, value text)")
+        .await
+        .unwrap();
+    let err = PostgresStore::connect(&pg.config(), "settings")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("not a watch-state table") && err.contains("no column `holder` (text)"),
+        "{err}"
+    );
+    // A table of its own is made, and found good the next time.
+    PostgresStore::connect(&pg.config(), "watch_state")
+        .await
+        .unwrap();
+    PostgresStore::connect(&pg.config(), "watch_state")
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_on_postgres_whose_polls_outlast_the_lease_deliver_each_run_once() {
+    let Some(pg) = Pg::start() else { return };
+    let store = PostgresStore::connect(&pg.config(), "resend_watch_state")
+        .await
+        .unwrap();
+    crate::watch_promises::replicas_with_long_polls(store).await;
+}
+
+// A restart was blind for a whole lease: dropping the stream did not give
+// the lease back, and the restarted process could not reclaim its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_on_postgres_takes_over_at_once() {
+    let Some(pg) = Pg::start() else { return };
+    let fake = common::fake().await;
+    fake.add_automation("deploys", &[]);
+    let client = common::client(&fake.base_url());
+    let store = PostgresStore::connect(&pg.config(), "resend_watch_state")
+        .await
+        .unwrap();
+    let ttl = Duration::from_secs(60);
+    let watch = |holder: &str| {
+        client
+            .watch_automation_runs("deploys")
+            .start(StartAt::Beginning)
+            .poll_interval(Duration::from_millis(100))
+            .lease_ttl(ttl)
+            .holder(holder)
+            .store(store.clone())
+            .stream()
+    };
+    let run = fake
+        .start_automation_run("deploys", RunStatus::Running)
+        .unwrap()
+        .id;
+    // A deploy: the old process is dropped, a new one (another id) starts.
+    let (mut rx, task) = spawn_watch(watch("pod-a"));
+    let mut seen = Vec::new();
+    until(&mut rx, &mut seen, |s| has(s, "started", &run)).await;
+    task.abort();
+    let t0 = Instant::now();
+    let (mut rx, task) = spawn_watch(watch("pod-b"));
+    let mut seen = Vec::new();
+    until(&mut rx, &mut seen, |s| has(s, "started", &run)).await;
+    let took = t0.elapsed();
+    eprintln!(
+        "postgres: a new process took over {took:?} after the old one was dropped (ttl {ttl:?})"
+    );
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    task.abort();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // A process that died holding the lease (nothing given back): the
+    // same id, restarted, takes it back at once.
+    let key = "automations/deploys/runs";
+    assert!(matches!(
+        store.acquire(key, "pod-c", ttl).await.unwrap(),
+        resend_workflows::Lease::Held(_)
+    ));
+    let t0 = Instant::now();
+    let (mut rx, task) = spawn_watch(watch("pod-c"));
+    let mut seen = Vec::new();
+    until(&mut rx, &mut seen, |s| has(s, "started", &run)).await;
+    assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
+    task.abort();
 }

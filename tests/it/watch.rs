@@ -16,7 +16,7 @@ use crate::common;
 
 const POLL: Duration = Duration::from_secs(5);
 
-type Shown = (&'static str, String, String);
+pub type Shown = (&'static str, String, String);
 
 fn shown<R: resend_workflows::RunItem>(event: &RunEvent<R>) -> Shown {
     (
@@ -26,15 +26,41 @@ fn shown<R: resend_workflows::RunItem>(event: &RunEvent<R>) -> Shown {
     )
 }
 
-/// The next `n` events.
-async fn take<R: resend_workflows::RunItem>(events: &mut WatchStream<R>, n: usize) -> Vec<Shown> {
+/// Requests a watch test may take: after them the fake answers one 403,
+/// which the watch yields, and [`take`] fails with what it saw. A broken
+/// watch that polls on without the events it owes (on the paused clock,
+/// hundreds of polls a second) fails the test in seconds instead of
+/// hanging it. (No timeout: a timer pending beside the watch's requests
+/// would make tokio's paused clock jump to it while they travel.)
+pub const BUDGET: usize = 2_000;
+
+/// Waits (a millisecond of paused time at a step, 10,000 steps at most)
+/// until `store` holds a commit under `key`.
+pub async fn committed(store: &MemoryStore, key: &str) {
+    for _ in 0..10_000 {
+        if store.get(key).is_some() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    panic!("nothing committed under {key}");
+}
+
+/// The next `n` events; a failed poll fails the test with what was seen.
+pub async fn take<R: resend_workflows::RunItem>(
+    events: &mut WatchStream<R>,
+    n: usize,
+) -> Vec<Shown> {
     let mut got = Vec::new();
     while got.len() < n {
-        let event = events
-            .try_next()
-            .await
-            .unwrap()
-            .expect("a watch never ends on its own");
+        let event = match events.try_next().await {
+            Ok(Some(event)) => event,
+            Ok(None) => panic!("the watch ended after {got:?}"),
+            Err(e) => panic!(
+                "the watch failed with {e} after {} of {n}: {got:?}",
+                got.len()
+            ),
+        };
         got.push(shown(&event));
     }
     got
@@ -57,7 +83,10 @@ fn run_requests(fake: &FakeResend, parent: &str) -> usize {
         .count()
 }
 
+/// A client for `fake`, which from now on answers [`BUDGET`] requests
+/// before a 403.
 fn client(fake: &FakeResend) -> Client {
+    fake.fail_after(BUDGET, 403);
     common::paused_client(&fake.base_url(), RetryPolicy::default())
 }
 
@@ -217,9 +246,7 @@ async fn the_first_runs_of_an_empty_automation_are_listed_once() {
         let event = events.try_next().await;
         (event, events)
     });
-    while store.get("automations/fresh/runs").is_none() {
-        tokio::task::yield_now().await;
-    }
+    committed(&store, "automations/fresh/runs").await;
     fake.clear_requests();
     let ids: Vec<String> = (0..1_000)
         .map(|_| {
@@ -258,9 +285,7 @@ async fn now_reports_only_what_comes_after_the_first_poll() {
         let event = events.try_next().await;
         (event, events)
     });
-    while store.get("automations/n/runs").is_none() {
-        tokio::task::yield_now().await;
-    }
+    committed(&store, "automations/n/runs").await;
     let x = fake.start_automation_run("n", RunStatus::Running).unwrap();
     let (event, _events) = first.await.unwrap();
     let event = event.unwrap().unwrap();
@@ -401,7 +426,10 @@ async fn a_state_saved_for_another_collection_is_a_typed_error() {
     use resend_workflows::StateStore;
     let ttl = Duration::from_secs(60);
     wrong.acquire(key, "me", ttl).await.unwrap();
-    assert!(wrong.commit(key, "me", ttl, &saved).await.unwrap());
+    assert_eq!(
+        wrong.commit(key, "me", ttl, &saved).await.unwrap(),
+        resend_workflows::Renewal::Held
+    );
     tokio::time::sleep(ttl * 2).await;
     let mut other = watch(&client, "other", &wrong);
     match other.next().await {

@@ -1,11 +1,20 @@
-//! The watch's guarantee as a property (proptest, 256 cases, paused clock):
-//! random schedules of run creations and status changes on the fake, random
+//! The watch's guarantee as a property (proptest, paused clock): random
+//! schedules of run creations and status changes on the fake, random
 //! consumer crashes (the stream dropped at any point, a new one started
 //! from the store) and injected faults. Every run's `Started` and
 //! `Finished` are delivered at least once, in that order, nothing is lost,
-//! and a duplicate appears only for events after the last commit.
+//! and a duplicate appears only for events after the last commit. The
+//! hostile variant plays the same schedules with a consumer slower than
+//! the lease, polls longer than it (a team limit of one request a
+//! second), and a store whose operations fail.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use resend_workflows::{Lease, Renewal, StateStore, StoreError, WatchState};
 
 use futures::StreamExt;
 use proptest::prelude::*;
@@ -20,15 +29,112 @@ const POLL: std::time::Duration = std::time::Duration::from_secs(5);
 /// Requests a step may take before the watch is taken for stuck.
 const BUDGET: usize = 300;
 
+/// Items (events and errors) a step may take before the watch is taken for
+/// stuck: a watch that yields only errors sends no request.
+const ITEMS: usize = 2_000;
+
 /// One step of a schedule: runs created (in these statuses), changes to
 /// runs not final yet (an index among them, a status), maybe a fault on
-/// the next requests, maybe a crash after some events.
+/// the next requests, maybe a crash after some events; in the hostile
+/// variant also the consumer's work on each event and store operations
+/// that fail.
 #[derive(Debug, Clone)]
 struct Step {
     created: Vec<u8>,
     changes: Vec<(usize, u8)>,
     fault: Option<(usize, u16)>,
     crash_after: Option<usize>,
+    work_ms: u64,
+    store_faults: usize,
+}
+
+/// How hostile a case's conditions are.
+#[derive(Debug, Clone, Copy)]
+struct Conditions {
+    /// The poll interval and the lease's time-to-live.
+    poll: Duration,
+    ttl: Duration,
+    /// The team limit the fake enforces, requests a second.
+    limit: Option<u64>,
+}
+
+/// The default conditions: a 5 s interval, a 60 s lease, no limit.
+const CALM: Conditions = Conditions {
+    poll: POLL,
+    ttl: resend_workflows::DEFAULT_LEASE_TTL,
+    limit: None,
+};
+
+/// A 1 s interval and a 2 s lease, under a team limit of one request a
+/// second: a poll of a few pages outlasts the lease.
+const HOSTILE: Conditions = Conditions {
+    poll: Duration::from_secs(1),
+    ttl: Duration::from_secs(2),
+    limit: Some(1),
+};
+
+/// A store whose next operations fail, as many as `failing` says.
+#[derive(Debug, Clone, Default)]
+struct Flaky {
+    inner: MemoryStore,
+    failing: Arc<AtomicUsize>,
+}
+
+impl Flaky {
+    fn fails(&self) -> bool {
+        self.failing
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+            .is_ok()
+    }
+
+    fn injected<T: Send + 'static>(&self) -> Option<BoxFuture<'static, Result<T, StoreError>>> {
+        self.fails().then(|| {
+            Box::pin(async { Err(StoreError::from("injected store failure")) })
+                as BoxFuture<'static, Result<T, StoreError>>
+        })
+    }
+}
+
+impl StateStore for Flaky {
+    fn acquire<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Lease, StoreError>> {
+        self.injected()
+            .unwrap_or_else(|| self.inner.acquire(key, holder, ttl))
+    }
+
+    fn renew<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Renewal, StoreError>> {
+        self.injected()
+            .unwrap_or_else(|| self.inner.renew(key, holder, ttl))
+    }
+
+    fn commit<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+        state: &'a WatchState,
+    ) -> BoxFuture<'a, Result<Renewal, StoreError>> {
+        self.injected()
+            .unwrap_or_else(|| self.inner.commit(key, holder, ttl, state))
+    }
+
+    fn release<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.injected()
+            .unwrap_or_else(|| self.inner.release(key, holder))
+    }
 }
 
 fn status(code: u8) -> RunStatus {
@@ -51,13 +157,19 @@ fn step() -> impl Strategy<Value = Step> {
             (1usize..3, prop_oneof![Just(503u16), Just(500), Just(403)]),
         ),
         proptest::option::weighted(0.3, 0usize..6),
+        prop_oneof![Just(0u64), 100u64..3_000],
+        prop_oneof![Just(0usize), 1usize..4],
     )
-        .prop_map(|(created, changes, fault, crash_after)| Step {
-            created,
-            changes,
-            fault,
-            crash_after,
-        })
+        .prop_map(
+            |(created, changes, fault, crash_after, work_ms, store_faults)| Step {
+                created,
+                changes,
+                fault,
+                crash_after,
+                work_ms,
+                store_faults,
+            },
+        )
 }
 
 /// One delivered event: its epoch (a watcher's life), whether it was
@@ -75,6 +187,10 @@ proptest! {
     #![proptest_config(ProptestConfig {
         cases: 256,
         failure_persistence: None,
+        // A broken watch fails every case it touches: shrinking is bounded
+        // so the suite fails in seconds instead of minutes.
+        max_shrink_iters: 32,
+        max_shrink_time: 20_000,
         ..ProptestConfig::default()
     })]
 
@@ -82,7 +198,24 @@ proptest! {
     fn every_start_and_finish_is_delivered_at_least_once_in_order(
         schedule in proptest::collection::vec(step(), 1..6),
     ) {
-        check_schedule(3, &schedule)?;
+        check_schedule(3, &schedule, CALM)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 64,
+        failure_persistence: None,
+        max_shrink_iters: 32,
+        max_shrink_time: 20_000,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn a_slow_consumer_long_polls_and_a_failing_store_lose_nothing(
+        schedule in proptest::collection::vec(step(), 1..5),
+    ) {
+        check_schedule(5, &schedule, HOSTILE)?;
     }
 }
 
@@ -97,6 +230,8 @@ fn a_change_undone_before_a_restart_is_not_waited_for() {
         changes,
         fault: None,
         crash_after,
+        work_ms: 0,
+        store_faults: 0,
     };
     let schedule = [
         step(vec![188, 42], vec![], None),
@@ -108,13 +243,17 @@ fn a_change_undone_before_a_restart_is_not_waited_for() {
         step(vec![6], vec![(3242073755600524238, 49)], Some(0)),
     ];
     // Its own fake: the faults and request counts are the fake's, not a case's.
-    check_schedule(4, &schedule).unwrap();
+    check_schedule(4, &schedule, CALM).unwrap();
 }
 
 /// Plays `schedule` on the fake against a watch that may crash and
 /// restart, and checks what it delivered. `slot` names the fake: one
 /// test at a time per slot.
-fn check_schedule(slot: usize, schedule: &[Step]) -> Result<(), TestCaseError> {
+fn check_schedule(
+    slot: usize,
+    schedule: &[Step],
+    conditions: Conditions,
+) -> Result<(), TestCaseError> {
     let env = common::prop_env(slot);
     let fake = &env.fake;
     let id = common::unique_id("watched");
@@ -125,15 +264,21 @@ fn check_schedule(slot: usize, schedule: &[Step]) -> Result<(), TestCaseError> {
         .build()
         .unwrap();
     let delivered = rt.block_on(async {
+        if let Some(limit) = conditions.limit {
+            // Counted on this case's paused clock.
+            fake.enforce_rate_limit(limit, Duration::from_secs(1));
+        }
         let client = common::paused_client(&fake.base_url(), RetryPolicy::default());
-        let store = MemoryStore::new();
+        let flaky = Flaky::default();
+        let store = flaky.inner.clone();
         let key = format!("automations/{id}/runs");
         let start = || {
             client
                 .watch_automation_runs(&id)
-                .poll_interval(POLL)
+                .poll_interval(conditions.poll)
+                .lease_ttl(conditions.ttl)
                 .start(StartAt::Beginning)
-                .store(store.clone())
+                .store(flaky.clone())
                 .stream()
         };
         let mut events = start();
@@ -165,6 +310,9 @@ fn check_schedule(slot: usize, schedule: &[Step]) -> Result<(), TestCaseError> {
             fake.clear_faults();
             if let Some((n, code)) = step.fault {
                 fake.fail_next(n, code);
+            }
+            if conditions.limit.is_some() {
+                flaky.failing.store(step.store_faults, Ordering::Release);
             }
             // A watch that has lost something polls on without an
             // event: after this many requests it is answered a 403,
@@ -213,12 +361,18 @@ fn check_schedule(slot: usize, schedule: &[Step]) -> Result<(), TestCaseError> {
                     last_commit = now;
                 }
                 in_step += 1;
-                if fake.requests().len() > BUDGET {
+                if fake.requests().len() > BUDGET || in_step > ITEMS {
                     return Err(format!(
-                        "the watch is stuck: {BUDGET} requests in a step, {runs:?} vs {delivered:?}"
+                        "the watch is stuck: {} requests and {in_step} items in a step, {runs:?} vs {delivered:?}",
+                        fake.requests().len()
                     ));
                 }
                 let Ok(event) = item else { continue };
+                // The consumer's work on the event (hostile: often longer
+                // than the lease).
+                if conditions.limit.is_some() && step.work_ms > 0 {
+                    tokio::time::sleep(Duration::from_millis(step.work_ms)).await;
+                }
                 let (kind, run) = (event.kind(), event.run().clone());
                 delivered.push(Delivered {
                     epoch,
@@ -231,12 +385,14 @@ fn check_schedule(slot: usize, schedule: &[Step]) -> Result<(), TestCaseError> {
             }
         }
         fake.clear_faults();
+        fake.lift_rate_limit();
         Ok((delivered, runs))
     });
     let (delivered, runs) = match delivered {
         Ok(found) => found,
         Err(stuck) => {
             fake.clear_faults();
+            fake.lift_rate_limit();
             return Err(TestCaseError::fail(stuck));
         }
     };

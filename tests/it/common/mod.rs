@@ -135,7 +135,7 @@ pub struct PropEnv {
 }
 
 pub fn prop_env(slot: usize) -> &'static PropEnv {
-    static ENVS: [OnceLock<PropEnv>; 5] = [const { OnceLock::new() }; 5];
+    static ENVS: [OnceLock<PropEnv>; 6] = [const { OnceLock::new() }; 6];
     ENVS[slot].get_or_init(|| {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)

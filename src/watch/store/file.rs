@@ -1,21 +1,25 @@
 //! `FileStore`: a watch's state in a file per collection, written so that
 //! a crash mid-write leaves the previous state: a temporary file, fsync,
-//! rename over the old one, fsync of the folder.
+//! rename over the old one, fsync of the folder. The file work runs on
+//! tokio's blocking threads, so a slow or stalled disk never holds up the
+//! runtime's.
 
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, SystemTime};
 
 use futures::future::BoxFuture;
 use tokio::time::Instant;
 
-use super::state::WatchState;
-use super::store::{Lease, StateStore, StoreError, renew_lease, take_lease};
+use super::contract::{Lease, Renewal, StateStore};
+use super::error::StoreError;
+use super::lease::{self, Holder};
+use crate::watch::state::WatchState;
 
-/// Each key's lease holder and expiry.
-type Leases = HashMap<String, Option<(String, Instant)>>;
+/// Each key's lease holder.
+type Leases = HashMap<String, Option<Holder>>;
 
 /// A store in a folder, one JSON file per collection
 /// (`<folder>/<key>.json`, the key's `/` turned into `_`). The lease lives
@@ -52,39 +56,56 @@ impl FileStore {
         self.dir.join(format!("{name}.json"))
     }
 
-    /// The state saved for `key`, if any.
+    /// The state saved for `key`, if any. This reads the file on the
+    /// calling thread: from async code, prefer a `spawn_blocking`.
     ///
     /// # Errors
     /// When the file cannot be read or is not a whole state.
     pub fn load(&self, key: &str) -> Result<Option<WatchState>, StoreError> {
-        let path = self.path(key);
-        match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|e| format!("{}: not a whole watch state: {e}", path.display()).into()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(format!("{}: {e}", path.display()).into()),
-        }
+        load(&self.path(key))
     }
 
-    /// Writes `state` for `key`: whole, or not at all.
-    fn save(&self, key: &str, state: &WatchState) -> Result<(), StoreError> {
-        std::fs::create_dir_all(&self.dir)?;
-        let path = self.path(key);
-        let tmp = path.with_extension(format!("json.tmp-{}", std::process::id()));
-        let json = serde_json::to_vec_pretty(state)?;
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(&json)?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&tmp, &path)?;
-        sync_dir(&self.dir);
-        Ok(())
+    fn leases(&self) -> MutexGuard<'_, Leases> {
+        self.leases.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn leases(&self) -> std::sync::MutexGuard<'_, Leases> {
-        self.leases.lock().unwrap_or_else(|e| e.into_inner())
+    /// Applies `rule` to `key`'s lease.
+    fn with<T>(&self, key: &str, rule: impl FnOnce(&mut Option<Holder>) -> T) -> T {
+        rule(self.leases().entry(key.to_owned()).or_default())
     }
+}
+
+/// Runs file work on tokio's blocking threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| StoreError::new(format!("the file store's worker failed: {e}")))?
+}
+
+/// The state in the file at `path`, if there is one.
+fn load(path: &Path) -> Result<Option<WatchState>, StoreError> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| format!("{}: not a whole watch state: {e}", path.display()).into()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("{}: {e}", path.display()).into()),
+    }
+}
+
+/// Writes `json` to `path` in `dir`: whole, or not at all.
+fn save(dir: &Path, path: &Path, json: &[u8]) -> Result<(), StoreError> {
+    std::fs::create_dir_all(dir)?;
+    let tmp = path.with_extension(format!("json.tmp-{}", std::process::id()));
+    let mut file = std::fs::File::create(&tmp)?;
+    file.write_all(json)?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(&tmp, path)?;
+    sync_dir(dir);
+    Ok(())
 }
 
 /// Makes a rename durable; a folder that cannot be opened (some platforms)
@@ -103,18 +124,25 @@ impl StateStore for FileStore {
         ttl: Duration,
     ) -> BoxFuture<'a, Result<Lease, StoreError>> {
         Box::pin(async move {
-            // The lock is released at the end of the statement, before any I/O.
-            let taken = take_lease(
-                self.leases().entry(key.to_owned()).or_default(),
-                holder,
-                ttl,
-                Instant::now(),
-            );
+            let taken = self.with(key, |h| {
+                lease::take(h, holder, ttl, Instant::now(), SystemTime::now())
+            });
             if let Err(taken) = taken {
                 return Ok(taken);
             }
-            Ok(Lease::Held(self.load(key)?))
+            let path = self.path(key);
+            Ok(Lease::Held(blocking(move || load(&path)).await?))
         })
+    }
+
+    fn renew<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Renewal, StoreError>> {
+        let renewal = self.with(key, |h| lease::renew(h, holder, ttl, Instant::now()));
+        Box::pin(async move { Ok(renewal) })
     }
 
     fn commit<'a>(
@@ -123,26 +151,34 @@ impl StateStore for FileStore {
         holder: &'a str,
         ttl: Duration,
         state: &'a WatchState,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+    ) -> BoxFuture<'a, Result<Renewal, StoreError>> {
         Box::pin(async move {
-            let held = renew_lease(
-                self.leases().entry(key.to_owned()).or_default(),
-                holder,
-                ttl,
-                Instant::now(),
-            );
-            if !held {
-                return Ok(false);
+            // The lease lock is released before any file work.
+            let renewal = self.with(key, |h| lease::renew(h, holder, ttl, Instant::now()));
+            if renewal != Renewal::Held {
+                return Ok(renewal);
             }
-            self.save(key, state)?;
-            Ok(true)
+            let json = serde_json::to_vec_pretty(state)?;
+            let (dir, path) = (self.dir.clone(), self.path(key));
+            blocking(move || save(&dir, &path, &json)).await?;
+            Ok(Renewal::Held)
         })
+    }
+
+    fn release<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.with(key, |h| lease::release(h, holder));
+        Box::pin(async { Ok(()) })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::watch::state::Change;
 
     fn temp_dir(name: &str) -> PathBuf {
         let dir =
@@ -158,16 +194,23 @@ mod tests {
         let ttl = Duration::from_secs(30);
         let key = "automations/a/runs";
         let mut first = WatchState::new(key);
-        first.set_started();
+        first.apply(&Change::Began { baseline: None });
         assert_eq!(
             store.acquire(key, "h", ttl).await.unwrap(),
             Lease::Held(None)
         );
-        assert!(store.commit(key, "h", ttl, &first).await.unwrap());
+        assert_eq!(
+            store.commit(key, "h", ttl, &first).await.unwrap(),
+            Renewal::Held
+        );
         // A crash while writing the next state: its temporary file is cut
         // off and never renamed.
         let mut next = first.clone();
-        next.advance("r1", "2026-10-01 12:00:00+00".parse().unwrap());
+        next.apply(&Change::Seen {
+            id: "r1".into(),
+            created_at: "2026-10-01 12:00:00+00".parse().unwrap(),
+            status: crate::status::RunStatus::Running,
+        });
         let json = serde_json::to_vec_pretty(&next).unwrap();
         let tmp = store.path(key).with_extension("json.tmp-999");
         std::fs::write(&tmp, &json[..json.len() / 2]).unwrap();
@@ -187,7 +230,7 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_holder_whose_lease_expired_commits_nothing() {
+    async fn only_the_holder_commits_expired_or_not() {
         let dir = temp_dir("expired");
         let store = FileStore::new(&dir);
         let ttl = Duration::from_secs(10);
@@ -197,11 +240,27 @@ mod tests {
             store.acquire(key, "h", ttl).await.unwrap(),
             Lease::Held(None)
         );
-        assert!(!store.commit(key, "never", ttl, &state).await.unwrap());
-        tokio::time::sleep(Duration::from_secs(10)).await;
-        // Expired, even though nobody took it over yet: as every store.
-        assert!(!store.commit(key, "h", ttl, &state).await.unwrap());
+        assert!(matches!(
+            store.commit(key, "never", ttl, &state).await.unwrap(),
+            Renewal::TakenBy { holder, .. } if holder == "h"
+        ));
         assert_eq!(store.load(key).unwrap(), None, "nothing saved");
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        // Expired, and nobody took it over: still h's, as in every store.
+        assert_eq!(
+            store.commit(key, "h", ttl, &state).await.unwrap(),
+            Renewal::Held
+        );
+        assert_eq!(store.load(key).unwrap(), Some(state.clone()));
+        tokio::time::sleep(Duration::from_secs(11)).await;
+        assert_eq!(
+            store.acquire(key, "other", ttl).await.unwrap(),
+            Lease::Held(Some(state.clone()))
+        );
+        assert!(matches!(
+            store.commit(key, "h", ttl, &state).await.unwrap(),
+            Renewal::TakenBy { holder, .. } if holder == "other"
+        ));
         let _ = std::fs::remove_dir_all(&dir);
     }
 

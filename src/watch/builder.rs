@@ -1,0 +1,200 @@
+//! `Watch`: the options of a watch over a collection of runs, checked when
+//! its stream is made.
+
+use std::hash::BuildHasher;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::driver::{Driver, Setup};
+use super::event::StartAt;
+use super::keeper::Tenure;
+use super::store::{MemoryStore, StateStore};
+use super::stream::WatchStream;
+use super::watched::Watched;
+use crate::client::Client;
+use crate::error::{Error, InvalidArgument, InvalidReason};
+
+/// The default time between the starts of two polls.
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(5);
+/// The default time-to-live of a watcher's lease. The holder renews it
+/// every third of it while it works, so it lapses only when the holder
+/// dies; a waiting watcher takes over within it.
+pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(60);
+/// The default number of events between two commits of a long poll.
+pub const DEFAULT_COMMIT_EVERY: usize = 500;
+
+/// The longest holder id accepted.
+const MAX_HOLDER_LEN: usize = 200;
+
+/// A watch over a collection of runs, to configure: made by
+/// [`Client::watch_automation_runs`] or [`Client::watch_workflow_runs`];
+/// nothing is sent until its [`stream`](Self::stream) is polled.
+#[must_use = "a watch does nothing until its stream is polled"]
+pub struct Watch<C: Watched> {
+    client: Client,
+    parent: Result<C::Parent, InvalidArgument>,
+    poll_interval: Duration,
+    lease_ttl: Duration,
+    start: StartAt,
+    store: Arc<dyn StateStore>,
+    holder: Option<String>,
+    commit_every: usize,
+}
+
+impl<C: Watched> std::fmt::Debug for Watch<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Watch")
+            .field("parent", &self.parent)
+            .field("poll_interval", &self.poll_interval)
+            .field("lease_ttl", &self.lease_ttl)
+            .field("start", &self.start)
+            .field("store", &self.store)
+            .field("holder", &self.holder)
+            .field("commit_every", &self.commit_every)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<C: Watched> Watch<C> {
+    pub(crate) fn new(client: &Client, parent: Result<C::Parent, InvalidArgument>) -> Self {
+        Self {
+            client: client.clone(),
+            parent,
+            poll_interval: DEFAULT_POLL_INTERVAL,
+            lease_ttl: DEFAULT_LEASE_TTL,
+            start: StartAt::Now,
+            store: Arc::new(MemoryStore::new()),
+            holder: None,
+            commit_every: DEFAULT_COMMIT_EVERY,
+        }
+    }
+
+    /// The time from the start of one poll to the start of the next,
+    /// default 5 s; a poll that takes longer is followed at once. Each poll
+    /// costs, for automations, one request when nothing is in flight and
+    /// one more per hundred runs in flight (plus one per run that left
+    /// `running`).
+    pub fn poll_interval(mut self, interval: Duration) -> Self {
+        self.poll_interval = interval;
+        self
+    }
+
+    /// Where a watch with no saved state starts, default [`StartAt::Now`].
+    pub fn start(mut self, start: StartAt) -> Self {
+        self.start = start;
+        self
+    }
+
+    /// Where the state (and the lease) is kept, default a fresh
+    /// [`MemoryStore`]. A store shared by several processes (PostgreSQL)
+    /// makes them poll once between them, and lose nothing when one dies.
+    pub fn store(mut self, store: impl StateStore) -> Self {
+        self.store = Arc::new(store);
+        self
+    }
+
+    /// How long a watcher's lease lasts without a renewal, default 60 s.
+    /// The holder renews it every third of it while it works (polling, or
+    /// waiting on a slow consumer); a waiting watcher takes over within
+    /// this time after the holder dies.
+    pub fn lease_ttl(mut self, ttl: Duration) -> Self {
+        self.lease_ttl = ttl;
+        self
+    }
+
+    /// This watcher's id in the store's lease, default a random one. A
+    /// process that restarts with the same id takes its lease back at once
+    /// instead of waiting for it to lapse: give each replica an id of its
+    /// own that survives its restarts (a pod name, a host name), and never
+    /// the same id to two live processes, which would both poll. 1 to 200
+    /// printable ASCII characters.
+    pub fn holder(mut self, id: impl Into<String>) -> Self {
+        self.holder = Some(id.into());
+        self
+    }
+
+    /// Commits the state every `events` events of a long poll (default
+    /// 500), when the consumer asks for the next one: a crash repeats at
+    /// most that many, and a backlog of any size makes progress.
+    pub fn commit_every(mut self, events: usize) -> Self {
+        self.commit_every = events;
+        self
+    }
+
+    fn validate(&self) -> Result<(C::Parent, String), Error> {
+        let parent = self.parent.clone()?;
+        let shown = |d: Duration| format!("{d:?}");
+        let unusable = |parameter, value: String, why| {
+            Err(InvalidArgument::new(parameter, &value, InvalidReason::Unusable { why }).into())
+        };
+        if self.poll_interval.is_zero() {
+            let why = "a watch must wait between polls";
+            return unusable("poll_interval", shown(self.poll_interval), why);
+        }
+        if self.lease_ttl <= self.poll_interval {
+            let why = "the lease must outlast the time between polls";
+            return unusable("lease_ttl", shown(self.lease_ttl), why);
+        }
+        if self.commit_every == 0 {
+            let why = "a commit needs at least one event";
+            return unusable("commit_every", "0".to_owned(), why);
+        }
+        let holder = match &self.holder {
+            Some(id) => {
+                if id.is_empty() {
+                    return Err(InvalidArgument::new("holder", id, InvalidReason::Empty).into());
+                }
+                if id.len() > MAX_HOLDER_LEN {
+                    let reason = InvalidReason::TooLong {
+                        len: id.len(),
+                        max: MAX_HOLDER_LEN,
+                    };
+                    return Err(InvalidArgument::new("holder", id, reason).into());
+                }
+                if let Some((at, ch)) = id.char_indices().find(|(_, c)| !c.is_ascii_graphic()) {
+                    let reason = InvalidReason::ForbiddenChar { ch, at };
+                    return Err(InvalidArgument::new("holder", id, reason).into());
+                }
+                id.clone()
+            }
+            None => random_holder(),
+        };
+        Ok((parent, holder))
+    }
+
+    /// The events, as a stream that never ends on its own: a failed poll
+    /// is an item, and the watch goes on from its state. It ends only
+    /// after an error for which [`Error::ends_watch`] is true: an invalid
+    /// argument (the first item), a saved state for another collection or
+    /// of a newer version, a lease another watcher took, or a collection
+    /// that is not there.
+    pub fn stream(self) -> WatchStream<C::Item> {
+        match self.validate() {
+            Ok((parent, holder)) => {
+                let tenure = Tenure {
+                    store: self.store,
+                    key: C::state_key(&parent),
+                    holder,
+                    ttl: self.lease_ttl,
+                };
+                let setup = Setup::<C> {
+                    client: self.client,
+                    parent,
+                    start: self.start,
+                    interval: self.poll_interval,
+                    commit_every: self.commit_every,
+                };
+                Driver::start(setup, tenure)
+            }
+            Err(error) => WatchStream::failed(error),
+        }
+    }
+}
+
+/// An id for a watcher, unique enough among replicas: the process and a
+/// random number.
+fn random_holder() -> String {
+    let random =
+        std::collections::hash_map::RandomState::new().hash_one(std::time::SystemTime::now());
+    format!("{}-{random:016x}", std::process::id())
+}

@@ -1,0 +1,178 @@
+//! `MemoryStore`: states and leases in memory, for one process and tests.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use futures::future::BoxFuture;
+use tokio::time::Instant;
+
+use super::contract::{Lease, Renewal, StateStore};
+use super::error::StoreError;
+use super::lease::{self, Holder};
+use crate::watch::state::WatchState;
+
+#[derive(Debug, Default)]
+struct Entry {
+    state: Option<WatchState>,
+    holder: Option<Holder>,
+}
+
+/// A store in memory, shared by the clones of one handle: for one process
+/// (the state is lost when it exits) and for tests. Leases expire on
+/// tokio's clock.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryStore {
+    entries: Arc<Mutex<HashMap<String, Entry>>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The state committed under `key`, if any.
+    pub fn get(&self, key: &str) -> Option<WatchState> {
+        self.lock().get(key).and_then(|e| e.state.clone())
+    }
+
+    /// Who holds the lease on `key` now, if anyone (expired or not).
+    pub fn holder(&self, key: &str) -> Option<String> {
+        self.lock()
+            .get(key)
+            .and_then(|e| e.holder.as_ref().map(|h| h.id.clone()))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Entry>> {
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Applies `rule` to `key`'s entry, created if absent.
+    fn with<T>(&self, key: &str, rule: impl FnOnce(&mut Entry) -> T) -> T {
+        rule(self.lock().entry(key.to_owned()).or_default())
+    }
+}
+
+impl StateStore for MemoryStore {
+    fn acquire<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Lease, StoreError>> {
+        let taken = self.with(key, |entry| {
+            match lease::take(
+                &mut entry.holder,
+                holder,
+                ttl,
+                Instant::now(),
+                SystemTime::now(),
+            ) {
+                Ok(()) => Lease::Held(entry.state.clone()),
+                Err(taken) => taken,
+            }
+        });
+        Box::pin(async move { Ok(taken) })
+    }
+
+    fn renew<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Renewal, StoreError>> {
+        let renewal = self.with(key, |entry| {
+            lease::renew(&mut entry.holder, holder, ttl, Instant::now())
+        });
+        Box::pin(async move { Ok(renewal) })
+    }
+
+    fn commit<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+        state: &'a WatchState,
+    ) -> BoxFuture<'a, Result<Renewal, StoreError>> {
+        let renewal = self.with(key, |entry| {
+            let renewal = lease::renew(&mut entry.holder, holder, ttl, Instant::now());
+            if renewal == Renewal::Held {
+                entry.state = Some(state.clone());
+            }
+            renewal
+        });
+        Box::pin(async move { Ok(renewal) })
+    }
+
+    fn release<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.with(key, |entry| lease::release(&mut entry.holder, holder));
+        Box::pin(async { Ok(()) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn one_holder_at_a_time_a_takeover_after_expiry_and_a_release() {
+        let store = MemoryStore::new();
+        let ttl = Duration::from_secs(10);
+        let s = WatchState::new("automations/a/runs");
+        assert_eq!(
+            store.acquire("k", "a", ttl).await.unwrap(),
+            Lease::Held(None)
+        );
+        assert_eq!(
+            store.commit("k", "a", ttl, &s).await.unwrap(),
+            Renewal::Held
+        );
+        assert_eq!(
+            store.acquire("k", "b", ttl).await.unwrap(),
+            Lease::Taken {
+                holder: "a".into(),
+                expires_in: ttl
+            }
+        );
+        assert!(
+            matches!(
+                store.commit("k", "b", ttl, &s).await.unwrap(),
+                Renewal::TakenBy { holder, since: Some(_) } if holder == "a"
+            ),
+            "b never held it"
+        );
+        // Expired, nobody took it: still a's.
+        tokio::time::sleep(Duration::from_secs(11)).await;
+        assert_eq!(store.renew("k", "a", ttl).await.unwrap(), Renewal::Held);
+        tokio::time::sleep(Duration::from_secs(11)).await;
+        assert_eq!(
+            store.acquire("k", "b", ttl).await.unwrap(),
+            Lease::Held(Some(s.clone()))
+        );
+        assert!(matches!(
+            store.commit("k", "a", ttl, &s).await.unwrap(),
+            Renewal::TakenBy { holder, .. } if holder == "b"
+        ));
+        assert_eq!(store.holder("k").as_deref(), Some("b"));
+        // Released: free for anyone, at once.
+        store.release("k", "a").await.unwrap();
+        assert_eq!(
+            store.holder("k").as_deref(),
+            Some("b"),
+            "not a's to release"
+        );
+        store.release("k", "b").await.unwrap();
+        assert_eq!(store.renew("k", "b", ttl).await.unwrap(), Renewal::Free);
+        assert_eq!(
+            store.acquire("k", "a", ttl).await.unwrap(),
+            Lease::Held(Some(s.clone()))
+        );
+        assert_eq!(store.get("k"), Some(s));
+        assert_eq!(store.get("other"), None);
+    }
+}

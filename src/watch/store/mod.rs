@@ -1,0 +1,19 @@
+//! Where a watch keeps its state, and the lease that lets one watcher of
+//! several poll a collection: the [`StateStore`] trait, the lease rules
+//! every store follows (`lease.rs`), and the stores: [`MemoryStore`],
+//! [`FileStore`], and with the `postgres` feature [`PostgresStore`].
+
+mod contract;
+mod error;
+mod file;
+pub(crate) mod lease;
+mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
+
+pub use contract::{Lease, Renewal, StateStore};
+pub use error::StoreError;
+pub use file::FileStore;
+pub use memory::MemoryStore;
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStore;

@@ -1,0 +1,280 @@
+//! `PostgresStore` (feature `postgres`): a watch's state and lease in one
+//! PostgreSQL table, so that replicas poll a collection once between them
+//! and lose nothing when one dies. The lease is a holder and an expiry on
+//! the collection's row, both decided by the database's clock; a commit is
+//! an update conditional on holding it. The connection is made again
+//! after it breaks (`connection.rs`), and the table checked (`schema.rs`).
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use futures::future::BoxFuture;
+
+mod connection;
+mod schema;
+
+use connection::{Connection, Connector};
+use schema::Table;
+
+use super::contract::{Lease, Renewal, StateStore};
+use super::error::StoreError;
+use crate::watch::state::WatchState;
+
+/// A store in a PostgreSQL table (created if absent): one row per
+/// collection, `key`, `state` (the JSON of a [`WatchState`]), `holder`,
+/// `lease_until`, `taken_at` and `updated_at`. An existing table of another
+/// shape is refused by name, column by column.
+///
+/// [`connect`](Self::connect) (and [`connect_with`](Self::connect_with), for
+/// TLS) make the connection again when it breaks, so a watch goes on
+/// after a database restart; a failed poll or commit in between is an
+/// error item, and the watch resumes from its last commit.
+///
+/// ```no_run
+/// # #[cfg(feature = "postgres")]
+/// # async fn demo(client: resend_workflows::Client) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+/// use resend_workflows::PostgresStore;
+///
+/// let store = PostgresStore::connect("host=localhost user=app dbname=app", "resend_watch_state").await?;
+/// let events = client.watch_automation_runs("c9b16d4f-ba6c-4e2e-b044-6bf4404e57fd").store(store).stream();
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct PostgresStore {
+    connection: Arc<Connection>,
+    table: String,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("table", &self.table)
+            .field("connection", &self.connection)
+            .finish()
+    }
+}
+
+impl PostgresStore {
+    /// The table name the examples use.
+    pub const DEFAULT_TABLE: &'static str = "resend_watch_state";
+
+    /// Connects without TLS (a database on the same host or network) and
+    /// uses `table`, creating it if absent. The connection is made again
+    /// whenever it breaks.
+    ///
+    /// # Errors
+    /// When the database cannot be reached, or the table is not one this
+    /// crate made and cannot be created.
+    pub async fn connect(config: &str, table: &str) -> Result<Self, StoreError> {
+        Self::connect_with(config, tokio_postgres::NoTls, table).await
+    }
+
+    /// Connects with `tls` (any of tokio-postgres's TLS connectors, such as
+    /// `postgres-native-tls` or `tokio-postgres-rustls`) and uses `table`,
+    /// creating it if absent. The connection is made again whenever it
+    /// breaks.
+    ///
+    /// # Errors
+    /// As [`connect`](Self::connect).
+    pub async fn connect_with<T>(config: &str, tls: T, table: &str) -> Result<Self, StoreError>
+    where
+        T: tokio_postgres::tls::MakeTlsConnect<tokio_postgres::Socket>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        T::Stream: Send + 'static,
+        T::TlsConnect: Send,
+        <T::TlsConnect as tokio_postgres::tls::TlsConnect<tokio_postgres::Socket>>::Future: Send,
+    {
+        let table = Table::parse(table)?;
+        let config = config.to_owned();
+        let connect: Connector = Arc::new(move || {
+            let (config, tls) = (config.clone(), tls.clone());
+            Box::pin(async move {
+                let (client, connection) = tokio_postgres::connect(&config, tls).await?;
+                tokio::spawn(async move {
+                    // Ends when the client is dropped or the server goes.
+                    let _ = connection.await;
+                });
+                Ok(client)
+            })
+        });
+        let connection = Connection::new(connect).await?;
+        Self::with(connection, table).await
+    }
+
+    /// Uses a client connected by the caller, and `table`, creating it if
+    /// absent. Such a client cannot be made again after it breaks: prefer
+    /// [`connect`](Self::connect) or [`connect_with`](Self::connect_with).
+    ///
+    /// # Errors
+    /// When the table name is not a plain identifier, or the table is not
+    /// one this crate made and cannot be created.
+    pub async fn with_client(
+        client: tokio_postgres::Client,
+        table: &str,
+    ) -> Result<Self, StoreError> {
+        let table = Table::parse(table)?;
+        Self::with(Connection::fixed(client), table).await
+    }
+
+    async fn with(connection: Connection, table: Table) -> Result<Self, StoreError> {
+        table.prepare(&*connection.client().await?).await?;
+        Ok(Self {
+            connection: Arc::new(connection),
+            table: table.quoted,
+        })
+    }
+
+    fn parse(state: Option<String>) -> Result<Option<WatchState>, StoreError> {
+        state
+            .map(|json| serde_json::from_str(&json))
+            .transpose()
+            .map_err(|e| StoreError::new(format!("the saved watch state is not whole: {e}")))
+    }
+
+    /// After an update that did not hold: who holds the lease now.
+    async fn not_held(
+        &self,
+        client: &tokio_postgres::Client,
+        key: &str,
+    ) -> Result<Renewal, StoreError> {
+        let row = client
+            .query_opt(
+                &format!("SELECT holder, taken_at FROM {} WHERE key = $1", self.table),
+                &[&key],
+            )
+            .await?;
+        let holder = row.as_ref().and_then(|r| r.get::<_, Option<String>>(0));
+        Ok(match holder {
+            Some(holder) => Renewal::TakenBy {
+                holder,
+                since: row.and_then(|r| r.get::<_, Option<SystemTime>>(1)),
+            },
+            None => Renewal::Free,
+        })
+    }
+}
+
+impl StateStore for PostgresStore {
+    fn acquire<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Lease, StoreError>> {
+        Box::pin(async move {
+            let client = self.connection.client().await?;
+            let table = &self.table;
+            let ttl = ttl.as_secs_f64();
+            let held = client
+                .query_opt(
+                    &format!(
+                        "INSERT INTO {table} AS w (key, holder, lease_until, taken_at)
+                         VALUES ($1, $2, now() + make_interval(secs => $3), now())
+                         ON CONFLICT (key) DO UPDATE
+                           SET holder = EXCLUDED.holder, lease_until = EXCLUDED.lease_until,
+                               taken_at = CASE WHEN w.holder IS NOT DISTINCT FROM EXCLUDED.holder
+                                          THEN w.taken_at ELSE now() END
+                           WHERE w.holder IS NULL OR w.holder = EXCLUDED.holder
+                              OR w.lease_until <= now()
+                         RETURNING w.state"
+                    ),
+                    &[&key, &holder, &ttl],
+                )
+                .await?;
+            if let Some(row) = held {
+                return Ok(Lease::Held(Self::parse(row.get(0))?));
+            }
+            let row = client
+                .query_one(
+                    &format!(
+                        "SELECT holder, GREATEST(EXTRACT(EPOCH FROM (lease_until - now())), 0)::float8
+                         FROM {table} WHERE key = $1"
+                    ),
+                    &[&key],
+                )
+                .await?;
+            let expires_in: f64 = row.get(1);
+            Ok(Lease::Taken {
+                holder: row.get::<_, Option<String>>(0).unwrap_or_default(),
+                expires_in: Duration::try_from_secs_f64(expires_in).unwrap_or(Duration::ZERO),
+            })
+        })
+    }
+
+    fn renew<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Renewal, StoreError>> {
+        Box::pin(async move {
+            let client = self.connection.client().await?;
+            let renewed = client
+                .execute(
+                    &format!(
+                        "UPDATE {} SET lease_until = now() + make_interval(secs => $3)
+                         WHERE key = $1 AND holder = $2",
+                        self.table
+                    ),
+                    &[&key, &holder, &ttl.as_secs_f64()],
+                )
+                .await?;
+            match renewed {
+                1 => Ok(Renewal::Held),
+                _ => self.not_held(&client, key).await,
+            }
+        })
+    }
+
+    fn commit<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+        state: &'a WatchState,
+    ) -> BoxFuture<'a, Result<Renewal, StoreError>> {
+        Box::pin(async move {
+            let json = serde_json::to_string(state)?;
+            let client = self.connection.client().await?;
+            let updated = client
+                .execute(
+                    &format!(
+                        "UPDATE {} SET state = $3, lease_until = now() + make_interval(secs => $4),
+                           updated_at = now()
+                         WHERE key = $1 AND holder = $2",
+                        self.table
+                    ),
+                    &[&key, &holder, &json, &ttl.as_secs_f64()],
+                )
+                .await?;
+            match updated {
+                1 => Ok(Renewal::Held),
+                _ => self.not_held(&client, key).await,
+            }
+        })
+    }
+
+    fn release<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let client = self.connection.client().await?;
+            client
+                .execute(
+                    &format!(
+                        "UPDATE {} SET holder = NULL, lease_until = 'epoch'
+                         WHERE key = $1 AND holder = $2",
+                        self.table
+                    ),
+                    &[&key, &holder],
+                )
+                .await?;
+            Ok(())
+        })
+    }
+}

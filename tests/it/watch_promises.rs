@@ -1,0 +1,400 @@
+//! The watch's promises in their slow cases, on tokio's paused clock: a
+//! consumer slower than the lease, a backlog longer than the lease at a
+//! team limit of 2 requests a second with restarts, a restart that takes
+//! its lease back at once, a collection that is not there. (Each failed on
+//! the watch before the lease was kept by heartbeat: see the issue "The
+//! watch keeps its promises".)
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use futures::StreamExt;
+use resend_workflows::{
+    Error, FileStore, Lease, MemoryStore, RetryPolicy, RunStatus, StartAt, StateStore,
+    WatchErrorKind,
+};
+use tokio::time::Instant;
+
+use crate::common;
+use crate::watch::{BUDGET, take};
+
+const POLL: Duration = Duration::from_secs(5);
+
+/// Events `runs` (newest first) owe a watch from the beginning: a start
+/// each, and a finish for each final one.
+fn owed(runs: &[resend_workflows::AutomationRun]) -> usize {
+    runs.len() + runs.iter().filter(|r| r.status.is_terminal()).count()
+}
+
+// A lone watch (the default MemoryStore) whose consumer spent 1 s per
+// event once ended after 130 events with LeaseLost, and then returned
+// None: nobody held the lease.
+#[tokio::test(start_paused = true)]
+async fn a_consumer_slower_than_the_lease_keeps_it() {
+    let fake = common::fake().await;
+    let runs = fake.seed_automation("slow", 120);
+    fake.fail_after(BUDGET, 403);
+    let client = common::paused_client(&fake.base_url(), RetryPolicy::default());
+    let store = MemoryStore::new();
+    let mut events = client
+        .watch_automation_runs("slow")
+        .start(StartAt::Beginning)
+        .poll_interval(POLL)
+        .lease_ttl(Duration::from_secs(60))
+        .commit_every(50)
+        .store(store.clone())
+        .stream();
+    let t0 = Instant::now();
+    let mut seen = 0;
+    let mut commits = HashSet::new();
+    while seen < owed(&runs) {
+        match events.next().await {
+            Some(Ok(_)) => seen += 1,
+            other => panic!("after {seen} events: {other:?}"),
+        }
+        // The consumer works a second on each event.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if let Some(state) = store.get("automations/slow/runs") {
+            commits.insert(format!("{:?}", state.newest_run()));
+        }
+    }
+    let elapsed = t0.elapsed();
+    // 120 runs, 102 of them final (a start each, and a finish).
+    assert_eq!(seen, 222);
+    assert!(elapsed >= Duration::from_secs(222), "{elapsed:?}");
+    // The lease outlived the consumer's four minutes, three times its
+    // time-to-live, and the poll was committed in chunks as it went.
+    assert_eq!(
+        store.holder("automations/slow/runs").as_deref(),
+        Some(events.holder())
+    );
+    assert!(commits.len() >= 4, "{commits:?}");
+}
+
+// A backlog longer than the lease was never committed: 15,000 runs at 2
+// requests a second with a FileStore, and every restart started over.
+#[tokio::test(start_paused = true)]
+async fn a_backlog_longer_than_the_lease_is_committed_as_it_goes_and_finishes() {
+    let fake = common::fake().await;
+    fake.add_automation("backlog", &[]);
+    let ids: Vec<String> = (0..15_000)
+        .map(|_| {
+            fake.start_automation_run("backlog", RunStatus::Completed)
+                .unwrap()
+                .id
+        })
+        .collect();
+    fake.enforce_rate_limit(2, Duration::from_secs(1));
+    let dir = std::env::temp_dir().join(common::unique_id("resend-backlog"));
+    let client = common::paused_client(&fake.base_url(), RetryPolicy::default());
+    let mut started: Vec<String> = Vec::new();
+    let mut unique: HashSet<String> = HashSet::new();
+    let mut rounds = 0;
+    let t0 = Instant::now();
+    while unique.len() < ids.len() {
+        rounds += 1;
+        assert!(rounds <= 4, "no progress: {} started", started.len());
+        let known = unique.clone();
+        let mut again = 0;
+        let mut events = client
+            .watch_automation_runs("backlog")
+            .start(StartAt::Beginning)
+            .poll_interval(POLL)
+            .lease_ttl(Duration::from_secs(30))
+            .store(FileStore::new(&dir))
+            .stream();
+        // Each process takes 12,000 events, then crashes (no shutdown).
+        for _ in 0..12_000 {
+            match events.next().await {
+                Some(Ok(event)) if event.kind() == "started" => {
+                    let id = event.run().id.clone();
+                    again += usize::from(known.contains(&id));
+                    if unique.insert(id.clone()) {
+                        started.push(id);
+                    }
+                }
+                Some(Ok(_)) => {}
+                other => panic!("round {rounds}: {other:?}"),
+            }
+            if unique.len() == ids.len() {
+                break;
+            }
+        }
+        drop(events);
+        // A restart repeats at most what followed the last commit: one
+        // chunk (500 events: 250 runs).
+        assert!(again <= 250, "round {rounds} repeated {again} runs");
+    }
+    // Every run, oldest first, across the restarts.
+    assert_eq!(started, ids);
+    assert_eq!(rounds, 3);
+    let (_, late) = fake.rate_limited();
+    eprintln!(
+        "backlog: 15,000 runs at 2 requests/s in {rounds} rounds, {:?} of paused time, {late} late 429s",
+        t0.elapsed()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// A restarted process waited out its own lease: nobody else could poll
+// for up to the time-to-live after every deploy.
+#[tokio::test(start_paused = true)]
+async fn a_restart_takes_the_lease_back_at_once() {
+    let fake = common::fake().await;
+    fake.add_automation("deploy", &[]);
+    fake.fail_after(BUDGET, 403);
+    let client = common::paused_client(&fake.base_url(), RetryPolicy::default());
+    let store = MemoryStore::new();
+    let key = "automations/deploy/runs";
+    let ttl = Duration::from_secs(60);
+    let watch = |holder: &str| {
+        client
+            .watch_automation_runs("deploy")
+            .start(StartAt::Beginning)
+            .poll_interval(POLL)
+            .lease_ttl(ttl)
+            .holder(holder)
+            .store(store.clone())
+            .stream()
+    };
+    // A watch dropped gives its lease back: the next one starts at once.
+    let a = fake
+        .start_automation_run("deploy", RunStatus::Running)
+        .unwrap();
+    let mut first = watch("svc-1");
+    assert_eq!(take(&mut first, 1).await[0].1, a.id);
+    drop(first);
+    tokio::task::yield_now().await;
+    assert_eq!(store.holder(key), None, "released");
+    let b = fake
+        .start_automation_run("deploy", RunStatus::Running)
+        .unwrap();
+    let t0 = Instant::now();
+    let mut second = watch("svc-2");
+    // The first's poll was not committed (nobody asked for more): it comes
+    // again, with what started since.
+    let got = take(&mut second, 2).await;
+    assert_eq!(
+        (got[0].1.as_str(), got[1].1.as_str()),
+        (a.id.as_str(), b.id.as_str())
+    );
+    assert_eq!(t0.elapsed(), Duration::ZERO);
+    // A process that died holding the lease: another waits it out...
+    drop(second);
+    tokio::task::yield_now().await;
+    assert!(matches!(
+        store.acquire(key, "svc-dead", ttl).await.unwrap(),
+        Lease::Held(_)
+    ));
+    let t0 = Instant::now();
+    let mut other = watch("svc-3");
+    take(&mut other, 1).await;
+    assert!(t0.elapsed() >= ttl, "{:?}", t0.elapsed());
+    drop(other);
+    tokio::task::yield_now().await;
+    // ...while the same holder, restarted, takes it back at once.
+    assert!(matches!(
+        store.acquire(key, "svc-dead", ttl).await.unwrap(),
+        Lease::Held(_)
+    ));
+    let t0 = Instant::now();
+    let mut restarted = watch("svc-dead");
+    take(&mut restarted, 2).await;
+    assert_eq!(t0.elapsed(), Duration::ZERO);
+    // A clean shutdown commits what was yielded and releases: the next
+    // watch repeats nothing.
+    restarted.shutdown().await.unwrap();
+    assert_eq!(store.holder(key), None);
+    let c = fake
+        .start_automation_run("deploy", RunStatus::Completed)
+        .unwrap();
+    let mut next = watch("svc-4");
+    let got = take(&mut next, 2).await;
+    assert_eq!(
+        got.iter().map(|g| (g.0, g.1.as_str())).collect::<Vec<_>>(),
+        [("started", c.id.as_str()), ("finished", c.id.as_str())]
+    );
+}
+
+// A watch on an automation that does not exist once yielded a 404 on
+// every poll, forever.
+#[tokio::test(start_paused = true)]
+async fn a_collection_that_is_not_there_ends_the_watch_once_confirmed() {
+    let fake = common::fake().await;
+    let client = common::paused_client(&fake.base_url(), RetryPolicy::default());
+    let mut events = client
+        .watch_automation_runs("nonexistent")
+        .start(StartAt::Beginning)
+        .poll_interval(POLL)
+        .stream();
+    let t0 = Instant::now();
+    let mut items = Vec::new();
+    while let Some(item) = events.next().await {
+        items.push(item);
+        assert!(items.len() <= 3, "{items:?}");
+    }
+    let ends: Vec<bool> = items
+        .iter()
+        .map(|i| i.as_ref().err().is_some_and(Error::ends_watch))
+        .collect();
+    // One 404 is not enough: a second, a poll later, confirms it.
+    assert_eq!(ends, [false, false, true], "{items:?}");
+    assert_eq!(t0.elapsed(), POLL);
+    match &items[2] {
+        Err(Error::Watch(e)) => assert_eq!(
+            e.kind(),
+            &WatchErrorKind::CollectionNotFound {
+                collection: "automations/nonexistent/runs".into()
+            }
+        ),
+        other => panic!("{other:?}"),
+    }
+    for item in &items[..2] {
+        let status = item.as_ref().err().and_then(Error::status);
+        assert_eq!(status.map(|s| s.as_u16()), Some(404), "{item:?}");
+    }
+    // A 404 and then an answer: not confirmed, the watch goes on.
+    fake.add_automation("flaky", &[]);
+    fake.fail_next(1, 404);
+    let mut events = client
+        .watch_automation_runs("flaky")
+        .start(StartAt::Beginning)
+        .poll_interval(POLL)
+        .stream();
+    assert!(events.next().await.unwrap().is_err());
+    let x = fake
+        .start_automation_run("flaky", RunStatus::Running)
+        .unwrap();
+    assert_eq!(take(&mut events, 1).await[0].1, x.id);
+}
+
+// FileStore did its file work on the runtime's thread: with the state
+// file on a device that stalls (a FIFO nobody writes for 2 s), a timeout
+// of 200 ms elsewhere on the runtime returned after 1.97 s, and a 10 ms
+// ticker ticked 4 times instead of ~197. (Real time: a stalled disk is
+// what this is about.)
+#[test]
+fn a_stalled_disk_leaves_the_runtime_free() {
+    let dir = std::env::temp_dir().join(common::unique_id("resend-fifo"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = FileStore::new(&dir);
+    let key = "automations/stalled/runs";
+    let fifo = store.path(key);
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let writer = std::thread::spawn({
+        let fifo = fifo.clone();
+        move || {
+            std::thread::sleep(Duration::from_secs(2));
+            // Opening it for writing lets the read go on; an empty state
+            // is an error, reported, never a fresh start.
+            drop(std::fs::OpenOptions::new().write(true).open(&fifo).unwrap());
+        }
+    });
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (ticks, timed_out_after, acquired) = rt.block_on(async {
+        let acquire = tokio::spawn(async move {
+            store
+                .acquire(key, "h", Duration::from_secs(30))
+                .await
+                .map(|_| ())
+        });
+        tokio::task::yield_now().await;
+        let t0 = std::time::Instant::now();
+        let timed_out = tokio::time::timeout(
+            Duration::from_millis(200),
+            tokio::time::sleep(Duration::from_secs(10)),
+        )
+        .await;
+        assert!(timed_out.is_err());
+        let timed_out_after = t0.elapsed();
+        let mut ticker = tokio::time::interval(Duration::from_millis(10));
+        let mut ticks = 0;
+        while t0.elapsed() < Duration::from_millis(1_900) {
+            ticker.tick().await;
+            ticks += 1;
+        }
+        (ticks, timed_out_after, acquire.await.unwrap())
+    });
+    writer.join().unwrap();
+    assert!(
+        timed_out_after < Duration::from_millis(400),
+        "{timed_out_after:?}"
+    );
+    // 170 of the ~170 ticks left after the timeout, on a loaded machine
+    // fewer: far more than the 4 of a blocked runtime.
+    assert!(ticks >= 100, "{ticks} ticks");
+    let err = acquired.unwrap_err().to_string();
+    assert!(err.contains("not a whole watch state"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Two replicas on `store` whose polls outlast the lease (600 ms a page,
+/// 3 pages, a time-to-live of 1.5 s), in real time: the holder keeps the
+/// lease while it polls, so exactly one replica delivers each run, and
+/// nobody loses the lease. (Both once delivered the same 300 runs, then
+/// both stopped.)
+pub async fn replicas_with_long_polls(store: impl StateStore + Clone) {
+    let fake = common::fake().await;
+    let runs = fake.seed_automation("long", 300);
+    fake.set_latency(Duration::from_millis(600)).await;
+    let client = common::client(&fake.base_url());
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut watchers = Vec::new();
+    for replica in 0..2 {
+        let mut events = client
+            .watch_automation_runs("long")
+            .start(StartAt::Beginning)
+            .poll_interval(Duration::from_millis(200))
+            .lease_ttl(Duration::from_millis(1500))
+            .store(store.clone())
+            .stream();
+        let tx = tx.clone();
+        watchers.push(tokio::spawn(async move {
+            while let Some(item) = events.next().await {
+                let seen = item.map(|e| (e.kind(), e.run().id.clone()));
+                if tx.send((replica, seen.map_err(|e| e.to_string()))).is_err() {
+                    return;
+                }
+            }
+        }));
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut started: Vec<(usize, String)> = Vec::new();
+    while started.len() < runs.len() {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match tokio::time::timeout(left, rx.recv()).await {
+            Ok(Some((replica, Ok(("started", id))))) => started.push((replica, id)),
+            Ok(Some((_, Ok(_)))) => {}
+            Ok(Some((replica, Err(e)))) => panic!("replica {replica}: {e}"),
+            other => panic!("{} of {} started: {other:?}", started.len(), runs.len()),
+        }
+    }
+    // Three more polls' time: nobody repeats, nobody loses the lease.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    while let Ok((replica, item)) = rx.try_recv() {
+        match item {
+            Ok(("started", id)) => started.push((replica, id)),
+            Ok(_) => {}
+            Err(e) => panic!("replica {replica}: {e}"),
+        }
+    }
+    let by: HashSet<usize> = started.iter().map(|(r, _)| *r).collect();
+    let ids: HashSet<&String> = started.iter().map(|(_, id)| id).collect();
+    assert_eq!(by.len(), 1, "both replicas delivered: {by:?}");
+    assert_eq!((started.len(), ids.len()), (300, 300), "each run once");
+    for watcher in watchers {
+        watcher.abort();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_on_one_memory_store_whose_polls_outlast_the_lease_deliver_each_run_once() {
+    replicas_with_long_polls(MemoryStore::new()).await;
+}
