@@ -77,8 +77,8 @@ async fn print_events(
             Ok(RunEvent::Changed { run, from }) => {
                 println!("changed   {} ({from} -> {})", run.id, run.status);
             }
-            Ok(RunEvent::Finished(run)) => println!("finished  {} ({})", run.id, run.status),
-            Ok(other) => println!("{}       {}", other.kind(), other.run().id),
+            Ok(RunEvent::Finished { run, .. }) => println!("finished  {} ({})", run.id, run.status),
+            Ok(other) => println!("{}       {}", other.kind(), other.run_id()),
             // Errors are items: the watch goes on from its state.
             Err(e) => eprintln!("error: {e}"),
         }

@@ -87,6 +87,11 @@ impl Client {
         self.transport.base_url()
     }
 
+    /// The team's rate limit, as the last answer that named it said.
+    pub(crate) fn team_limit(&self) -> Option<u64> {
+        self.transport.team_limit()
+    }
+
     /// A clone that runs `before` ahead of each attempt of its calls.
     pub(crate) fn with_before(&self, before: Arc<dyn BeforeAttempt>) -> Self {
         Self {

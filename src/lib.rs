@@ -49,9 +49,9 @@ pub use transport::retry::RetryPolicy;
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use watch::PostgresStore;
 pub use watch::{
-    DEFAULT_COMMIT_EVERY, DEFAULT_LEASE_TTL, DEFAULT_POLL_INTERVAL, FileStore, Lease, MemoryStore,
-    Renewal, RunEvent, Seen, StartAt, StateStore, StoreError, Watch, WatchState, WatchStream,
-    Watched,
+    Budget, DEFAULT_BUDGET, DEFAULT_COMMIT_EVERY, DEFAULT_LEASE_TTL, DEFAULT_MAX_PAGES_PER_POLL,
+    DEFAULT_POLL_INTERVAL, FileStore, LOOK_BACK, Lease, MemoryStore, Renewal, RunEvent, StartAt,
+    StateStore, StoreError, Watch, WatchState, WatchStats, WatchStream, Watched,
 };
 
 /// The wire types progenitor generates from the spec (`openapi/`), for

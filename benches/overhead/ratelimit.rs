@@ -193,7 +193,7 @@ async fn watch_all(fake: &FakeResend, ids: &[String], n: usize) -> f64 {
         let tx = tx.clone();
         tasks.push(tokio::spawn(async move {
             while let Some(event) = events.next().await {
-                if let Ok(RunEvent::Finished(_)) = event {
+                if let Ok(RunEvent::Finished { run: _, .. }) = event {
                     let _ = tx.send(());
                 }
             }

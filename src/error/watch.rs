@@ -32,6 +32,23 @@ pub enum WatchErrorKind {
         /// When it took it, if the store knows.
         since: Option<SystemTime>,
     },
+    /// One run in flight could not be read (its retrieve failed: a 5xx
+    /// after the retries, a body over the cap). The watch goes on, the
+    /// other runs' outcomes reported, and tries that run again at the next
+    /// poll. The error is the source.
+    RunUnreadable {
+        /// The run's id.
+        run_id: String,
+    },
+    /// A poll reached its bound (pages, or time) before it was done: a
+    /// server that says `has_more` without end, or a backlog too large for
+    /// one poll. What it read is kept; the next poll goes on from there.
+    PollTooLong {
+        /// Pages the poll read.
+        pages: u32,
+        /// How long it took.
+        elapsed: std::time::Duration,
+    },
     /// The collection watched is not there: its listing answered 404
     /// `not_found` at two polls in a row (a wrong id, or a deleted
     /// automation). The watch stops.
@@ -65,11 +82,26 @@ impl WatchError {
         &self.kind
     }
 
-    /// Whether the watch goes on (a store failure is tried again); a lost
-    /// lease, a saved state it cannot resume, or a missing collection ends
-    /// it.
+    /// Whether the watch goes on (a store failure, a run that could not be
+    /// read, a poll cut at its bound); a lost lease, a saved state it
+    /// cannot resume, or a missing collection ends it.
     pub fn is_retryable(&self) -> bool {
-        matches!(self.kind, WatchErrorKind::Store)
+        matches!(
+            self.kind,
+            WatchErrorKind::Store
+                | WatchErrorKind::RunUnreadable { .. }
+                | WatchErrorKind::PollTooLong { .. }
+        )
+    }
+
+    pub(crate) fn with_source(
+        kind: WatchErrorKind,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self {
+            kind,
+            source: Some(source.into()),
+        }
     }
 
     /// Whether this error is the watch's last item.
@@ -105,6 +137,19 @@ impl fmt::Display for WatchError {
                 }
                 write!(f, ": this watcher stops")
             }
+            WatchErrorKind::RunUnreadable { run_id } => match &self.source {
+                Some(source) => write!(
+                    f,
+                    "run {run_id:?} could not be read (tried again at the next poll): {source}"
+                ),
+                None => write!(f, "run {run_id:?} could not be read"),
+            },
+            WatchErrorKind::PollTooLong { pages, elapsed } => write!(
+                f,
+                "a poll stopped at its bound after {pages} pages and {:.1} s; the next goes on \
+                 from there",
+                elapsed.as_secs_f64()
+            ),
             WatchErrorKind::CollectionNotFound { collection } => write!(
                 f,
                 "{collection:?} is not there (404 not_found at two polls in a row): a wrong \

@@ -72,6 +72,22 @@ impl Timestamp {
         self.nanos_plus_one.get() - 1
     }
 
+    /// Microseconds from `earlier` to this instant, 0 when it is not later.
+    pub(crate) fn micros_since(&self, earlier: Timestamp) -> u64 {
+        let micros = |t: &Timestamp| {
+            i128::from(t.secs)
+                .saturating_mul(1_000_000)
+                .saturating_add(i128::from(t.subsec_nanos() / 1_000))
+        };
+        u64::try_from(micros(self).saturating_sub(micros(&earlier)).max(0)).unwrap_or(u64::MAX)
+    }
+
+    /// This instant less `seconds` (saturating at the earliest instant).
+    pub(crate) fn minus_secs(&self, seconds: u64) -> Timestamp {
+        let back = i64::try_from(seconds).unwrap_or(i64::MAX);
+        Self::new(self.secs.saturating_sub(back), self.subsec_nanos())
+    }
+
     /// Parses RFC 3339 or Postgres text (`YYYY-MM-DD HH:MM:SS[.ffffff]+HH[:MM]`).
     pub fn parse(s: &str) -> Result<Self, TimestampError> {
         // Every page carries three timestamps a run: the common shapes take
@@ -153,6 +169,20 @@ impl std::error::Error for TimestampError {}
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn microseconds_between_instants_never_overflow() {
+        let a: super::Timestamp = "2026-10-01T12:00:00.000001Z".parse().unwrap();
+        let b: super::Timestamp = "2026-10-01T12:00:01.5Z".parse().unwrap();
+        assert_eq!(b.micros_since(a), 1_499_999);
+        assert_eq!(a.micros_since(b), 0);
+        assert_eq!(b.minus_secs(2).micros_since(a), 0);
+        assert_eq!(b.micros_since(b.minus_secs(90)), 90_000_000);
+        assert_eq!(
+            a.minus_secs(u64::MAX).unix_seconds(),
+            a.unix_seconds().saturating_sub(i64::MAX)
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -116,6 +116,11 @@ impl Transport {
         &self.base_url
     }
 
+    /// The team's rate limit, as the last answer that named it said.
+    pub(crate) fn team_limit(&self) -> Option<u64> {
+        self.settings.gate.team_limit()
+    }
+
     /// Sends `operation` with the client's headers, rate gate, retries and
     /// size cap, and decodes its answer.
     ///

@@ -5,14 +5,17 @@ use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::budget::{Budget, DEFAULT_BUDGET, Pacer};
 use super::driver::{Driver, Setup};
 use super::event::StartAt;
 use super::keeper::Tenure;
+use super::poll;
 use super::store::{MemoryStore, StateStore};
 use super::stream::WatchStream;
 use super::watched::Watched;
 use crate::client::Client;
 use crate::error::{Error, InvalidArgument, InvalidReason};
+use crate::status::RunStatus;
 
 /// The default time between the starts of two polls.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(5);
@@ -22,6 +25,11 @@ pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(5);
 pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(60);
 /// The default number of events between two commits of a long poll.
 pub const DEFAULT_COMMIT_EVERY: usize = 500;
+/// The default bound on the pages one poll reads.
+pub const DEFAULT_MAX_PAGES_PER_POLL: u32 = 500;
+
+/// Pages of a backfill ([`StartAt::Beginning`]) one poll reads.
+const BACKFILL_PAGES: u32 = 10;
 
 /// The longest holder id accepted.
 const MAX_HOLDER_LEN: usize = 200;
@@ -39,6 +47,10 @@ pub struct Watch<C: Watched> {
     store: Arc<dyn StateStore>,
     holder: Option<String>,
     commit_every: usize,
+    budget: Budget,
+    steps_for: Vec<RunStatus>,
+    max_pages: u32,
+    forced: Option<poll::Forced>,
 }
 
 impl<C: Watched> std::fmt::Debug for Watch<C> {
@@ -51,6 +63,9 @@ impl<C: Watched> std::fmt::Debug for Watch<C> {
             .field("store", &self.store)
             .field("holder", &self.holder)
             .field("commit_every", &self.commit_every)
+            .field("budget", &self.budget)
+            .field("steps_for", &self.steps_for)
+            .field("max_pages", &self.max_pages)
             .finish_non_exhaustive()
     }
 }
@@ -66,16 +81,61 @@ impl<C: Watched> Watch<C> {
             store: Arc::new(MemoryStore::new()),
             holder: None,
             commit_every: DEFAULT_COMMIT_EVERY,
+            budget: DEFAULT_BUDGET,
+            steps_for: Vec::new(),
+            max_pages: DEFAULT_MAX_PAGES_PER_POLL,
+            forced: None,
         }
     }
 
     /// The time from the start of one poll to the start of the next,
-    /// default 5 s; a poll that takes longer is followed at once. Each poll
-    /// costs, for automations, one request when nothing is in flight and
-    /// one more per hundred runs in flight (plus one per run that left
-    /// `running`).
+    /// default 5 s; a poll that takes longer is followed at once, and the
+    /// lag is reported ([`WatchStream::stats`]). A poll costs a request to
+    /// learn whether anything changed, and about one more per hundred runs
+    /// started or finished (see the README's "A poll is cheap").
     pub fn poll_interval(mut self, interval: Duration) -> Self {
         self.poll_interval = interval;
+        self
+    }
+
+    /// How many requests a second the watch may spend of the team's rate
+    /// limit (shared with every call of the team, the emails it sends
+    /// included), default [`Budget::Share(0.5)`](Budget::Share): half the
+    /// limit Resend's answers name. Each request waits for its turn, so
+    /// the watch never spends more; when a poll needs more, the interval
+    /// stretches and the lag says so, and nothing is lost.
+    pub fn budget(mut self, budget: Budget) -> Self {
+        self.budget = budget;
+        self
+    }
+
+    /// The final statuses whose [`RunEvent::Finished`](crate::RunEvent::Finished)
+    /// carries the run's steps (automations only), for a service that
+    /// reacts to failures: `.steps_for([RunStatus::Failed])` puts the
+    /// failing step's `key` and `error` in the event. Each costs a
+    /// retrieve, within the budget. Off by default.
+    pub fn steps_for(mut self, statuses: impl IntoIterator<Item = RunStatus>) -> Self {
+        self.steps_for = statuses.into_iter().collect();
+        self
+    }
+
+    /// The most pages one poll reads (default 500: 50,000 runs), and so
+    /// the most requests a server that says `has_more` without end can
+    /// take of it; past it the poll stops with
+    /// [`WatchErrorKind::PollTooLong`](crate::WatchErrorKind::PollTooLong),
+    /// keeping what it read, and the next goes on. A poll is bounded in
+    /// time too: sixty intervals, or ten minutes, whichever is longer.
+    pub fn max_pages_per_poll(mut self, pages: u32) -> Self {
+        self.max_pages = pages;
+        self
+    }
+
+    /// Forces a plan on every poll (the crate's differential tests and
+    /// benchmark). Not public API.
+    #[cfg(feature = "internals")]
+    #[doc(hidden)]
+    pub fn force(mut self, forced: poll::Forced) -> Self {
+        self.forced = Some(forced);
         self
     }
 
@@ -139,6 +199,17 @@ impl<C: Watched> Watch<C> {
             let why = "a commit needs at least one event";
             return unusable("commit_every", "0".to_owned(), why);
         }
+        if self.max_pages == 0 {
+            let why = "a poll reads at least one page";
+            return unusable("max_pages_per_poll", "0".to_owned(), why);
+        }
+        if let Err(why) = self.budget.check() {
+            return unusable("budget", format!("{:?}", self.budget), why);
+        }
+        if let Some(status) = self.steps_for.iter().find(|s| !s.is_terminal()) {
+            let why = "only a final status finishes a run";
+            return unusable("steps_for", status.to_string(), why);
+        }
         let holder = match &self.holder {
             Some(id) => {
                 if id.is_empty() {
@@ -177,12 +248,25 @@ impl<C: Watched> Watch<C> {
                     holder,
                     ttl: self.lease_ttl,
                 };
+                let max_time =
+                    (self.poll_interval.saturating_mul(60)).max(Duration::from_secs(600));
+                let polls = poll::Settings {
+                    start: self.start,
+                    filters: C::FILTERS,
+                    forced: self.forced,
+                    steps_for: self.steps_for,
+                    backfill_pages: BACKFILL_PAGES,
+                    max_pages: self.max_pages,
+                    max_time,
+                };
+                let pacer = Arc::new(Pacer::new(self.budget, self.client.clone()));
                 let setup = Setup::<C> {
                     client: self.client,
                     parent,
-                    start: self.start,
                     interval: self.poll_interval,
                     commit_every: self.commit_every,
+                    polls,
+                    pacer,
                 };
                 Driver::start(setup, tenure)
             }

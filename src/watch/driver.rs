@@ -1,8 +1,10 @@
 //! The watch's loop, one item at a time: take the lease (and keep it, by
-//! the keeper's heartbeat), poll on time (start to start), yield each
-//! item of a poll only while the lease is surely held, and commit the
+//! the keeper's heartbeat), poll on time (start to start, the lag noted
+//! when a poll starts late), run the poll a page at a time (`poll/`),
+//! yield each item only while the lease is surely held, and commit the
 //! state of what was yielded when the consumer asks for more: after every
-//! `commit_every` events of a long poll, and after a poll's last.
+//! `commit_every` events of a long poll, and after a poll's last. Every
+//! attempt of the watch's requests waits for its budget's turn.
 //!
 //! Delivery is at least once: a commit covers only events yielded before
 //! the consumer asked for the next, so a crash repeats at most the events
@@ -16,16 +18,17 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use tokio::time::Instant;
 
-use super::event::StartAt;
+use super::budget::{Both, Pacer};
 use super::keeper::{Keeper, Loss, Tenure, Validity};
-use super::poll::{Queued, poll};
+use super::poll::{self, Poll, Queued};
 use super::state::WatchState;
 use super::store::{Lease, Renewal};
-use super::stream::{Handle, Item, Next, Run, WatchStream};
+use super::stream::{Handle, Item, Next, Run, Stats, WatchStream};
 use super::watched::Watched;
 use crate::client::Client;
 use crate::error::{Error, WatchError, WatchErrorKind};
 use crate::instant::later;
+use crate::trace::event;
 
 /// Polls in a row whose listing answered 404 before the collection is
 /// taken for gone.
@@ -35,18 +38,26 @@ const MISSING_POLLS: u32 = 2;
 pub(super) struct Setup<C: Watched> {
     pub(super) client: Client,
     pub(super) parent: C::Parent,
-    pub(super) start: StartAt,
     pub(super) interval: Duration,
     pub(super) commit_every: usize,
+    pub(super) polls: poll::Settings,
+    pub(super) pacer: Arc<Pacer>,
 }
 
 /// The watch's loop and what it holds between items.
 pub(super) struct Driver<C: Watched> {
     client: Client,
     parent: C::Parent,
-    start: StartAt,
     interval: Duration,
     commit_every: usize,
+    polls: poll::Settings,
+    pacer: Arc<Pacer>,
+    stats: Arc<Stats>,
+    /// The poll under way, a page at a time.
+    poll: Option<Poll<C::Item>>,
+    /// Runs expected to leave `running` unseen by the top pages, a poll:
+    /// the average of what polls saw.
+    departures: f64,
     handle: Arc<Handle>,
     /// Renews the lease while it is held, with the client that renews it
     /// before each attempt of the watch's requests.
@@ -76,12 +87,17 @@ impl<C: Watched> Driver<C> {
             tenure,
             held: false.into(),
         });
+        let stats = Arc::new(Stats::new(Arc::clone(&setup.pacer)));
         let driver = Self {
             client: setup.client,
             parent: setup.parent,
-            start: setup.start,
             interval: setup.interval,
             commit_every: setup.commit_every,
+            polls: setup.polls,
+            pacer: setup.pacer,
+            stats: Arc::clone(&stats),
+            poll: None,
+            departures: 0.0,
             handle: Arc::clone(&handle),
             keeper: None,
             yielded: None,
@@ -93,7 +109,7 @@ impl<C: Watched> Driver<C> {
             missing: 0,
             done: false,
         };
-        WatchStream::new(Box::new(driver), handle)
+        WatchStream::new(Box::new(driver), handle, stats)
     }
 
     fn tenure(&self) -> &Tenure {
@@ -104,6 +120,7 @@ impl<C: Watched> Driver<C> {
     fn end(&mut self, error: WatchError) -> Option<Item<C::Item>> {
         self.done = true;
         self.queue.clear();
+        self.poll = None;
         Some(Err(error.into()))
     }
 
@@ -118,6 +135,7 @@ impl<C: Watched> Driver<C> {
             }
             Loss::Free => {
                 self.queue.clear();
+                self.poll = None;
                 self.yielded = None;
                 self.uncommitted = 0;
                 self.next_poll = Instant::now();
@@ -138,30 +156,71 @@ impl<C: Watched> Driver<C> {
                 }
                 continue;
             }
+            if self.poll.is_some() {
+                self.advance().await;
+                continue;
+            }
             if self.done {
                 return None;
             }
-            tokio::time::sleep_until(self.next_poll).await;
-            // Start to start: a poll that overruns is followed at once.
-            self.next_poll = later(Instant::now(), self.interval);
-            let mut state = match self.hold().await {
+            let scheduled = self.next_poll;
+            tokio::time::sleep_until(scheduled).await;
+            let started = Instant::now();
+            // Start to start: a poll that overruns is followed at once, and
+            // how late it starts is the lag.
+            self.next_poll = later(started, self.interval);
+            let lag = started.saturating_duration_since(scheduled);
+            self.stats.set_lag(lag);
+            if lag > self.interval {
+                event!(
+                    tracing::Level::WARN,
+                    lag_ms = crate::trace::millis(lag),
+                    "the watch is behind its poll interval"
+                );
+            }
+            let state = match self.hold().await {
                 Ok(Some(state)) => state,
                 Ok(None) => continue,
                 Err(item) => return item,
             };
-            let Some((keeper, client)) = &self.keeper else {
-                continue;
-            };
+            let departures = self.departures.round();
+            // A handful of runs: exact in an f64, and never negative.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let departures = departures as u64;
+            self.poll = Some(Poll::new(state, self.polls.clone(), departures, started));
+        }
+    }
+
+    /// Sends the poll's next request and queues what it found; or, with
+    /// none left, closes the poll.
+    async fn advance(&mut self) {
+        let (Some(poll), Some((keeper, client))) = (self.poll.as_mut(), &self.keeper) else {
+            self.poll = None;
+            return;
+        };
+        if let Some(ask) = poll.ask(Instant::now()) {
             keeper.renew_if_due().await;
-            let polled = poll::<C>(client, &self.parent, self.start, &mut state).await;
-            self.queue = polled.items.into();
-            self.missing = if polled.missing { self.missing + 1 } else { 0 };
-            if self.missing >= MISSING_POLLS {
-                let collection = self.tenure().key.clone();
-                let gone = WatchError::new(WatchErrorKind::CollectionNotFound { collection });
-                self.queue.push_back(Queued::Failed(gone.into()));
-                self.done = true;
-            }
+            let answer = C::read(client, &self.parent, ask).await;
+            poll.answer(answer);
+            self.queue.extend(poll.drain());
+            return;
+        }
+        self.queue.extend(poll.drain());
+        if let Some(departed) = poll.departed() {
+            // A handful a poll: exact in an f64.
+            #[allow(clippy::cast_precision_loss)]
+            let departed = departed as f64;
+            self.departures = 0.7 * self.departures + 0.3 * departed;
+        }
+        let missing = poll.missing();
+        self.poll = None;
+        self.stats.polled();
+        self.missing = if missing { self.missing + 1 } else { 0 };
+        if self.missing >= MISSING_POLLS {
+            let collection = self.tenure().key.clone();
+            let gone = WatchError::new(WatchErrorKind::CollectionNotFound { collection });
+            self.queue.push_back(Queued::Failed(gone.into()));
+            self.done = true;
         }
     }
 
@@ -188,7 +247,8 @@ impl<C: Watched> Driver<C> {
         };
         self.handle.held.store(true, Ordering::Release);
         let keeper = Keeper::start(tenure.clone(), sent);
-        let client = self.client.with_before(keeper.before_attempt());
+        let hook = Both(keeper.before_attempt(), Arc::clone(&self.pacer) as _);
+        let client = self.client.with_before(Arc::new(hook));
         self.keeper = Some((keeper, client));
         let state = saved.unwrap_or_else(|| WatchState::new(&tenure.key));
         if let Err(e) = state.check(&tenure.key) {
@@ -234,8 +294,9 @@ impl<C: Watched> Driver<C> {
     /// Commits what was yielded when a chunk is done or the poll is; an
     /// item when that ended the watch or failed.
     async fn commit_if_due(&mut self) -> Option<Item<C::Item>> {
+        let polled = self.queue.is_empty() && self.poll.is_none();
         let due = self.uncommitted > 0
-            && (self.queue.is_empty() || self.uncommitted >= self.commit_every)
+            && (polled || self.uncommitted >= self.commit_every)
             && self.commit_retry.is_none_or(|at| Instant::now() >= at);
         if !due {
             return None;

@@ -1,15 +1,17 @@
 //! What a watch reports, and where it starts.
 
+use crate::pagination::RunItem;
 use crate::status::RunStatus;
+use crate::transport::generated::types::AutomationRunStep;
 
 /// Something that happened to a run, as a watch saw it.
 ///
 /// For each run, [`Started`](Self::Started) comes before anything else
-/// about it and [`Finished`](Self::Finished) is the last. A run created and
-/// finished between two polls yields `Started` then `Finished`. Delivery is
-/// at least once: after a crash, the events since the last commit may come
-/// again, so a consumer keys what it does on the run's id and the event's
-/// kind (see [`RunEvent::key`]).
+/// about it, and [`Finished`](Self::Finished) or [`Gone`](Self::Gone) is
+/// the last. A run created and finished between two polls yields `Started`
+/// then `Finished`. Delivery is at least once: after a crash, the events
+/// since the last commit may come again, so a consumer keys what it does
+/// on the run's id and the event's kind (see [`RunEvent::key`]).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum RunEvent<R> {
@@ -25,35 +27,87 @@ pub enum RunEvent<R> {
     },
     /// The run was seen in a final status: completed, failed, cancelled or
     /// skipped. Nothing more is reported about it.
-    Finished(R),
+    Finished {
+        /// The run, in its final status.
+        run: R,
+        /// The run's steps, in graph order, when the watch was asked for
+        /// them for this status ([`Watch::steps_for`](crate::Watch::steps_for)):
+        /// the failing step's `key` and `error` at hand. `None` otherwise
+        /// (and always for the alpha's workflows, whose runs have none).
+        steps: Option<Vec<AutomationRunStep>>,
+    },
+    /// The run is no longer there: a retrieve answered 404, and a second
+    /// look confirmed it (a run deleted while in flight). Nothing more is
+    /// reported about it.
+    Gone {
+        /// The run's id.
+        id: String,
+        /// The status it was last seen in.
+        last: RunStatus,
+    },
 }
 
-impl<R> RunEvent<R> {
-    /// The run the event is about.
-    pub fn run(&self) -> &R {
+impl<R: RunItem> RunEvent<R> {
+    /// The id of the run the event is about.
+    pub fn run_id(&self) -> &str {
         match self {
-            Self::Started(run) | Self::Changed { run, .. } | Self::Finished(run) => run,
+            Self::Gone { id, .. } => id,
+            Self::Started(run) | Self::Changed { run, .. } | Self::Finished { run, .. } => {
+                run.item_id()
+            }
         }
     }
 
-    /// Takes the run out of the event.
-    pub fn into_run(self) -> R {
+    /// The run the event is about, as last listed (`None` for
+    /// [`Gone`](Self::Gone): there is no run any more).
+    pub fn run(&self) -> Option<&R> {
         match self {
-            Self::Started(run) | Self::Changed { run, .. } | Self::Finished(run) => run,
+            Self::Started(run) | Self::Changed { run, .. } | Self::Finished { run, .. } => {
+                Some(run)
+            }
+            Self::Gone { .. } => None,
         }
     }
 
-    /// The event's kind: `started`, `changed` or `finished`.
+    /// Takes the run out of the event (`None` for [`Gone`](Self::Gone)).
+    pub fn into_run(self) -> Option<R> {
+        match self {
+            Self::Started(run) | Self::Changed { run, .. } | Self::Finished { run, .. } => {
+                Some(run)
+            }
+            Self::Gone { .. } => None,
+        }
+    }
+
+    /// The run's status: as seen, or, for [`Gone`](Self::Gone), as last seen.
+    pub fn status(&self) -> &RunStatus {
+        match self {
+            Self::Gone { last, .. } => last,
+            Self::Started(run) | Self::Changed { run, .. } | Self::Finished { run, .. } => {
+                run.status()
+            }
+        }
+    }
+
+    /// The steps of a [`Finished`](Self::Finished) run, when the watch was
+    /// asked for them.
+    pub fn steps(&self) -> Option<&[AutomationRunStep]> {
+        match self {
+            Self::Finished { steps, .. } => steps.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The event's kind: `started`, `changed`, `finished` or `gone`.
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Started(_) => "started",
             Self::Changed { .. } => "changed",
-            Self::Finished(_) => "finished",
+            Self::Finished { .. } => "finished",
+            Self::Gone { .. } => "gone",
         }
     }
-}
 
-impl<R: crate::pagination::ListItem> RunEvent<R> {
     /// What makes the event unique, for a consumer that must act once on
     /// at-least-once delivery: the run's id, the kind, and for `Changed`
     /// the status left.
@@ -62,7 +116,7 @@ impl<R: crate::pagination::ListItem> RunEvent<R> {
             Self::Changed { from, .. } => Some(from.as_str().to_owned()),
             _ => None,
         };
-        (self.run().item_id().to_owned(), self.kind(), from)
+        (self.run_id().to_owned(), self.kind(), from)
     }
 }
 
@@ -74,6 +128,13 @@ pub enum StartAt {
     /// reported.
     #[default]
     Now,
-    /// Every existing run first, oldest first, then the new ones.
+    /// Runs created from now on, and the runs running now: each of those
+    /// is reported `Started`, then what becomes of it. For a service that
+    /// switches stores (or starts afresh) and must not lose the outcome of
+    /// runs already in flight.
+    Running,
+    /// Every existing run, newest first, a few pages a poll (a backfill),
+    /// beside the new ones as they come: a list of any length is held a
+    /// page at a time, never whole.
     Beginning,
 }

@@ -7,24 +7,34 @@
 //! state of what was yielded to a store (`store/`) when the consumer asks
 //! for more.
 
+mod budget;
 mod builder;
 mod driver;
 mod event;
 mod keeper;
+mod plan;
 mod poll;
 mod state;
 mod store;
 mod stream;
 mod watched;
 
-pub use builder::{DEFAULT_COMMIT_EVERY, DEFAULT_LEASE_TTL, DEFAULT_POLL_INTERVAL, Watch};
+pub use budget::{Budget, DEFAULT_BUDGET};
+pub use builder::{
+    DEFAULT_COMMIT_EVERY, DEFAULT_LEASE_TTL, DEFAULT_MAX_PAGES_PER_POLL, DEFAULT_POLL_INTERVAL,
+    Watch,
+};
 pub use event::{RunEvent, StartAt};
-pub use state::WatchState;
+#[cfg(feature = "internals")]
+pub use plan::Plan;
+#[cfg(feature = "internals")]
+pub use poll::Forced;
+pub use state::{LOOK_BACK, WatchState};
 #[cfg(feature = "postgres")]
 pub use store::PostgresStore;
 pub use store::{FileStore, Lease, MemoryStore, Renewal, StateStore, StoreError};
-pub use stream::WatchStream;
-pub use watched::{Seen, Watched};
+pub use stream::{WatchStats, WatchStream};
+pub use watched::Watched;
 
 use crate::client::Client;
 use crate::collections::{AutomationRuns, WorkflowRuns};
@@ -46,7 +56,7 @@ impl Client {
     /// while let Some(item) = events.next().await {
     ///     match item {
     ///         Ok(RunEvent::Started(run)) => println!("started {}", run.id),
-    ///         Ok(RunEvent::Finished(run)) => println!("{} {}", run.id, run.status),
+    ///         Ok(RunEvent::Finished { run, .. }) => println!("{} {}", run.id, run.status),
     ///         Ok(_) => {}
     ///         Err(e) if e.ends_watch() => return Err(e),
     ///         // A failed poll: the watch goes on.

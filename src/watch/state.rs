@@ -1,9 +1,15 @@
 //! `WatchState`: what a watch remembers between polls, saved by its store.
-//! Versioned, and bounded by the runs in flight: the newest run seen (with
-//! the runs created at the same instant) and each run not yet finished
-//! with its last status.
+//! Versioned, and bounded by the runs in flight and the look-back window:
+//! the newest run seen, the runs seen in the window below it, each run
+//! not finished yet (its last status, when it was created, and how often
+//! it was looked for and not found), and where a backfill goes on.
+//!
+//! The state moves only by [`Change`]s, each the meaning of one item of a
+//! poll ([`WatchState::apply`]), so the state a watch commits is exactly
+//! what it yielded.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -12,27 +18,53 @@ use crate::status::RunStatus;
 use crate::timestamp::Timestamp;
 
 /// The version this crate writes and reads.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
-/// The newest run seen: the backward traversal for new runs starts before
-/// it. `peers` are the runs seen created at the same instant, so a scan
-/// by time after `id` vanished reports none of them twice.
+/// How far below the newest run seen a watch looks for runs it has not
+/// seen (inserted late, or created by a clock that reads earlier).
+pub const LOOK_BACK: Duration = Duration::from_secs(30);
+
+/// Polls between two reads of the whole look-back window (every poll reads
+/// the list's top page, which holds every new run, late ones near the top
+/// included; the window deeper down is read every this many polls).
+pub(crate) const WINDOW_EVERY: u64 = 6;
+
+/// Times a run in flight is looked for and not found before it is taken
+/// for gone: a retrieve's 404, or a full listing past it without it.
+pub(crate) const MISSES_TO_GONE: u8 = 2;
+
+/// The newest run seen: a burst of new runs is read back up from it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Mark {
     pub(crate) id: String,
     pub(crate) created_at: Timestamp,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(crate) peers: Vec<String>,
 }
 
-/// A change to the state: what one event (or one silent step of a poll)
-/// means for what the watch remembers. The poll and the stream apply the
-/// same changes, the poll as it reads and the stream as it yields, so the
-/// state committed is exactly what was yielded.
+/// A run seen and not finished: its last status, when it was created, and
+/// how often in a row it was looked for and not found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Tracked(pub(crate) RunStatus, pub(crate) Timestamp, pub(crate) u8);
+
+impl Tracked {
+    pub(crate) fn status(&self) -> &RunStatus {
+        &self.0
+    }
+
+    pub(crate) fn created_at(&self) -> Timestamp {
+        self.1
+    }
+
+    pub(crate) fn misses(&self) -> u8 {
+        self.2
+    }
+}
+
+/// A change to the state: what one item of a poll means for what the
+/// watch remembers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Change {
-    /// A run seen for the first time (`Started`): the newest seen, and
-    /// tracked while its status is not final.
+    /// A run seen for the first time (`Started`): tracked while its status
+    /// is not final, and remembered while in the look-back window.
     Seen {
         id: String,
         created_at: Timestamp,
@@ -40,13 +72,29 @@ pub(crate) enum Change {
     },
     /// A tracked run in another status that is not final (`Changed`).
     Moved { id: String, status: RunStatus },
-    /// A run no longer tracked: finished (`Finished`), or gone.
+    /// A tracked run seen again as it was: found, whatever misses before.
+    Sighted { id: String },
+    /// A tracked run looked for and not found.
+    Missed { id: String },
+    /// A run no longer tracked: finished (`Finished`), or gone (`Gone`).
     Ended { id: String },
-    /// The start was applied, from `baseline` (the newest run then) when
-    /// starting now.
+    /// The start was applied: the runs of the list's top in the look-back
+    /// window are known (not new); a backfill starts when `backfill`.
     Began {
-        baseline: Option<(String, Timestamp)>,
+        baseline: Vec<(String, Timestamp)>,
+        backfill: bool,
     },
+    /// The backfill goes on after run `after`, or is done (`None`).
+    Backfilled { after: Option<String> },
+    /// A poll ended, with a full check (the list down to the oldest run in
+    /// flight) or without.
+    Polled { full: bool },
+}
+
+/// Where a backfill goes on: after this run (`None`: from the top).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Backfill {
+    pub(crate) after: Option<String>,
 }
 
 /// What a watch remembers between polls (see the module docs). Saved as
@@ -58,9 +106,20 @@ pub struct WatchState {
     collection: String,
     /// Whether the start (`StartAt`) was applied.
     started: bool,
-    pub(crate) newest: Option<Mark>,
-    /// Runs seen and not finished: id -> last status.
-    pub(crate) in_flight: BTreeMap<String, RunStatus>,
+    pub(crate) mark: Option<Mark>,
+    /// Runs seen in the look-back window below the newest: id -> created.
+    #[serde(default)]
+    pub(crate) recent: BTreeMap<String, Timestamp>,
+    /// Runs seen and not finished.
+    #[serde(default)]
+    pub(crate) in_flight: BTreeMap<String, Tracked>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) backfill: Option<Backfill>,
+    /// Polls since the last full check, and in all.
+    #[serde(default)]
+    pub(crate) since_full: u32,
+    #[serde(default)]
+    pub(crate) polls: u64,
 }
 
 impl WatchState {
@@ -69,8 +128,12 @@ impl WatchState {
             version: VERSION,
             collection: collection.to_owned(),
             started: false,
-            newest: None,
+            mark: None,
+            recent: BTreeMap::new(),
             in_flight: BTreeMap::new(),
+            backfill: None,
+            since_full: 0,
+            polls: 0,
         }
     }
 
@@ -97,18 +160,41 @@ impl WatchState {
 
     /// The id of the newest run seen, if any.
     pub fn newest_run(&self) -> Option<&str> {
-        self.newest.as_ref().map(|m| m.id.as_str())
+        self.mark.as_ref().map(|m| m.id.as_str())
     }
 
     /// The runs seen and not finished, with their last status.
     pub fn in_flight(&self) -> impl Iterator<Item = (&str, &RunStatus)> {
         self.in_flight
             .iter()
-            .map(|(id, status)| (id.as_str(), status))
+            .map(|(id, tracked)| (id.as_str(), tracked.status()))
+    }
+
+    /// Whether a backfill (of [`StartAt::Beginning`](crate::StartAt::Beginning))
+    /// is still going on.
+    pub fn backfilling(&self) -> bool {
+        self.backfill.is_some()
     }
 
     pub(crate) fn is_started(&self) -> bool {
         self.started
+    }
+
+    /// The creation time of the newest run seen.
+    pub(crate) fn horizon(&self) -> Option<Timestamp> {
+        self.mark.as_ref().map(|m| m.created_at)
+    }
+
+    /// Whether the next poll reads the whole look-back window.
+    pub(crate) fn window_due(&self) -> bool {
+        self.polls.is_multiple_of(WINDOW_EVERY)
+    }
+
+    /// Whether run `id` was reported already, as far as the state knows.
+    pub(crate) fn knows(&self, id: &str) -> bool {
+        self.in_flight.contains_key(id)
+            || self.recent.contains_key(id)
+            || self.mark.as_ref().is_some_and(|m| m.id == id)
     }
 
     /// Applies `change`: the one way the state moves.
@@ -119,160 +205,73 @@ impl WatchState {
                 created_at,
                 status,
             } => {
-                self.advance(id, *created_at);
+                self.remember(id, *created_at);
                 if !status.is_terminal() {
-                    self.in_flight.insert(id.clone(), status.clone());
+                    let tracked = Tracked(status.clone(), *created_at, 0);
+                    self.in_flight.insert(id.clone(), tracked);
                 }
             }
             Change::Moved { id, status } => {
-                if let Some(last) = self.in_flight.get_mut(id) {
-                    *last = status.clone();
+                if let Some(tracked) = self.in_flight.get_mut(id) {
+                    tracked.0 = status.clone();
+                    tracked.2 = 0;
+                }
+            }
+            Change::Sighted { id } => {
+                if let Some(tracked) = self.in_flight.get_mut(id) {
+                    tracked.2 = 0;
+                }
+            }
+            Change::Missed { id } => {
+                if let Some(tracked) = self.in_flight.get_mut(id) {
+                    tracked.2 = tracked.2.saturating_add(1);
                 }
             }
             Change::Ended { id } => {
                 self.in_flight.remove(id);
             }
-            Change::Began { baseline } => {
-                if let Some((id, created_at)) = baseline {
-                    self.advance(id, *created_at);
+            Change::Began { baseline, backfill } => {
+                for (id, created_at) in baseline {
+                    self.remember(id, *created_at);
                 }
                 self.started = true;
+                if *backfill {
+                    self.backfill = Some(Backfill { after: None });
+                }
+            }
+            Change::Backfilled { after } => {
+                self.backfill = after.clone().map(|after| Backfill { after: Some(after) });
+            }
+            Change::Polled { full } => {
+                self.since_full = if *full {
+                    0
+                } else {
+                    self.since_full.saturating_add(1)
+                };
+                self.polls = self.polls.saturating_add(1);
             }
         }
     }
 
-    /// Whether run `id` was reported already, as far as the state knows.
-    pub(crate) fn knows(&self, id: &str) -> bool {
-        self.in_flight.contains_key(id)
-            || self
-                .newest
-                .as_ref()
-                .is_some_and(|m| m.id == id || m.peers.iter().any(|p| p == id))
-    }
-
-    /// Makes run `id`, created at `created_at`, the newest seen.
-    fn advance(&mut self, id: &str, created_at: Timestamp) {
-        match &mut self.newest {
-            Some(mark) if mark.created_at == created_at => {
-                let previous = std::mem::replace(&mut mark.id, id.to_owned());
-                mark.peers.push(previous);
-            }
-            _ => {
-                self.newest = Some(Mark {
-                    id: id.to_owned(),
-                    created_at,
-                    peers: Vec::new(),
-                });
-            }
+    /// Remembers run `id`, created at `created_at`: the newest seen when it
+    /// is; in the look-back window while it is.
+    fn remember(&mut self, id: &str, created_at: Timestamp) {
+        if self.mark.as_ref().is_none_or(|m| created_at > m.created_at) {
+            self.mark = Some(Mark {
+                id: id.to_owned(),
+                created_at,
+            });
         }
+        let Some(horizon) = self.horizon() else {
+            return;
+        };
+        let floor = horizon.minus_secs(LOOK_BACK.as_secs());
+        if created_at >= floor {
+            self.recent.insert(id.to_owned(), created_at);
+        }
+        self.recent.retain(|_, at| *at >= floor);
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_mark_keeps_the_runs_of_one_instant() {
-        let t1: Timestamp = "2026-10-01 12:00:00+00".parse().unwrap();
-        let t2: Timestamp = "2026-10-01 12:00:01+00".parse().unwrap();
-        let mut s = WatchState::new("automations/a/runs");
-        let seen = |id: &str, at| Change::Seen {
-            id: id.into(),
-            created_at: at,
-            status: RunStatus::Completed,
-        };
-        s.apply(&seen("r1", t1));
-        s.apply(&seen("r2", t1));
-        assert!(s.knows("r1") && s.knows("r2") && !s.knows("r3"));
-        assert_eq!(s.newest_run(), Some("r2"));
-        s.apply(&seen("r3", t2));
-        assert!(!s.knows("r1"), "peers of an older instant are dropped");
-        assert_eq!(s.newest.as_ref().unwrap().peers, Vec::<String>::new());
-    }
-
-    #[test]
-    fn each_change_moves_the_state_as_its_event_says() {
-        let t1: Timestamp = "2026-10-01 12:00:00+00".parse().unwrap();
-        let mut s = WatchState::new("automations/a/runs");
-        assert!(!s.is_started());
-        s.apply(&Change::Began {
-            baseline: Some(("r0".into(), t1)),
-        });
-        assert!(s.is_started() && s.knows("r0") && s.in_flight.is_empty());
-        s.apply(&Change::Seen {
-            id: "r1".into(),
-            created_at: t1,
-            status: RunStatus::Running,
-        });
-        s.apply(&Change::Seen {
-            id: "r2".into(),
-            created_at: t1,
-            status: RunStatus::Failed,
-        });
-        let tracked: Vec<_> = s.in_flight().collect();
-        assert_eq!(
-            tracked,
-            [("r1", &RunStatus::Running)],
-            "final runs are not tracked"
-        );
-        s.apply(&Change::Moved {
-            id: "r1".into(),
-            status: RunStatus::Unknown("waiting".into()),
-        });
-        s.apply(&Change::Moved {
-            id: "nobody".into(),
-            status: RunStatus::Running,
-        });
-        let tracked: Vec<_> = s.in_flight().collect();
-        assert_eq!(tracked, [("r1", &RunStatus::Unknown("waiting".into()))]);
-        s.apply(&Change::Ended { id: "r1".into() });
-        assert_eq!(s.in_flight().count(), 0);
-        assert!(s.knows("r1") && s.knows("r2"), "still known by the mark");
-    }
-
-    #[test]
-    fn a_state_resumes_only_its_own_collection_and_version() {
-        let s = WatchState::new("automations/a/runs");
-        assert!(s.check("automations/a/runs").is_ok());
-        let e = s.check("automations/b/runs").unwrap_err();
-        assert_eq!(
-            e.kind(),
-            &WatchErrorKind::StateMismatch {
-                expected: "automations/b/runs".into(),
-                found: "automations/a/runs".into()
-            }
-        );
-        let mut json = serde_json::to_value(&s).unwrap();
-        json["version"] = 2.into();
-        let future: WatchState = serde_json::from_value(json).unwrap();
-        assert_eq!(
-            future.check("automations/a/runs").unwrap_err().kind(),
-            &WatchErrorKind::StateVersion { found: 2 }
-        );
-    }
-
-    #[test]
-    fn the_state_round_trips_through_json() {
-        let mut s = WatchState::new("workflows/w/runs");
-        s.apply(&Change::Began {
-            baseline: Some(("r1".into(), "2026-10-01T12:00:00Z".parse().unwrap())),
-        });
-        s.in_flight
-            .insert("r0".into(), RunStatus::Unknown("paused".into()));
-        s.in_flight.insert("r1".into(), RunStatus::Running);
-        let json = serde_json::to_string(&s).unwrap();
-        // Statuses are saved as the wire has them.
-        assert!(json.contains(r#"{"r0":"paused","r1":"running"}"#), "{json}");
-        let back: WatchState = serde_json::from_str(&json).unwrap();
-        assert_eq!(back, s);
-        let in_flight: Vec<_> = back.in_flight().collect();
-        assert_eq!(
-            in_flight,
-            [
-                ("r0", &RunStatus::Unknown("paused".into())),
-                ("r1", &RunStatus::Running)
-            ]
-        );
-    }
-}
+mod tests;

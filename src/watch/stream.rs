@@ -4,13 +4,14 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures::Stream;
 use futures::future::BoxFuture;
 
+use super::budget::Pacer;
 use super::event::RunEvent;
 use super::keeper::Tenure;
 use crate::error::Error;
@@ -56,6 +57,55 @@ impl Drop for Handle {
     }
 }
 
+/// What a watch has done so far, shared by the stream and its driver.
+#[derive(Debug)]
+pub(super) struct Stats {
+    pacer: Arc<Pacer>,
+    polls: AtomicU64,
+    lag_micros: AtomicU64,
+}
+
+impl Stats {
+    pub(super) fn new(pacer: Arc<Pacer>) -> Self {
+        Self {
+            pacer,
+            polls: AtomicU64::new(0),
+            lag_micros: AtomicU64::new(0),
+        }
+    }
+
+    pub(super) fn polled(&self) {
+        self.polls.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(super) fn set_lag(&self, lag: Duration) {
+        let micros = u64::try_from(lag.as_micros()).unwrap_or(u64::MAX);
+        self.lag_micros.store(micros, Ordering::Relaxed);
+    }
+
+    fn snapshot(&self) -> WatchStats {
+        WatchStats {
+            polls: self.polls.load(Ordering::Relaxed),
+            requests: self.pacer.spent(),
+            lag: Duration::from_micros(self.lag_micros.load(Ordering::Relaxed)),
+        }
+    }
+}
+
+/// What a watch has done so far: see [`WatchStream::stats`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct WatchStats {
+    /// Polls done.
+    pub polls: u64,
+    /// Requests sent (each attempt, retries included).
+    pub requests: u64,
+    /// How late the last poll started against its schedule (the poll
+    /// before it, or its consumer, took longer than the interval; or the
+    /// budget stretched it). Zero when on time.
+    pub lag: Duration,
+}
+
 enum State<R> {
     Idle(Box<dyn Run<R>>),
     Busy(Next<R>),
@@ -78,14 +128,16 @@ pub struct WatchStream<R> {
     state: State<R>,
     holder: String,
     handle: Option<Arc<Handle>>,
+    stats: Option<Arc<Stats>>,
 }
 
 impl<R> WatchStream<R> {
-    pub(super) fn new(driver: Box<dyn Run<R>>, handle: Arc<Handle>) -> Self {
+    pub(super) fn new(driver: Box<dyn Run<R>>, handle: Arc<Handle>, stats: Arc<Stats>) -> Self {
         Self {
             holder: handle.tenure.holder.clone(),
             state: State::Idle(driver),
             handle: Some(handle),
+            stats: Some(stats),
         }
     }
 
@@ -95,7 +147,17 @@ impl<R> WatchStream<R> {
             state: State::Failed(Some(error)),
             holder: String::new(),
             handle: None,
+            stats: None,
         }
+    }
+
+    /// What the watch has done so far: its polls, the requests they sent,
+    /// and how far behind its interval it is (also a `tracing` warning,
+    /// with the `tracing` feature, when more than an interval).
+    pub fn stats(&self) -> WatchStats {
+        self.stats
+            .as_ref()
+            .map_or_else(WatchStats::default, |s| s.snapshot())
     }
 
     /// This watcher's id in the store's lease.

@@ -1,24 +1,18 @@
 //! What each watchable collection adds to the shared list machinery: its
-//! state key, and how it learns what became of the runs in flight.
-
-use std::collections::HashMap;
+//! state key, whether it filters by status, and how it answers a poll's
+//! requests.
 
 use futures::future::BoxFuture;
-use futures::{StreamExt, TryStreamExt};
 
+use super::poll::{Answer, Ask};
 use crate::client::Client;
 use crate::collections::{AutomationRuns, Collection, ListRequest, WorkflowRuns};
-use crate::error::{ApiErrorKind, Error};
-use crate::ids::{AutomationId, WorkflowId};
+use crate::ids::{AutomationId, PageSize, WorkflowId};
 use crate::pagination::RunItem;
 use crate::status::RunStatus;
 use crate::transport::generated::types::{
-    AutomationRun, AutomationRunListItem, WorkflowRunListItem,
+    AutomationRun, AutomationRunListItem, AutomationRunStep, WorkflowRun, WorkflowRunListItem,
 };
-
-/// What became of a run in flight: seen again (in whatever status), or
-/// gone (deleted, or no longer retrievable).
-pub type Seen<R> = (String, Option<R>);
 
 /// A collection of runs a watch can follow. Implemented by
 /// [`AutomationRuns`] and [`WorkflowRuns`] (sealed, like [`Collection`]).
@@ -27,24 +21,29 @@ pub trait Watched: Collection<Item: RunItem> {
     #[doc(hidden)]
     fn state_key(parent: &Self::Parent) -> String;
 
-    /// The current form of the `tracked` runs (id, last status) whose
-    /// status may have changed, or `None` for those gone.
+    /// Whether the list filters by status (`running`, the final ones).
     #[doc(hidden)]
-    fn recheck(
+    const FILTERS: bool;
+
+    /// Answers one request of a poll.
+    #[doc(hidden)]
+    fn read(
         client: &Client,
         parent: &Self::Parent,
-        tracked: Vec<(String, RunStatus)>,
-    ) -> BoxFuture<'static, Result<Vec<Seen<Self::Item>>, Error>>;
+        ask: Ask,
+    ) -> BoxFuture<'static, Answer<Self::Item>>;
 }
 
-/// Whether an error says a run (or a cursor run) is not there.
-pub(crate) fn is_gone(error: &Error) -> bool {
-    error.as_api().is_some_and(|api| {
-        matches!(
-            api.kind(),
-            ApiErrorKind::NotFound | ApiErrorKind::ValidationError
-        )
-    })
+/// The list request `ask` names (for the list asks), a page of 100.
+fn listing<C: Collection>(client: &Client, parent: &C::Parent, ask: &Ask) -> ListRequest<C> {
+    let list = ListRequest::<C>::new(client, Ok(parent.clone())).limit(PageSize::MAX);
+    match ask {
+        Ask::Top { after: Some(c) }
+        | Ask::Running { after: Some(c) }
+        | Ask::Terminal { after: Some(c) } => list.after(c),
+        Ask::Newer { before } => list.before(before),
+        _ => list,
+    }
 }
 
 impl Watched for AutomationRuns {
@@ -52,50 +51,55 @@ impl Watched for AutomationRuns {
         format!("automations/{parent}/runs")
     }
 
-    /// One listing of the `running` runs (a page per 100), then one
-    /// retrieve per tracked run that left that set.
-    fn recheck(
+    const FILTERS: bool = true;
+
+    fn read(
         client: &Client,
         parent: &AutomationId,
-        tracked: Vec<(String, RunStatus)>,
-    ) -> BoxFuture<'static, Result<Vec<Seen<AutomationRunListItem>>, Error>> {
+        ask: Ask,
+    ) -> BoxFuture<'static, Answer<AutomationRunListItem>> {
         let (client, parent) = (client.clone(), parent.clone());
         Box::pin(async move {
-            let running: HashMap<String, AutomationRunListItem> = client
-                .list_automation_runs(&parent)
-                .status([RunStatus::Running])
-                .stream()
-                .map_ok(|run| (run.id.clone(), run))
-                .try_collect()
-                .await?;
-            let mut seen = Vec::new();
-            for (id, last) in tracked {
-                if let Some(run) = running.get(&id) {
-                    if last != RunStatus::Running {
-                        seen.push((id, Some(run.clone())));
-                    }
-                    continue;
+            let list = listing::<AutomationRuns>(&client, &parent, &ask);
+            let page = match ask {
+                Ask::Retrieve { id } => {
+                    return match client.get_automation_run(&parent, &id).await {
+                        Ok(run) => {
+                            let (run, steps) = listed(run);
+                            Answer::Run {
+                                run,
+                                steps: Some(steps),
+                            }
+                        }
+                        Err(e) => Answer::Failed(e),
+                    };
                 }
-                match client.get_automation_run(&parent, &id).await {
-                    Ok(run) => seen.push((id, Some(listed(run)))),
-                    Err(e) if is_gone(&e) => seen.push((id, None)),
-                    Err(e) => return Err(e),
+                Ask::Running { .. } => list.status([RunStatus::Running]).send().await,
+                Ask::Terminal { .. } => {
+                    let terminal = [
+                        RunStatus::Completed,
+                        RunStatus::Failed,
+                        RunStatus::Cancelled,
+                    ];
+                    list.status(terminal).send().await
                 }
-            }
-            Ok(seen)
+                Ask::Top { .. } | Ask::Newer { .. } => list.send().await,
+            };
+            page.map_or_else(Answer::Failed, Answer::Page)
         })
     }
 }
 
-/// A retrieved automation run as a list shows it.
-fn listed(run: AutomationRun) -> AutomationRunListItem {
-    AutomationRunListItem {
+/// A retrieved automation run as a list shows it, and its steps.
+fn listed(run: AutomationRun) -> (AutomationRunListItem, Vec<AutomationRunStep>) {
+    let item = AutomationRunListItem {
         id: run.id,
         status: run.status,
         started_at: run.started_at,
         completed_at: run.completed_at,
         created_at: run.created_at,
-    }
+    };
+    (item, run.steps)
 }
 
 impl Watched for WorkflowRuns {
@@ -103,30 +107,41 @@ impl Watched for WorkflowRuns {
         format!("workflows/{parent}/runs")
     }
 
-    /// No status filter in the alpha: the list is read from the newest run
-    /// down to the oldest one tracked.
-    fn recheck(
+    // The alpha has no status filter.
+    const FILTERS: bool = false;
+
+    fn read(
         client: &Client,
         parent: &WorkflowId,
-        tracked: Vec<(String, RunStatus)>,
-    ) -> BoxFuture<'static, Result<Vec<Seen<WorkflowRunListItem>>, Error>> {
-        let request: ListRequest<WorkflowRuns> = client.list_workflow_runs(parent);
+        ask: Ask,
+    ) -> BoxFuture<'static, Answer<WorkflowRunListItem>> {
+        let (client, parent) = (client.clone(), parent.clone());
         Box::pin(async move {
-            let mut left: HashMap<String, RunStatus> = tracked.into_iter().collect();
-            let mut seen = Vec::new();
-            let mut runs = request.stream();
-            while !left.is_empty() {
-                let Some(run) = runs.next().await.transpose()? else {
-                    break;
-                };
-                if let Some(last) = left.remove(&run.id)
-                    && last != run.status
-                {
-                    seen.push((run.id.clone(), Some(run)));
-                }
+            match ask {
+                Ask::Retrieve { id } => match client.get_workflow_run(&parent, &id).await {
+                    Ok(run) => Answer::Run {
+                        run: workflow_listed(run),
+                        steps: None,
+                    },
+                    Err(e) => Answer::Failed(e),
+                },
+                ask => listing::<WorkflowRuns>(&client, &parent, &ask)
+                    .send()
+                    .await
+                    .map_or_else(Answer::Failed, Answer::Page),
             }
-            seen.extend(left.into_keys().map(|id| (id, None)));
-            Ok(seen)
         })
+    }
+}
+
+/// A retrieved workflow run as a list shows it.
+fn workflow_listed(run: WorkflowRun) -> WorkflowRunListItem {
+    WorkflowRunListItem {
+        id: run.id,
+        status: run.status,
+        trigger: run.trigger,
+        started_at: run.started_at,
+        completed_at: run.completed_at,
+        created_at: run.created_at,
     }
 }

@@ -216,7 +216,7 @@ async fn two_replicas_poll_once_between_them_and_the_survivor_takes_over() {
         watchers.push(tokio::spawn(async move {
             use futures::TryStreamExt;
             while let Some(event) = events.try_next().await.unwrap() {
-                let _ = tx.send((n, event.kind(), event.run().id.clone(), Instant::now()));
+                let _ = tx.send((n, event.kind(), event.run_id().to_owned(), Instant::now()));
             }
         }));
     }
@@ -340,7 +340,7 @@ fn spawn_watch(
         use futures::StreamExt;
         while let Some(item) = events.next().await {
             let item = item
-                .map(|e| (e.kind(), e.run().id.clone()))
+                .map(|e| (e.kind(), e.run_id().to_owned()))
                 .map_err(|e| e.to_string());
             if tx.send(item).is_err() {
                 return;

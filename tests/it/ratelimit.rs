@@ -114,7 +114,7 @@ async fn four_watches_on_one_client_share_the_limit() {
             let tx = tx.clone();
             tokio::spawn(async move {
                 while let Some(event) = events.next().await {
-                    if let Ok(RunEvent::Finished(run)) = event {
+                    if let Ok(RunEvent::Finished { run, .. }) = event {
                         let _ = tx.send(run.id);
                     }
                 }

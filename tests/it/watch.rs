@@ -21,8 +21,8 @@ pub type Shown = (&'static str, String, String);
 fn shown<R: resend_workflows::RunItem>(event: &RunEvent<R>) -> Shown {
     (
         event.kind(),
-        event.run().item_id().to_owned(),
-        event.run().status().to_string(),
+        event.run_id().to_owned(),
+        event.status().to_string(),
     )
 }
 
@@ -101,20 +101,21 @@ fn watch(client: &Client, id: &str, store: &MemoryStore) -> WatchStream<Automati
 }
 
 #[tokio::test(start_paused = true)]
-async fn the_beginning_comes_oldest_first_then_new_runs_and_outcomes() {
+async fn the_beginning_comes_newest_first_then_new_runs_and_outcomes() {
     let fake = common::fake().await;
     let seeded = fake.seed_automation("a", 3); // newest first: running, completed, completed
     let client = client(&fake);
     let store = MemoryStore::new();
     let mut events = watch(&client, "a", &store);
+    // The backfill: every existing run, newest first, held a page at a time.
     assert_eq!(
         take(&mut events, 5).await,
         [
-            started(&seeded[2].id, "completed"),
-            finished(&seeded[2].id, "completed"),
+            started(&seeded[0].id, "running"),
             started(&seeded[1].id, "completed"),
             finished(&seeded[1].id, "completed"),
-            started(&seeded[0].id, "running"),
+            started(&seeded[2].id, "completed"),
+            finished(&seeded[2].id, "completed"),
         ]
     );
     // Between polls: a run starts, another starts and fails at once, and
@@ -124,13 +125,14 @@ async fn the_beginning_comes_oldest_first_then_new_runs_and_outcomes() {
     let y = fake.start_automation_run("a", RunStatus::Running).unwrap();
     fake.set_run_status("a", &y.id, RunStatus::Failed);
     fake.set_run_status("a", &seeded[0].id, RunStatus::Completed);
+    // What became of the runs in flight, then the new runs, oldest first.
     assert_eq!(
         take(&mut events, 4).await,
         [
+            finished(&seeded[0].id, "completed"),
             started(&x.id, "running"),
             started(&y.id, "failed"),
             finished(&y.id, "failed"),
-            finished(&seeded[0].id, "completed"),
         ]
     );
     assert_eq!(t0.elapsed(), POLL, "one poll interval later");
@@ -140,11 +142,11 @@ async fn the_beginning_comes_oldest_first_then_new_runs_and_outcomes() {
     assert_eq!(
         event,
         RunEvent::Changed {
-            run: event.run().clone(),
+            run: event.run().unwrap().clone(),
             from: RunStatus::Running
         }
     );
-    assert_eq!(event.run().status, RunStatus::Unknown("paused".into()));
+    assert_eq!(event.status(), &RunStatus::Unknown("paused".into()));
     fake.set_run_status("a", &x.id, RunStatus::Skipped);
     assert_eq!(take(&mut events, 1).await, [finished(&x.id, "skipped")]);
     // What was committed (the poll before this one) still tracked x.
@@ -157,7 +159,7 @@ async fn the_beginning_comes_oldest_first_then_new_runs_and_outcomes() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn an_idle_poll_costs_one_request_and_one_more_per_hundred_in_flight() {
+async fn an_idle_poll_costs_one_request_and_one_more_for_runs_in_flight_deep_in_the_list() {
     let fake = common::fake().await;
     let client = client(&fake);
     let mut costs = Vec::new();
@@ -172,15 +174,24 @@ async fn an_idle_poll_costs_one_request_and_one_more_per_hundred_in_flight() {
         for _ in 0..in_flight {
             fake.start_automation_run(&id, RunStatus::Running).unwrap();
         }
+        // The first poll (a backfill, newest first) reports them all.
         let first = take(&mut events, 2 + in_flight).await;
         assert_eq!(
-            first[..2],
+            first[in_flight..],
             [started(&w.id, "completed"), finished(&w.id, "completed")]
         );
-        // The next poll finds one new, finished run, and nothing else
-        // changed: it costs what an idle poll costs.
+        // Each later poll finds one new, finished run, and nothing else
+        // changed: it costs what an idle poll costs. (A poll runs as its
+        // events are asked for: from one new run to the next is one poll.)
+        let mut z = fake
+            .start_automation_run(&id, RunStatus::Completed)
+            .unwrap();
+        assert_eq!(
+            take(&mut events, 2).await,
+            [started(&z.id, "completed"), finished(&z.id, "completed")]
+        );
         fake.clear_requests();
-        let z = fake
+        z = fake
             .start_automation_run(&id, RunStatus::Completed)
             .unwrap();
         assert_eq!(
@@ -189,9 +200,11 @@ async fn an_idle_poll_costs_one_request_and_one_more_per_hundred_in_flight() {
         );
         costs.push(run_requests(&fake, &id));
     }
+    // The top page shows up to 100 runs in flight; the 400 below it cost
+    // a page of the terminal listing (none of them finished).
     assert_eq!(
         costs,
-        [1, 2, 6],
+        [1, 1, 2],
         "requests per idle poll with 0, 1 and 500 in flight"
     );
 }
@@ -256,14 +269,23 @@ async fn the_first_runs_of_an_empty_automation_are_listed_once() {
         })
         .collect();
     let (event, mut events) = first.await.unwrap();
-    assert!(matches!(event, Ok(Some(RunEvent::Started(_)))));
+    let Ok(Some(RunEvent::Started(newest))) = event else {
+        panic!("{event:?}")
+    };
+    assert_eq!(newest.id, ids[999]);
     let got = take(&mut events, 1_999).await;
     let started: Vec<&str> = got
         .iter()
         .filter(|(kind, ..)| *kind == "started")
         .map(|(_, id, _)| id.as_str())
         .collect();
-    assert_eq!(started, ids[1..], "every run after the first, oldest first");
+    // More than a page before any run was seen: read as a backfill,
+    // newest first, a page per hundred, each page once.
+    let newest_first: Vec<&str> = ids[..999].iter().rev().map(String::as_str).collect();
+    assert_eq!(
+        started, newest_first,
+        "every run after the first, newest first"
+    );
     assert_eq!(run_requests(&fake, "fresh"), 10, "ten pages of a hundred");
 }
 
@@ -304,12 +326,13 @@ async fn a_restart_resumes_from_the_store_and_repeats_only_what_was_not_committe
         .start_automation_run("r", RunStatus::Completed)
         .unwrap();
     let b = fake.start_automation_run("r", RunStatus::Running).unwrap();
+    // The first poll is the backfill, newest first.
     assert_eq!(
         take(&mut events, 3).await,
         [
+            started(&b.id, "running"),
             started(&a.id, "completed"),
             finished(&a.id, "completed"),
-            started(&b.id, "running")
         ]
     );
     // The consumer asks for more: the poll is committed; then it crashes
@@ -324,7 +347,7 @@ async fn a_restart_resumes_from_the_store_and_repeats_only_what_was_not_committe
     let mut events = watch(&client, "r", &store);
     assert_eq!(
         take(&mut events, 2).await,
-        [started(&c.id, "running"), finished(&b.id, "completed")]
+        [finished(&b.id, "completed"), started(&c.id, "running")]
     );
     assert!(
         t0.elapsed() <= resend_workflows::DEFAULT_LEASE_TTL,

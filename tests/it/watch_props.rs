@@ -373,12 +373,11 @@ fn check_schedule(
                 if conditions.limit.is_some() && step.work_ms > 0 {
                     tokio::time::sleep(Duration::from_millis(step.work_ms)).await;
                 }
-                let (kind, run) = (event.kind(), event.run().clone());
                 delivered.push(Delivered {
                     epoch,
-                    kind,
-                    id: run.id.clone(),
-                    status: run.status.clone(),
+                    kind: event.kind(),
+                    id: event.run_id().to_owned(),
+                    status: event.status().clone(),
                     committed: true,
                 });
                 let _: &RunEvent<AutomationRunListItem> = &event;

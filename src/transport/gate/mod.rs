@@ -17,7 +17,7 @@
 #![warn(clippy::arithmetic_side_effects)]
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -43,6 +43,8 @@ pub(crate) struct RateGate {
     interval: Option<Duration>,
     /// The longest one server-named wait holds the client back.
     max_hold: Duration,
+    /// The team's limit as the last answer named it (0: none yet).
+    team_limit: AtomicU64,
     /// Whether a window was ever blocked (else `wait_turn` skips the lock).
     blocked: AtomicBool,
     state: Mutex<GateState>,
@@ -89,11 +91,17 @@ impl RateGate {
         Self {
             interval,
             max_hold,
+            team_limit: AtomicU64::new(0),
             blocked: AtomicBool::new(false),
             state: Mutex::default(),
             queue: tokio::sync::Mutex::new(()),
             outstanding: Outstanding::default(),
         }
+    }
+
+    /// The team's limit, as the last answer that named it said.
+    pub(crate) fn team_limit(&self) -> Option<u64> {
+        Some(self.team_limit.load(Ordering::Relaxed)).filter(|&l| l > 0)
     }
 
     /// The longest one server-named wait holds the client back.
@@ -234,6 +242,9 @@ impl RateGate {
     /// clone.
     pub(crate) fn heed_answer(&self, hints: &Hints, others: u32) {
         let limit = hints.rate_limit.and_then(|r| r.limit);
+        if let Some(limit) = limit {
+            self.team_limit.store(limit, Ordering::Relaxed);
+        }
         if let Some(reset) = hints.window_used_up_for(others) {
             self.window_closed(reset, limit);
         } else if let Some(limit) = limit

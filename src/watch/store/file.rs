@@ -128,7 +128,7 @@ impl StateStore for FileStore {
                 lease::take(h, holder, ttl, Instant::now(), SystemTime::now())
             });
             if let Err(taken) = taken {
-                return Ok(taken);
+                return Ok(taken.into());
             }
             let path = self.path(key);
             Ok(Lease::Held(blocking(move || load(&path)).await?))
@@ -194,7 +194,10 @@ mod tests {
         let ttl = Duration::from_secs(30);
         let key = "automations/a/runs";
         let mut first = WatchState::new(key);
-        first.apply(&Change::Began { baseline: None });
+        first.apply(&Change::Began {
+            baseline: Vec::new(),
+            backfill: false,
+        });
         assert_eq!(
             store.acquire(key, "h", ttl).await.unwrap(),
             Lease::Held(None)

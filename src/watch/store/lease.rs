@@ -26,6 +26,22 @@ pub(crate) struct Holder {
     pub(crate) since: SystemTime,
 }
 
+/// Another watcher holds the lease, for this long yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Taken {
+    pub(crate) holder: String,
+    pub(crate) expires_in: Duration,
+}
+
+impl From<Taken> for Lease {
+    fn from(taken: Taken) -> Self {
+        Lease::Taken {
+            holder: taken.holder,
+            expires_in: taken.expires_in,
+        }
+    }
+}
+
 /// Takes the lease for `asker` at `now` (`wall` on the wall clock), or
 /// says who holds it and for how long yet.
 pub(crate) fn take(
@@ -34,9 +50,9 @@ pub(crate) fn take(
     ttl: Duration,
     now: Instant,
     wall: SystemTime,
-) -> Result<(), Lease> {
+) -> Result<(), Taken> {
     match holder {
-        Some(h) if h.id != asker && h.until > now => Err(Lease::Taken {
+        Some(h) if h.id != asker && h.until > now => Err(Taken {
             holder: h.id.clone(),
             expires_in: h.until.saturating_duration_since(now),
         }),
@@ -105,7 +121,7 @@ mod tests {
             Option<Holder>,
             &'a str,
             u64,
-            Result<(), Lease>,
+            Result<(), Taken>,
             Option<Holder>,
         );
         let takes: Vec<Row<'_>> = vec![
@@ -116,7 +132,7 @@ mod tests {
                 held("a", 8, 0),
                 "b",
                 5,
-                Err(Lease::Taken {
+                Err(Taken {
                     holder: "a".into(),
                     expires_in: S(3),
                 }),

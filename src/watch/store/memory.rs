@@ -70,7 +70,7 @@ impl StateStore for MemoryStore {
                 SystemTime::now(),
             ) {
                 Ok(()) => Lease::Held(entry.state.clone()),
-                Err(taken) => taken,
+                Err(taken) => taken.into(),
             }
         });
         Box::pin(async move { Ok(taken) })

@@ -155,6 +155,33 @@ pub fn unique_id(prefix: &str) -> String {
     format!("{prefix}_{}", N.fetch_add(1, Ordering::Relaxed))
 }
 
+/// A directory of its own under the system's temporary one, removed when
+/// dropped (a failed test included): named by process and a counter, so
+/// no run finds what an earlier one left.
+pub struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    /// Creates it.
+    pub fn new(prefix: &str) -> Self {
+        let name = format!("{}-{}", unique_id(prefix), std::process::id());
+        let path = std::env::temp_dir().join(name);
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("a temporary directory");
+        Self(path)
+    }
+
+    /// Its path.
+    pub fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// The spec, parsed once.
 pub fn spec() -> &'static Value {
     static SPEC: OnceLock<Value> = OnceLock::new();

@@ -1,0 +1,602 @@
+//! The poll machine against a list in memory (Resend's semantics: newest
+//! first, exclusive cursors, `has_more`, the status filters): what each
+//! poll asks, and what it reports. No HTTP, no clock but the one passed in.
+#![allow(
+    clippy::arithmetic_side_effects,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss,
+    clippy::cast_precision_loss
+)] // small, known values
+
+use std::collections::HashSet;
+
+use super::*;
+use crate::error::ApiError;
+use crate::pagination::{Page, Position};
+use crate::transport::generated::types::AutomationRunListItem;
+use crate::watch::state::WINDOW_EVERY;
+
+type Run = AutomationRunListItem;
+
+/// A list in memory, newest first.
+#[derive(Default)]
+struct List {
+    runs: Vec<Run>,
+    /// Retrieves of these fail with a 500.
+    broken: HashSet<String>,
+    /// `has_more` without end, with fresh ids: a misbehaving server.
+    endless: bool,
+    /// Runs made so far, for their ids.
+    made: usize,
+}
+
+fn at(secs: i64) -> Timestamp {
+    chrono::DateTime::from_timestamp(1_800_000_000 + secs, 0)
+        .unwrap()
+        .into()
+}
+
+fn run(n: usize, created: i64, status: RunStatus) -> Run {
+    Run {
+        id: format!("r{n:05}"),
+        status,
+        started_at: None,
+        completed_at: None,
+        created_at: at(created),
+    }
+}
+
+fn api_error(status: u16, name: &str) -> Error {
+    ApiError {
+        status: reqwest::StatusCode::from_u16(status).unwrap(),
+        kind: crate::error::ApiErrorKind::from_name(name),
+        name: Some(name.into()),
+        message: String::new(),
+        rate_limit: None,
+        retry_after: None,
+        attempts: 1,
+    }
+    .into()
+}
+
+impl List {
+    /// Adds a run created at `created` (seconds), in `status`.
+    fn add(&mut self, created: i64, status: RunStatus) -> String {
+        let n = self.made;
+        self.made += 1;
+        let r = run(n, created, status);
+        let id = r.id.clone();
+        // Newest first; of runs created in the same second, the last added.
+        let place = self.runs.iter().position(|x| x.created_at <= r.created_at);
+        self.runs.insert(place.unwrap_or(self.runs.len()), r);
+        id
+    }
+
+    fn set(&mut self, id: &str, status: RunStatus) {
+        if let Some(r) = self.runs.iter_mut().find(|r| r.id == id) {
+            r.status = status;
+        }
+    }
+
+    fn page(&self, matching: impl Fn(&Run) -> bool, position: Position) -> Answer<Run> {
+        let runs: Vec<&Run> = self.runs.iter().filter(|r| matching(r)).collect();
+        let index = |c: &Cursor| runs.iter().position(|r| r.id == c.as_str());
+        let (items, has_more): (Vec<Run>, bool) = match &position {
+            Position::Start => (
+                runs.iter().take(100).map(|r| (*r).clone()).collect(),
+                runs.len() > 100,
+            ),
+            Position::After(c) => match index(c) {
+                Some(i) => {
+                    let rest = &runs[i + 1..];
+                    (
+                        rest.iter().take(100).map(|r| (*r).clone()).collect(),
+                        rest.len() > 100,
+                    )
+                }
+                None => return Answer::Failed(api_error(422, "validation_error")),
+            },
+            Position::Before(c) => match index(c) {
+                Some(i) => {
+                    let from = i.saturating_sub(100);
+                    (
+                        runs[from..i].iter().map(|r| (*r).clone()).collect(),
+                        from > 0,
+                    )
+                }
+                None => return Answer::Failed(api_error(422, "validation_error")),
+            },
+        };
+        Answer::Page(Page::new(items, has_more, &position, None).unwrap())
+    }
+
+    fn answer(&mut self, ask: &Ask) -> Answer<Run> {
+        let pos = |c: &Option<Cursor>| c.clone().map_or(Position::Start, Position::After);
+        if self.endless
+            && let Ask::Top { .. } | Ask::Newer { .. } = ask
+        {
+            // Fresh runs, newer than any so far, and more to come.
+            let n = self.made;
+            self.made += 100;
+            let mut fresh: Vec<Run> = (0..100)
+                .map(|i| run(n + i, 10_000 + (n + i) as i64, RunStatus::Completed))
+                .collect();
+            fresh.reverse();
+            let position = match ask {
+                Ask::Newer { before } => Position::Before(before.clone()),
+                _ => Position::Start,
+            };
+            return Answer::Page(Page::new(fresh, true, &position, None).unwrap());
+        }
+        match ask {
+            Ask::Top { after } => self.page(|_| true, pos(after)),
+            Ask::Newer { before } => self.page(|_| true, Position::Before(before.clone())),
+            Ask::Running { after } => self.page(|r| r.status == RunStatus::Running, pos(after)),
+            Ask::Terminal { after } => self.page(
+                |r| {
+                    matches!(
+                        r.status,
+                        RunStatus::Completed | RunStatus::Failed | RunStatus::Cancelled
+                    )
+                },
+                pos(after),
+            ),
+            Ask::Retrieve { id } if self.broken.contains(id) => {
+                Answer::Failed(api_error(500, "internal_server_error"))
+            }
+            Ask::Retrieve { id } => match self.runs.iter().find(|r| &r.id == id) {
+                Some(r) => Answer::Run {
+                    run: r.clone(),
+                    steps: Some(Vec::new()),
+                },
+                None => Answer::Failed(api_error(404, "not_found")),
+            },
+        }
+    }
+}
+
+fn settings(start: StartAt) -> Settings {
+    Settings {
+        start,
+        filters: true,
+        forced: None,
+        steps_for: Vec::new(),
+        backfill_pages: 10,
+        max_pages: 500,
+        max_time: Duration::from_secs(600),
+    }
+}
+
+/// What one poll asked and reported (events as `kind id`, failures as
+/// `error <kind>`), and the state it leaves.
+struct Polled {
+    asks: Vec<Ask>,
+    shown: Vec<String>,
+    state: WatchState,
+}
+
+fn poll(list: &mut List, state: WatchState, settings: &Settings) -> Polled {
+    let mut state_out = state.clone();
+    let mut poll = Poll::<Run>::new(state, settings.clone(), 1, Instant::now());
+    let mut asks = Vec::new();
+    let mut shown = Vec::new();
+    let mut take = |poll: &mut Poll<Run>, shown: &mut Vec<String>| {
+        for item in poll.drain() {
+            if let Some(change) = item.change() {
+                state_out.apply(&change);
+            }
+            match item {
+                Queued::Event(e) => shown.push(format!("{} {}", e.kind(), e.run_id())),
+                Queued::Failed(Error::Watch(w)) => shown.push(format!("error {:?}", w.kind())),
+                Queued::Failed(e) => shown.push(format!("error {e}")),
+                Queued::Silent(_) => {}
+            }
+        }
+    };
+    while let Some(ask) = poll.ask(Instant::now()) {
+        asks.push(ask.clone());
+        assert!(asks.len() <= 1_000, "a poll that never ends: {asks:?}");
+        let answer = list.answer(&ask);
+        poll.answer(answer);
+        take(&mut poll, &mut shown);
+    }
+    take(&mut poll, &mut shown);
+    Polled {
+        asks,
+        shown,
+        state: state_out,
+    }
+}
+
+fn started(poll: &Polled) -> usize {
+    poll.shown
+        .iter()
+        .filter(|s| s.starts_with("started"))
+        .count()
+}
+
+/// A list with the watch started now on it (its first poll done).
+fn begun(list: &mut List, s: &Settings) -> WatchState {
+    let first = poll(list, WatchState::new("automations/a/runs"), s);
+    assert!(first.shown.is_empty(), "nothing reported at the start");
+    first.state
+}
+
+#[test]
+fn new_runs_and_finishes_near_the_top_cost_one_request() {
+    let mut list = List::default();
+    let s = settings(StartAt::Now);
+    for i in 0..50 {
+        list.add(i, RunStatus::Completed);
+    }
+    let state = begun(&mut list, &s);
+    let a = list.add(100, RunStatus::Running);
+    let b = list.add(101, RunStatus::Completed);
+    let p = poll(&mut list, state, &s);
+    assert_eq!(p.asks, [Ask::Top { after: None }]);
+    assert_eq!(
+        p.shown,
+        [
+            format!("started {a}"),
+            format!("started {b}"),
+            format!("finished {b}")
+        ]
+    );
+    list.set(&a, RunStatus::Failed);
+    let p = poll(&mut list, p.state, &s);
+    assert_eq!(p.asks, [Ask::Top { after: None }]);
+    assert_eq!(p.shown, [format!("finished {a}")]);
+}
+
+#[test]
+fn a_run_in_a_status_the_crate_does_not_know_costs_no_retrieve_a_poll() {
+    let mut list = List::default();
+    let s = settings(StartAt::Now);
+    let state = begun(&mut list, &s);
+    // 300 runs in "waiting", then 200 more on top of them.
+    let waiting: Vec<String> = (0..300)
+        .map(|i| list.add(i, RunStatus::Unknown("waiting".into())))
+        .collect();
+    let p = poll(&mut list, state, &s);
+    assert_eq!(started(&p), 300);
+    for i in 0..200 {
+        list.add(1_000 + i, RunStatus::Completed);
+    }
+    let p = poll(&mut list, p.state, &s);
+    let mut state = p.state;
+    let mut retrieves = 0;
+    for _ in 0..5 {
+        let p = poll(&mut list, state, &s);
+        retrieves += p
+            .asks
+            .iter()
+            .filter(|a| matches!(a, Ask::Retrieve { .. }))
+            .count();
+        assert!(p.asks.len() <= 6, "{} requests: {:?}", p.asks.len(), p.asks);
+        state = p.state;
+    }
+    assert_eq!(retrieves, 0);
+    // And when one finishes, it is found.
+    list.set(&waiting[10], RunStatus::Completed);
+    let p = poll(&mut list, state, &s);
+    assert!(
+        p.shown.contains(&format!("finished {}", waiting[10])),
+        "{:?}",
+        p.shown
+    );
+}
+
+#[test]
+fn one_run_that_cannot_be_read_never_hides_another_s_outcome() {
+    let mut list = List::default();
+    let s = Settings {
+        forced: Some(Forced::Plan(Plan::Retrieve)),
+        ..settings(StartAt::Now)
+    };
+    let state = begun(&mut list, &s);
+    let bad = list.add(0, RunStatus::Running);
+    let good = list.add(1, RunStatus::Running);
+    let p = poll(&mut list, state, &s);
+    // Deep enough that the top pages do not show them.
+    for i in 0..300 {
+        list.add(100 + i, RunStatus::Completed);
+    }
+    let p = poll(&mut list, p.state, &s);
+    list.broken.insert(bad.clone());
+    list.set(&bad, RunStatus::Failed);
+    list.set(&good, RunStatus::Completed);
+    let p = poll(&mut list, p.state, &s);
+    assert!(
+        p.shown.contains(&format!("finished {good}")),
+        "{:?}",
+        p.shown
+    );
+    assert!(
+        p.shown
+            .iter()
+            .any(|e| e.contains("RunUnreadable") && e.contains(&bad)),
+        "{:?}",
+        p.shown
+    );
+    // Tracked still, and found once it can be read.
+    list.broken.clear();
+    let p = poll(&mut list, p.state, &s);
+    assert_eq!(p.shown, [format!("finished {bad}")]);
+}
+
+#[test]
+fn a_run_deleted_in_flight_is_gone_once_confirmed() {
+    let mut list = List::default();
+    let s = Settings {
+        forced: Some(Forced::Plan(Plan::Retrieve)),
+        ..settings(StartAt::Now)
+    };
+    let state = begun(&mut list, &s);
+    let doomed = list.add(0, RunStatus::Running);
+    let p = poll(&mut list, state, &s);
+    for i in 0..300 {
+        list.add(100 + i, RunStatus::Completed);
+    }
+    let p = poll(&mut list, p.state, &s);
+    list.runs.retain(|r| r.id != doomed);
+    // One 404 is a miss, not an end...
+    let p = poll(&mut list, p.state, &s);
+    assert!(p.shown.is_empty(), "{:?}", p.shown);
+    assert_eq!(p.state.in_flight[&doomed].misses(), 1);
+    // ...the second, a poll later, confirms it.
+    let p = poll(&mut list, p.state, &s);
+    assert_eq!(p.shown, [format!("gone {doomed}")]);
+    assert!(p.state.in_flight.is_empty());
+}
+
+#[test]
+fn late_and_clock_skewed_runs_in_the_look_back_window_are_found() {
+    let mut list = List::default();
+    let s = settings(StartAt::Now);
+    list.add(0, RunStatus::Completed);
+    let state = begun(&mut list, &s);
+    let newest = list.add(100, RunStatus::Completed);
+    let p = poll(&mut list, state, &s);
+    assert_eq!(started(&p), 1);
+    // The newest run is deleted; a run created by a clock 20 s slow, and a
+    // late insert 10 s below the newest, appear.
+    list.runs.retain(|r| r.id != newest);
+    let skewed = list.add(80, RunStatus::Running);
+    let late = list.add(90, RunStatus::Completed);
+    // Older than the window: not reported.
+    let ancient = list.add(50, RunStatus::Completed);
+    let p = poll(&mut list, p.state, &s);
+    assert_eq!(
+        p.shown,
+        [
+            format!("started {skewed}"),
+            format!("started {late}"),
+            format!("finished {late}")
+        ]
+    );
+    assert!(!p.shown.iter().any(|e| e.contains(&ancient)));
+    // Nothing twice.
+    let p = poll(&mut list, p.state, &s);
+    assert!(p.shown.is_empty(), "{:?}", p.shown);
+}
+
+#[test]
+fn a_late_run_below_the_top_page_is_found_within_a_few_polls() {
+    let mut list = List::default();
+    let s = settings(StartAt::Now);
+    let state = begun(&mut list, &s);
+    // 200 runs in the last 20 s: the window (30 s) spans two pages.
+    for i in 0..200 {
+        list.add(1_000 + i / 10, RunStatus::Completed);
+    }
+    let mut p = poll(&mut list, state, &s);
+    // A run created 15 s before the newest, seen only now.
+    let late = list.add(1_005, RunStatus::Completed);
+    let mut found_after = None;
+    let mut pages = 0;
+    for n in 1..=WINDOW_EVERY {
+        p = poll(&mut list, p.state, &s);
+        pages += p.asks.len();
+        if p.shown.contains(&format!("started {late}")) {
+            found_after = Some(n);
+            break;
+        }
+    }
+    let found_after = found_after.expect("the late run is found");
+    assert!(found_after <= WINDOW_EVERY, "{found_after}");
+    // The top page each poll; the window's other two pages (201 runs, all
+    // in the window) once.
+    assert_eq!(pages as u64, found_after + 2, "{pages} pages");
+}
+
+#[test]
+fn a_burst_is_read_back_up_oldest_first_and_goes_on_after_a_cut() {
+    let mut list = List::default();
+    let s = Settings {
+        max_pages: 20,
+        ..settings(StartAt::Now)
+    };
+    list.add(0, RunStatus::Completed);
+    let state = begun(&mut list, &s);
+    let ids: Vec<String> = (0..2_500)
+        .map(|i| list.add(10 + i, RunStatus::Completed))
+        .collect();
+    // A page from the top (all new: a burst), then 19 pages back up
+    // from the newest seen: the poll's bound.
+    let p = poll(&mut list, state, &s);
+    assert_eq!(p.asks.len(), 20);
+    assert!(matches!(p.asks[1], Ask::Newer { .. }));
+    assert!(
+        p.shown.last().unwrap().contains("PollTooLong"),
+        "{:?}",
+        p.shown.last()
+    );
+    let first: Vec<&String> = p
+        .shown
+        .iter()
+        .filter(|e| e.starts_with("started"))
+        .collect();
+    assert_eq!(first.len(), 1_900);
+    assert_eq!(first[0], &format!("started {}", ids[0]), "oldest first");
+    // The next poll goes on where that one stopped.
+    let p = poll(&mut list, p.state, &s);
+    let rest: Vec<String> = p
+        .shown
+        .iter()
+        .filter(|e| e.starts_with("started"))
+        .cloned()
+        .collect();
+    assert_eq!(rest.len(), 600);
+    assert_eq!(rest[0], format!("started {}", ids[1_900]));
+    assert_eq!(rest[599], format!("started {}", ids[2_499]));
+}
+
+#[test]
+fn a_server_that_has_more_without_end_stops_the_poll_at_its_bound() {
+    let mut list = List {
+        endless: true,
+        ..List::default()
+    };
+    let s = Settings {
+        max_pages: 30,
+        ..settings(StartAt::Now)
+    };
+    let state = begun(&mut list, &s);
+    let p = poll(&mut list, state, &s);
+    assert_eq!(p.asks.len(), 30);
+    assert!(p.shown.last().unwrap().contains("PollTooLong"));
+}
+
+#[test]
+fn a_long_delay_is_followed_by_the_terminal_listing() {
+    let mut list = List::default();
+    let s = settings(StartAt::Now);
+    let state = begun(&mut list, &s);
+    // 720 runs over the last hour, all running.
+    let ids: Vec<String> = (0..720)
+        .map(|i| list.add(i * 5, RunStatus::Running))
+        .collect();
+    let mut p = poll(&mut list, state, &s);
+    assert_eq!(started(&p), 720);
+    // Each poll, the oldest finishes and a new one starts.
+    for (n, id) in ids.iter().take(5).enumerate() {
+        list.set(id, RunStatus::Completed);
+        let new = list.add(3_600 + n as i64 * 5, RunStatus::Running);
+        p = poll(&mut list, p.state, &s);
+        assert_eq!(
+            p.shown,
+            [format!("started {new}"), format!("finished {id}")],
+            "poll {n}"
+        );
+        // The top page, and one page of the terminal listing.
+        assert_eq!(
+            p.asks,
+            [Ask::Top { after: None }, Ask::Terminal { after: None }],
+            "poll {n}"
+        );
+    }
+}
+
+#[test]
+fn a_finish_carries_its_steps_when_asked_for() {
+    let mut list = List::default();
+    let s = Settings {
+        steps_for: vec![RunStatus::Failed],
+        ..settings(StartAt::Now)
+    };
+    let state = begun(&mut list, &s);
+    let failed = list.add(0, RunStatus::Failed);
+    let ok = list.add(1, RunStatus::Completed);
+    let mut poll = Poll::<Run>::new(state, s.clone(), 0, Instant::now());
+    let mut events = Vec::new();
+    while let Some(ask) = poll.ask(Instant::now()) {
+        let answer = list.answer(&ask);
+        poll.answer(answer);
+        events.extend(poll.drain());
+    }
+    let finished: Vec<(String, bool)> = events
+        .iter()
+        .filter_map(|q| match q {
+            Queued::Event(RunEvent::Finished { run, steps }) => {
+                Some((run.id.clone(), steps.is_some()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(finished, [(ok, false), (failed, true)]);
+}
+
+#[test]
+fn the_beginning_is_a_backfill_newest_first_a_few_pages_a_poll() {
+    let mut list = List::default();
+    let s = Settings {
+        backfill_pages: 3,
+        ..settings(StartAt::Beginning)
+    };
+    let ids: Vec<String> = (0..1_000)
+        .map(|i| list.add(i, RunStatus::Completed))
+        .collect();
+    let mut state = WatchState::new("automations/a/runs");
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        let p = poll(&mut list, state, &s);
+        assert!(p.asks.len() <= 4, "{:?}", p.asks);
+        seen.extend(p.shown.iter().filter(|e| e.starts_with("started")).cloned());
+        state = p.state;
+    }
+    assert!(!state.backfilling());
+    let expected: Vec<String> = ids.iter().rev().map(|id| format!("started {id}")).collect();
+    assert_eq!(seen, expected);
+}
+
+#[test]
+fn starting_with_the_runs_running_follows_them() {
+    let mut list = List::default();
+    let s = settings(StartAt::Running);
+    list.add(0, RunStatus::Completed);
+    let running = list.add(1, RunStatus::Running);
+    let first = poll(&mut list, WatchState::new("automations/a/runs"), &s);
+    assert_eq!(first.shown, [format!("started {running}")]);
+    list.set(&running, RunStatus::Cancelled);
+    let p = poll(&mut list, first.state, &s);
+    assert_eq!(p.shown, [format!("finished {running}")]);
+}
+
+#[test]
+fn a_backfill_inside_the_look_back_window_stays_newest_first() {
+    // Every run created in the same second: the whole list is in the
+    // look-back window, which a window poll must not read past the
+    // backfill's cursor (it would report the backfill's runs, oldest first).
+    let mut list = List::default();
+    let s = Settings {
+        backfill_pages: 1,
+        ..settings(StartAt::Beginning)
+    };
+    let ids: Vec<String> = (0..1_000)
+        .map(|_| list.add(0, RunStatus::Completed))
+        .collect();
+    let mut state = WatchState::new("automations/a/runs");
+    let mut seen = Vec::new();
+    let mut polls = 0;
+    while polls == 0 || state.backfilling() {
+        polls += 1;
+        assert!(polls <= 12, "the backfill does not end");
+        let read = seen.len() / 100;
+        let p = poll(&mut list, state, &s);
+        // The top pages (a window poll: down to the backfill's cursor, not
+        // past it), then one page of the backfill.
+        let expected = match polls {
+            // The start: the top page is the backfill's first.
+            1 => 1,
+            p if p % 6 == 1 => read + 1,
+            _ => 2,
+        };
+        assert_eq!(p.asks.len(), expected, "poll {polls}: {:?}", p.asks);
+        seen.extend(p.shown.iter().filter(|e| e.starts_with("started")).cloned());
+        state = p.state;
+    }
+    assert_eq!(polls, 10);
+    let expected: Vec<String> = ids.iter().rev().map(|id| format!("started {id}")).collect();
+    assert_eq!(seen, expected);
+}

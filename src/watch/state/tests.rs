@@ -1,0 +1,161 @@
+//! The state's changes, one by one, and its saved form.
+
+use super::*;
+
+fn at(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+fn seen(id: &str, created_at: &str, status: RunStatus) -> Change {
+    Change::Seen {
+        id: id.into(),
+        created_at: at(created_at),
+        status,
+    }
+}
+
+#[test]
+fn runs_are_remembered_while_in_the_look_back_window() {
+    let mut s = WatchState::new("automations/a/runs");
+    s.apply(&seen("r1", "2026-10-01T12:00:00Z", RunStatus::Completed));
+    s.apply(&seen("r2", "2026-10-01T12:00:20Z", RunStatus::Completed));
+    assert_eq!(s.newest_run(), Some("r2"));
+    assert!(s.knows("r1") && s.knows("r2") && !s.knows("r3"));
+    // A run whose clock reads earlier, seen later: known, not the newest.
+    s.apply(&seen("r0", "2026-10-01T11:59:59Z", RunStatus::Completed));
+    assert_eq!(s.newest_run(), Some("r2"));
+    assert!(s.knows("r0"));
+    // 31 s past r1, 40 s past r0: both leave the window.
+    s.apply(&seen("r3", "2026-10-01T12:00:31Z", RunStatus::Completed));
+    assert!(!s.knows("r0") && !s.knows("r1"), "{:?}", s.recent);
+    assert!(s.knows("r2") && s.knows("r3"));
+    // A run older than the window is still the newest's peer or nothing.
+    s.apply(&seen("old", "2026-10-01T11:00:00Z", RunStatus::Completed));
+    assert!(!s.knows("old"));
+    assert_eq!(s.newest_run(), Some("r3"));
+}
+
+#[test]
+fn each_change_moves_the_state_as_its_event_says() {
+    let mut s = WatchState::new("automations/a/runs");
+    assert!(!s.is_started());
+    s.apply(&Change::Began {
+        baseline: vec![("r0".into(), at("2026-10-01T12:00:00Z"))],
+        backfill: false,
+    });
+    assert!(s.is_started() && s.knows("r0") && !s.backfilling());
+    assert_eq!(s.horizon(), Some(at("2026-10-01T12:00:00Z")));
+    s.apply(&seen("r1", "2026-10-01T12:00:01Z", RunStatus::Running));
+    s.apply(&seen("r2", "2026-10-01T12:00:02Z", RunStatus::Failed));
+    let tracked: Vec<_> = s.in_flight().collect();
+    assert_eq!(
+        tracked,
+        [("r1", &RunStatus::Running)],
+        "final runs are not tracked"
+    );
+    s.apply(&Change::Missed { id: "r1".into() });
+    s.apply(&Change::Missed { id: "r1".into() });
+    assert_eq!(s.in_flight["r1"].misses(), 2);
+    s.apply(&Change::Sighted { id: "r1".into() });
+    assert_eq!(s.in_flight["r1"].misses(), 0);
+    s.apply(&Change::Missed { id: "r1".into() });
+    s.apply(&Change::Moved {
+        id: "r1".into(),
+        status: RunStatus::Unknown("waiting".into()),
+    });
+    assert_eq!(s.in_flight["r1"].misses(), 0, "a move is a sighting");
+    s.apply(&Change::Moved {
+        id: "nobody".into(),
+        status: RunStatus::Running,
+    });
+    let tracked: Vec<_> = s.in_flight().collect();
+    assert_eq!(tracked, [("r1", &RunStatus::Unknown("waiting".into()))]);
+    assert_eq!(s.in_flight["r1"].created_at(), at("2026-10-01T12:00:01Z"));
+    s.apply(&Change::Ended { id: "r1".into() });
+    assert_eq!(s.in_flight().count(), 0);
+    assert!(s.knows("r1") && s.knows("r2"), "still in the window");
+    // Polls count towards the next full check; a full one starts over.
+    s.apply(&Change::Polled { full: false });
+    s.apply(&Change::Polled { full: false });
+    assert_eq!(s.since_full, 2);
+    s.apply(&Change::Polled { full: true });
+    assert_eq!(s.since_full, 0);
+}
+
+#[test]
+fn a_backfill_goes_on_from_its_cursor_until_done() {
+    let mut s = WatchState::new("automations/a/runs");
+    s.apply(&Change::Began {
+        baseline: vec![],
+        backfill: true,
+    });
+    assert_eq!(s.backfill, Some(Backfill { after: None }));
+    s.apply(&Change::Backfilled {
+        after: Some("r100".into()),
+    });
+    assert_eq!(
+        s.backfill,
+        Some(Backfill {
+            after: Some("r100".into())
+        })
+    );
+    assert!(s.backfilling());
+    s.apply(&Change::Backfilled { after: None });
+    assert!(!s.backfilling());
+}
+
+#[test]
+fn a_state_resumes_only_its_own_collection_and_version() {
+    let s = WatchState::new("automations/a/runs");
+    assert!(s.check("automations/a/runs").is_ok());
+    let e = s.check("automations/b/runs").unwrap_err();
+    assert_eq!(
+        e.kind(),
+        &WatchErrorKind::StateMismatch {
+            expected: "automations/b/runs".into(),
+            found: "automations/a/runs".into()
+        }
+    );
+    for version in [1, 3] {
+        let mut json = serde_json::to_value(&s).unwrap();
+        json["version"] = version.into();
+        let other: WatchState = serde_json::from_value(json).unwrap();
+        assert_eq!(
+            other.check("automations/a/runs").unwrap_err().kind(),
+            &WatchErrorKind::StateVersion { found: version }
+        );
+    }
+}
+
+#[test]
+fn the_state_round_trips_through_json_compactly() {
+    let mut s = WatchState::new("workflows/w/runs");
+    s.apply(&Change::Began {
+        baseline: vec![],
+        backfill: true,
+    });
+    s.apply(&seen(
+        "r0",
+        "2026-10-01T12:00:00Z",
+        RunStatus::Unknown("paused".into()),
+    ));
+    s.apply(&seen("r1", "2026-10-01T12:00:01.5Z", RunStatus::Running));
+    s.apply(&Change::Missed { id: "r1".into() });
+    let json = serde_json::to_string(&s).unwrap();
+    // A run in flight is its status, creation time and misses, as a tuple.
+    assert!(
+        json.contains(r#""r1":["running","2026-10-01T12:00:01.500+00:00",1]"#)
+            || json.contains(r#""r1":["running","#),
+        "{json}"
+    );
+    let back: WatchState = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, s);
+    let in_flight: Vec<_> = back.in_flight().collect();
+    assert_eq!(
+        in_flight,
+        [
+            ("r0", &RunStatus::Unknown("paused".into())),
+            ("r1", &RunStatus::Running)
+        ]
+    );
+}
