@@ -49,9 +49,10 @@ pub use transport::retry::RetryPolicy;
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use watch::PostgresStore;
 pub use watch::{
-    Budget, DEFAULT_BUDGET, DEFAULT_COMMIT_EVERY, DEFAULT_LEASE_TTL, DEFAULT_MAX_PAGES_PER_POLL,
-    DEFAULT_POLL_INTERVAL, FileStore, LOOK_BACK, Lease, MemoryStore, Renewal, RunEvent, StartAt,
-    StateStore, StoreError, Watch, WatchState, WatchStats, WatchStream, Watched,
+    Budget, DEFAULT_BACKFILL_PAGES, DEFAULT_BUDGET, DEFAULT_COMMIT_EVERY, DEFAULT_LEASE_TTL,
+    DEFAULT_MAX_PAGES_PER_POLL, DEFAULT_POLL_INTERVAL, FileStore, LOOK_BACK, Lease, MemoryStore,
+    Renewal, RunEvent, StartAt, StateStore, StoreError, Watch, WatchState, WatchStats, WatchStream,
+    Watched,
 };
 
 /// The wire types progenitor generates from the spec (`openapi/`), for

@@ -15,6 +15,8 @@ mod prefetch;
 mod ratelimit;
 mod server;
 mod stream;
+mod watch;
+mod watch_memory;
 
 use std::io::{BufRead, BufReader, Write as _};
 use std::process::{Child, Command, Stdio};
@@ -37,8 +39,17 @@ struct ServerProcess {
 
 impl ServerProcess {
     fn start(total: usize, delay_ms: u64) -> Self {
+        Self::start_mode(total, delay_ms, server::Mode::Mixed)
+    }
+
+    fn start_mode(total: usize, delay_ms: u64, mode: server::Mode) -> Self {
         let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--serve", &total.to_string(), &delay_ms.to_string()])
+            .args([
+                "--serve",
+                &total.to_string(),
+                &delay_ms.to_string(),
+                mode.name(),
+            ])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -140,7 +151,9 @@ fn table(results: &[Value]) {
                 f("sequential_pages_per_s"),
                 f("speedup")
             ),
-            "build" | "ratelimit" => r["summary"].as_str().unwrap_or("").to_owned(),
+            "build" | "ratelimit" | "watch" | "watch-memory" => {
+                r["summary"].as_str().unwrap_or("").to_owned()
+            }
             _ => String::new(),
         };
         let _ = writeln!(
@@ -161,29 +174,36 @@ fn main() {
             return server::serve(server::Config {
                 total: args[2].parse().unwrap(),
                 delay: Duration::from_millis(args[3].parse().unwrap()),
+                mode: server::Mode::parse(args.get(4).map_or("mixed", String::as_str)),
             });
         }
         Some("--memory-child") => return memory::child(args[2].parse().unwrap(), &args[3]),
+        Some("--watch-memory-child") => {
+            return watch_memory::child(&args[2], args[3].parse().unwrap(), &args[4], &args[5]);
+        }
         // For a profiler: `--profile-stream ours|baseline ROUNDS`.
         Some("--profile-stream") => return stream::profile(&args[2], args[3].parse().unwrap()),
         // For a profiler: `--profile-decode ours|baseline N`.
         Some("--profile-decode") => return decode::profile(&args[2], args[3].parse().unwrap()),
         _ => {}
     }
-    // `cargo bench` passes `--bench`; a name filter runs one scenario.
+    // `cargo bench` passes `--bench`; a name filter runs the scenarios it begins.
     let only = args.iter().skip(1).find(|a| !a.starts_with("--")).cloned();
     type Scenario = (&'static str, fn() -> Value);
-    let scenarios: [Scenario; 6] = [
+    let scenarios: [Scenario; 8] = [
         ("stream", stream::scenario_stream),
         ("decode", decode::scenario_decode),
         ("memory", memory::scenario_memory),
         ("prefetch", prefetch::scenario_prefetch),
         ("ratelimit", ratelimit::scenario_ratelimit),
+        ("watch", watch::scenario_watch),
+        ("watch-memory", watch_memory::scenario_watch_memory),
         ("build", build::scenario_build),
     ];
     let mut results = Vec::new();
     for (name, run) in scenarios {
-        if only.as_deref().is_some_and(|o| o != name) {
+        // A prefix names a family: `watch` runs `watch` and `watch-memory`.
+        if only.as_deref().is_some_and(|o| !name.starts_with(o)) {
             continue;
         }
         let started = Instant::now();

@@ -35,8 +35,59 @@ fn run_json(out: &mut Vec<u8>, i: usize) {
     );
 }
 
+/// What the server's runs are like.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Every 7th running, all created at one instant: the listing scenarios.
+    Mixed,
+    /// Every run finished, one a second back from the newest: a backlog.
+    Backlog,
+    /// Every run running, one a second back: all of them in flight.
+    InFlight,
+}
+
+impl Mode {
+    pub(crate) fn parse(s: &str) -> Self {
+        match s {
+            "backlog" => Self::Backlog,
+            "in-flight" => Self::InFlight,
+            _ => Self::Mixed,
+        }
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Mixed => "mixed",
+            Self::Backlog => "backlog",
+            Self::InFlight => "in-flight",
+        }
+    }
+}
+
+/// Run `i` of a watch's list (`Backlog` or `InFlight`), created `i` seconds
+/// before the newest.
+fn spread_run_json(out: &mut Vec<u8>, i: usize, running: bool) {
+    let newest = chrono::DateTime::parse_from_rfc3339("2026-10-01T12:00:00Z").unwrap();
+    let created = newest - chrono::Duration::seconds(i64::try_from(i).unwrap_or(0));
+    let created = created.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let (status, completed) = if running {
+        ("running", "null".to_owned())
+    } else {
+        ("completed", format!("\"{created}\""))
+    };
+    let _ = write!(
+        out,
+        r#"{{"id":"00000000-0000-4000-8000-{i:012x}","status":"{status}","started_at":"{created}","completed_at":{completed},"created_at":"{created}"}}"#
+    );
+}
+
 /// The body of page `page` of a list of `total` runs, newest first.
 pub(crate) fn page_body(page: usize, total: usize) -> Vec<u8> {
+    mode_page_body(page, total, Mode::Mixed)
+}
+
+/// The body of page `page` of a list of `total` runs like `mode` says.
+fn mode_page_body(page: usize, total: usize, mode: Mode) -> Vec<u8> {
     let start = page * RUNS_PER_PAGE;
     let end = (start + RUNS_PER_PAGE).min(total);
     let mut out = Vec::with_capacity(32 * 1024);
@@ -49,7 +100,11 @@ pub(crate) fn page_body(page: usize, total: usize) -> Vec<u8> {
         if i > start {
             out.push(b',');
         }
-        run_json(&mut out, i);
+        match mode {
+            Mode::Mixed => run_json(&mut out, i),
+            Mode::Backlog => spread_run_json(&mut out, i, false),
+            Mode::InFlight => spread_run_json(&mut out, i, true),
+        }
     }
     out.extend_from_slice(b"]}");
     out
@@ -82,6 +137,7 @@ fn page_after(target: &str) -> usize {
 pub(crate) struct Config {
     pub(crate) total: usize,
     pub(crate) delay: Duration,
+    pub(crate) mode: Mode,
 }
 
 /// Serves until the parent closes our stdin. Prints the port first.
@@ -91,7 +147,7 @@ pub(crate) fn serve(config: Config) {
     // fly for the million-run memory scenario, where only the client is measured.
     let rendered: Option<Vec<Vec<u8>>> = (pages <= 2_000).then(|| {
         (0..pages)
-            .map(|p| response(&page_body(p, config.total)))
+            .map(|p| response(&mode_page_body(p, config.total, config.mode)))
             .collect()
     });
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -108,7 +164,13 @@ pub(crate) fn serve(config: Config) {
                 let (socket, _) = listener.accept().await.unwrap();
                 socket.set_nodelay(true).unwrap();
                 let rendered = rendered.clone();
-                tokio::spawn(connection(socket, rendered, config.total, config.delay));
+                tokio::spawn(connection(
+                    socket,
+                    rendered,
+                    config.total,
+                    config.delay,
+                    config.mode,
+                ));
             }
         });
         // The parent closing stdin ends the server.
@@ -123,6 +185,7 @@ async fn connection(
     rendered: std::sync::Arc<Option<Vec<Vec<u8>>>>,
     total: usize,
     delay: Duration,
+    mode: Mode,
 ) {
     let mut buf = Vec::with_capacity(4096);
     let mut chunk = [0u8; 4096];
@@ -149,7 +212,7 @@ async fn connection(
             let page = page_after(target);
             match rendered.as_ref() {
                 Some(pages) => pages[page.min(pages.len() - 1)].clone(),
-                None => response(&page_body(page, total)),
+                None => response(&mode_page_body(page, total, mode)),
             }
         };
         if socket.write_all(&answer).await.is_err() {

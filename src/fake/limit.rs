@@ -26,6 +26,9 @@ pub(crate) struct TeamLimit {
     started: Option<Instant>,
     /// The current window's index and the requests admitted in it.
     current: (u64, u64),
+    /// Requests of every window the team's other calls spend (the emails
+    /// a service sends): counted before the first of the window.
+    others: u64,
     refused: u64,
     /// Refused after the first window.
     refused_late: u64,
@@ -41,10 +44,12 @@ impl Default for TeamLimit {
             window: Duration::from_secs(1),
             enforced: false,
             started: None,
-            current: (0, 0),
+            current: (u64::MAX, 0),
+            others: 0,
             refused: 0,
             refused_late: 0,
-            clock: None,
+            // The runtime the fake starts on (a test's paused clock).
+            clock: tokio::runtime::Handle::try_current().ok(),
         }
     }
 }
@@ -59,6 +64,11 @@ impl TeamLimit {
             clock: tokio::runtime::Handle::try_current().ok(),
             ..Self::default()
         }
+    }
+
+    /// The team's other calls spend `requests` of every window.
+    pub(crate) fn share(&mut self, requests: u64) {
+        self.others = requests;
     }
 
     /// Now, on the clock of the runtime that enforced the limit.
@@ -79,7 +89,7 @@ impl TeamLimit {
         let window_nanos = self.window.as_nanos().max(1);
         let index = u64::try_from(elapsed.as_nanos() / window_nanos).unwrap_or(u64::MAX);
         if index != self.current.0 {
-            self.current = (index, 0);
+            self.current = (index, self.others);
         }
         let end = self
             .window
@@ -127,6 +137,12 @@ mod tests {
         limit.admit(at(1_200));
         assert!(limit.admit(at(1_300)).refused);
         assert_eq!(limit.refused(), (2, 1));
+        // The team's other calls spend one of each window: one is left.
+        let mut shared = TeamLimit::enforced(2, Duration::from_secs(1));
+        shared.share(1);
+        assert_eq!(shared.admit(at(0)).remaining, 0);
+        assert!(shared.admit(at(500)).refused);
+        assert_eq!(shared.admit(at(1_000)).remaining, 0, "each window");
         // Informative by default: never refused.
         let mut open = TeamLimit::default();
         for ms in 0..2_000 {

@@ -43,6 +43,7 @@ mod limit;
 mod serve;
 mod simulation;
 mod state;
+mod steps;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -162,6 +163,7 @@ impl FakeResend {
         let stored = stored(
             &automation.id,
             automation.status.as_str(),
+            automation.created_at,
             &listed,
             automation,
         );
@@ -181,6 +183,20 @@ impl FakeResend {
         lock(&self.state).start_automation_run(automation_id, status)
     }
 
+    /// Adds a run of automation `automation_id` in `status`, created at
+    /// `created_at`: in its place in the newest-first list, below any newer
+    /// run (a run inserted late, or by a clock that reads earlier; a
+    /// history to start a test from). `None` when the automation was never
+    /// seeded or added.
+    pub fn insert_automation_run(
+        &self,
+        automation_id: &str,
+        status: RunStatus,
+        created_at: crate::timestamp::Timestamp,
+    ) -> Option<AutomationRun> {
+        lock(&self.state).insert_automation_run(automation_id, status, created_at)
+    }
+
     /// Starts a run of workflow `workflow_id` (the alpha), as
     /// [`start_automation_run`](Self::start_automation_run) does for an automation.
     pub fn start_workflow_run(
@@ -192,10 +208,33 @@ impl FakeResend {
     }
 
     /// Moves run `run_id` of automation (or workflow) `parent` to `status`,
-    /// in place: `completed_at` is set to now when the status is final.
-    /// `false` when there is no such run.
+    /// in place: `completed_at` is set to now when the status is final,
+    /// and the steps move with it, as Resend shows them (completed: every
+    /// step completed; failed: the first step not completed fails with
+    /// an error, the later ones skipped; cancelled or skipped: the steps
+    /// not ended skipped). `false` when there is no such run.
     pub fn set_run_status(&self, parent: &str, run_id: &str, status: RunStatus) -> bool {
-        lock(&self.state).set_run_status(parent, run_id, &status)
+        lock(&self.state).set_run_status(parent, run_id, &status, None)
+    }
+
+    /// Fails run `run_id` of automation `parent` at its step `step_key`,
+    /// with `error` (the step's `error` object, e.g.
+    /// `{"message": "The template does not exist."}`): the steps before it
+    /// completed, those after it skipped. `false` when there is no such
+    /// run.
+    pub fn fail_run(
+        &self,
+        parent: &str,
+        run_id: &str,
+        step_key: &str,
+        error: serde_json::Value,
+    ) -> bool {
+        lock(&self.state).set_run_status(
+            parent,
+            run_id,
+            &RunStatus::Failed,
+            Some((step_key, &error)),
+        )
     }
 
     /// Deletes run `run_id` of automation (or workflow) `parent`: it is no
@@ -251,6 +290,15 @@ impl FakeResend {
     /// seconds, rounded up, like `ratelimit-reset`). Off by default.
     pub fn enforce_rate_limit(&self, requests: u64, window: Duration) {
         lock(&self.state).limit = limit::TeamLimit::enforced(requests, window);
+    }
+
+    /// The team's other calls (the emails a service sends, say) spend
+    /// `requests` of every window of the limit from now on: what is left
+    /// for the clients of the fake is the rest. Counted, not sent, so a
+    /// test's clock has no timer of theirs. Set after
+    /// [`enforce_rate_limit`](Self::enforce_rate_limit).
+    pub fn share_rate_limit(&self, requests: u64) {
+        lock(&self.state).limit.share(requests);
     }
 
     /// Stops enforcing the rate limit: every answer says 1,000 a second

@@ -248,12 +248,14 @@ pub(super) fn respond(shared: &Mutex<State>, req: &HttpMockRequest) -> HttpMockR
     let path = req.uri().path().to_owned();
     let query = req.query_params();
     let mut state = lock(shared);
+    let now = state.limit.now();
+    let mut window = state.limit.admit(now);
     state.requests.push(FakeRequest {
         path: path.clone(),
         query: query.clone(),
+        at: now,
+        refused: window.refused,
     });
-    let now = state.limit.now();
-    let mut window = state.limit.admit(now);
     if state.faults.exhausted > 0 {
         state.faults.exhausted -= 1;
         window.remaining = 0;

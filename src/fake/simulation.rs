@@ -43,7 +43,7 @@ pub(super) fn start(
                     6 => RunStatus::Cancelled,
                     _ => RunStatus::Completed,
                 };
-                state.set_run_status(&automation_id, &id, &status);
+                state.set_run_status(&automation_id, &id, &status, None);
             }
         }
     });

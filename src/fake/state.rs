@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::data;
 use super::limit::TeamLimit;
+use super::steps;
 use crate::status::RunStatus;
 use crate::transport::generated::types::{
     AutomationRun, AutomationRunListItem, WorkflowRun, WorkflowRunListItem,
@@ -14,11 +15,19 @@ use crate::transport::generated::types::{
 
 /// A request the fake received, for asserting what a client sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct FakeRequest {
     /// The path, e.g. `/workflows/wf_1/runs`.
     pub path: String,
     /// The query parameters in the order sent, decoded.
     pub query: Vec<(String, String)>,
+    /// When it arrived, on the clock the team limit counts on: that of the
+    /// runtime the fake started on, or that called
+    /// [`enforce_rate_limit`](super::FakeResend::enforce_rate_limit) since
+    /// (tokio's paused clock, in a test on one).
+    pub at: std::time::Instant,
+    /// Whether the team limit refused it (a 429).
+    pub refused: bool,
 }
 
 impl FakeRequest {
@@ -36,6 +45,8 @@ impl FakeRequest {
 pub(super) struct StoredRun {
     pub(super) id: String,
     pub(super) status: String,
+    /// Where it goes in the list, newest first.
+    pub(super) created_at: crate::timestamp::Timestamp,
     pub(super) json: String,
     pub(super) detail: String,
 }
@@ -79,12 +90,14 @@ pub(super) fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
 pub(super) fn stored<T: serde::Serialize>(
     id: &str,
     status: &str,
+    created_at: crate::timestamp::Timestamp,
     listed: &impl serde::Serialize,
     detail: &T,
 ) -> StoredRun {
     StoredRun {
         id: id.to_owned(),
         status: status.to_owned(),
+        created_at,
         json: serde_json::to_string(listed).expect("a run always serialises"),
         detail: serde_json::to_string(detail).expect("a run always serialises"),
     }
@@ -150,6 +163,27 @@ impl State {
         Some(run)
     }
 
+    /// Adds a run of automation `automation_id` created at `created_at`, in
+    /// its place in the list (below any newer run); `None` when there is
+    /// no such automation.
+    pub(super) fn insert_automation_run(
+        &mut self,
+        automation_id: &str,
+        status: RunStatus,
+        created_at: crate::timestamp::Timestamp,
+    ) -> Option<AutomationRun> {
+        let i = self.next_index();
+        let mut run = data::automation_run(automation_id, i, status, created_at.unix_seconds());
+        run.created_at = created_at;
+        let runs = self.automations.get_mut(automation_id)?;
+        let place = runs
+            .iter()
+            .position(|r| r.created_at < created_at)
+            .unwrap_or(runs.len());
+        runs.insert(place, stored_automation_run(&run));
+        Some(run)
+    }
+
     /// Starts a run of workflow `workflow_id`, created now, at the top of
     /// its list; `None` when there is no such workflow.
     pub(super) fn start_workflow_run(
@@ -166,13 +200,16 @@ impl State {
     }
 
     /// Sets the status of run `run_id` of automation or workflow `parent`
-    /// (and its `completed_at`, to now, when the status is final); `false`
-    /// when there is no such run. The run keeps its place in the list.
+    /// (and its `completed_at`, to now, when the status is final), its
+    /// steps moved with it (`fail_at`: the step a failure lands on, and its
+    /// error); `false` when there is no such run. The run keeps its place
+    /// in the list.
     pub(super) fn set_run_status(
         &mut self,
         parent: &str,
         run_id: &str,
         status: &RunStatus,
+        fail_at: Option<(&str, &serde_json::Value)>,
     ) -> bool {
         let lists = [
             self.automations.get_mut(parent),
@@ -186,6 +223,9 @@ impl State {
             return false;
         };
         let completed = status.is_terminal().then(now);
+        let stamp = serde_json::json!(completed.unwrap_or_else(now));
+        let default_error = steps::default_error();
+        let (at, error) = fail_at.map_or((None, &default_error), |(k, e)| (Some(k), e));
         for json in [&mut run.json, &mut run.detail] {
             let Ok(mut value) = serde_json::from_str::<serde_json::Value>(json) else {
                 continue;
@@ -197,6 +237,7 @@ impl State {
                     value.as_object_mut().map(|o| o.remove("completed_at"));
                 }
             }
+            steps::move_steps(&mut value, status, at, error, &stamp);
             *json = value.to_string();
         }
         run.status = status.as_str().to_owned();
@@ -213,7 +254,7 @@ pub(super) fn stored_automation_run(r: &AutomationRun) -> StoredRun {
         completed_at: r.completed_at,
         created_at: r.created_at,
     };
-    stored(&r.id, r.status.as_str(), &listed, r)
+    stored(&r.id, r.status.as_str(), r.created_at, &listed, r)
 }
 
 /// A workflow run as served: retrieved with its `object`.
@@ -227,5 +268,5 @@ pub(super) fn stored_workflow_run(r: &WorkflowRunListItem) -> StoredRun {
         completed_at: r.completed_at,
         created_at: r.created_at,
     };
-    stored(&r.id, r.status.as_str(), r, &detail)
+    stored(&r.id, r.status.as_str(), r.created_at, r, &detail)
 }

@@ -28,8 +28,9 @@ pub const DEFAULT_COMMIT_EVERY: usize = 500;
 /// The default bound on the pages one poll reads.
 pub const DEFAULT_MAX_PAGES_PER_POLL: u32 = 500;
 
-/// Pages of a backfill ([`StartAt::Beginning`]) one poll reads.
-const BACKFILL_PAGES: u32 = 10;
+/// The default number of pages of a backfill ([`StartAt::Beginning`]) one
+/// poll reads.
+pub const DEFAULT_BACKFILL_PAGES: u32 = 10;
 
 /// The longest holder id accepted.
 const MAX_HOLDER_LEN: usize = 200;
@@ -50,6 +51,7 @@ pub struct Watch<C: Watched> {
     budget: Budget,
     steps_for: Vec<RunStatus>,
     max_pages: u32,
+    backfill_pages: u32,
     forced: Option<poll::Forced>,
 }
 
@@ -66,6 +68,7 @@ impl<C: Watched> std::fmt::Debug for Watch<C> {
             .field("budget", &self.budget)
             .field("steps_for", &self.steps_for)
             .field("max_pages", &self.max_pages)
+            .field("backfill_pages", &self.backfill_pages)
             .finish_non_exhaustive()
     }
 }
@@ -84,6 +87,7 @@ impl<C: Watched> Watch<C> {
             budget: DEFAULT_BUDGET,
             steps_for: Vec::new(),
             max_pages: DEFAULT_MAX_PAGES_PER_POLL,
+            backfill_pages: DEFAULT_BACKFILL_PAGES,
             forced: None,
         }
     }
@@ -127,6 +131,16 @@ impl<C: Watched> Watch<C> {
     /// time too: sixty intervals, or ten minutes, whichever is longer.
     pub fn max_pages_per_poll(mut self, pages: u32) -> Self {
         self.max_pages = pages;
+        self
+    }
+
+    /// How many pages of a backfill ([`StartAt::Beginning`]: every run that
+    /// existed, newest first) one poll reads, default 10 (1,000 runs): the
+    /// backlog goes a few pages a poll, so new runs and outcomes are still
+    /// told every interval, and within the budget. More, and it is caught
+    /// up sooner. At most [`max_pages_per_poll`](Self::max_pages_per_poll).
+    pub fn backfill_pages(mut self, pages: u32) -> Self {
+        self.backfill_pages = pages;
         self
     }
 
@@ -203,6 +217,10 @@ impl<C: Watched> Watch<C> {
             let why = "a poll reads at least one page";
             return unusable("max_pages_per_poll", "0".to_owned(), why);
         }
+        if self.backfill_pages == 0 || self.backfill_pages > self.max_pages {
+            let why = "a backfill reads at least a page a poll, and no more than a poll may";
+            return unusable("backfill_pages", self.backfill_pages.to_string(), why);
+        }
         if let Err(why) = self.budget.check() {
             return unusable("budget", format!("{:?}", self.budget), why);
         }
@@ -255,7 +273,7 @@ impl<C: Watched> Watch<C> {
                     filters: C::FILTERS,
                     forced: self.forced,
                     steps_for: self.steps_for,
-                    backfill_pages: BACKFILL_PAGES,
+                    backfill_pages: self.backfill_pages,
                     max_pages: self.max_pages,
                     max_time,
                 };

@@ -1,11 +1,12 @@
 //! Watching runs: every start and every finish, at least once, across
-//! restarts and replicas. Resend has no webhooks for runs, so a watch polls:
-//! new runs by a backward traversal from the newest one seen, the runs in
-//! flight through the `status=running` listing (automations) or a re-read
-//! of the list's top (workflows) (`poll.rs`). The driver (`driver.rs`)
-//! holds the lease (kept by `keeper.rs`), polls on time, and commits the
-//! state of what was yielded to a store (`store/`) when the consumer asks
-//! for more.
+//! restarts and replicas. Resend has no webhooks for runs, so a watch polls
+//! (`poll/`): the list's top page for the new runs and the runs in flight
+//! near the top, then the cheapest way to learn what became of the others
+//! (`plan.rs`), a page of the full check now and then, a few pages of a
+//! backfill. The driver (`driver.rs`) holds the lease (kept by
+//! `keeper.rs`), polls on time within its budget (`budget.rs`), and commits
+//! the state of what was yielded (`state.rs`) to a store (`store/`) when the
+//! consumer asks for more.
 
 mod budget;
 mod builder;
@@ -21,8 +22,8 @@ mod watched;
 
 pub use budget::{Budget, DEFAULT_BUDGET};
 pub use builder::{
-    DEFAULT_COMMIT_EVERY, DEFAULT_LEASE_TTL, DEFAULT_MAX_PAGES_PER_POLL, DEFAULT_POLL_INTERVAL,
-    Watch,
+    DEFAULT_BACKFILL_PAGES, DEFAULT_COMMIT_EVERY, DEFAULT_LEASE_TTL, DEFAULT_MAX_PAGES_PER_POLL,
+    DEFAULT_POLL_INTERVAL, Watch,
 };
 pub use event::{RunEvent, StartAt};
 #[cfg(feature = "internals")]

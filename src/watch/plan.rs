@@ -16,10 +16,10 @@
 //!   running), then one retrieve per run that left it;
 //! - [`Plan::Retrieve`]: one retrieve per run.
 //!
-//! The cheapest is taken; a full check (the unfiltered list down to the
-//! oldest run in flight) comes now and then, at most one page a poll on
-//! average, for what the filtered listings cannot show: statuses the crate
-//! does not know, runs deleted, changes that are not finishes.
+//! The cheapest is taken. Beside it, a full check (the unfiltered list down
+//! to the oldest run in flight, a page a poll: `poll/check.rs`) finds what
+//! the filtered listings cannot show: statuses the crate does not know,
+//! runs deleted, changes that are not finishes.
 
 // Counts and time from servers: no arithmetic here may overflow or panic.
 #![warn(clippy::arithmetic_side_effects)]
@@ -29,7 +29,8 @@ use crate::timestamp::Timestamp;
 /// Runs a page holds.
 const PAGE: u64 = 100;
 
-/// Polls between two full checks, at the least.
+/// Polls between the end of one full check and the start of the next
+/// (`poll/check.rs`).
 pub(crate) const FULL_EVERY: u32 = 12;
 
 /// A way to learn what became of the runs the top pages did not show.
@@ -170,10 +171,9 @@ impl Sight<'_> {
         }
     }
 
-    /// The cheapest plan, or `None` when nothing is uncovered. With `full`
-    /// due, the full check ([`Plan::Top`]) instead, when it costs no more
-    /// than a page a poll since the last one.
-    pub(crate) fn choose(&self, since_full: u32) -> Option<Priced> {
+    /// The cheapest plan, or `None` when nothing is uncovered (a tie goes
+    /// to the plan first in [`Plan::ALL`]).
+    pub(crate) fn choose(&self) -> Option<Priced> {
         let mut best: Option<Priced> = None;
         for plan in Plan::ALL {
             if let Some(cost) = self.price(plan)
@@ -182,16 +182,7 @@ impl Sight<'_> {
                 best = Some(Priced { plan, cost });
             }
         }
-        let best = best?;
-        let top = self.price(Plan::Top)?;
-        let due = since_full >= FULL_EVERY && u64::from(since_full) >= top;
-        Some(match due {
-            true => Priced {
-                plan: Plan::Top,
-                cost: top,
-            },
-            false => best,
-        })
+        best
     }
 }
 

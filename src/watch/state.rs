@@ -40,10 +40,34 @@ pub(crate) struct Mark {
     pub(crate) created_at: Timestamp,
 }
 
-/// A run seen and not finished: its last status, when it was created, and
-/// how often in a row it was looked for and not found.
+/// A run seen and not finished: its last status, when it was created (in
+/// microseconds since the epoch, on the wire: the state holds one per run
+/// in flight), and how often in a row it was looked for and not found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Tracked(pub(crate) RunStatus, pub(crate) Timestamp, pub(crate) u8);
+pub(crate) struct Tracked(
+    pub(crate) RunStatus,
+    #[serde(with = "micros")] pub(crate) Timestamp,
+    pub(crate) u8,
+);
+
+/// A timestamp as microseconds since the epoch: 16 digits instead of a
+/// 29-byte string.
+mod micros {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Error as _};
+
+    use crate::timestamp::Timestamp;
+
+    pub(super) fn serialize<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+        t.as_datetime().timestamp_micros().serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+        let micros = i64::deserialize(d)?;
+        chrono::DateTime::from_timestamp_micros(micros)
+            .map(Timestamp::from)
+            .ok_or_else(|| D::Error::custom(format!("{micros} µs is out of range")))
+    }
+}
 
 impl Tracked {
     pub(crate) fn status(&self) -> &RunStatus {
@@ -86,6 +110,8 @@ pub(crate) enum Change {
     },
     /// The backfill goes on after run `after`, or is done (`None`).
     Backfilled { after: Option<String> },
+    /// The full check goes on from `next`, or is done (`None`).
+    Checked { next: Option<Check> },
     /// A poll ended, with a full check (the list down to the oldest run in
     /// flight) or without.
     Polled { full: bool },
@@ -95,6 +121,14 @@ pub(crate) enum Change {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Backfill {
     pub(crate) after: Option<String>,
+}
+
+/// Where the full check goes on: after run `after` (`None`: from the
+/// top), the runs in flight created at or after `upper` judged already.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Check {
+    pub(crate) after: Option<String>,
+    pub(crate) upper: Option<Timestamp>,
 }
 
 /// What a watch remembers between polls (see the module docs). Saved as
@@ -115,6 +149,8 @@ pub struct WatchState {
     pub(crate) in_flight: BTreeMap<String, Tracked>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) backfill: Option<Backfill>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) check: Option<Check>,
     /// Polls since the last full check, and in all.
     #[serde(default)]
     pub(crate) since_full: u32,
@@ -132,6 +168,7 @@ impl WatchState {
             recent: BTreeMap::new(),
             in_flight: BTreeMap::new(),
             backfill: None,
+            check: None,
             since_full: 0,
             polls: 0,
         }
@@ -242,8 +279,12 @@ impl WatchState {
             Change::Backfilled { after } => {
                 self.backfill = after.clone().map(|after| Backfill { after: Some(after) });
             }
+            Change::Checked { next } => {
+                self.check = next.clone();
+            }
             Change::Polled { full } => {
                 self.since_full = if *full {
+                    self.check = None;
                     0
                 } else {
                     self.since_full.saturating_add(1)

@@ -31,5 +31,7 @@ mod schemas;
 mod spec_lint;
 mod validation;
 mod watch;
+mod watch_floor;
+mod watch_plans;
 mod watch_promises;
 mod watch_props;

@@ -66,16 +66,16 @@ pub async fn take<R: resend_workflows::RunItem>(
     got
 }
 
-fn started(id: &str, status: &str) -> Shown {
+pub fn started(id: &str, status: &str) -> Shown {
     ("started", id.to_owned(), status.to_owned())
 }
 
-fn finished(id: &str, status: &str) -> Shown {
+pub fn finished(id: &str, status: &str) -> Shown {
     ("finished", id.to_owned(), status.to_owned())
 }
 
 /// Requests for `parent`'s runs the fake received since the last clear.
-fn run_requests(fake: &FakeResend, parent: &str) -> usize {
+pub fn run_requests(fake: &FakeResend, parent: &str) -> usize {
     let prefix = format!("/automations/{parent}/runs");
     fake.requests()
         .iter()
@@ -85,7 +85,7 @@ fn run_requests(fake: &FakeResend, parent: &str) -> usize {
 
 /// A client for `fake`, which from now on answers [`BUDGET`] requests
 /// before a 403.
-fn client(fake: &FakeResend) -> Client {
+pub fn client(fake: &FakeResend) -> Client {
     fake.fail_after(BUDGET, 403);
     common::paused_client(&fake.base_url(), RetryPolicy::default())
 }
@@ -487,6 +487,58 @@ async fn bad_arguments_are_the_only_item() {
                 .lease_ttl(Duration::from_secs(30))
                 .stream(),
             "lease_ttl",
+        ),
+        (
+            client.watch_automation_runs("a").commit_every(0).stream(),
+            "commit_every",
+        ),
+        (
+            client
+                .watch_automation_runs("a")
+                .max_pages_per_poll(0)
+                .stream(),
+            "max_pages_per_poll",
+        ),
+        (
+            client.watch_automation_runs("a").backfill_pages(0).stream(),
+            "backfill_pages",
+        ),
+        (
+            client
+                .watch_automation_runs("a")
+                .max_pages_per_poll(5)
+                .backfill_pages(6)
+                .stream(),
+            "backfill_pages",
+        ),
+        (
+            client
+                .watch_automation_runs("a")
+                .budget(resend_workflows::Budget::Share(1.5))
+                .stream(),
+            "budget",
+        ),
+        (
+            client
+                .watch_automation_runs("a")
+                .budget(resend_workflows::Budget::PerSecond(0.0))
+                .stream(),
+            "budget",
+        ),
+        (
+            client
+                .watch_automation_runs("a")
+                .steps_for([RunStatus::Running])
+                .stream(),
+            "steps_for",
+        ),
+        (
+            client.watch_automation_runs("a").holder("").stream(),
+            "holder",
+        ),
+        (
+            client.watch_automation_runs("a").holder("a b").stream(),
+            "holder",
         ),
     ] {
         match events.next().await {

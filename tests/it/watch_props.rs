@@ -137,17 +137,6 @@ impl StateStore for Flaky {
     }
 }
 
-fn status(code: u8) -> RunStatus {
-    match code % 7 {
-        0 | 1 => RunStatus::Running,
-        2 => RunStatus::Completed,
-        3 => RunStatus::Failed,
-        4 => RunStatus::Cancelled,
-        5 => RunStatus::Skipped,
-        _ => RunStatus::Unknown("waiting".into()),
-    }
-}
-
 fn step() -> impl Strategy<Value = Step> {
     (
         proptest::collection::vec(any::<u8>(), 0..5),
@@ -292,7 +281,7 @@ fn check_schedule(
         let mut runs: Vec<(String, RunStatus)> = Vec::new();
         for step in schedule {
             for code in &step.created {
-                let run = fake.start_automation_run(&id, status(*code)).unwrap();
+                let run = fake.start_automation_run(&id, common::status(*code)).unwrap();
                 runs.push((run.id, run.status));
             }
             for (pick, code) in &step.changes {
@@ -303,7 +292,7 @@ fn check_schedule(
                     break;
                 }
                 let i = open[pick % open.len()];
-                let next = status(*code);
+                let next = common::status(*code);
                 fake.set_run_status(&id, &runs[i].0, next.clone());
                 runs[i].1 = next;
             }

@@ -161,7 +161,7 @@ fn the_cheapest_way_is_taken_for_each_profile() {
         ),
     ];
     for (name, world, expected) in rows {
-        let chosen = world.sight(|s| s.choose(0));
+        let chosen = world.sight(|s| s.choose());
         assert_eq!(chosen, expected, "{name}");
     }
 }
@@ -193,7 +193,7 @@ fn each_plan_is_priced_from_what_the_watch_knows() {
         filters: true,
         departures: 0,
     };
-    assert_eq!(idle.sight(|s| s.choose(0)), None);
+    assert_eq!(idle.sight(|s| s.choose()), None);
     assert_eq!(idle.sight(|s| s.price(Plan::Top)), None);
     // No filter: the filtered plans cannot serve.
     let alpha = World {
@@ -203,36 +203,6 @@ fn each_plan_is_priced_from_what_the_watch_knows() {
     alpha.sight(|s| {
         assert_eq!(s.price(Plan::Terminal), None);
         assert_eq!(s.price(Plan::Running), None);
-    });
-}
-
-#[test]
-fn a_full_check_comes_when_it_costs_at_most_a_page_a_poll() {
-    let world = World {
-        rate: 0.2,
-        in_flight: spread(720, 0, 3600, true),
-        read: 100,
-        filters: true,
-        departures: 1,
-    };
-    // Top costs 7 pages (720 runs deep): due from the 12th poll on.
-    world.sight(|s| {
-        assert_eq!(s.price(Plan::Top), Some(7));
-        assert_eq!(s.choose(11), priced(Plan::Terminal, 1));
-        assert_eq!(s.choose(12), priced(Plan::Top, 7));
-    });
-    // 5,666 runs deep (56 pages more): only every 56 polls.
-    let deep = World {
-        rate: 5.0,
-        in_flight: spread(3, 1_000, 1_200, true),
-        read: 100,
-        filters: true,
-        departures: 0,
-    };
-    deep.sight(|s| {
-        assert_eq!(s.price(Plan::Top), Some(56));
-        assert_eq!(s.choose(55), priced(Plan::Running, 1));
-        assert_eq!(s.choose(56), priced(Plan::Top, 56));
     });
 }
 

@@ -29,6 +29,8 @@ use crate::timestamp::Timestamp;
 
 mod ask;
 mod backfill;
+mod check;
+mod left;
 mod queued;
 mod report;
 mod sweep;
@@ -44,7 +46,8 @@ pub(crate) use queued::Queued;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
 pub enum Forced {
-    /// This plan for the runs the top pages did not show.
+    /// This plan for the runs the top pages did not show (the full check
+    /// goes on beside it: it finds what no plan sees).
     Plan(Plan),
     /// The watch as it was before plans: new runs by a backward traversal
     /// from the newest seen (no top page), then the running listing and a
@@ -89,6 +92,12 @@ enum Stage {
     /// Choosing how to learn about the runs in flight the top did not show.
     Plan,
     Sweep(sweep::Sweep),
+    /// A page of the full check, after run `after` (`None`: the top), its
+    /// runs in flight created before `upper` judged.
+    Check {
+        after: Option<Cursor>,
+        upper: Option<Timestamp>,
+    },
     /// Retrieves of finished runs whose steps were asked for.
     Steps,
     Backfill {
@@ -131,6 +140,8 @@ pub(crate) struct Poll<R> {
     top: TopRead<R>,
     /// Whether this poll read the list down to the oldest run in flight.
     full: bool,
+    /// Whether this poll read its page of the full check.
+    checked: bool,
     /// Whether this poll reads the whole look-back window (else the top
     /// page only).
     window: bool,
@@ -184,6 +195,7 @@ impl<R: RunItem> Poll<R> {
                 whole: false,
             },
             full: false,
+            checked: false,
             departures,
             departed: None,
             missing: false,
@@ -255,9 +267,20 @@ impl<R: RunItem> Poll<R> {
                         continue;
                     }
                     None => {
-                        self.backfill_or_end();
+                        // A page of the full check once a poll, when one
+                        // is due or under way (then the steps it asks for).
+                        match self.check_from().filter(|_| !self.checked) {
+                            Some((after, upper)) => {
+                                self.checked = true;
+                                self.stage = Stage::Check { after, upper };
+                            }
+                            None => self.backfill_or_end(),
+                        }
                         continue;
                     }
+                },
+                Stage::Check { after, .. } => Ask::Top {
+                    after: after.clone(),
                 },
                 Stage::Backfill { left } => match (&self.state.backfill, *left) {
                     (Some(backfill), 1..) => Ask::Top {
@@ -290,6 +313,7 @@ impl<R: RunItem> Poll<R> {
             Stage::Top { first, .. } => self.top_page(answer, first),
             Stage::Newer { .. } => self.newer_page(answer),
             Stage::Sweep(sweep) => self.swept(sweep, answer),
+            Stage::Check { upper, .. } => self.checked(answer, upper),
             Stage::Steps => self.stepped(answer),
             Stage::Backfill { left } => self.backfilled(answer, left),
             Stage::Plan | Stage::Done => {}

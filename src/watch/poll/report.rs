@@ -13,8 +13,12 @@ impl<R: RunItem> Poll<R> {
     /// Reports a run seen for the first time: `Started`, then `Finished`
     /// when it is already final.
     pub(super) fn report_new(&mut self, run: R) {
-        self.seen.insert(run.item_id().to_owned());
         let done = run.status().is_terminal();
+        // Tracked from now on: seen by this poll (a backfill of finished
+        // runs holds no id of theirs).
+        if !done {
+            self.seen.insert(run.item_id().to_owned());
+        }
         self.push(Queued::Event(RunEvent::Started(run.clone())));
         if done {
             self.finish(run, None);

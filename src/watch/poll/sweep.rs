@@ -4,7 +4,6 @@
 use std::collections::{HashSet, VecDeque};
 
 use super::{Answer, Ask, Forced, Poll, Queued, Stage};
-use crate::error::{ApiErrorKind, WatchError, WatchErrorKind};
 use crate::ids::Cursor;
 use crate::pagination::{ListItem, Page, RunItem};
 use crate::status::RunStatus;
@@ -52,14 +51,23 @@ impl Sweep {
 }
 
 /// The oldest creation time on `page`, and where the listing goes on.
-fn bottom<R: RunItem>(page: &Page<R>) -> (Option<Timestamp>, Option<Cursor>) {
+pub(super) fn bottom<R: RunItem>(page: &Page<R>) -> (Option<Timestamp>, Option<Cursor>) {
     let oldest = page.items().iter().map(RunItem::created_at).min();
     (oldest, page.next_cursor().cloned())
 }
 
 impl<R: RunItem> Poll<R> {
     /// What the pricing knows, for `uncovered`; `None` when nothing is.
-    fn sight<'a>(
+    /// When each run in flight was created.
+    pub(super) fn in_flight_times(&self) -> Vec<Timestamp> {
+        self.state
+            .in_flight
+            .values()
+            .map(|t| t.created_at())
+            .collect()
+    }
+
+    pub(super) fn sight<'a>(
         &self,
         uncovered: &'a [Uncovered],
         in_flight: &'a [Timestamp],
@@ -109,6 +117,15 @@ impl<R: RunItem> Poll<R> {
             self.stage = Stage::Steps;
             return;
         }
+        if self.top.whole {
+            // The top pages were the whole list, and they are not in it.
+            for id in ids {
+                self.missed(&id);
+            }
+            self.full = true;
+            self.stage = Stage::Steps;
+            return;
+        }
         let uncovered: Vec<Uncovered> = ids
             .iter()
             .filter_map(|id| self.state.in_flight.get(id))
@@ -117,12 +134,7 @@ impl<R: RunItem> Poll<R> {
                 running: t.status() == &RunStatus::Running,
             })
             .collect();
-        let in_flight: Vec<Timestamp> = self
-            .state
-            .in_flight
-            .values()
-            .map(|t| t.created_at())
-            .collect();
+        let in_flight = self.in_flight_times();
         let sight = self.sight(&uncovered, &in_flight);
         let filtered = |plan| self.settings.filters || matches!(plan, Plan::Top | Plan::Retrieve);
         let (plan, legacy) = match self.settings.forced {
@@ -133,7 +145,7 @@ impl<R: RunItem> Poll<R> {
             None => (
                 sight
                     .as_ref()
-                    .and_then(|s| s.choose(self.state.since_full))
+                    .and_then(Sight::choose)
                     .map_or(Plan::Top, |p| p.plan),
                 false,
             ),
@@ -311,103 +323,6 @@ impl<R: RunItem> Poll<R> {
                     false => Stage::Sweep(Sweep::Retrieve { ids }),
                 };
             }
-        }
-    }
-
-    /// After the running listing: the runs last seen running that left it
-    /// (`left`), and those in other statuses, are found out.
-    fn left_running(&mut self, listed: &HashSet<String>, targets: Vec<String>, legacy: bool) {
-        let unseen: Vec<String> = targets
-            .into_iter()
-            .filter(|id| !listed.contains(id) && !self.seen.contains(id))
-            .collect();
-        let was_running = |p: &Self, id: &String| {
-            p.state
-                .in_flight
-                .get(id)
-                .is_some_and(|t| t.status() == &RunStatus::Running)
-        };
-        let left: Vec<String> = unseen
-            .iter()
-            .filter(|id| was_running(self, id))
-            .cloned()
-            .collect();
-        let others: Vec<String> = unseen
-            .iter()
-            .filter(|id| !was_running(self, id))
-            .cloned()
-            .collect();
-        self.departed = Some(u64::try_from(left.len()).unwrap_or(u64::MAX));
-        if legacy {
-            // The watch before plans: a retrieve for each.
-            let ids: VecDeque<String> = left.into_iter().chain(others).collect();
-            self.stage = Stage::Sweep(Sweep::Retrieve { ids });
-            return;
-        }
-        if left.is_empty() && others.is_empty() {
-            self.stage = Stage::Steps;
-            return;
-        }
-        // A retrieve each, or the terminal listing down to the oldest (and
-        // a retrieve for those it does not show): whichever costs less.
-        // Runs in a status the running listing omits need the latter.
-        let all: Vec<String> = left.iter().chain(&others).cloned().collect();
-        let until = self.oldest(all.iter());
-        let listing = until.map_or(u64::MAX, |until| {
-            let uncovered = [Uncovered {
-                created_at: until,
-                running: true,
-            }];
-            let in_flight: Vec<Timestamp> = self
-                .state
-                .in_flight
-                .values()
-                .map(|t| t.created_at())
-                .collect();
-            self.sight(&uncovered, &in_flight)
-                .and_then(|s| s.price(Plan::Terminal))
-                .unwrap_or(u64::MAX)
-        });
-        let retrieves = u64::try_from(left.len()).unwrap_or(u64::MAX);
-        self.stage = match (others.is_empty(), until) {
-            (true, _) if retrieves <= listing => Stage::Sweep(Sweep::Retrieve { ids: left.into() }),
-            (_, Some(until)) => Stage::Sweep(Sweep::Terminal {
-                next: Some(None),
-                until,
-                targets: all.into_iter().collect(),
-                then: left,
-            }),
-            (_, None) => Stage::Steps,
-        };
-    }
-
-    /// A retrieve came back: the run observed; a 404 a miss; any other
-    /// failure an error about that run, the others going on.
-    fn retrieved(&mut self, id: &str, answer: Answer<R>) {
-        match answer {
-            Answer::Run { run, steps } => {
-                if self.state.in_flight.contains_key(run.item_id()) {
-                    self.observe(run, steps);
-                } else {
-                    // Not the run asked for: taken for not found.
-                    self.missed(id);
-                }
-            }
-            Answer::Failed(error) => {
-                let gone = error
-                    .as_api()
-                    .is_some_and(|api| api.kind() == &ApiErrorKind::NotFound);
-                if gone {
-                    self.missed(id);
-                } else {
-                    self.seen.insert(id.to_owned());
-                    let kind = WatchErrorKind::RunUnreadable {
-                        run_id: id.to_owned(),
-                    };
-                    self.push(Queued::Failed(WatchError::with_source(kind, error).into()));
-                }
-            }
-            Answer::Page(_) => {}
         }
     }
 }

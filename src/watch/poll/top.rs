@@ -194,7 +194,7 @@ impl<R: RunItem> Poll<R> {
 }
 
 /// Whether an error says a cursor's run is not there.
-fn is_gone(error: &Error) -> bool {
+pub(super) fn is_gone(error: &Error) -> bool {
     use crate::error::ApiErrorKind;
     error.as_api().is_some_and(|api| {
         matches!(

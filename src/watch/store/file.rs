@@ -158,7 +158,7 @@ impl StateStore for FileStore {
             if renewal != Renewal::Held {
                 return Ok(renewal);
             }
-            let json = serde_json::to_vec_pretty(state)?;
+            let json = serde_json::to_vec(state)?;
             let (dir, path) = (self.dir.clone(), self.path(key));
             blocking(move || save(&dir, &path, &json)).await?;
             Ok(Renewal::Held)

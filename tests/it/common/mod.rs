@@ -135,7 +135,7 @@ pub struct PropEnv {
 }
 
 pub fn prop_env(slot: usize) -> &'static PropEnv {
-    static ENVS: [OnceLock<PropEnv>; 6] = [const { OnceLock::new() }; 6];
+    static ENVS: [OnceLock<PropEnv>; 8] = [const { OnceLock::new() }; 8];
     ENVS[slot].get_or_init(|| {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -357,4 +357,18 @@ pub fn seed_run() -> Value {
 
 pub fn error_body(status: u16, name: &str, message: &str) -> Value {
     json!({"statusCode": status, "name": name, "message": message})
+}
+
+/// A status drawn from a byte, for property tests: running twice as often,
+/// and one the crate does not know.
+pub fn status(code: u8) -> resend_workflows::RunStatus {
+    use resend_workflows::RunStatus;
+    match code % 7 {
+        0 | 1 => RunStatus::Running,
+        2 => RunStatus::Completed,
+        3 => RunStatus::Failed,
+        4 => RunStatus::Cancelled,
+        5 => RunStatus::Skipped,
+        _ => RunStatus::Unknown("waiting".into()),
+    }
 }
