@@ -26,7 +26,7 @@ fn main() -> ExitCode {
 
 fn generate(spec_path: &Path) -> Result<(), String> {
     let text = std::fs::read_to_string(spec_path).map_err(|e| format!("cannot read: {e}"))?;
-    let spec: openapiv3::OpenAPI = serde_yaml::from_str(&text)
+    let spec: openapiv3::OpenAPI = serde_norway::from_str(&text)
         .map_err(|e| format!("not a valid OpenAPI 3.0 document: {e}"))?;
 
     let mut settings = progenitor::GenerationSettings::default();

@@ -37,6 +37,55 @@
 //! assert_eq!(count_failed(&client, "onboarding").await?, expected);
 //! # Ok(()) }
 //! ```
+//!
+//! A run fails as Resend shows it: [`fail_run`](FakeResend::fail_run) fails
+//! it at a chosen step with a chosen error (the steps before it completed,
+//! those after it skipped), so code that alerts on the failing step can be
+//! tested against what it will read:
+//!
+//! ```
+//! use resend_workflows::{Client, Error, RunStatus, fake::FakeResend};
+//!
+//! /// The code under test: one alert per failing step of a failed run.
+//! async fn alerts(client: &Client, automation: &str) -> Result<Vec<String>, Error> {
+//!     let failed = client
+//!         .list_automation_runs(automation)
+//!         .status([RunStatus::Failed])
+//!         .send()
+//!         .await?;
+//!     let mut alerts = Vec::new();
+//!     for listed in failed.runs() {
+//!         let run = client.get_automation_run(automation, &listed.id).await?;
+//!         for step in &run.steps {
+//!             if let Some(error) = &step.error {
+//!                 let message = error.get("message").and_then(|m| m.as_str());
+//!                 alerts.push(format!(
+//!                     "{} failed: {}",
+//!                     step.key.as_deref().unwrap_or("a step"),
+//!                     message.unwrap_or("no message"),
+//!                 ));
+//!             }
+//!         }
+//!     }
+//!     Ok(alerts)
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Error> {
+//! let fake = FakeResend::start().await;
+//! fake.add_automation("onboarding", &[]);
+//! let doomed = fake.start_automation_run("onboarding", RunStatus::Running).unwrap();
+//! fake.start_automation_run("onboarding", RunStatus::Completed).unwrap();
+//! let error = serde_json::json!({"message": "The template does not exist."});
+//! assert!(fake.fail_run("onboarding", &doomed.id, "send_welcome", error));
+//!
+//! let client = Client::builder().api_key("re_test").base_url(fake.base_url()).build()?;
+//! assert_eq!(
+//!     alerts(&client, "onboarding").await?,
+//!     ["send_welcome failed: The template does not exist."]
+//! );
+//! # Ok(()) }
+//! ```
 
 mod data;
 mod limit;

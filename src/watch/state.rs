@@ -131,7 +131,8 @@ pub(crate) struct Check {
     pub(crate) upper: Option<Timestamp>,
 }
 
-/// What a watch remembers between polls (see the module docs). Saved as
+/// What a watch remembers between polls (see
+/// [`Client::watch_automation_runs`](crate::Client::watch_automation_runs)). Saved as
 /// JSON by a [`StateStore`](crate::StateStore); opaque but for its
 /// accessors.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

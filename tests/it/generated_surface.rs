@@ -3,7 +3,7 @@
 //! in the same commit. The listing is made here, from the code `build.rs`
 //! wrote (so no user's build pays for it). To accept a change:
 //!
-//!     UPDATE_SNAPSHOTS=1 cargo test --all-features --test it generated_surface
+//!     UPDATE_SNAPSHOTS=1 cargo test --features fake,tracing,schemars,postgres --test it generated_surface
 
 const SNAPSHOT: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -52,7 +52,7 @@ fn the_generated_surface_matches_the_snapshot() {
     }
     panic!(
         "the generated client changed (the spec or progenitor did); review the listing and accept it \
-         with `UPDATE_SNAPSHOTS=1 cargo test --all-features --test it generated_surface`\n{}",
+         with `UPDATE_SNAPSHOTS=1 cargo test --features fake,tracing,schemars,postgres --test it generated_surface`\n{}",
         diff(&committed, &generated)
     );
 }

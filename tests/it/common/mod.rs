@@ -191,7 +191,7 @@ pub fn spec() -> &'static Value {
             "/openapi/resend-workflows.yaml"
         ))
         .expect("spec readable");
-        serde_yaml::from_str(&text).expect("spec is YAML")
+        serde_norway::from_str(&text).expect("spec is YAML")
     })
 }
 
