@@ -54,6 +54,10 @@ pub use watch::{
     Renewal, RunEvent, StartAt, StateStore, StoreError, Watch, WatchState, WatchStats, WatchStream,
     Watched,
 };
+pub use watch::{
+    DEFAULT_DISCOVERY_INTERVAL, DEFAULT_MAX_STALENESS, Removal, TeamError, TeamEvent, TeamStats,
+    TeamStream, TeamWatch,
+};
 
 /// The wire types progenitor generates from the spec (`openapi/`), for
 /// building fixtures and using the [`mock`] helpers. The ergonomic API

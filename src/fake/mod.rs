@@ -87,6 +87,7 @@
 //! # Ok(()) }
 //! ```
 
+mod automations;
 mod data;
 mod limit;
 mod serve;
@@ -110,10 +111,8 @@ pub use state::FakeRequest;
 
 use crate::status::RunStatus;
 
-use crate::transport::generated::types::{
-    Automation, AutomationListItem, AutomationRun, WorkflowRunListItem,
-};
-use state::{Faults, State, lock, stored, stored_automation_run, stored_workflow_run};
+use crate::transport::generated::types::{AutomationRun, WorkflowRunListItem};
+use state::{Faults, State, lock, stored_automation_run, stored_workflow_run};
 
 /// A fake Resend on loopback. Dropping it stops serving.
 pub struct FakeResend {
@@ -197,28 +196,6 @@ impl FakeResend {
             self.define_automation(&data::automation(automation_id));
         }
         runs
-    }
-
-    /// Defines (or redefines) an automation, as `list_automations` and
-    /// `get_automation` serve it: the newest defined comes first.
-    pub fn define_automation(&self, automation: &Automation) {
-        let listed = AutomationListItem {
-            id: automation.id.clone(),
-            name: automation.name.clone(),
-            status: automation.status.clone(),
-            created_at: automation.created_at,
-            updated_at: automation.updated_at,
-        };
-        let stored = stored(
-            &automation.id,
-            automation.status.as_str(),
-            automation.created_at,
-            &listed,
-            automation,
-        );
-        let mut state = lock(&self.state);
-        state.automation_defs.retain(|a| a.id != automation.id);
-        state.automation_defs.insert(0, stored);
     }
 
     /// Starts a run of automation `automation_id` in `status`, created now:

@@ -167,6 +167,12 @@ impl<C: Watched> Watch<C> {
         self
     }
 
+    /// The store, shared.
+    pub(super) fn store_arc(mut self, store: Arc<dyn StateStore>) -> Self {
+        self.store = store;
+        self
+    }
+
     /// How long a watcher's lease lasts without a renewal, default 60 s.
     /// The holder renews it every third of it while it works (polling, or
     /// waiting on a slow consumer); a waiting watcher takes over within
@@ -195,7 +201,7 @@ impl<C: Watched> Watch<C> {
         self
     }
 
-    fn validate(&self) -> Result<(C::Parent, String), Error> {
+    pub(super) fn validate(&self) -> Result<(C::Parent, String), Error> {
         let parent = self.parent.clone()?;
         let shown = |d: Duration| format!("{d:?}");
         let unusable = |parameter, value: String, why| {
@@ -258,6 +264,16 @@ impl<C: Watched> Watch<C> {
     /// of a newer version, a lease another watcher took, or a collection
     /// that is not there.
     pub fn stream(self) -> WatchStream<C::Item> {
+        self.stream_with(None, None)
+    }
+
+    /// The stream, spending from `pacer` (shared by a team watch; else a
+    /// budget of its own) and backing off to `max_staleness` when quiet.
+    pub(super) fn stream_with(
+        self,
+        pacer: Option<Arc<Pacer>>,
+        max_staleness: Option<Duration>,
+    ) -> WatchStream<C::Item> {
         match self.validate() {
             Ok((parent, holder)) => {
                 let tenure = Tenure {
@@ -277,11 +293,13 @@ impl<C: Watched> Watch<C> {
                     max_pages: self.max_pages,
                     max_time,
                 };
-                let pacer = Arc::new(Pacer::new(self.budget, self.client.clone()));
+                let pacer =
+                    pacer.unwrap_or_else(|| Arc::new(Pacer::new(self.budget, self.client.clone())));
                 let setup = Setup::<C> {
                     client: self.client,
                     parent,
                     interval: self.poll_interval,
+                    max_staleness,
                     commit_every: self.commit_every,
                     polls,
                     pacer,

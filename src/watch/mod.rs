@@ -6,10 +6,12 @@
 //! backfill. The driver (`driver.rs`) holds the lease (kept by
 //! `keeper.rs`), polls on time within its budget (`budget.rs`), and commits
 //! the state of what was yielded (`state.rs`) to a store (`store/`) when the
-//! consumer asks for more.
+//! consumer asks for more. A team watch (`team/`) runs one per automation
+//! on one budget, quiet ones backing off (`cadence.rs`).
 
 mod budget;
 mod builder;
+mod cadence;
 mod driver;
 mod event;
 mod keeper;
@@ -18,6 +20,7 @@ mod poll;
 mod state;
 mod store;
 mod stream;
+mod team;
 mod watched;
 
 pub use budget::{Budget, DEFAULT_BUDGET};
@@ -35,6 +38,10 @@ pub use state::{LOOK_BACK, WatchState};
 pub use store::PostgresStore;
 pub use store::{FileStore, Lease, MemoryStore, Renewal, StateStore, StoreError};
 pub use stream::{WatchStats, WatchStream};
+pub use team::{
+    DEFAULT_DISCOVERY_INTERVAL, DEFAULT_MAX_STALENESS, Removal, TeamError, TeamEvent, TeamStats,
+    TeamStream, TeamWatch,
+};
 pub use watched::Watched;
 
 use crate::client::Client;

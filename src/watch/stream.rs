@@ -83,7 +83,7 @@ impl Stats {
         self.lag_micros.store(micros, Ordering::Relaxed);
     }
 
-    fn snapshot(&self) -> WatchStats {
+    pub(super) fn snapshot(&self) -> WatchStats {
         WatchStats {
             polls: self.polls.load(Ordering::Relaxed),
             requests: self.pacer.spent(),
@@ -149,6 +149,11 @@ impl<R> WatchStream<R> {
             handle: None,
             stats: None,
         }
+    }
+
+    /// The shared counters behind [`stats`](Self::stats).
+    pub(super) fn stats_handle(&self) -> Option<Arc<Stats>> {
+        self.stats.clone()
     }
 
     /// What the watch has done so far: its polls, the requests they sent,

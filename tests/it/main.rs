@@ -35,3 +35,4 @@ mod watch_floor;
 mod watch_plans;
 mod watch_promises;
 mod watch_props;
+mod watch_team;

@@ -214,6 +214,12 @@ impl<R: RunItem> Poll<R> {
         self.missing
     }
 
+    /// The work left after this poll, for the cadence: runs in flight, and
+    /// a backfill not done (one).
+    pub(crate) fn outstanding(&self) -> usize {
+        self.state.in_flight.len() + usize::from(self.state.backfill.is_some())
+    }
+
     /// How many runs this poll saw leave `running` unseen by its top pages.
     pub(crate) fn departed(&self) -> Option<u64> {
         self.departed

@@ -18,17 +18,20 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use tokio::time::Instant;
 
-use super::budget::{Both, Pacer};
+use super::budget::Pacer;
+use super::cadence::{Activity, Cadence};
 use super::keeper::{Keeper, Loss, Tenure, Validity};
 use super::poll::{self, Poll, Queued};
 use super::state::WatchState;
-use super::store::{Lease, Renewal};
+use super::store::Renewal;
 use super::stream::{Handle, Item, Next, Run, Stats, WatchStream};
 use super::watched::Watched;
 use crate::client::Client;
 use crate::error::{Error, WatchError, WatchErrorKind};
 use crate::instant::later;
 use crate::trace::event;
+
+mod lease;
 
 /// Polls in a row whose listing answered 404 before the collection is
 /// taken for gone.
@@ -39,6 +42,8 @@ pub(super) struct Setup<C: Watched> {
     pub(super) client: Client,
     pub(super) parent: C::Parent,
     pub(super) interval: Duration,
+    /// How far a quiet collection's polls may back off (`None`: never).
+    pub(super) max_staleness: Option<Duration>,
     pub(super) commit_every: usize,
     pub(super) polls: poll::Settings,
     pub(super) pacer: Arc<Pacer>,
@@ -49,6 +54,12 @@ pub(super) struct Driver<C: Watched> {
     client: Client,
     parent: C::Parent,
     interval: Duration,
+    cadence: Cadence,
+    /// Quiet polls in a row (nothing found, nothing in flight).
+    quiet: u32,
+    /// When the current poll started, and the events it found so far.
+    poll_started: Instant,
+    poll_events: usize,
     commit_every: usize,
     polls: poll::Settings,
     pacer: Arc<Pacer>,
@@ -92,6 +103,13 @@ impl<C: Watched> Driver<C> {
             client: setup.client,
             parent: setup.parent,
             interval: setup.interval,
+            cadence: Cadence {
+                base: setup.interval,
+                max_staleness: setup.max_staleness,
+            },
+            quiet: 0,
+            poll_started: Instant::now(),
+            poll_events: 0,
             commit_every: setup.commit_every,
             polls: setup.polls,
             pacer: setup.pacer,
@@ -124,26 +142,6 @@ impl<C: Watched> Driver<C> {
         Some(Err(error.into()))
     }
 
-    /// The lease is gone: another watcher took it (the end), or nobody
-    /// holds it (released under us: take it again, from the last commit).
-    fn lost(&mut self, loss: Loss) -> Option<Item<C::Item>> {
-        self.keeper = None;
-        self.handle.held.store(false, Ordering::Release);
-        match loss {
-            Loss::TakenBy { holder, since } => {
-                self.end(WatchError::new(WatchErrorKind::LeaseLost { holder, since }))
-            }
-            Loss::Free => {
-                self.queue.clear();
-                self.poll = None;
-                self.yielded = None;
-                self.uncommitted = 0;
-                self.next_poll = Instant::now();
-                None
-            }
-        }
-    }
-
     async fn next(&mut self) -> Option<Item<C::Item>> {
         loop {
             // The consumer asked for more: everything yielded is handled.
@@ -169,6 +167,8 @@ impl<C: Watched> Driver<C> {
             // Start to start: a poll that overruns is followed at once, and
             // how late it starts is the lag.
             self.next_poll = later(started, self.interval);
+            self.poll_started = started;
+            self.poll_events = 0;
             let lag = started.saturating_duration_since(scheduled);
             self.stats.set_lag(lag);
             if lag > self.interval {
@@ -202,10 +202,13 @@ impl<C: Watched> Driver<C> {
             keeper.renew_if_due().await;
             let answer = C::read(client, &self.parent, ask).await;
             poll.answer(answer);
-            self.queue.extend(poll.drain());
+            self.take_items();
             return;
         }
-        self.queue.extend(poll.drain());
+        self.take_items();
+        let Some(poll) = self.poll.as_mut() else {
+            return;
+        };
         if let Some(departed) = poll.departed() {
             // A handful a poll: exact in an f64.
             #[allow(clippy::cast_precision_loss)]
@@ -213,7 +216,15 @@ impl<C: Watched> Driver<C> {
             self.departures = 0.7 * self.departures + 0.3 * departed;
         }
         let missing = poll.missing();
+        let activity = Activity {
+            events: self.poll_events,
+            in_flight: poll.outstanding(),
+        };
         self.poll = None;
+        self.quiet = self.cadence.quiet_after(self.quiet, activity);
+        if self.quiet > 0 {
+            self.next_poll = later(self.poll_started, self.cadence.interval(self.quiet));
+        }
         self.stats.polled();
         self.missing = if missing { self.missing + 1 } else { 0 };
         if self.missing >= MISSING_POLLS {
@@ -224,39 +235,17 @@ impl<C: Watched> Driver<C> {
         }
     }
 
-    /// The state to poll from, with the lease held: taken first if need
-    /// be. `Ok(None)`: another watcher holds it; wait.
-    async fn hold(&mut self) -> Result<Option<WatchState>, Option<Item<C::Item>>> {
-        if let (Some(_), Some(state)) = (&self.keeper, &self.yielded) {
-            return Ok(Some(state.clone()));
-        }
-        let tenure = self.tenure().clone();
-        let sent = Instant::now();
-        let saved = match tenure
-            .store
-            .acquire(&tenure.key, &tenure.holder, tenure.ttl)
-            .await
-        {
-            Ok(Lease::Held(saved)) => saved,
-            Ok(Lease::Taken { expires_in, .. }) => {
-                // Waiting: ask again when it expires, or at the next poll.
-                self.next_poll = later(Instant::now(), expires_in.min(self.interval));
-                return Ok(None);
-            }
-            Err(e) => return Err(Some(Err(WatchError::store(e).into()))),
+    /// Queues what the poll found, counting its events for the cadence.
+    fn take_items(&mut self) {
+        let Some(poll) = self.poll.as_mut() else {
+            return;
         };
-        self.handle.held.store(true, Ordering::Release);
-        let keeper = Keeper::start(tenure.clone(), sent);
-        let hook = Both(keeper.before_attempt(), Arc::clone(&self.pacer) as _);
-        let client = self.client.with_before(Arc::new(hook));
-        self.keeper = Some((keeper, client));
-        let state = saved.unwrap_or_else(|| WatchState::new(&tenure.key));
-        if let Err(e) = state.check(&tenure.key) {
-            return Err(self.end(e));
+        for queued in poll.drain() {
+            if let Queued::Event(_) = &queued {
+                self.poll_events += 1;
+            }
+            self.queue.push_back(queued);
         }
-        self.yielded = Some(state.clone());
-        self.uncommitted = 0;
-        Ok(Some(state))
     }
 
     /// Yields `queued`, if it is not silent, once the lease is surely held;

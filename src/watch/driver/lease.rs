@@ -1,0 +1,74 @@
+//! The driver's lease: taken before a poll (from the state it saved), and
+//! what happens when it is gone.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use tokio::time::Instant;
+
+use super::Driver;
+use crate::error::{WatchError, WatchErrorKind};
+use crate::instant::later;
+use crate::watch::budget::Both;
+use crate::watch::keeper::{Keeper, Loss};
+use crate::watch::state::WatchState;
+use crate::watch::store::Lease;
+use crate::watch::stream::Item;
+use crate::watch::watched::Watched;
+
+impl<C: Watched> Driver<C> {
+    /// The lease is gone: another watcher took it (the end), or nobody
+    /// holds it (released under us: take it again, from the last commit).
+    pub(super) fn lost(&mut self, loss: Loss) -> Option<Item<C::Item>> {
+        self.keeper = None;
+        self.handle.held.store(false, Ordering::Release);
+        match loss {
+            Loss::TakenBy { holder, since } => {
+                self.end(WatchError::new(WatchErrorKind::LeaseLost { holder, since }))
+            }
+            Loss::Free => {
+                self.queue.clear();
+                self.poll = None;
+                self.yielded = None;
+                self.uncommitted = 0;
+                self.next_poll = Instant::now();
+                None
+            }
+        }
+    }
+
+    /// The state to poll from, with the lease held: taken first if need
+    /// be. `Ok(None)`: another watcher holds it; wait.
+    pub(super) async fn hold(&mut self) -> Result<Option<WatchState>, Option<Item<C::Item>>> {
+        if let (Some(_), Some(state)) = (&self.keeper, &self.yielded) {
+            return Ok(Some(state.clone()));
+        }
+        let tenure = self.tenure().clone();
+        let sent = Instant::now();
+        let saved = match tenure
+            .store
+            .acquire(&tenure.key, &tenure.holder, tenure.ttl)
+            .await
+        {
+            Ok(Lease::Held(saved)) => saved,
+            Ok(Lease::Taken { expires_in, .. }) => {
+                // Waiting: ask again when it expires, or at the next poll.
+                self.next_poll = later(Instant::now(), expires_in.min(self.interval));
+                return Ok(None);
+            }
+            Err(e) => return Err(Some(Err(WatchError::store(e).into()))),
+        };
+        self.handle.held.store(true, Ordering::Release);
+        let keeper = Keeper::start(tenure.clone(), sent);
+        let hook = Both(keeper.before_attempt(), Arc::clone(&self.pacer) as _);
+        let client = self.client.with_before(Arc::new(hook));
+        self.keeper = Some((keeper, client));
+        let state = saved.unwrap_or_else(|| WatchState::new(&tenure.key));
+        if let Err(e) = state.check(&tenure.key) {
+            return Err(self.end(e));
+        }
+        self.yielded = Some(state.clone());
+        self.uncommitted = 0;
+        Ok(Some(state))
+    }
+}

@@ -1,0 +1,195 @@
+//! The team watch's options, checked before anything is sent.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::client::Client;
+use crate::collections::AutomationRuns;
+use crate::error::{Error, InvalidArgument, InvalidReason};
+use crate::ids::AutomationId;
+use crate::status::RunStatus;
+use crate::watch::budget::{Budget, DEFAULT_BUDGET};
+use crate::watch::builder::{
+    DEFAULT_COMMIT_EVERY, DEFAULT_LEASE_TTL, DEFAULT_POLL_INTERVAL, Watch,
+};
+use crate::watch::event::StartAt;
+use crate::watch::store::{MemoryStore, StateStore};
+
+/// How long a quiet automation may go unchecked by default.
+pub const DEFAULT_MAX_STALENESS: Duration = Duration::from_secs(60);
+
+/// How often the team's automations are listed again by default.
+pub const DEFAULT_DISCOVERY_INTERVAL: Duration = Duration::from_secs(60);
+
+/// A watch of many automations, built by
+/// [`Client::watch_automations`] or [`Client::watch_automation_set`].
+/// Each option is a single watch's ([`Watch`]), applied to every
+/// automation, but for the budget, which they share.
+#[derive(Debug, Clone)]
+#[must_use = "a team watch does nothing until `.stream()`"]
+pub struct TeamWatch {
+    pub(super) client: Client,
+    /// `None`: every automation of the team, looked for again and again.
+    pub(super) set: Option<Result<Vec<AutomationId>, InvalidArgument>>,
+    pub(super) poll_interval: Duration,
+    pub(super) max_staleness: Duration,
+    pub(super) discovery_interval: Duration,
+    pub(super) budget: Budget,
+    pub(super) start: StartAt,
+    pub(super) steps_for: Vec<RunStatus>,
+    pub(super) store: Arc<dyn StateStore>,
+    pub(super) lease_ttl: Duration,
+    pub(super) holder: Option<String>,
+    pub(super) commit_every: usize,
+}
+
+impl TeamWatch {
+    pub(super) fn new(
+        client: &Client,
+        set: Option<Result<Vec<AutomationId>, InvalidArgument>>,
+    ) -> Self {
+        Self {
+            client: client.clone(),
+            set,
+            poll_interval: DEFAULT_POLL_INTERVAL,
+            max_staleness: DEFAULT_MAX_STALENESS,
+            discovery_interval: DEFAULT_DISCOVERY_INTERVAL,
+            budget: DEFAULT_BUDGET,
+            start: StartAt::default(),
+            steps_for: Vec::new(),
+            store: Arc::new(MemoryStore::new()),
+            lease_ttl: DEFAULT_LEASE_TTL,
+            holder: None,
+            commit_every: DEFAULT_COMMIT_EVERY,
+        }
+    }
+
+    /// The time between two polls of an automation where runs happen
+    /// (runs in flight, or a poll that found one): default 5 s.
+    pub fn poll_interval(mut self, interval: Duration) -> Self {
+        self.poll_interval = interval;
+        self
+    }
+
+    /// How long a quiet automation (nothing in flight, nothing found) may
+    /// go unchecked: its polls back off, doubling, up to this (default
+    /// 60 s; at least the poll interval). Every check costs a request, so
+    /// with N quiet automations and a budget of B requests a second, none
+    /// is checked more often than the budget allows, about every N / B
+    /// seconds when that is longer: then the lag in
+    /// [`TeamStream::stats`](crate::TeamStream::stats) says so.
+    pub fn max_staleness(mut self, staleness: Duration) -> Self {
+        self.max_staleness = staleness;
+        self
+    }
+
+    /// How often the team's automations are listed again, to find the
+    /// ones added, deleted or disabled (default 60 s; at least 1 s). Not
+    /// used by [`watch_automation_set`](Client::watch_automation_set).
+    pub fn discovery_interval(mut self, interval: Duration) -> Self {
+        self.discovery_interval = interval;
+        self
+    }
+
+    /// What all the automations' polls (and the looks at the team's
+    /// automations) spend together: default half the team's limit.
+    pub fn budget(mut self, budget: Budget) -> Self {
+        self.budget = budget;
+        self
+    }
+
+    /// Where an automation starts when no state is saved for it: the
+    /// automations found at the first look start here (default
+    /// [`StartAt::Now`]); one found later that was created after the watch
+    /// began starts at [`StartAt::Beginning`] (every run of it is new),
+    /// and one created before (say, enabled again) here.
+    pub fn start(mut self, start: StartAt) -> Self {
+        self.start = start;
+        self
+    }
+
+    /// The statuses whose `Finished` carries the run's steps (see
+    /// [`Watch::steps_for`]).
+    pub fn steps_for(mut self, statuses: impl IntoIterator<Item = RunStatus>) -> Self {
+        self.steps_for = statuses.into_iter().collect();
+        self
+    }
+
+    /// Where each automation's state and lease live, keyed by automation
+    /// (a row each in [`PostgresStore`](crate::PostgresStore), a file
+    /// each in a [`FileStore`](crate::FileStore)'s folder).
+    pub fn store(mut self, store: impl StateStore) -> Self {
+        self.store = Arc::new(store);
+        self
+    }
+
+    /// Each automation's lease time-to-live (see [`Watch::lease_ttl`]).
+    pub fn lease_ttl(mut self, ttl: Duration) -> Self {
+        self.lease_ttl = ttl;
+        self
+    }
+
+    /// Who holds the automations' leases (see [`Watch::holder`]).
+    pub fn holder(mut self, id: impl Into<String>) -> Self {
+        self.holder = Some(id.into());
+        self
+    }
+
+    /// Commits after this many events of an automation's long poll (see
+    /// [`Watch::commit_every`]).
+    pub fn commit_every(mut self, events: usize) -> Self {
+        self.commit_every = events;
+        self
+    }
+
+    /// One automation's watch with these settings.
+    pub(super) fn watch(
+        &self,
+        id: &AutomationId,
+        start: StartAt,
+        holder: Option<&str>,
+    ) -> Watch<AutomationRuns> {
+        let watch = Watch::new(&self.client, Ok(id.clone()));
+        let watch = match holder {
+            Some(holder) => watch.holder(holder),
+            None => watch,
+        };
+        watch
+            .poll_interval(self.poll_interval)
+            .start(start)
+            .steps_for(self.steps_for.clone())
+            .store_arc(Arc::clone(&self.store))
+            .lease_ttl(self.lease_ttl)
+            .commit_every(self.commit_every)
+            .budget(self.budget)
+    }
+
+    /// The holder and the set (if given), or the argument that is wrong.
+    pub(super) fn validate(&self) -> Result<(String, Option<Vec<AutomationId>>), Error> {
+        let set = match &self.set {
+            Some(Ok(set)) => Some(set.clone()),
+            Some(Err(e)) => return Err(e.clone().into()),
+            None => None,
+        };
+        let unusable = |parameter, value: Duration, why| -> Result<_, Error> {
+            let reason = InvalidReason::Unusable { why };
+            Err(InvalidArgument::new(parameter, &format!("{value:?}"), reason).into())
+        };
+        if self.max_staleness < self.poll_interval {
+            let why = "a quiet automation backs off from the poll interval, never below it";
+            return unusable("max_staleness", self.max_staleness, why);
+        }
+        if self.discovery_interval < Duration::from_secs(1) {
+            let why = "the team's automations are listed at most once a second";
+            return unusable("discovery_interval", self.discovery_interval, why);
+        }
+        // Every other option is a single watch's: checked as one.
+        let probe = AutomationId::parse_for("automation_id", PROBE_ID).map_err(Error::from)?;
+        let watch = self.watch(&probe, self.start, self.holder.as_deref());
+        let (_, holder) = watch.validate()?;
+        Ok((holder, set))
+    }
+}
+
+/// A well-formed id the options are checked with.
+const PROBE_ID: &str = "00000000-0000-4000-8000-000000000000";

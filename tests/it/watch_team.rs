@@ -1,0 +1,464 @@
+//! Every automation of a team in one watch: events that name their
+//! automation, automations found and dropped while it runs, quiet ones
+//! backing off, and all of them inside one budget, every request counted.
+//!
+//! In real time, scaled down (intervals of a fraction of a second): on
+//! tokio's paused clock the time jumps to the next timer whenever the
+//! runtime idles, and with many automations there is always another's
+//! timer while an answer is on its way, so paused time flew by hundreds
+//! of seconds during one loopback answer (a single watch keeps no timer
+//! beside its requests; a team of them cannot). Bounds are loose by a
+//! quarter for these noisy machines, and every wait is bounded by the
+//! fake's request budget or a deadline.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use futures::StreamExt;
+use resend_workflows::fake::FakeResend;
+use resend_workflows::{
+    AutomationStatus, Budget, MemoryStore, Removal, RunEvent, RunStatus, StartAt, TeamEvent,
+    TeamStream,
+};
+use tokio::time::Instant;
+
+use crate::common;
+
+/// The next event; an error fails the test. Bounded by the fake's request
+/// budget (`fail_after`): past it every answer is a 403, an error here.
+async fn next(events: &mut TeamStream) -> TeamEvent {
+    match tokio::time::timeout(Duration::from_secs(30), events.next()).await {
+        Ok(Some(Ok(event))) => event,
+        Ok(Some(Err(e))) => panic!("unexpected error: {e}"),
+        Ok(None) => panic!("the team watch ended"),
+        Err(_) => panic!("no event in 30 s"),
+    }
+}
+
+/// The next event that is not a run's, within `limit` of paused time.
+async fn next_change(events: &mut TeamStream, limit: Duration) -> TeamEvent {
+    let t0 = Instant::now();
+    loop {
+        let event = next(events).await;
+        assert!(t0.elapsed() <= limit, "{event:?} after {:?}", t0.elapsed());
+        if !matches!(event, TeamEvent::Run { .. }) {
+            return event;
+        }
+    }
+}
+
+/// Runs `events` for `span`, items dropped; an error fails the test.
+async fn run_for(events: &mut TeamStream, span: Duration) {
+    let end = tokio::time::sleep(span);
+    tokio::pin!(end);
+    loop {
+        tokio::select! {
+            () = &mut end => return,
+            item = events.next() => match item {
+                Some(Ok(_)) => {}
+                Some(Err(e)) => panic!("unexpected error: {e}"),
+                None => panic!("the team watch ended"),
+            },
+        }
+    }
+}
+
+/// Drives `events`, items dropped, until every one of `ids` has been
+/// listed once (bounded by the fake's request budget).
+async fn until_listed(fake: &FakeResend, events: &mut TeamStream, ids: &[&str]) {
+    while !ids.iter().all(|id| listings(fake).contains_key(*id)) {
+        let step = tokio::time::sleep(Duration::from_millis(50));
+        tokio::select! {
+            () = step => {}
+            item = events.next() => match item {
+                Some(Ok(TeamEvent::Run { .. })) => panic!("no run was started yet"),
+                Some(Ok(_)) => {}
+                Some(Err(e)) => panic!("unexpected error: {e}"),
+                None => panic!("the team watch ended"),
+            },
+        }
+    }
+}
+
+fn added(id: &str, start: StartAt) -> TeamEvent {
+    TeamEvent::Added {
+        automation: id.to_owned(),
+        start,
+    }
+}
+
+/// When each automation's runs were listed (the top page of a poll and
+/// any other listing), from the fake's record.
+fn listings(fake: &FakeResend) -> BTreeMap<String, Vec<Instant>> {
+    let mut by = BTreeMap::<String, Vec<Instant>>::new();
+    for r in fake.requests() {
+        let parts: Vec<&str> = r.path.trim_start_matches('/').split('/').collect();
+        if let ["automations", id, "runs"] = parts.as_slice()
+            && r.param("after").is_none()
+            && r.param("status").is_none()
+        {
+            by.entry((*id).to_owned())
+                .or_default()
+                .push(Instant::from_std(r.at));
+        }
+    }
+    by
+}
+
+// Before: one watch per automation, merged by hand; events did not say
+// which automation they came from, and a new automation was not watched
+// until a restart.
+#[tokio::test]
+async fn every_event_names_its_automation_and_automations_come_and_go() {
+    let fake = common::fake().await;
+    for id in ["alpha", "bravo", "charlie"] {
+        fake.seed_automation(id, 0);
+    }
+    fake.fail_after(2_000, 403);
+    let client = common::client(&fake.base_url());
+    let mut events = client
+        .watch_automations()
+        .poll_interval(Duration::from_millis(200))
+        .max_staleness(Duration::from_millis(800))
+        .discovery_interval(Duration::from_secs(1))
+        .store(MemoryStore::new())
+        .stream();
+    let s = Duration::from_secs;
+    let mut first = Vec::new();
+    for _ in 0..3 {
+        first.push(next(&mut events).await);
+    }
+    assert_eq!(
+        first,
+        [
+            added("alpha", StartAt::Now),
+            added("bravo", StartAt::Now),
+            added("charlie", StartAt::Now)
+        ]
+    );
+
+    // Let every watch take its first look, then a run starts in one.
+    until_listed(&fake, &mut events, &["alpha", "bravo", "charlie"]).await;
+    let run = fake
+        .start_automation_run("bravo", RunStatus::Running)
+        .unwrap();
+    match next(&mut events).await {
+        TeamEvent::Run {
+            automation,
+            event: RunEvent::Started(started),
+        } => assert_eq!((automation.as_str(), started.id), ("bravo", run.id.clone())),
+        other => panic!("expected bravo's start, got {other:?}"),
+    }
+    fake.set_run_status("bravo", &run.id, RunStatus::Failed);
+    match next(&mut events).await {
+        TeamEvent::Run {
+            automation,
+            event: RunEvent::Finished { run: done, .. },
+        } => assert_eq!(
+            (automation.as_str(), done.id, done.status),
+            ("bravo", run.id.clone(), RunStatus::Failed)
+        ),
+        other => panic!("expected bravo's finish, got {other:?}"),
+    }
+
+    // A new automation, created now, with a run already: found by the next
+    // look and read from its beginning, so that run is not lost.
+    let mut def = resend_workflows::fake::generate_automation("delta");
+    def.created_at = chrono::Utc::now().into();
+    fake.define_automation(&def);
+    fake.seed_automation("delta", 0);
+    let early = fake
+        .start_automation_run("delta", RunStatus::Completed)
+        .unwrap();
+    assert_eq!(
+        next_change(&mut events, s(3)).await,
+        added("delta", StartAt::Beginning)
+    );
+    let mut delta_runs = Vec::new();
+    while delta_runs.is_empty() {
+        if let TeamEvent::Run { automation, event } = next(&mut events).await {
+            assert_eq!(automation, "delta");
+            delta_runs.push(event.run_id().to_owned());
+        }
+    }
+    assert_eq!(delta_runs, [early.id]);
+
+    // One deleted, one disabled: each dropped, saying why.
+    assert!(fake.delete_automation("alpha"));
+    assert!(fake.set_automation_status("charlie", AutomationStatus::Disabled));
+    let mut dropped = Vec::new();
+    for _ in 0..2 {
+        dropped.push(next_change(&mut events, s(3)).await);
+    }
+    dropped.sort_by_key(|e| e.automation().to_owned());
+    assert_eq!(
+        dropped,
+        [
+            TeamEvent::Removed {
+                automation: "alpha".into(),
+                reason: Removal::Deleted
+            },
+            TeamEvent::Removed {
+                automation: "charlie".into(),
+                reason: Removal::Disabled
+            },
+        ]
+    );
+    assert_eq!(events.stats().automations, 2, "bravo and delta");
+}
+
+/// The widest gap between two of `at`.
+fn widest_gap(at: &[Instant]) -> Duration {
+    at.windows(2).map(|w| w[1] - w[0]).max().unwrap_or_default()
+}
+
+// Before: quiet automations cost as much as busy ones: 20 idle ones at
+// 5 s were 4 requests a second doing nothing. Here at a 25th of the scale:
+// 200 ms for 5 s.
+#[tokio::test]
+async fn quiet_automations_back_off_to_their_staleness_and_a_busy_one_keeps_its_interval() {
+    let fake = common::fake().await;
+    let ids: Vec<String> = (0..20).map(|i| format!("quiet-{i:02}")).collect();
+    for id in &ids {
+        fake.seed_automation(id, 0);
+    }
+    fake.seed_automation("busy", 0);
+    // A run always in flight in "busy", followed from the start.
+    fake.start_automation_run("busy", RunStatus::Running)
+        .unwrap();
+    fake.fail_after(2_000, 403);
+    let client = common::client(&fake.base_url());
+    let ms = Duration::from_millis;
+    let mut events = client
+        .watch_automations()
+        .start(StartAt::Running)
+        .poll_interval(ms(200))
+        .max_staleness(ms(1600))
+        .budget(Budget::PerSecond(50.0))
+        .store(MemoryStore::new())
+        .stream();
+    run_for(&mut events, Duration::from_secs(16)).await;
+    let seen = listings(&fake);
+    let busy = &seen["busy"];
+    let span = *busy.last().unwrap() - busy[0];
+    assert!(span > Duration::from_secs(14), "ran {span:?}");
+    // Polled every 200 ms all along.
+    let per_poll = span / u32::try_from(busy.len() - 1).unwrap();
+    assert!(
+        per_poll >= ms(195) && per_poll <= ms(250),
+        "busy: a poll every {per_poll:?}"
+    );
+    for id in &ids {
+        let at = &seen[id];
+        // Polls at 0, 0.2, 0.6, 1.4 s, then every 1.6 s.
+        let widest = widest_gap(at);
+        assert!(
+            widest >= ms(1550) && widest <= ms(2200),
+            "{id}: widest gap {widest:?}, the staleness is 1.6 s"
+        );
+        // A loaded machine starts each poll a little late: a fifth fewer
+        // at most; never more than the cadence allows.
+        let expected = 4.0 + (span.as_secs_f64() - 1.4) / 1.6;
+        #[allow(clippy::cast_precision_loss)]
+        let got = at.len() as f64;
+        assert!(
+            got >= expected * 0.8 && got <= expected + 1.0,
+            "{id}: {got} polls in {span:?}, about {expected:.1}"
+        );
+    }
+}
+
+// The bound on paper: each check costs a request, so N quiet automations
+// on a budget of B requests a second are each checked about every N / B
+// seconds when the staleness asks for more often; the budget holds in
+// every window and no automation starves.
+#[tokio::test]
+async fn many_quiet_automations_on_a_small_budget_are_each_checked_about_every_n_over_b() {
+    let fake = common::fake().await;
+    let n = 40;
+    let ids: Vec<String> = (0..n).map(|i| format!("q-{i:03}")).collect();
+    for id in &ids {
+        fake.seed_automation(id, 0);
+    }
+    fake.fail_after(2_000, 403);
+    let client = common::client(&fake.base_url());
+    let b = 20.0;
+    let ms = Duration::from_millis;
+    let mut events = client
+        .watch_automations()
+        .poll_interval(ms(200))
+        .max_staleness(ms(400))
+        .budget(Budget::PerSecond(b))
+        .store(MemoryStore::new())
+        .stream();
+    run_for(&mut events, Duration::from_secs(20)).await;
+    let requests = fake.requests();
+    // The budget in every 1 s window: at most B, one more for the
+    // window's edge.
+    let at: Vec<Instant> = requests.iter().map(|r| Instant::from_std(r.at)).collect();
+    let widest = at
+        .iter()
+        .map(|start| {
+            at.iter()
+                .filter(|t| **t >= *start && **t - *start < Duration::from_secs(1))
+                .count()
+        })
+        .max()
+        .unwrap();
+    assert!(
+        (18..=21).contains(&widest),
+        "{widest} requests in the busiest 1 s window, budget 20"
+    );
+    // N / B = 2 s; the pacer's spacing is 2% wider.
+    #[allow(clippy::cast_precision_loss)]
+    let bound = Duration::from_secs_f64(n as f64 / b * 1.02);
+    let span = *at.last().unwrap() - at[0];
+    let seen = listings(&fake);
+    for id in &ids {
+        let checks = &seen[id];
+        let widest = widest_gap(checks);
+        assert!(
+            widest >= bound.mul_f64(0.9) && widest <= bound.mul_f64(1.2),
+            "{id}: widest gap {widest:?}, about N/B = {bound:?}"
+        );
+        let expected = span.as_secs_f64() / bound.as_secs_f64();
+        #[allow(clippy::cast_precision_loss)]
+        let got = checks.len() as f64;
+        assert!(
+            got >= expected * 0.8 && got <= expected + 1.5,
+            "{id}: {got} checks in {span:?}, about {expected:.1}"
+        );
+    }
+    let stats = events.stats();
+    assert!(
+        stats.lag >= ms(1000),
+        "the lag says the budget sets the pace: {:?}",
+        stats.lag
+    );
+}
+
+// State per automation: a file each in a FileStore's folder, committed
+// with the single watch's rule, so a restart goes on from each one's own
+// state: nothing lost, nothing reported twice once committed.
+#[tokio::test]
+async fn each_automation_s_state_is_its_own_file_and_a_restart_goes_on_from_it() {
+    let fake = common::fake().await;
+    for id in ["one", "two"] {
+        fake.seed_automation(id, 0);
+    }
+    fake.fail_after(2_000, 403);
+    let dir = common::TempDir::new("team-files");
+    let client = common::client(&fake.base_url());
+    let watch = || {
+        client
+            .watch_automations()
+            .holder("replica-a")
+            .poll_interval(Duration::from_millis(200))
+            .max_staleness(Duration::from_millis(800))
+            .discovery_interval(Duration::from_secs(1))
+            .store(resend_workflows::FileStore::new(dir.path()))
+            .stream()
+    };
+    let mut events = watch();
+    until_listed(&fake, &mut events, &["one", "two"]).await;
+    let first = fake
+        .start_automation_run("one", RunStatus::Completed)
+        .unwrap();
+    let mut got = Vec::new();
+    while got.len() < 2 {
+        if let TeamEvent::Run { automation, event } = next(&mut events).await {
+            got.push((automation, event.kind(), event.run_id().to_owned()));
+        }
+    }
+    assert_eq!(
+        got,
+        [
+            ("one".to_owned(), "started", first.id.clone()),
+            ("one".to_owned(), "finished", first.id.clone())
+        ]
+    );
+    // Asking for more commits what was yielded; then the process "ends".
+    run_for(&mut events, Duration::from_millis(500)).await;
+    drop(events);
+    let store = resend_workflows::FileStore::new(dir.path());
+    for id in ["one", "two"] {
+        let key = format!("automations/{id}/runs");
+        assert!(store.path(&key).exists(), "{id}'s own file");
+    }
+    // While it was down, a run started in each.
+    let in_one = fake
+        .start_automation_run("one", RunStatus::Running)
+        .unwrap();
+    let in_two = fake
+        .start_automation_run("two", RunStatus::Running)
+        .unwrap();
+    let mut events = watch();
+    let mut started = Vec::new();
+    while started.len() < 2 {
+        if let TeamEvent::Run { automation, event } = next(&mut events).await {
+            assert_eq!(event.kind(), "started", "{automation}: {event:?}");
+            started.push((automation, event.run_id().to_owned()));
+        }
+    }
+    started.sort();
+    assert_eq!(
+        started,
+        [("one".to_owned(), in_one.id), ("two".to_owned(), in_two.id)],
+        "the runs of the downtime, and not the first run again"
+    );
+}
+
+// Bad arguments are rejected before a request is sent: the first and only
+// item, one that ends the watch.
+#[tokio::test]
+async fn bad_arguments_are_the_only_item_and_nothing_is_sent() {
+    let fake = common::fake().await;
+    fake.seed_automation("ok", 0);
+    let client = common::client(&fake.base_url());
+    let ms = Duration::from_millis;
+    let empty: [&str; 0] = [];
+    let cases = [
+        ("automation_ids", client.watch_automation_set(empty)),
+        (
+            "automation_id",
+            client.watch_automation_set(["ok", "not an id"]),
+        ),
+        (
+            "max_staleness",
+            client
+                .watch_automations()
+                .poll_interval(ms(500))
+                .max_staleness(ms(400)),
+        ),
+        (
+            "discovery_interval",
+            client.watch_automations().discovery_interval(ms(999)),
+        ),
+        (
+            "poll_interval",
+            client.watch_automations().poll_interval(ms(0)),
+        ),
+        ("holder", client.watch_automations().holder("")),
+        (
+            "budget",
+            client.watch_automations().budget(Budget::Share(0.0)),
+        ),
+    ];
+    for (parameter, watch) in cases {
+        let mut events = watch.stream();
+        let error = match events.next().await {
+            Some(Err(e)) => e,
+            other => panic!("{parameter}: {other:?}"),
+        };
+        assert!(error.ends_watch(), "{parameter}: {error}");
+        assert_eq!(error.automation(), None);
+        match error.error() {
+            resend_workflows::Error::InvalidArgument(e) => {
+                assert_eq!(e.parameter(), parameter, "{error}");
+            }
+            other => panic!("{parameter}: {other}"),
+        }
+        assert!(events.next().await.is_none(), "{parameter}: the only item");
+    }
+    assert_eq!(fake.requests().len(), 0, "nothing was sent");
+}
