@@ -15,6 +15,7 @@ mod prefetch;
 mod ratelimit;
 mod server;
 mod stream;
+mod team;
 mod watch;
 mod watch_memory;
 
@@ -151,7 +152,7 @@ fn table(results: &[Value]) {
                 f("sequential_pages_per_s"),
                 f("speedup")
             ),
-            "build" | "ratelimit" | "watch" | "watch-memory" => {
+            "build" | "ratelimit" | "watch" | "watch-memory" | "team" => {
                 r["summary"].as_str().unwrap_or("").to_owned()
             }
             _ => String::new(),
@@ -190,7 +191,7 @@ fn main() {
     // `cargo bench` passes `--bench`; a name filter runs the scenarios it begins.
     let only = args.iter().skip(1).find(|a| !a.starts_with("--")).cloned();
     type Scenario = (&'static str, fn() -> Value);
-    let scenarios: [Scenario; 8] = [
+    let scenarios: [Scenario; 9] = [
         ("stream", stream::scenario_stream),
         ("decode", decode::scenario_decode),
         ("memory", memory::scenario_memory),
@@ -198,6 +199,7 @@ fn main() {
         ("ratelimit", ratelimit::scenario_ratelimit),
         ("watch", watch::scenario_watch),
         ("watch-memory", watch_memory::scenario_watch_memory),
+        ("team", team::scenario_team),
         ("build", build::scenario_build),
     ];
     let mut results = Vec::new();

@@ -3,8 +3,8 @@
 //! (`poll/`): the list's top page for the new runs and the runs in flight
 //! near the top, then the cheapest way to learn what became of the others
 //! (`plan.rs`), a page of the full check now and then, a few pages of a
-//! backfill. The driver (`driver.rs`) holds the lease (kept by
-//! `keeper.rs`), polls on time within its budget (`budget.rs`), and commits
+//! backfill. The driver (`driver/`) holds the lease (kept by
+//! `keeper.rs`), polls on time within its budget (`budget/`), and commits
 //! the state of what was yielded (`state.rs`) to a store (`store/`) when the
 //! consumer asks for more. A team watch (`team/`) runs one per automation
 //! on one budget, quiet ones backing off (`cadence.rs`).

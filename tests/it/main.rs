@@ -23,6 +23,7 @@ mod hostile;
 mod options;
 mod paginate;
 mod postgres;
+mod postgres_team;
 mod ratelimit;
 mod recorded;
 mod repeats;

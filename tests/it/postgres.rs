@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use crate::common;
 
 /// A PostgreSQL server for one test.
-struct Pg {
+pub struct Pg {
     data: PathBuf,
     bin: PathBuf,
     port: u16,
@@ -58,7 +58,7 @@ fn bin_dir() -> Option<PathBuf> {
 impl Pg {
     /// Starts a server, or `None` when PostgreSQL is not installed (a
     /// failure under `CI=true`).
-    fn start() -> Option<Self> {
+    pub fn start() -> Option<Self> {
         let Some(bin) = bin_dir() else {
             assert!(
                 std::env::var("CI").as_deref() != Ok("true"),
@@ -166,7 +166,7 @@ impl Pg {
         );
     }
 
-    fn config(&self) -> String {
+    pub fn config(&self) -> String {
         format!(
             "host=127.0.0.1 port={} user=postgres dbname=postgres",
             self.port

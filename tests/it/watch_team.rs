@@ -439,6 +439,7 @@ async fn bad_arguments_are_the_only_item_and_nothing_is_sent() {
             client.watch_automations().poll_interval(ms(0)),
         ),
         ("holder", client.watch_automations().holder("")),
+        ("budget_key", client.watch_automations().budget_key("a b")),
         (
             "budget",
             client.watch_automations().budget(Budget::Share(0.0)),

@@ -3,18 +3,21 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use tokio::time::Instant;
 
 use super::Driver;
 use crate::error::{WatchError, WatchErrorKind};
 use crate::instant::later;
-use crate::watch::budget::Both;
+use crate::transport::BeforeAttempt;
+use crate::watch::budget::Prioritized;
 use crate::watch::keeper::{Keeper, Loss};
 use crate::watch::state::WatchState;
 use crate::watch::store::Lease;
 use crate::watch::stream::Item;
 use crate::watch::watched::Watched;
+use futures::future::BoxFuture;
 
 impl<C: Watched> Driver<C> {
     /// The lease is gone: another watcher took it (the end), or nobody
@@ -60,7 +63,15 @@ impl<C: Watched> Driver<C> {
         };
         self.handle.held.store(true, Ordering::Release);
         let keeper = Keeper::start(tenure.clone(), sent);
-        let hook = Both(keeper.before_attempt(), Arc::clone(&self.pacer) as _);
+        let paced = Prioritized {
+            pacer: Arc::clone(&self.pacer),
+            priority: Arc::clone(&self.priority),
+        };
+        let hook = KeptTurn {
+            renew: keeper.before_attempt(),
+            paced,
+            every: tenure.ttl / 3,
+        };
         let client = self.client.with_before(Arc::new(hook));
         self.keeper = Some((keeper, client));
         let state = saved.unwrap_or_else(|| WatchState::new(&tenure.key));
@@ -70,5 +81,33 @@ impl<C: Watched> Driver<C> {
         self.yielded = Some(state.clone());
         self.uncommitted = 0;
         Ok(Some(state))
+    }
+}
+
+/// The budget's turn, the lease renewed while it is waited for: a team's
+/// budget can keep a poll waiting longer than the lease lasts, and the
+/// lease must not go to another replica meanwhile.
+#[derive(Debug)]
+struct KeptTurn {
+    /// Renews the lease if a renewal is due.
+    renew: Arc<dyn BeforeAttempt>,
+    paced: Prioritized,
+    every: Duration,
+}
+
+impl BeforeAttempt for KeptTurn {
+    fn before_attempt(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            self.renew.before_attempt().await;
+            let turn = self.paced.before_attempt();
+            tokio::pin!(turn);
+            loop {
+                tokio::select! {
+                    () = &mut turn => break,
+                    () = tokio::time::sleep(self.every) => self.renew.before_attempt().await,
+                }
+            }
+            self.renew.before_attempt().await;
+        })
     }
 }

@@ -12,13 +12,13 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
 use tokio::time::Instant;
 
-use super::budget::Pacer;
+use super::budget::{Pacer, QUIET, URGENT};
 use super::cadence::{Activity, Cadence};
 use super::keeper::{Keeper, Loss, Tenure, Validity};
 use super::poll::{self, Poll, Queued};
@@ -63,6 +63,9 @@ pub(super) struct Driver<C: Watched> {
     commit_every: usize,
     polls: poll::Settings,
     pacer: Arc<Pacer>,
+    /// The priority of this watch's turns: urgent while runs happen in
+    /// the collection, quiet otherwise (ahead of it or not, in a team).
+    priority: Arc<AtomicU8>,
     stats: Arc<Stats>,
     /// The poll under way, a page at a time.
     poll: Option<Poll<C::Item>>,
@@ -113,6 +116,9 @@ impl<C: Watched> Driver<C> {
             commit_every: setup.commit_every,
             polls: setup.polls,
             pacer: setup.pacer,
+            // Quiet until a poll finds something: a team's first looks at
+            // its many automations queue behind the ones where runs happen.
+            priority: Arc::new(AtomicU8::new(QUIET)),
             stats: Arc::clone(&stats),
             poll: None,
             departures: 0.0,
@@ -222,6 +228,8 @@ impl<C: Watched> Driver<C> {
         };
         self.poll = None;
         self.quiet = self.cadence.quiet_after(self.quiet, activity);
+        let priority = if self.quiet > 0 { QUIET } else { URGENT };
+        self.priority.store(priority, Ordering::Relaxed);
         if self.quiet > 0 {
             self.next_poll = later(self.poll_started, self.cadence.interval(self.quiet));
         }

@@ -81,6 +81,21 @@ pub trait StateStore: Send + Sync + fmt::Debug + 'static {
         state: &'a WatchState,
     ) -> BoxFuture<'a, Result<Renewal, StoreError>>;
 
+    /// Takes the next of the turns that every watcher sharing `key` takes
+    /// `spacing` apart, in any process: how long from now until it comes.
+    /// A store several processes share implements it so that their watches
+    /// keep to one budget together (`PostgresStore` does, on the
+    /// database's clock). `None`, the default: each process keeps to its
+    /// own budget.
+    fn take_turn<'a>(
+        &'a self,
+        key: &'a str,
+        spacing: Duration,
+    ) -> Option<BoxFuture<'a, Result<Duration, StoreError>>> {
+        let _ = (key, spacing);
+        None
+    }
+
     /// Gives up `holder`'s lease on `key`, if it holds it, so another
     /// watcher (or the same holder after a restart) takes it at once.
     fn release<'a>(

@@ -41,6 +41,7 @@ pub struct TeamWatch {
     pub(super) lease_ttl: Duration,
     pub(super) holder: Option<String>,
     pub(super) commit_every: usize,
+    pub(super) budget_key: String,
 }
 
 impl TeamWatch {
@@ -61,6 +62,7 @@ impl TeamWatch {
             lease_ttl: DEFAULT_LEASE_TTL,
             holder: None,
             commit_every: DEFAULT_COMMIT_EVERY,
+            budget_key: "team".to_owned(),
         }
     }
 
@@ -95,6 +97,17 @@ impl TeamWatch {
     /// automations) spend together: default half the team's limit.
     pub fn budget(mut self, budget: Budget) -> Self {
         self.budget = budget;
+        self
+    }
+
+    /// The name replicas share their budget under (default `team`). With
+    /// a store several processes share and that shares turns
+    /// ([`PostgresStore`](crate::PostgresStore)), every replica's team
+    /// watch of the same name takes its turns from one queue in the
+    /// store, so their requests together keep to the budget; with any
+    /// other store, each process keeps to its own.
+    pub fn budget_key(mut self, name: impl Into<String>) -> Self {
+        self.budget_key = name.into();
         self
     }
 
@@ -182,6 +195,13 @@ impl TeamWatch {
         if self.discovery_interval < Duration::from_secs(1) {
             let why = "the team's automations are listed at most once a second";
             return unusable("discovery_interval", self.discovery_interval, why);
+        }
+        let key = &self.budget_key;
+        if key.is_empty() || key.len() > 100 || !key.chars().all(|c| c.is_ascii_graphic()) {
+            let reason = InvalidReason::Unusable {
+                why: "a budget's name is 1 to 100 visible ASCII characters",
+            };
+            return Err(InvalidArgument::new("budget_key", key, reason).into());
         }
         // Every other option is a single watch's: checked as one.
         let probe = AutomationId::parse_for("automation_id", PROBE_ID).map_err(Error::from)?;

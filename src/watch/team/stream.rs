@@ -317,7 +317,15 @@ impl TeamWatch {
     pub fn stream(self) -> TeamStream {
         match self.validate() {
             Ok((holder, set)) => {
-                let pacer = Arc::new(Pacer::new(self.budget, self.client.clone()));
+                let pacer = Pacer::shared(
+                    self.budget,
+                    self.client.clone(),
+                    Arc::clone(&self.store),
+                    format!("budgets/{}", self.budget_key),
+                );
+                // A quiet automation waits for its turn no longer than it
+                // may go unchecked: then it goes before new urgent ones.
+                let pacer = Arc::new(pacer.aging(self.max_staleness));
                 TeamStream::start(self, holder, set, pacer)
             }
             Err(error) => TeamStream::failed(error),

@@ -257,6 +257,36 @@ impl StateStore for PostgresStore {
         })
     }
 
+    /// One row per shared budget (`key`), its next turn in `lease_until`:
+    /// each turn moves it `spacing` on from the later of itself and the
+    /// database's clock, in one statement, so the replicas' turns are
+    /// spaced on one clock.
+    fn take_turn<'a>(
+        &'a self,
+        key: &'a str,
+        spacing: Duration,
+    ) -> Option<BoxFuture<'a, Result<Duration, StoreError>>> {
+        Some(Box::pin(async move {
+            let client = self.connection.client().await?;
+            let row = client
+                .query_one(
+                    &format!(
+                        "INSERT INTO {} AS w (key, lease_until)
+                         VALUES ($1, clock_timestamp() + make_interval(secs => $2))
+                         ON CONFLICT (key) DO UPDATE SET lease_until =
+                           GREATEST(w.lease_until, clock_timestamp()) + make_interval(secs => $2)
+                         RETURNING GREATEST(EXTRACT(EPOCH FROM (
+                           w.lease_until - make_interval(secs => $2) - clock_timestamp())), 0)::float8",
+                        self.table
+                    ),
+                    &[&key, &spacing.as_secs_f64()],
+                )
+                .await?;
+            let wait: f64 = row.get(0);
+            Ok(Duration::try_from_secs_f64(wait).unwrap_or(Duration::ZERO))
+        }))
+    }
+
     fn release<'a>(
         &'a self,
         key: &'a str,

@@ -1,0 +1,97 @@
+//! Team watches on several replicas sharing one PostgreSQL: each
+//! automation polled by one replica at a time (its own lease), and the
+//! replicas' requests together inside one budget (turns taken in the
+//! database). Real time, short intervals, as `postgres.rs`.
+#![cfg(feature = "postgres")]
+
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use resend_workflows::{Budget, PostgresStore, TeamStream};
+
+use crate::common;
+use crate::postgres::Pg;
+
+/// The most requests the fake received in any `window`, from `since`.
+fn busiest(fake: &resend_workflows::fake::FakeResend, since: Instant, window: Duration) -> usize {
+    let at: Vec<Instant> = fake
+        .requests()
+        .iter()
+        .map(|r| r.at)
+        .filter(|t| *t >= since)
+        .collect();
+    at.iter()
+        .map(|s| at.iter().filter(|t| **t >= *s && **t < *s + window).count())
+        .max()
+        .unwrap_or(0)
+}
+
+/// Drives `streams` for `span`, items dropped; an error fails the test.
+async fn run_for(streams: &mut [TeamStream], span: Duration) {
+    let end = tokio::time::Instant::now() + span;
+    let mut all = futures::stream::select_all(streams.iter_mut());
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep_until(end) => return,
+            item = all.next() => match item {
+                Some(Ok(_)) => {}
+                Some(Err(e)) => panic!("unexpected error: {e}"),
+                None => panic!("a team watch ended"),
+            },
+        }
+    }
+}
+
+/// Two replicas' team watches, ten automations each (the lease spreads
+/// nothing yet: the first replica up would take every automation), each
+/// busy enough to spend its whole budget of 10 a second, under
+/// `budget_keys`.
+async fn two_replicas(pg: &Pg, budget_keys: [&str; 2], table: &str) -> usize {
+    let fake = common::fake().await;
+    for i in 0..20 {
+        fake.seed_automation(&format!("auto-{i:02}"), 0);
+    }
+    fake.fail_after(5_000, 403);
+    let client = common::client(&fake.base_url());
+    let mut streams = Vec::new();
+    for (n, key) in budget_keys.iter().enumerate() {
+        let store = PostgresStore::connect(&pg.config(), table).await.unwrap();
+        let ids: Vec<String> = (n * 10..n * 10 + 10)
+            .map(|i| format!("auto-{i:02}"))
+            .collect();
+        streams.push(
+            client
+                .watch_automation_set(ids)
+                .holder(format!("replica-{n}"))
+                .budget_key(*key)
+                .budget(Budget::PerSecond(10.0))
+                .poll_interval(Duration::from_millis(100))
+                .max_staleness(Duration::from_millis(100))
+                .lease_ttl(Duration::from_secs(2))
+                .store(store)
+                .stream(),
+        );
+    }
+    let since = Instant::now() + Duration::from_secs(2);
+    run_for(&mut streams, Duration::from_secs(8)).await;
+    busiest(&fake, since, Duration::from_secs(1))
+}
+
+// Before: each replica's gate knew only its own traffic, so two replicas
+// spent twice the team's budget.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_on_one_database_keep_to_one_budget_together() {
+    let Some(pg) = Pg::start() else { return };
+    // The control: two budgets (two names), each replica its own 10/s.
+    let apart = two_replicas(&pg, ["one", "two"], "team_apart").await;
+    assert!(
+        apart >= 15,
+        "two budgets of 10/s: {apart} in the busiest second, about 20"
+    );
+    // One name: one budget of 10/s for both, spaced on the database.
+    let together = two_replicas(&pg, ["team", "team"], "team_together").await;
+    assert!(
+        (8..=11).contains(&together),
+        "one budget of 10/s for two replicas: {together} in the busiest second"
+    );
+}
