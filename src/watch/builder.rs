@@ -10,6 +10,7 @@ use super::driver::{Driver, Setup};
 use super::event::StartAt;
 use super::keeper::Tenure;
 use super::poll;
+use super::quota::Quota;
 use super::store::{MemoryStore, StateStore};
 use super::stream::WatchStream;
 use super::watched::Watched;
@@ -264,7 +265,7 @@ impl<C: Watched> Watch<C> {
     /// of a newer version, a lease another watcher took, or a collection
     /// that is not there.
     pub fn stream(self) -> WatchStream<C::Item> {
-        self.stream_with(None, None)
+        self.stream_with(None, None, None)
     }
 
     /// The stream, spending from `pacer` (shared by a team watch; else a
@@ -273,6 +274,7 @@ impl<C: Watched> Watch<C> {
         self,
         pacer: Option<Arc<Pacer>>,
         max_staleness: Option<Duration>,
+        quota: Option<Arc<Quota>>,
     ) -> WatchStream<C::Item> {
         match self.validate() {
             Ok((parent, holder)) => {
@@ -300,6 +302,7 @@ impl<C: Watched> Watch<C> {
                     parent,
                     interval: self.poll_interval,
                     max_staleness,
+                    quota,
                     commit_every: self.commit_every,
                     polls,
                     pacer,

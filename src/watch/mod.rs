@@ -17,6 +17,7 @@ mod event;
 mod keeper;
 mod plan;
 mod poll;
+mod quota;
 mod state;
 mod store;
 mod stream;

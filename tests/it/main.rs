@@ -36,4 +36,5 @@ mod watch_floor;
 mod watch_plans;
 mod watch_promises;
 mod watch_props;
+mod watch_replicas;
 mod watch_team;

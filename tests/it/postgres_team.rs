@@ -95,3 +95,13 @@ async fn replicas_on_one_database_keep_to_one_budget_together() {
         "one budget of 10/s for two replicas: {together} in the busiest second"
     );
 }
+
+// The replicas on PostgreSQL: members and leases on the database's clock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_on_postgres_share_the_automations_and_take_over_losing_nothing() {
+    let Some(pg) = Pg::start() else { return };
+    let store = PostgresStore::connect(&pg.config(), "team_replicas")
+        .await
+        .unwrap();
+    crate::watch_replicas::share_and_take_over(&store).await;
+}

@@ -23,6 +23,9 @@ impl<C: Watched> Driver<C> {
     /// The lease is gone: another watcher took it (the end), or nobody
     /// holds it (released under us: take it again, from the last commit).
     pub(super) fn lost(&mut self, loss: Loss) -> Option<Item<C::Item>> {
+        if let Some(quota) = &self.quota {
+            quota.left(&self.handle.tenure.key);
+        }
         self.keeper = None;
         self.handle.held.store(false, Ordering::Release);
         match loss {
@@ -47,6 +50,13 @@ impl<C: Watched> Driver<C> {
             return Ok(Some(state.clone()));
         }
         let tenure = self.tenure().clone();
+        if let Some(quota) = &self.quota
+            && !quota.may_take(&tenure.key)
+        {
+            // This replica holds its share: leave this one to the others.
+            self.next_poll = later(Instant::now(), self.interval);
+            return Ok(None);
+        }
         let sent = Instant::now();
         let saved = match tenure
             .store
@@ -62,6 +72,9 @@ impl<C: Watched> Driver<C> {
             Err(e) => return Err(Some(Err(WatchError::store(e).into()))),
         };
         self.handle.held.store(true, Ordering::Release);
+        if let Some(quota) = &self.quota {
+            quota.took(&tenure.key);
+        }
         let keeper = Keeper::start(tenure.clone(), sent);
         let paced = Prioritized {
             pacer: Arc::clone(&self.pacer),
@@ -109,5 +122,32 @@ impl BeforeAttempt for KeptTurn {
             }
             self.renew.before_attempt().await;
         })
+    }
+}
+
+impl<C: Watched> Driver<C> {
+    /// Gives the lease back if this replica holds more than its share and
+    /// this automation is past it (everything yielded is committed by
+    /// now: the consumer asked for more). `true` when given back.
+    pub(super) async fn past_share(&mut self) -> bool {
+        let key = self.tenure().key.clone();
+        let over = self.keeper.is_some()
+            && self.uncommitted == 0
+            && self.quota.as_ref().is_some_and(|q| q.over(&key));
+        if !over {
+            return false;
+        }
+        let tenure = self.tenure().clone();
+        let _ = tenure.store.release(&tenure.key, &tenure.holder).await;
+        if let Some(quota) = &self.quota {
+            quota.left(&key);
+        }
+        self.keeper = None;
+        self.handle.held.store(false, Ordering::Release);
+        self.yielded = None;
+        self.poll = None;
+        self.queue.clear();
+        self.next_poll = later(Instant::now(), self.interval);
+        true
     }
 }

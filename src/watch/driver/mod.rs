@@ -22,6 +22,7 @@ use super::budget::{Pacer, QUIET, URGENT};
 use super::cadence::{Activity, Cadence};
 use super::keeper::{Keeper, Loss, Tenure, Validity};
 use super::poll::{self, Poll, Queued};
+use super::quota::Quota;
 use super::state::WatchState;
 use super::store::Renewal;
 use super::stream::{Handle, Item, Next, Run, Stats, WatchStream};
@@ -44,6 +45,8 @@ pub(super) struct Setup<C: Watched> {
     pub(super) interval: Duration,
     /// How far a quiet collection's polls may back off (`None`: never).
     pub(super) max_staleness: Option<Duration>,
+    /// A team replica's share of the automations' leases (`None`: alone).
+    pub(super) quota: Option<Arc<Quota>>,
     pub(super) commit_every: usize,
     pub(super) polls: poll::Settings,
     pub(super) pacer: Arc<Pacer>,
@@ -57,6 +60,7 @@ pub(super) struct Driver<C: Watched> {
     cadence: Cadence,
     /// Quiet polls in a row (nothing found, nothing in flight).
     quiet: u32,
+    quota: Option<Arc<Quota>>,
     /// When the current poll started, and the events it found so far.
     poll_started: Instant,
     poll_events: usize,
@@ -111,6 +115,7 @@ impl<C: Watched> Driver<C> {
                 max_staleness: setup.max_staleness,
             },
             quiet: 0,
+            quota: setup.quota,
             poll_started: Instant::now(),
             poll_events: 0,
             commit_every: setup.commit_every,
@@ -142,6 +147,9 @@ impl<C: Watched> Driver<C> {
 
     /// Ends the watch with `error`.
     fn end(&mut self, error: WatchError) -> Option<Item<C::Item>> {
+        if let Some(quota) = &self.quota {
+            quota.left(&self.handle.tenure.key);
+        }
         self.done = true;
         self.queue.clear();
         self.poll = None;
@@ -183,6 +191,9 @@ impl<C: Watched> Driver<C> {
                     lag_ms = crate::trace::millis(lag),
                     "the watch is behind its poll interval"
                 );
+            }
+            if self.past_share().await {
+                continue;
             }
             let state = match self.hold().await {
                 Ok(Some(state)) => state,

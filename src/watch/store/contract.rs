@@ -81,6 +81,20 @@ pub trait StateStore: Send + Sync + fmt::Debug + 'static {
         state: &'a WatchState,
     ) -> BoxFuture<'a, Result<Renewal, StoreError>>;
 
+    /// Marks `holder` a live member of `group` for `ttl`, and counts the
+    /// live members (itself included): replicas of a team watch spread
+    /// the automations over the members. `None`, the default: the store
+    /// is not shared, and a replica takes every automation it finds free.
+    fn join<'a>(
+        &'a self,
+        group: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> Option<BoxFuture<'a, Result<usize, StoreError>>> {
+        let _ = (group, holder, ttl);
+        None
+    }
+
     /// Takes the next of the turns that every watcher sharing `key` takes
     /// `spacing` apart, in any process: how long from now until it comes.
     /// A store several processes share implements it so that their watches

@@ -24,6 +24,8 @@ struct Entry {
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStore {
     entries: Arc<Mutex<HashMap<String, Entry>>>,
+    /// Each group's members, and until when each is live.
+    members: Arc<Mutex<HashMap<String, HashMap<String, Instant>>>>,
 }
 
 impl MemoryStore {
@@ -74,6 +76,21 @@ impl StateStore for MemoryStore {
             }
         });
         Box::pin(async move { Ok(taken) })
+    }
+
+    fn join<'a>(
+        &'a self,
+        group: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> Option<BoxFuture<'a, Result<usize, StoreError>>> {
+        let now = Instant::now();
+        let mut members = self.members.lock().unwrap_or_else(PoisonError::into_inner);
+        let group = members.entry(group.to_owned()).or_default();
+        group.insert(holder.to_owned(), now + ttl);
+        group.retain(|_, until| *until > now);
+        let live = group.len();
+        Some(Box::pin(async move { Ok(live) }))
     }
 
     fn renew<'a>(

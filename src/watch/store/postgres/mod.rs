@@ -257,6 +257,44 @@ impl StateStore for PostgresStore {
         })
     }
 
+    /// A row per member, `members/<group>/<holder>`, live until its
+    /// `lease_until`, on the database's clock.
+    fn join<'a>(
+        &'a self,
+        group: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> Option<BoxFuture<'a, Result<usize, StoreError>>> {
+        Some(Box::pin(async move {
+            let client = self.connection.client().await?;
+            let prefix = format!("members/{group}/");
+            let key = format!("{prefix}{holder}");
+            client
+                .execute(
+                    &format!(
+                        "INSERT INTO {} AS w (key, holder, lease_until)
+                         VALUES ($1, $2, now() + make_interval(secs => $3))
+                         ON CONFLICT (key) DO UPDATE SET lease_until = EXCLUDED.lease_until",
+                        self.table
+                    ),
+                    &[&key, &holder, &ttl.as_secs_f64()],
+                )
+                .await?;
+            let row = client
+                .query_one(
+                    &format!(
+                        "SELECT count(*) FROM {} WHERE left(key, length($1)) = $1
+                         AND lease_until > now()",
+                        self.table
+                    ),
+                    &[&prefix],
+                )
+                .await?;
+            let live: i64 = row.get(0);
+            Ok(usize::try_from(live).unwrap_or(1))
+        }))
+    }
+
     /// One row per shared budget (`key`), its next turn in `lease_until`:
     /// each turn moves it `spacing` on from the later of itself and the
     /// database's clock, in one statement, so the replicas' turns are

@@ -23,6 +23,7 @@ use crate::timestamp::Timestamp;
 use crate::transport::generated::types::{AutomationListItem, AutomationRunListItem};
 use crate::watch::budget::Pacer;
 use crate::watch::event::{RunEvent, StartAt};
+use crate::watch::quota::Quota;
 use crate::watch::stream::Stats;
 
 /// What one automation's watch yields, tagged.
@@ -38,11 +39,21 @@ struct Member {
     stats: Option<Arc<Stats>>,
 }
 
+/// This replica's membership of the team's replicas: waiting to renew
+/// it, or renewing it (the answer: how many are live, if the store can
+/// tell).
+enum Join {
+    Waiting(Pin<Box<Sleep>>),
+    Joining(BoxFuture<'static, Result<Option<usize>, Error>>),
+}
+
 /// The look at the team's automations: waiting for its time, or listing.
 enum Look {
     Waiting(Pin<Box<Sleep>>),
     Listing(BoxFuture<'static, Result<Vec<AutomationListItem>, Error>>),
 }
+
+mod members;
 
 struct Inner {
     settings: TeamWatch,
@@ -55,6 +66,12 @@ struct Inner {
     queue: VecDeque<Result<TeamEvent, TeamError>>,
     /// `None`: a given set, not looked for again.
     look: Option<Look>,
+    /// This replica's share of the automations' leases.
+    quota: Arc<Quota>,
+    /// `None`: the store is not shared by replicas.
+    join: Option<Join>,
+    /// The live replicas, at the last count (`None`: not counted yet).
+    live: Option<usize>,
     first: bool,
     began: Timestamp,
 }
@@ -90,6 +107,9 @@ pub struct TeamStats {
     pub requests: u64,
     /// The most any watched automation's last poll started late.
     pub lag: Duration,
+    /// Automations whose lease this replica holds (the others wait for
+    /// it, or are polled by another replica).
+    pub leases: usize,
 }
 
 impl TeamStream {
@@ -113,6 +133,9 @@ impl TeamStream {
             members: HashMap::new(),
             queue: VecDeque::new(),
             look,
+            quota: Arc::new(Quota::default()),
+            join: Some(Join::Waiting(Box::pin(tokio::time::sleep(Duration::ZERO)))),
+            live: None,
             first: true,
             began: Timestamp::from(chrono::Utc::now()),
         };
@@ -142,6 +165,7 @@ impl TeamStream {
         let mut stats = TeamStats {
             automations: inner.members.len(),
             requests: inner.pacer.spent(),
+            leases: inner.quota.count(),
             ..TeamStats::default()
         };
         for member in inner.members.values() {
@@ -161,7 +185,11 @@ impl Inner {
         let key = id.to_string();
         let watch = self.settings.watch(id, start, Some(&self.holder));
         let max_staleness = Some(self.settings.max_staleness);
-        let events = watch.stream_with(Some(Arc::clone(&self.pacer)), max_staleness);
+        let events = watch.stream_with(
+            Some(Arc::clone(&self.pacer)),
+            max_staleness,
+            Some(Arc::clone(&self.quota)),
+        );
         let stats = events.stats_handle();
         let (tag, end) = (key.clone(), key.clone());
         let tagged = events
@@ -171,6 +199,7 @@ impl Inner {
         let (abort, registration) = AbortHandle::new_pair();
         self.streams.push(Abortable::new(tagged, registration));
         self.members.insert(key.clone(), Member { abort, stats });
+        self.reshare();
         self.queue.push_back(Ok(TeamEvent::Added {
             automation: key,
             start,
@@ -182,6 +211,8 @@ impl Inner {
         if let Some(member) = self.members.remove(id) {
             member.abort.abort();
         }
+        self.quota.left(&state_key(id));
+        self.reshare();
         self.queue.push_back(Ok(TeamEvent::Removed {
             automation: id.to_owned(),
             reason,
@@ -211,6 +242,7 @@ impl Inner {
             // next look starts it again if it is still there.
             Tagged::End(id) => {
                 self.members.remove(&id);
+                self.quota.left(&state_key(id.as_str()));
             }
         }
     }
@@ -295,6 +327,20 @@ impl Stream for TeamStream {
                 });
                 continue;
             }
+            let joined = match inner.join.as_mut() {
+                Some(Join::Waiting(sleep)) => sleep.as_mut().poll(cx).map(|()| None),
+                Some(Join::Joining(joining)) => joining.poll_unpin(cx).map(Some),
+                None => Poll::Pending,
+            };
+            if let Poll::Ready(live) = joined {
+                inner.join = match live {
+                    None => Some(Join::Joining(inner.join())),
+                    Some(live) => inner
+                        .joined(live)
+                        .map(|after| Join::Waiting(Box::pin(tokio::time::sleep(after)))),
+                };
+                continue;
+            }
             match inner.streams.poll_next_unpin(cx) {
                 Poll::Ready(Some(tagged)) => inner.tagged(tagged),
                 // No automation watched now: wait for the next look; a
@@ -331,4 +377,9 @@ impl TeamWatch {
             Err(error) => TeamStream::failed(error),
         }
     }
+}
+
+/// The key an automation's state and lease are under.
+fn state_key(id: &str) -> String {
+    format!("automations/{id}/runs")
 }

@@ -1,0 +1,170 @@
+//! Team watches on several replicas of one store: the automations spread
+//! over them by per-automation leases (a replica takes its share, the
+//! automations over the live replicas), one that joins takes its share
+//! from the others, and when one goes the others take its automations
+//! over from their last commits, losing no run. Real time, short
+//! intervals, on a shared `MemoryStore` (the replicas of one process).
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use resend_workflows::{MemoryStore, RunStatus, StateStore, TeamEvent, TeamStream};
+use tokio::sync::mpsc;
+
+use crate::common;
+
+const AUTOMATIONS: usize = 20;
+
+fn ids() -> Vec<String> {
+    (0..AUTOMATIONS).map(|i| format!("auto-{i:02}")).collect()
+}
+
+/// A replica: its events (automation, kind, run) go to `tx`; how many
+/// leases it holds is read off `leases`.
+pub fn replica<S: StateStore + Clone>(
+    client: &resend_workflows::Client,
+    store: &S,
+    name: &str,
+    tx: mpsc::UnboundedSender<(String, String, &'static str, String)>,
+    leases: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) -> tokio::task::JoinHandle<()> {
+    let mut events: TeamStream = client
+        .watch_automations()
+        .holder(name)
+        .poll_interval(Duration::from_millis(200))
+        .max_staleness(Duration::from_millis(400))
+        .discovery_interval(Duration::from_secs(1))
+        .lease_ttl(Duration::from_millis(1500))
+        .store(store.clone())
+        .stream();
+    let name = name.to_owned();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(50));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {
+                    leases.store(events.stats().leases, std::sync::atomic::Ordering::Relaxed);
+                }
+                item = events.next() => match item {
+                    Some(Ok(TeamEvent::Run { automation, event })) => {
+                        let _ = tx.send((name.clone(), automation, event.kind(), event.run_id().to_owned()));
+                    }
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => panic!("{name}: {e}"),
+                    None => return,
+                },
+            }
+        }
+    })
+}
+
+/// Waits until `check` holds, at most `limit`.
+async fn until(limit: Duration, what: &str, check: impl Fn() -> bool) {
+    let t0 = Instant::now();
+    while !check() {
+        assert!(t0.elapsed() < limit, "not within {limit:?}: {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_share_the_automations_and_take_over_when_one_goes_losing_nothing() {
+    let store = MemoryStore::new();
+    share_and_take_over(&store).await;
+    for id in ids() {
+        let holder = store.holder(&format!("automations/{id}/runs"));
+        assert_eq!(
+            holder.as_deref(),
+            Some("replica-b"),
+            "{id}, after the takeover"
+        );
+    }
+}
+
+/// Two replicas on `store`: the second takes its share from the first,
+/// then the first goes and the second takes all over, every run told.
+pub async fn share_and_take_over<S: StateStore + Clone>(store: &S) {
+    let fake = common::fake().await;
+    for id in ids() {
+        fake.seed_automation(&id, 0);
+    }
+    fake.fail_after(20_000, 403);
+    let client = common::client(&fake.base_url());
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let counts: Vec<std::sync::Arc<std::sync::atomic::AtomicUsize>> =
+        (0..2).map(|_| std::sync::Arc::default()).collect();
+    let held = |i: usize| counts[i].load(std::sync::atomic::Ordering::Relaxed);
+    let a = replica(
+        &client,
+        store,
+        "replica-a",
+        tx.clone(),
+        std::sync::Arc::clone(&counts[0]),
+    );
+    until(Duration::from_secs(10), "a alone holds all", || {
+        held(0) == AUTOMATIONS
+    })
+    .await;
+
+    // A second replica joins: within a few ttls each holds its share.
+    let b = replica(
+        &client,
+        store,
+        "replica-b",
+        tx.clone(),
+        std::sync::Arc::clone(&counts[1]),
+    );
+    until(Duration::from_secs(15), "each holds half", || {
+        held(0) == AUTOMATIONS / 2 && held(1) == AUTOMATIONS / 2
+    })
+    .await;
+    // Runs start in every automation while a goes away.
+    let mut started = Vec::new();
+    for id in ids() {
+        started.push((
+            id.clone(),
+            fake.start_automation_run(&id, RunStatus::Running)
+                .unwrap()
+                .id,
+        ));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    a.abort();
+    for id in ids() {
+        started.push((
+            id.clone(),
+            fake.start_automation_run(&id, RunStatus::Completed)
+                .unwrap()
+                .id,
+        ));
+    }
+    until(Duration::from_secs(15), "b takes all over", || {
+        held(1) == AUTOMATIONS
+    })
+    .await;
+    for (id, run) in &started[..AUTOMATIONS] {
+        fake.set_run_status(id, run, RunStatus::Completed);
+    }
+    // Nothing lost: every run's start and finish, by one replica or the
+    // other (a run may be told twice across a takeover: at least once).
+    let mut told: HashMap<(String, &'static str), BTreeSet<String>> = HashMap::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let want = |told: &HashMap<(String, &'static str), BTreeSet<String>>| {
+        started.iter().all(|(id, run)| {
+            ["started", "finished"].iter().all(|kind| {
+                told.get(&(run.clone(), *kind))
+                    .is_some_and(|s| s.contains(id))
+            })
+        })
+    };
+    while !want(&told) {
+        assert!(Instant::now() < deadline, "runs not told: {told:?}");
+        if let Ok(Some((_, automation, kind, run))) =
+            tokio::time::timeout(Duration::from_millis(200), rx.recv()).await
+        {
+            told.entry((run, kind)).or_default().insert(automation);
+        }
+    }
+    b.abort();
+}
