@@ -27,6 +27,7 @@ mod postgres_team;
 mod ratelimit;
 mod recorded;
 mod repeats;
+mod replica_processes;
 mod retry;
 mod schemas;
 mod spec_lint;
