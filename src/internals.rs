@@ -94,4 +94,4 @@ pub fn read_headers(
 
 /// The plans a watch can be forced to (the differential tests, the
 /// benchmark's baseline).
-pub use crate::watch::{Forced, Plan};
+pub use crate::watch::{Forced, Plan, simulate_schedule};

@@ -16,6 +16,7 @@ mod ratelimit;
 mod server;
 mod stream;
 mod team;
+mod team_schedule;
 mod watch;
 mod watch_memory;
 
@@ -152,7 +153,7 @@ fn table(results: &[Value]) {
                 f("sequential_pages_per_s"),
                 f("speedup")
             ),
-            "build" | "ratelimit" | "watch" | "watch-memory" | "team" => {
+            "build" | "ratelimit" | "watch" | "watch-memory" | "team" | "team-schedule" => {
                 r["summary"].as_str().unwrap_or("").to_owned()
             }
             _ => String::new(),
@@ -191,7 +192,7 @@ fn main() {
     // `cargo bench` passes `--bench`; a name filter runs the scenarios it begins.
     let only = args.iter().skip(1).find(|a| !a.starts_with("--")).cloned();
     type Scenario = (&'static str, fn() -> Value);
-    let scenarios: [Scenario; 9] = [
+    let scenarios: [Scenario; 10] = [
         ("stream", stream::scenario_stream),
         ("decode", decode::scenario_decode),
         ("memory", memory::scenario_memory),
@@ -200,6 +201,7 @@ fn main() {
         ("watch", watch::scenario_watch),
         ("watch-memory", watch_memory::scenario_watch_memory),
         ("team", team::scenario_team),
+        ("team-schedule", team_schedule::scenario_team_schedule),
         ("build", build::scenario_build),
     ];
     let mut results = Vec::new();

@@ -39,6 +39,8 @@ pub use state::{LOOK_BACK, WatchState};
 pub use store::PostgresStore;
 pub use store::{FileStore, Lease, MemoryStore, Renewal, StateStore, StoreError};
 pub use stream::{WatchStats, WatchStream};
+#[cfg(feature = "internals")]
+pub use team::simulate_schedule;
 pub use team::{
     DEFAULT_DISCOVERY_INTERVAL, DEFAULT_MAX_STALENESS, Removal, TeamError, TeamEvent, TeamStats,
     TeamStream, TeamWatch,

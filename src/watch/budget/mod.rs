@@ -67,8 +67,8 @@ impl Budget {
 
 /// Who goes first when several wait for the budget: urgent before quiet,
 /// first come, first served within each; but a quiet turn waited for
-/// longer than the pacer's `age` goes before the urgent ones that came
-/// after it. A team watch polls automations where runs happen ahead of
+/// longer than the pacer's `age` takes every other turn from the urgent
+/// ones that came after it. A team watch polls automations where runs happen ahead of
 /// quiet ones, so the quiet ones absorb a budget too small for all, and
 /// none of them starves.
 pub(crate) const URGENT: u8 = 0;
@@ -83,17 +83,21 @@ struct Queue {
     /// Those waiting, by (priority, arrival), with when they came.
     waiting: BTreeMap<(u8, u64), Instant>,
     arrivals: u64,
+    /// Whether the last turn went to an urgent one.
+    last_urgent: bool,
 }
 
 impl Queue {
     /// Whose turn is next at `now`: the first urgent, unless the first
-    /// quiet came before it and has waited `age`.
+    /// quiet came before it, has waited `age`, and the last turn went to
+    /// an urgent one: when both wait, they take turns about, so neither
+    /// the busy nor the quiet ones get less than half the budget.
     fn head(&self, now: Instant, age: Duration) -> Option<(u8, u64)> {
         let urgent = self.waiting.range(..(QUIET, 0)).next().map(|(k, _)| *k);
         let quiet = self.waiting.range((QUIET, 0)..).next();
         match (urgent, quiet) {
             (Some(u), Some((q, came)))
-                if q.1 < u.1 && now.saturating_duration_since(*came) >= age =>
+                if self.last_urgent && q.1 < u.1 && now.saturating_duration_since(*came) >= age =>
             {
                 Some(*q)
             }
@@ -229,6 +233,7 @@ impl Pacer {
                 let first = q.head(Instant::now(), self.age) == Some(me);
                 if first {
                     q.next = Some(later(at, spacing));
+                    q.last_urgent = me.0 == URGENT;
                 }
                 first
             };

@@ -10,10 +10,14 @@
 mod builder;
 mod discover;
 mod event;
+#[cfg(feature = "internals")]
+mod schedule;
 mod stream;
 
 pub use builder::{DEFAULT_DISCOVERY_INTERVAL, DEFAULT_MAX_STALENESS, TeamWatch};
 pub use event::{Removal, TeamError, TeamEvent};
+#[cfg(feature = "internals")]
+pub use schedule::simulate_schedule;
 pub use stream::{TeamStats, TeamStream};
 
 use crate::client::Client;

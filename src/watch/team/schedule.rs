@@ -1,0 +1,78 @@
+//! The team watch's scheduler alone, for the benchmark (feature
+//! `internals`): its pacer and its cadence, each automation's poll a turn
+//! of the budget answered at once, on tokio's clock (paused, it simulates
+//! hours in a moment). The driver's timing, without its HTTP: a poll
+//! starts when due, takes its turn at its priority, and sets the next by
+//! what it found (the busy automations something, the quiet ones nothing).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::client::Client;
+use crate::instant::later;
+use crate::watch::budget::{Budget, Pacer, QUIET, URGENT};
+use crate::watch::cadence::{Activity, Cadence};
+
+/// Runs `busy` automations (each poll finds something) and `quiet` ones
+/// (nothing) on a budget of `budget` requests a second, polled every
+/// `interval` and backing off to `staleness`, for `horizon`: for each,
+/// busy first, when it was checked (from the start).
+///
+/// # Panics
+/// If the tokio runtime has no timer.
+pub async fn simulate_schedule(
+    busy: usize,
+    quiet: usize,
+    budget: f64,
+    interval: Duration,
+    staleness: Duration,
+    horizon: Duration,
+) -> Vec<Vec<Duration>> {
+    // A client nothing is sent with: a rate of its own needs no limit.
+    let client = Client::builder()
+        .api_key("re_simulation")
+        .base_url("http://127.0.0.1:9")
+        .build()
+        .expect("a loopback client builds");
+    let pacer = Arc::new(Pacer::new(Budget::PerSecond(budget), client).aging(staleness));
+    let cadence = Cadence {
+        base: interval,
+        max_staleness: Some(staleness),
+    };
+    let t0 = Instant::now();
+    let end = later(t0, horizon);
+    let tasks: Vec<_> = (0..busy + quiet)
+        .map(|i| {
+            let pacer = Arc::clone(&pacer);
+            tokio::spawn(async move {
+                let found = usize::from(i < busy);
+                let (mut next, mut quiet_polls, mut priority) = (t0, 0, QUIET);
+                let mut checks = Vec::new();
+                loop {
+                    tokio::time::sleep_until(next).await;
+                    let started = Instant::now();
+                    pacer.take_turn(priority).await;
+                    let now = Instant::now();
+                    if now >= end {
+                        return checks;
+                    }
+                    checks.push(now - t0);
+                    let activity = Activity {
+                        events: found,
+                        in_flight: found,
+                    };
+                    quiet_polls = cadence.quiet_after(quiet_polls, activity);
+                    priority = if quiet_polls > 0 { QUIET } else { URGENT };
+                    next = later(started, cadence.interval(quiet_polls));
+                }
+            })
+        })
+        .collect();
+    let mut all = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        all.push(task.await.unwrap_or_default());
+    }
+    all
+}
