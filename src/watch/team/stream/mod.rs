@@ -17,6 +17,7 @@ use super::builder::TeamWatch;
 use super::discover::{Listed, changes};
 use super::event::{Removal, TeamError, TeamEvent};
 use crate::client::Client;
+use crate::collections::AutomationRuns;
 use crate::error::{ApiErrorKind, Error, WatchErrorKind};
 use crate::ids::AutomationId;
 use crate::timestamp::Timestamp;
@@ -25,6 +26,7 @@ use crate::watch::budget::Pacer;
 use crate::watch::event::{RunEvent, StartAt};
 use crate::watch::quota::Quota;
 use crate::watch::stream::Stats;
+use crate::watch::watched::Watched;
 
 /// What one automation's watch yields, tagged.
 enum Tagged {
@@ -37,6 +39,8 @@ enum Tagged {
 struct Member {
     abort: AbortHandle,
     stats: Option<Arc<Stats>>,
+    /// The key of its state and lease, as the replica's quota counts it.
+    lease_key: String,
 }
 
 /// This replica's membership of the team's replicas: waiting to renew
@@ -198,7 +202,13 @@ impl Inner {
             .boxed();
         let (abort, registration) = AbortHandle::new_pair();
         self.streams.push(Abortable::new(tagged, registration));
-        self.members.insert(key.clone(), Member { abort, stats });
+        let lease_key = AutomationRuns::state_key(id);
+        let member = Member {
+            abort,
+            stats,
+            lease_key,
+        };
+        self.members.insert(key.clone(), member);
         self.reshare();
         self.queue.push_back(Ok(TeamEvent::Added {
             automation: key,
@@ -210,8 +220,8 @@ impl Inner {
     fn remove(&mut self, id: &str, reason: Removal) {
         if let Some(member) = self.members.remove(id) {
             member.abort.abort();
+            self.quota.left(&member.lease_key);
         }
-        self.quota.left(&state_key(id));
         self.reshare();
         self.queue.push_back(Ok(TeamEvent::Removed {
             automation: id.to_owned(),
@@ -241,8 +251,9 @@ impl Inner {
             // Its watch ended (a lease another replica took, say): the
             // next look starts it again if it is still there.
             Tagged::End(id) => {
-                self.members.remove(&id);
-                self.quota.left(&state_key(id.as_str()));
+                if let Some(member) = self.members.remove(&id) {
+                    self.quota.left(&member.lease_key);
+                }
             }
         }
     }
@@ -377,9 +388,4 @@ impl TeamWatch {
             Err(error) => TeamStream::failed(error),
         }
     }
-}
-
-/// The key an automation's state and lease are under.
-fn state_key(id: &str) -> String {
-    format!("automations/{id}/runs")
 }
