@@ -463,3 +463,88 @@ async fn bad_arguments_are_the_only_item_and_nothing_is_sent() {
     }
     assert_eq!(fake.requests().len(), 0, "nothing was sent");
 }
+
+// The slow case of the budget: a team limit of 2 requests a second, one
+// of them spent by the service's own sends, so the whole team watch has
+// 1 a second for eight automations (two with runs, six quiet): no request
+// of the team is refused, the watch keeps to its half in every 10 s
+// window, and every run is told, late but whole.
+#[tokio::test]
+async fn a_team_on_two_requests_a_second_shared_with_sends_keeps_to_its_half_and_tells_every_run() {
+    let fake = common::fake().await;
+    let ids: Vec<String> = (0..8).map(|i| format!("slow-{i}")).collect();
+    for id in &ids {
+        fake.seed_automation(id, 0);
+    }
+    fake.enforce_rate_limit(2, Duration::from_secs(1));
+    fake.share_rate_limit(1);
+    fake.fail_after(2_000, 403);
+    let client = common::client(&fake.base_url());
+    let mut events = client
+        .watch_automations()
+        .poll_interval(Duration::from_secs(1))
+        .max_staleness(Duration::from_secs(4))
+        .discovery_interval(Duration::from_secs(5))
+        .store(MemoryStore::new())
+        .stream();
+    until_listed(
+        &fake,
+        &mut events,
+        &ids.iter().map(String::as_str).collect::<Vec<_>>(),
+    )
+    .await;
+    let t0 = std::time::Instant::now();
+    let mut runs = Vec::new();
+    let mut told = std::collections::BTreeSet::new();
+    let tell = |told: &mut std::collections::BTreeSet<_>, event: TeamEvent| {
+        if let TeamEvent::Run { automation, event } = event {
+            told.insert((automation, event.kind(), event.run_id().to_owned()));
+        }
+    };
+    for round in 0..6 {
+        let id = &ids[round % 2];
+        let run = fake.start_automation_run(id, RunStatus::Running).unwrap();
+        runs.push((id.clone(), run.id));
+        let pause = tokio::time::sleep(Duration::from_secs(2));
+        tokio::pin!(pause);
+        loop {
+            tokio::select! {
+                () = &mut pause => break,
+                event = next(&mut events) => tell(&mut told, event),
+            }
+        }
+    }
+    for (id, run) in &runs {
+        fake.set_run_status(id, run, RunStatus::Completed);
+    }
+    while told.len() < runs.len() * 2 {
+        tell(&mut told, next(&mut events).await);
+    }
+    for (id, run) in &runs {
+        for kind in ["started", "finished"] {
+            assert!(
+                told.contains(&(id.clone(), kind, run.clone())),
+                "{id} {kind} {run}"
+            );
+        }
+    }
+    let requests = fake.requests();
+    assert!(
+        requests.iter().all(|r| !r.refused || r.at < t0),
+        "a request of the watch was refused: the team's sends had the other half"
+    );
+    let at: Vec<std::time::Instant> = requests.iter().map(|r| r.at).filter(|t| *t >= t0).collect();
+    let busiest = at
+        .iter()
+        .map(|s| {
+            at.iter()
+                .filter(|t| **t >= *s && **t < *s + Duration::from_secs(10))
+                .count()
+        })
+        .max()
+        .unwrap_or(0);
+    assert!(
+        (8..=11).contains(&busiest),
+        "{busiest} requests in the busiest 10 s window; half of 2 a second is 10"
+    );
+}
