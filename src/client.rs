@@ -1,7 +1,6 @@
 //! `Client`, its builder and `from_env`: the settings a client is built
 //! with, checked, and handed to its transport.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::HeaderValue;
@@ -12,7 +11,7 @@ use crate::rate_limit::MAX_SERVER_WAIT;
 use crate::transport::gate::RateGate;
 use crate::transport::retry::RetryPolicy;
 use crate::transport::settings::{Secret, Settings};
-use crate::transport::{BeforeAttempt, Operation, Transport, endpoint, http};
+use crate::transport::{Operation, Transport, endpoint, gate, http};
 
 /// The default base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.resend.com";
@@ -87,15 +86,10 @@ impl Client {
         self.transport.base_url()
     }
 
-    /// The team's rate limit, as the last answer that named it said.
-    pub(crate) fn team_limit(&self) -> Option<u64> {
-        self.transport.team_limit()
-    }
-
-    /// A clone that runs `before` ahead of each attempt of its calls.
-    pub(crate) fn with_before(&self, before: Arc<dyn BeforeAttempt>) -> Self {
+    /// A clone whose calls take their turns in `lane`.
+    pub(crate) fn with_lane(&self, lane: gate::LaneTicket) -> Self {
         Self {
-            transport: self.transport.with_before(before),
+            transport: self.transport.with_lane(lane),
         }
     }
 

@@ -21,7 +21,7 @@ pub use argument::{InvalidArgument, InvalidReason};
 pub use pagination::{PaginationError, PaginationErrorKind};
 pub(crate) use response::is_tls_failure;
 pub use response::{DecodeError, ResponseTooLarge, TransportError};
-pub use throttled::Throttled;
+pub use throttled::{HeldBy, Throttled};
 pub use watch::{WatchError, WatchErrorKind};
 
 /// Everything that can go wrong, from an argument rejected before sending to

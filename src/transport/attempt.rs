@@ -47,9 +47,10 @@ pub(crate) enum Finish {
     /// With the last attempt's result, for this reason.
     Last(Ended),
     /// The gate refused a turn that would have come at `until`, past the
-    /// deadline: with the previous attempt's result, or, when nothing was
-    /// sent yet, a throttled error.
-    Refused { until: Instant },
+    /// deadline (held back by the call's lane, or by the rate limit): with
+    /// the previous attempt's result, or, when nothing was sent yet, a
+    /// throttled error.
+    Refused { until: Instant, by_lane: bool },
 }
 
 /// Why the last attempt's result is the answer.
@@ -120,10 +121,10 @@ impl Attempts {
     }
 
     /// The gate refused the turn of a [`Step::Send`]: it would come at
-    /// `until`, past the deadline.
-    pub(crate) fn refused(&mut self, until: Instant) {
+    /// `until`, past the deadline; `by_lane`: the call's lane held it back.
+    pub(crate) fn refused(&mut self, until: Instant, by_lane: bool) {
         if let Step::Send { .. } = self.step {
-            self.step = Step::Finish(Finish::Refused { until });
+            self.step = Step::Finish(Finish::Refused { until, by_lane });
         }
     }
 

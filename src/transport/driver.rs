@@ -21,7 +21,7 @@ use super::body::{Fetched, error_name, fetch_whole};
 use super::headers::Hints;
 use super::record::CallContext;
 use super::retry::{Outcome, jitter};
-use crate::error::{ResponseTooLarge, Throttled, is_tls_failure, retryable};
+use crate::error::{HeldBy, ResponseTooLarge, Throttled, is_tls_failure, retryable};
 use crate::trace::event;
 
 /// Sends `request` with the client's retry policy, rate gate and size cap.
@@ -49,24 +49,25 @@ pub(crate) async fn execute(
                 attempts.slept();
                 continue;
             }
-            Step::Finish(Finish::Refused { until }) => return refused(context, previous, until),
+            Step::Finish(Finish::Refused { until, by_lane }) => {
+                return refused(context, previous, until, by_lane);
+            }
             // Answered below, where its attempt came back.
-            Step::Finish(Finish::Last(_)) => return refused(context, previous, Instant::now()),
+            Step::Finish(Finish::Last(_)) => {
+                return refused(context, previous, Instant::now(), false);
+            }
         };
         // A copy is sent while a retry may follow (GET has no body, so one
         // always exists; if not, no retry). The machine sends again only
         // when a copy was kept.
         let Some(original) = request.take() else {
-            return refused(context, previous, Instant::now());
+            return refused(context, previous, Instant::now(), false);
         };
         let (sent, kept) = match copy.then(|| original.try_clone()).flatten() {
             Some(copy) => (copy, Some(original)),
             None => (original, None),
         };
-        if let Some(before) = &context.before {
-            before.before_attempt().await;
-        }
-        match settings.gate.wait_turn(by).await {
+        match settings.gate.wait_turn(by, context.lane.as_ref()).await {
             Ok(waited) if !waited.is_zero() => event!(
                 tracing::Level::DEBUG,
                 attempt,
@@ -78,9 +79,10 @@ pub(crate) async fn execute(
                 event!(
                     tracing::Level::WARN,
                     attempt,
+                    by_lane = too_late.by_lane,
                     "not sent: the wait would pass the deadline"
                 );
-                attempts.refused(too_late.until);
+                attempts.refused(too_late.until, too_late.by_lane);
                 continue;
             }
         }
@@ -102,16 +104,17 @@ pub(crate) async fn execute(
 }
 
 /// The answer to a call the gate refused a turn that would have come at
-/// `until`: the previous attempt's result, or, when nothing was sent, a
-/// throttled error.
+/// `until` (held back by its lane, or by the rate limit): the previous
+/// attempt's result, or, when nothing was sent, a throttled error.
 fn refused(
     context: &CallContext,
     previous: Option<reqwest::Result<Fetched>>,
     until: Instant,
+    by_lane: bool,
 ) -> reqwest::Result<Response> {
     match previous {
         Some(previous) => previous.map(|f| finish(context, f)),
-        None => Ok(throttled(context, until)),
+        None => Ok(throttled(context, until, by_lane)),
     }
 }
 
@@ -158,6 +161,10 @@ async fn send(
     request: Request,
 ) -> reqwest::Result<Sent> {
     let settings = &*context.settings;
+    let sent_at = Instant::now();
+    if let Some(ticket) = &context.lane {
+        ticket.lane.sent();
+    }
     let sending = settings.gate.outstanding.start();
     let fetched = fetch_whole(http, request, settings.max_response_bytes).await;
     let others = sending.others();
@@ -184,7 +191,7 @@ async fn send(
     context.record().hints = hints;
     // What the server asked of the next request holds for every clone of
     // this client, whatever this call does next.
-    settings.gate.heed_answer(&hints, others);
+    settings.gate.heed_answer(&hints, others, sent_at);
     let failed = (!status.is_success()).then(|| {
         let name = error_name(response);
         let refused_for_rate =
@@ -200,8 +207,8 @@ async fn send(
 }
 
 /// The stand-in for a request the gate refused: the call reports the
-/// recorded [`Throttled`] error.
-fn throttled(context: &CallContext, until: Instant) -> Response {
+/// recorded [`Throttled`] error, naming what held it back.
+fn throttled(context: &CallContext, until: Instant, by_lane: bool) -> Response {
     let deadline = context.settings.retry.deadline;
     let wait = until.saturating_duration_since(Instant::now());
     let until = SystemTime::now()
@@ -212,6 +219,12 @@ fn throttled(context: &CallContext, until: Instant) -> Response {
             until,
             wait,
             deadline,
+            held_by: match (&context.lane, by_lane) {
+                (Some(ticket), true) => HeldBy::Lane {
+                    name: ticket.lane.name().to_owned(),
+                },
+                _ => HeldBy::RateLimit,
+            },
         }
         .into(),
     );

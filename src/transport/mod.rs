@@ -30,7 +30,6 @@ use serde::de::DeserializeOwned;
 
 mod answer;
 mod attempt;
-mod before;
 mod body;
 mod driver;
 pub(crate) mod endpoint;
@@ -46,7 +45,6 @@ pub(crate) mod settings;
 pub(crate) use answer::Answer;
 #[cfg(feature = "internals")]
 pub(crate) use answer::decode_error;
-pub(crate) use before::BeforeAttempt;
 use generated::types::ErrorBody;
 use record::CallContext;
 use settings::Settings;
@@ -82,14 +80,14 @@ impl<T> Operation<T> {
 }
 
 /// A client's way to Resend: where requests go, the HTTP client that
-/// sends them, the settings its clones share, and what one clone runs
-/// before each attempt.
+/// sends them, the settings its clones share, and the lane one clone's
+/// calls take their turns in, if any.
 #[derive(Debug, Clone)]
 pub(crate) struct Transport {
     base_url: Arc<str>,
     http: reqwest::Client,
     settings: Arc<Settings>,
-    before: Option<Arc<dyn BeforeAttempt>>,
+    lane: Option<gate::LaneTicket>,
 }
 
 impl Transport {
@@ -98,15 +96,15 @@ impl Transport {
             base_url: base_url.into(),
             http,
             settings: Arc::new(settings),
-            before: None,
+            lane: None,
         }
     }
 
-    /// This transport, running `before` ahead of each attempt of its calls
-    /// (its clones share the settings, the gate and the connections).
-    pub(crate) fn with_before(&self, before: Arc<dyn BeforeAttempt>) -> Self {
+    /// This transport, its calls taking their turns in `lane` (its clones
+    /// share the settings, the gate and the connections).
+    pub(crate) fn with_lane(&self, lane: gate::LaneTicket) -> Self {
         Self {
-            before: Some(before),
+            lane: Some(lane),
             ..self.clone()
         }
     }
@@ -114,11 +112,6 @@ impl Transport {
     /// The base URL requests go to, without a trailing slash.
     pub(crate) fn base_url(&self) -> &str {
         &self.base_url
-    }
-
-    /// The team's rate limit, as the last answer that named it said.
-    pub(crate) fn team_limit(&self) -> Option<u64> {
-        self.settings.gate.team_limit()
     }
 
     /// Sends `operation` with the client's headers, rate gate, retries and
@@ -136,7 +129,7 @@ impl Transport {
         let api = generated::Client::new_with_client(
             &self.base_url,
             self.http.clone(),
-            CallContext::new(Arc::clone(&self.settings), self.before.clone()),
+            CallContext::new(Arc::clone(&self.settings), self.lane.clone()),
         );
         let result = (operation.send)(&api).await;
         answer::answer(result, api.inner.into_record()).await

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use reqwest::StatusCode;
 
-use super::before::BeforeAttempt;
+use super::gate::LaneTicket;
 use super::headers::Hints;
 use super::settings::Settings;
 use crate::error::Error;
@@ -36,16 +36,16 @@ pub(crate) struct CallRecord {
 #[derive(Debug, Clone)]
 pub(crate) struct CallContext {
     pub(crate) settings: Arc<Settings>,
-    /// What the caller runs before each attempt, if anything.
-    pub(crate) before: Option<Arc<dyn BeforeAttempt>>,
+    /// The lane the call takes its turns in, if any.
+    pub(crate) lane: Option<LaneTicket>,
     record: Arc<Mutex<CallRecord>>,
 }
 
 impl CallContext {
-    pub(crate) fn new(settings: Arc<Settings>, before: Option<Arc<dyn BeforeAttempt>>) -> Self {
+    pub(crate) fn new(settings: Arc<Settings>, lane: Option<LaneTicket>) -> Self {
         Self {
             settings,
-            before,
+            lane,
             record: Arc::default(),
         }
     }

@@ -5,7 +5,6 @@ use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::budget::{Budget, DEFAULT_BUDGET, Pacer};
 use super::driver::{Driver, Setup};
 use super::event::StartAt;
 use super::keeper::Tenure;
@@ -17,6 +16,7 @@ use super::watched::Watched;
 use crate::client::Client;
 use crate::error::{Error, InvalidArgument, InvalidReason};
 use crate::status::RunStatus;
+use crate::transport::gate::{Budget, DEFAULT_BUDGET, Lane};
 
 /// The default time between the starts of two polls.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(5);
@@ -268,11 +268,12 @@ impl<C: Watched> Watch<C> {
         self.stream_with(None, None, None)
     }
 
-    /// The stream, spending from `pacer` (shared by a team watch; else a
-    /// budget of its own) and backing off to `max_staleness` when quiet.
+    /// The stream, spending from `lane` (shared by a team watch; else a
+    /// lane of its own, on its budget) and backing off to `max_staleness`
+    /// when quiet.
     pub(super) fn stream_with(
         self,
-        pacer: Option<Arc<Pacer>>,
+        lane: Option<Arc<Lane>>,
         max_staleness: Option<Duration>,
         quota: Option<Arc<Quota>>,
     ) -> WatchStream<C::Item> {
@@ -295,8 +296,9 @@ impl<C: Watched> Watch<C> {
                     max_pages: self.max_pages,
                     max_time,
                 };
-                let pacer =
-                    pacer.unwrap_or_else(|| Arc::new(Pacer::new(self.budget, self.client.clone())));
+                let lane = lane.unwrap_or_else(|| {
+                    Arc::new(Lane::new(format!("watch {}", tenure.key), self.budget))
+                });
                 let setup = Setup::<C> {
                     client: self.client,
                     parent,
@@ -305,7 +307,7 @@ impl<C: Watched> Watch<C> {
                     quota,
                     commit_every: self.commit_every,
                     polls,
-                    pacer,
+                    lane,
                 };
                 Driver::start(setup, tenure)
             }

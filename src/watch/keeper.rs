@@ -2,13 +2,13 @@
 //! time-to-live while the watcher holds it, whatever the watch is doing.
 //!
 //! - While the watch works (polling, committing, yielding), it renews
-//!   inline when a renewal is due: before each attempt of its requests
-//!   (the transport's [`BeforeAttempt`] hook), before each poll, and
+//!   inline when a renewal is due: before each request of a poll, and
 //!   before each event it yields.
-//! - While it waits on its consumer (between two calls to `next`, however
-//!   long the consumer takes), a background task renews instead: it is
-//!   armed only then, so no timer of its runs beside the watch's own
-//!   requests.
+//! - While it waits, on its consumer (between two calls to `next`, however
+//!   long the consumer takes) or for its lane's turn of the team's budget
+//!   (inside the client's rate gate, however long the turn takes), a
+//!   background task renews instead: it is armed only then, so no timer
+//!   of its runs beside the watch's own requests.
 //!
 //! The watch yields nothing it may no longer own: before each event it
 //! asks [`Keeper::valid`], which holds only while the lease is surely
@@ -17,14 +17,13 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
-use futures::future::BoxFuture;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::store::{Renewal, StateStore, StoreError};
 use crate::instant::later;
-use crate::transport::BeforeAttempt;
+use crate::transport::gate::LaneWaiting;
 
 /// Where a lease is held, and by whom.
 #[derive(Debug, Clone)]
@@ -147,8 +146,9 @@ impl Drop for Keeper {
 }
 
 impl Keeper {
-    /// Keeps `tenure`'s lease, taken at `sent`; disarmed.
-    pub(crate) fn start(tenure: Tenure, sent: Instant) -> Self {
+    /// Keeps `tenure`'s lease, taken at `sent`; disarmed, but armed while
+    /// `lane` says the watch waits for its lane's turn.
+    pub(crate) fn start(tenure: Tenure, sent: Instant, lane: LaneWaiting) -> Self {
         let shared = Arc::new(Shared {
             inner: Mutex::new(Inner {
                 standing: Ok(tenure.held_until(sent)),
@@ -159,7 +159,7 @@ impl Keeper {
             renewing: tokio::sync::Mutex::new(()),
             changed: Notify::new(),
         });
-        let task = tokio::spawn(background(Arc::clone(&shared)));
+        let task = tokio::spawn(background(Arc::clone(&shared), lane));
         Self { shared, task }
     }
 
@@ -207,50 +207,37 @@ impl Keeper {
             }))),
         }
     }
-
-    /// The hook the watch's client runs before each attempt: a renewal
-    /// when due.
-    pub(crate) fn before_attempt(&self) -> Arc<dyn BeforeAttempt> {
-        Arc::new(RenewIfDue(Arc::clone(&self.shared)))
-    }
 }
 
-/// Renews the lease when due, before an attempt of the watch's requests.
-#[derive(Debug)]
-struct RenewIfDue(Arc<Shared>);
-
-impl BeforeAttempt for RenewIfDue {
-    fn before_attempt(&self) -> BoxFuture<'_, ()> {
-        Box::pin(async move {
-            let _ = self.0.renew_if_due().await;
-        })
-    }
-}
-
-/// Renews the lease on time while armed; a failed renewal is tried again
-/// sooner. Ends when the lease is lost.
-async fn background(shared: Arc<Shared>) {
+/// Renews the lease on time while armed, or while the watch waits in its
+/// lane; a failed renewal is tried again sooner. Ends when the lease is
+/// lost.
+async fn background(shared: Arc<Shared>, mut lane: LaneWaiting) {
     let every = shared.tenure.every();
     let mut retry: Option<Instant> = None;
     loop {
         let changed = shared.changed.notified();
-        let (armed, due, lost) = {
+        let (due, lost) = {
             let inner = shared.inner();
             let due = retry.unwrap_or_else(|| later(inner.sent, every));
-            (inner.armed, due, inner.standing.is_err())
+            (due, inner.standing.is_err())
         };
         if lost {
             return;
         }
-        if !armed {
-            changed.await;
+        if !(shared.inner().armed || lane.waiting()) {
+            tokio::select! {
+                () = changed => {}
+                () = lane.changed() => {}
+            }
             continue;
         }
         tokio::select! {
             () = changed => continue,
+            () = lane.changed() => continue,
             () = tokio::time::sleep_until(due) => {}
         }
-        if !shared.inner().armed {
+        if !(shared.inner().armed || lane.waiting()) {
             continue;
         }
         retry = match shared.renew().await {

@@ -4,12 +4,12 @@
 //! near the top, then the cheapest way to learn what became of the others
 //! (`plan.rs`), a page of the full check now and then, a few pages of a
 //! backfill. The driver (`driver/`) holds the lease (kept by
-//! `keeper.rs`), polls on time within its budget (`budget/`), and commits
+//! `keeper.rs`), polls on time within its budget (a lane of the client's
+//! rate gate, `transport/gate/`), and commits
 //! the state of what was yielded (`state.rs`) to a store (`store/`) when the
 //! consumer asks for more. A team watch (`team/`) runs one per automation
 //! on one budget, quiet ones backing off (`cadence.rs`).
 
-mod budget;
 mod builder;
 mod cadence;
 mod driver;
@@ -24,7 +24,7 @@ mod stream;
 mod team;
 mod watched;
 
-pub use budget::{Budget, DEFAULT_BUDGET};
+pub use crate::transport::gate::{Budget, DEFAULT_BUDGET};
 pub use builder::{
     DEFAULT_BACKFILL_PAGES, DEFAULT_COMMIT_EVERY, DEFAULT_LEASE_TTL, DEFAULT_MAX_PAGES_PER_POLL,
     DEFAULT_POLL_INTERVAL, Watch,

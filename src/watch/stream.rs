@@ -11,10 +11,10 @@ use std::time::Duration;
 use futures::Stream;
 use futures::future::BoxFuture;
 
-use super::budget::Pacer;
 use super::event::RunEvent;
 use super::keeper::Tenure;
 use crate::error::Error;
+use crate::transport::gate::Lane;
 
 /// How long a dropped watch tries to give its lease back.
 const RELEASE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -60,15 +60,15 @@ impl Drop for Handle {
 /// What a watch has done so far, shared by the stream and its driver.
 #[derive(Debug)]
 pub(super) struct Stats {
-    pacer: Arc<Pacer>,
+    lane: Arc<Lane>,
     polls: AtomicU64,
     lag_micros: AtomicU64,
 }
 
 impl Stats {
-    pub(super) fn new(pacer: Arc<Pacer>) -> Self {
+    pub(super) fn new(lane: Arc<Lane>) -> Self {
         Self {
-            pacer,
+            lane,
             polls: AtomicU64::new(0),
             lag_micros: AtomicU64::new(0),
         }
@@ -86,7 +86,7 @@ impl Stats {
     pub(super) fn snapshot(&self) -> WatchStats {
         WatchStats {
             polls: self.polls.load(Ordering::Relaxed),
-            requests: self.pacer.spent(),
+            requests: self.lane.spent(),
             lag: Duration::from_micros(self.lag_micros.load(Ordering::Relaxed)),
         }
     }

@@ -470,7 +470,7 @@ async fn bad_arguments_are_the_only_item_and_nothing_is_sent() {
 // of the team is refused, the watch keeps to its half in every 10 s
 // window, and every run is told, late but whole.
 #[tokio::test]
-async fn a_team_on_two_requests_a_second_shared_with_sends_keeps_to_its_half_and_tells_every_run() {
+async fn a_team_on_two_requests_a_second_shared_with_sends_gives_way_and_tells_every_run() {
     let fake = common::fake().await;
     let ids: Vec<String> = (0..8).map(|i| format!("slow-{i}")).collect();
     for id in &ids {
@@ -543,8 +543,11 @@ async fn a_team_on_two_requests_a_second_shared_with_sends_keeps_to_its_half_and
         })
         .max()
         .unwrap_or(0);
+    // The sends take one of each window's two: the default budget gives
+    // way, spending half of the one they leave (0.5 a second, 5 in 10 s);
+    // the fixed half share spent 10.
     assert!(
-        (8..=11).contains(&busiest),
-        "{busiest} requests in the busiest 10 s window; half of 2 a second is 10"
+        (4..=6).contains(&busiest),
+        "{busiest} requests in the busiest 10 s window; half of what the sends leave is 5"
     );
 }

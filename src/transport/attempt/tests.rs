@@ -307,19 +307,25 @@ fn a_turn_the_gate_refuses_ends_the_call_with_when_it_would_have_come() {
     let t0 = Instant::now();
     let policy = RetryPolicy::default();
     let mut attempts = Attempts::new(&policy, HOUR, t0);
-    attempts.refused(t0 + S(90));
+    attempts.refused(t0 + S(90), false);
     assert_eq!(
         attempts.step(),
-        Step::Finish(Finish::Refused { until: t0 + S(90) })
+        Step::Finish(Finish::Refused {
+            until: t0 + S(90),
+            by_lane: false
+        })
     );
     // A retry's turn too.
     let mut attempts = Attempts::new(&policy, HOUR, t0);
     attempts.answered(t0, failed(503, &NONE), t0, half);
     attempts.slept();
-    attempts.refused(t0 + S(61));
+    attempts.refused(t0 + S(61), false);
     assert_eq!(
         attempts.step(),
-        Step::Finish(Finish::Refused { until: t0 + S(61) })
+        Step::Finish(Finish::Refused {
+            until: t0 + S(61),
+            by_lane: false
+        })
     );
 }
 
@@ -335,14 +341,14 @@ fn an_input_for_another_step_changes_nothing() {
     let sleeping = attempts.step();
     // Sleeping: an answer or a refusal is ignored.
     attempts.answered(t0, Answered::Done, t0, half);
-    attempts.refused(t0);
+    attempts.refused(t0, false);
     assert_eq!(attempts.step(), sleeping);
     // Finished: everything is.
     attempts.slept();
     attempts.answered(t0, Answered::Done, t0, half);
     let done = attempts.step();
     assert_eq!(done, last(Ended::Answered));
-    attempts.refused(t0);
+    attempts.refused(t0, false);
     attempts.slept();
     attempts.answered(t0, failed(503, &NONE), t0, half);
     assert_eq!(attempts.step(), done);

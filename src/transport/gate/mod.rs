@@ -5,8 +5,15 @@
 //! 429; once a one-second window was used up, requests are spaced at the
 //! limit it named; optionally, a client-side limit spaces them too.
 //!
+//! A call may also belong to a lane ([`Lane`]): a named part of the
+//! team's limit with a budget of its own, whose turn is taken here, first,
+//! so every wait of a request has this one home. The gate reads what the
+//! team's other calls spend from every answer ([`Traffic`]), for the lanes
+//! that give way to them.
+//!
 //! Every wait is bounded by the caller's deadline: a request whose turn
-//! would come after it is refused at once ([`TooLate`]), never slept on.
+//! would come after it is refused at once ([`TooLate`]), never slept on,
+//! and the refusal says whether the rate limit or a lane held it back.
 //! Waiting takes nothing a dropped waiter could keep: the client-side
 //! limit's slots are handed out first come, first served, to waiters whose
 //! turn has come, so a waiter that is dropped (a timeout around the call)
@@ -25,16 +32,32 @@ use tokio::time::Instant;
 pub(crate) use crate::instant::later;
 
 use super::headers::Hints;
+use crate::rate_limit::RateLimit;
 
+mod budget;
+mod lane;
 mod outstanding;
+mod traffic;
 
+pub(crate) use budget::Team;
+pub use budget::{Budget, DEFAULT_BUDGET};
+pub(crate) use lane::{Lane, LaneTicket, LaneWaiting, QUIET, SharedTurns, URGENT};
 pub(crate) use outstanding::Outstanding;
+use traffic::{Seen, Traffic};
 
 /// The earliest a request could start was after the caller's deadline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct TooLate {
     /// When the request could start at the earliest.
     pub(crate) until: Instant,
+    /// Whether the call's lane held it back (else the rate limit did).
+    pub(crate) by_lane: bool,
+}
+
+/// The window of a team's limit an answer speaks of: one second unless it
+/// names another.
+fn window_of(_rate_limit: &RateLimit) -> Duration {
+    Duration::from_secs(1)
 }
 
 #[derive(Debug)]
@@ -52,6 +75,8 @@ pub(crate) struct RateGate {
     queue: tokio::sync::Mutex<()>,
     /// Requests sent and not answered yet: see [`Outstanding`].
     pub(crate) outstanding: Outstanding,
+    /// What the team's other calls spend, and the window's length.
+    traffic: Mutex<(Traffic, Duration)>,
 }
 
 #[derive(Debug, Default)]
@@ -96,6 +121,17 @@ impl RateGate {
             state: Mutex::default(),
             queue: tokio::sync::Mutex::new(()),
             outstanding: Outstanding::default(),
+            traffic: Mutex::new((Traffic::default(), Duration::from_secs(1))),
+        }
+    }
+
+    /// What the gate knows of the team's limit and traffic at `now`.
+    pub(crate) fn team(&self, now: Instant) -> Team {
+        let traffic = self.traffic.lock().unwrap_or_else(|e| e.into_inner());
+        Team {
+            limit: self.team_limit(),
+            window: traffic.1,
+            others: traffic.0.others(now),
         }
     }
 
@@ -178,9 +214,44 @@ impl RateGate {
         start
     }
 
-    /// Waits until a request may start and returns how long it waited; or,
-    /// when that would be after `deadline`, refuses at once.
-    pub(crate) async fn wait_turn(&self, deadline: Option<Instant>) -> Result<Duration, TooLate> {
+    /// Waits until a request may start, in `lane` if any (its turn first,
+    /// then the gate's), and returns how long it waited; or, when that
+    /// would be after `deadline`, refuses: at once when the gate alone
+    /// would pass it, at the deadline when the lane's turn has not come.
+    pub(crate) async fn wait_turn(
+        &self,
+        deadline: Option<Instant>,
+        lane: Option<&LaneTicket>,
+    ) -> Result<Duration, TooLate> {
+        let entered = Instant::now();
+        if let Some(ticket) = lane {
+            let start = self.earliest_start();
+            if deadline.is_some_and(|d| start > d) {
+                return Err(TooLate {
+                    until: start,
+                    by_lane: false,
+                });
+            }
+            let priority = ticket.priority.load(Ordering::Relaxed);
+            let _waiting = ticket.wait();
+            let turn = ticket.lane.turn(priority, || self.team(Instant::now()));
+            match deadline {
+                None => turn.await,
+                Some(d) => tokio::select! {
+                    () = turn => {}
+                    () = tokio::time::sleep_until(d) => {
+                        let until = ticket.lane.next_turn().map_or(d, |n| n.max(d));
+                        return Err(TooLate { until, by_lane: true });
+                    }
+                },
+            }
+        }
+        let waited = self.wait_gate(deadline).await?;
+        Ok(waited.max(entered.elapsed()))
+    }
+
+    /// The gate's own wait: see [`wait_turn`](Self::wait_turn).
+    async fn wait_gate(&self, deadline: Option<Instant>) -> Result<Duration, TooLate> {
         if self.interval.is_none() && !self.blocked.load(Ordering::Acquire) {
             // Nothing has ever held this client back: no lock, no clock.
             return Ok(Duration::ZERO);
@@ -200,14 +271,20 @@ impl RateGate {
                     return Ok(now.saturating_duration_since(entered));
                 };
                 if past(until) {
-                    return Err(TooLate { until });
+                    return Err(TooLate {
+                        until,
+                        by_lane: false,
+                    });
                 }
                 tokio::time::sleep_until(until).await;
             }
         };
         let projected = self.earliest_start();
         if past(projected) {
-            return Err(TooLate { until: projected });
+            return Err(TooLate {
+                until: projected,
+                by_lane: false,
+            });
         }
         {
             let mut state = self.lock();
@@ -230,17 +307,39 @@ impl RateGate {
                 start
             };
             if past(start) {
-                return Err(TooLate { until: start });
+                return Err(TooLate {
+                    until: start,
+                    by_lane: false,
+                });
             }
             tokio::time::sleep_until(start).await;
         }
     }
 
-    /// Heeds any answer: when what its window has left would all go to the
-    /// `others` requests still unanswered (its `remaining` does not count
-    /// them yet), the window is used up for the next request, of every
-    /// clone.
-    pub(crate) fn heed_answer(&self, hints: &Hints, others: u32) {
+    /// Heeds any answer to a request sent at `sent`: when what its window
+    /// has left would all go to the `others` requests still unanswered
+    /// (its `remaining` does not count them yet), the window is used up
+    /// for the next request, of every clone. What it says the team spent
+    /// feeds the estimate of the team's other calls.
+    pub(crate) fn heed_answer(&self, hints: &Hints, others: u32, sent: Instant) {
+        if let Some(
+            rate_limit @ RateLimit {
+                limit: Some(limit),
+                remaining: Some(remaining),
+                ..
+            },
+        ) = hints.rate_limit
+        {
+            let window = window_of(&rate_limit);
+            let mut traffic = self.traffic.lock().unwrap_or_else(|e| e.into_inner());
+            traffic.1 = window;
+            traffic.0.heed(Seen {
+                sent,
+                limit,
+                remaining,
+                window,
+            });
+        }
         let limit = hints.rate_limit.and_then(|r| r.limit);
         if let Some(limit) = limit {
             self.team_limit.store(limit, Ordering::Relaxed);

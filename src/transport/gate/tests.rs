@@ -22,13 +22,13 @@ async fn no_server_named_wait_holds_the_gate_past_its_bound() {
     // 31 days asked: five minutes held.
     gate.block_for(S(31 * 24 * 3600));
     assert_eq!(gate.earliest_start(), t0 + S(300));
-    assert_eq!(gate.wait_turn(None).await, Ok(S(300)));
+    assert_eq!(gate.wait_turn(None, None).await, Ok(S(300)));
     // A used-up window's reset is a server-named wait too.
     gate.window_closed(S(86_400), None);
-    assert_eq!(gate.wait_turn(None).await, Ok(S(300)));
+    assert_eq!(gate.wait_turn(None, None).await, Ok(S(300)));
     // Under the bound, the wait is whole.
     gate.block_for(S(7));
-    assert_eq!(gate.wait_turn(None).await, Ok(S(7)));
+    assert_eq!(gate.wait_turn(None, None).await, Ok(S(7)));
     assert_eq!(t0.elapsed(), S(607));
 }
 
@@ -44,21 +44,21 @@ async fn the_learned_pace_follows_every_limit_read_up_and_down() {
     };
     let gate = open_gate(None);
     // Before any window was used up, a limit read sets no pace.
-    gate.heed_answer(&hints(1, 5), 0);
-    assert_eq!(gate.wait_turn(None).await, Ok(Duration::ZERO));
-    assert_eq!(gate.wait_turn(None).await, Ok(Duration::ZERO));
+    gate.heed_answer(&hints(1, 5), 0, Instant::now());
+    assert_eq!(gate.wait_turn(None, None).await, Ok(Duration::ZERO));
+    assert_eq!(gate.wait_turn(None, None).await, Ok(Duration::ZERO));
     // A used-up window of a limit of 1: waited out, then 1.02 s apart.
-    gate.heed_answer(&hints(1, 0), 0);
-    assert_eq!(gate.wait_turn(None).await, Ok(S(1)));
-    assert_eq!(gate.wait_turn(None).await, Ok(MS(1020)));
+    gate.heed_answer(&hints(1, 0), 0, Instant::now());
+    assert_eq!(gate.wait_turn(None, None).await, Ok(S(1)));
+    assert_eq!(gate.wait_turn(None, None).await, Ok(MS(1020)));
     // Every answer now says 51: 20 ms apart from the next turn on.
-    gate.heed_answer(&hints(51, 50), 0);
-    assert_eq!(gate.wait_turn(None).await, Ok(MS(1020)));
-    assert_eq!(gate.wait_turn(None).await, Ok(MS(20)));
+    gate.heed_answer(&hints(51, 50), 0, Instant::now());
+    assert_eq!(gate.wait_turn(None, None).await, Ok(MS(1020)));
+    assert_eq!(gate.wait_turn(None, None).await, Ok(MS(20)));
     // And down again.
-    gate.heed_answer(&hints(2, 1), 0);
-    let _ = gate.wait_turn(None).await;
-    assert_eq!(gate.wait_turn(None).await, Ok(MS(510)));
+    gate.heed_answer(&hints(2, 1), 0, Instant::now());
+    let _ = gate.wait_turn(None, None).await;
+    assert_eq!(gate.wait_turn(None, None).await, Ok(MS(510)));
     // A long window (a quota) names no per-second limit.
     let quota = Hints {
         rate_limit: Some(crate::rate_limit::RateLimit {
@@ -68,19 +68,19 @@ async fn the_learned_pace_follows_every_limit_read_up_and_down() {
         }),
         retry_after: None,
     };
-    gate.heed_answer(&quota, 0);
-    assert_eq!(gate.wait_turn(None).await, Ok(MS(510)));
+    gate.heed_answer(&quota, 0, Instant::now());
+    assert_eq!(gate.wait_turn(None, None).await, Ok(MS(510)));
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_block_delays_the_next_turn_to_the_second() {
     let gate = open_gate(None);
-    assert_eq!(gate.wait_turn(None).await, Ok(Duration::ZERO));
+    assert_eq!(gate.wait_turn(None, None).await, Ok(Duration::ZERO));
     gate.block_for(S(3));
     let t0 = Instant::now();
-    assert_eq!(gate.wait_turn(None).await, Ok(S(3)));
+    assert_eq!(gate.wait_turn(None, None).await, Ok(S(3)));
     assert_eq!(t0.elapsed(), S(3));
-    assert_eq!(gate.wait_turn(None).await, Ok(Duration::ZERO));
+    assert_eq!(gate.wait_turn(None, None).await, Ok(Duration::ZERO));
 }
 
 #[tokio::test(start_paused = true)]
@@ -92,7 +92,7 @@ async fn a_shorter_block_never_shortens_a_longer_one() {
     assert_eq!(gate.earliest_start(), t0 + S(5));
     gate.block_for(S(8));
     assert_eq!(gate.earliest_start(), t0 + S(8));
-    assert_eq!(gate.wait_turn(None).await, Ok(S(8)));
+    assert_eq!(gate.wait_turn(None, None).await, Ok(S(8)));
 }
 
 #[tokio::test(start_paused = true)]
@@ -101,12 +101,15 @@ async fn a_wait_past_the_deadline_is_refused_at_once() {
     let t0 = Instant::now();
     gate.block_for(S(10));
     assert_eq!(
-        gate.wait_turn(Some(t0 + S(5))).await,
-        Err(TooLate { until: t0 + S(10) })
+        gate.wait_turn(Some(t0 + S(5)), None).await,
+        Err(TooLate {
+            until: t0 + S(10),
+            by_lane: false
+        })
     );
     assert_eq!(t0.elapsed(), Duration::ZERO, "nothing slept");
     // Ending exactly at the deadline is in time.
-    assert_eq!(gate.wait_turn(Some(t0 + S(10))).await, Ok(S(10)));
+    assert_eq!(gate.wait_turn(Some(t0 + S(10)), None).await, Ok(S(10)));
 }
 
 #[tokio::test(start_paused = true)]
@@ -116,11 +119,17 @@ async fn a_block_extended_while_waiting_is_waited_for_or_refused() {
     gate.block_for(S(2));
     let waiter = tokio::spawn({
         let gate = gate.clone();
-        async move { gate.wait_turn(Some(t0 + S(6))).await }
+        async move { gate.wait_turn(Some(t0 + S(6)), None).await }
     });
     tokio::time::sleep(S(1)).await;
     gate.block_for(S(9)); // now until t0 + 10 s
-    assert_eq!(waiter.await.unwrap(), Err(TooLate { until: t0 + S(10) }));
+    assert_eq!(
+        waiter.await.unwrap(),
+        Err(TooLate {
+            until: t0 + S(10),
+            by_lane: false
+        })
+    );
     assert_eq!(t0.elapsed(), S(2), "refused when the first wait ended");
 }
 
@@ -132,7 +141,7 @@ async fn a_client_side_limit_spaces_requests() {
         .map(|_| {
             let gate = gate.clone();
             tokio::spawn(async move {
-                gate.wait_turn(None).await.unwrap();
+                gate.wait_turn(None, None).await.unwrap();
                 Instant::now()
             })
         })
@@ -151,10 +160,10 @@ async fn a_client_side_limit_spaces_requests() {
 async fn the_limit_and_a_block_combine() {
     let gate = open_gate(Some(S(1)));
     let t0 = Instant::now();
-    assert_eq!(gate.wait_turn(None).await, Ok(Duration::ZERO));
+    assert_eq!(gate.wait_turn(None, None).await, Ok(Duration::ZERO));
     gate.block_for(S(3));
-    assert_eq!(gate.wait_turn(None).await, Ok(S(3)));
-    assert_eq!(gate.wait_turn(None).await, Ok(S(1)));
+    assert_eq!(gate.wait_turn(None, None).await, Ok(S(3)));
+    assert_eq!(gate.wait_turn(None, None).await, Ok(S(1)));
     assert_eq!(t0.elapsed(), S(4));
 }
 
@@ -165,17 +174,20 @@ async fn a_queue_that_would_pass_the_deadline_is_refused_at_once() {
     let waiters: Vec<_> = (0..3)
         .map(|_| {
             let gate = gate.clone();
-            tokio::spawn(async move { gate.wait_turn(None).await })
+            tokio::spawn(async move { gate.wait_turn(None, None).await })
         })
         .collect();
     tokio::task::yield_now().await;
     // Three ahead: the turn would come at 3 s.
     assert_eq!(gate.earliest_start(), t0 + S(3));
     assert_eq!(
-        gate.wait_turn(Some(t0 + MS(2500))).await,
-        Err(TooLate { until: t0 + S(3) })
+        gate.wait_turn(Some(t0 + MS(2500)), None).await,
+        Err(TooLate {
+            until: t0 + S(3),
+            by_lane: false
+        })
     );
-    assert_eq!(gate.wait_turn(Some(t0 + S(3))).await, Ok(S(3)));
+    assert_eq!(gate.wait_turn(Some(t0 + S(3)), None).await, Ok(S(3)));
     for w in waiters {
         w.await.unwrap().unwrap();
     }
@@ -185,13 +197,13 @@ async fn a_queue_that_would_pass_the_deadline_is_refused_at_once() {
 async fn a_dropped_waiter_gives_its_turn_back() {
     let gate = Arc::new(open_gate(Some(S(1))));
     let t0 = Instant::now();
-    assert_eq!(gate.wait_turn(None).await, Ok(Duration::ZERO));
+    assert_eq!(gate.wait_turn(None, None).await, Ok(Duration::ZERO));
     // Ten waiters, each given up after 1.5 s: one gets the 1 s slot.
     let waiters: Vec<_> = (0..10)
         .map(|_| {
             let gate = gate.clone();
             tokio::spawn(async move {
-                tokio::time::timeout(MS(1500), gate.wait_turn(None))
+                tokio::time::timeout(MS(1500), gate.wait_turn(None, None))
                     .await
                     .is_ok()
             })
@@ -204,7 +216,7 @@ async fn a_dropped_waiter_gives_its_turn_back() {
     assert_eq!((served, t0.elapsed()), (1, MS(1500)));
     assert_eq!(gate.lock().queued, 0);
     // The next request takes the 2 s slot, not the eleventh.
-    assert_eq!(gate.wait_turn(None).await, Ok(MS(500)));
+    assert_eq!(gate.wait_turn(None, None).await, Ok(MS(500)));
 }
 
 #[tokio::test(start_paused = true)]
@@ -213,21 +225,21 @@ async fn a_used_up_one_second_window_paces_the_rest_at_the_limit() {
     let t0 = Instant::now();
     // The first used-up window is waited for, and the limit learned.
     gate.window_closed(S(1), Some(10));
-    assert_eq!(gate.wait_turn(None).await, Ok(S(1)));
+    assert_eq!(gate.wait_turn(None, None).await, Ok(S(1)));
     // From then on: 102 ms apart, and a used-up window costs no more.
-    assert_eq!(gate.wait_turn(None).await, Ok(MS(102)));
+    assert_eq!(gate.wait_turn(None, None).await, Ok(MS(102)));
     gate.window_closed(S(1), Some(10));
-    assert_eq!(gate.wait_turn(None).await, Ok(MS(102)));
+    assert_eq!(gate.wait_turn(None, None).await, Ok(MS(102)));
     assert_eq!(t0.elapsed(), MS(1204));
     // A longer window (a quota) is still waited out.
     gate.window_closed(S(30), Some(10));
-    assert_eq!(gate.wait_turn(None).await, Ok(S(30)));
+    assert_eq!(gate.wait_turn(None, None).await, Ok(S(30)));
     // Without a limit, a used-up window is waited for every time.
     let plain = open_gate(None);
     plain.window_closed(S(1), None);
-    assert_eq!(plain.wait_turn(None).await, Ok(S(1)));
+    assert_eq!(plain.wait_turn(None, None).await, Ok(S(1)));
     plain.window_closed(S(1), None);
-    assert_eq!(plain.wait_turn(None).await, Ok(S(1)));
+    assert_eq!(plain.wait_turn(None, None).await, Ok(S(1)));
     assert_eq!(pace_for(2), Some(MS(510)));
     assert_eq!(pace_for(0), None);
 }
@@ -236,8 +248,8 @@ async fn a_used_up_one_second_window_paces_the_rest_at_the_limit() {
 async fn a_429_naming_the_limit_starts_the_pacing() {
     let gate = open_gate(None);
     gate.learn_limit(4);
-    assert_eq!(gate.wait_turn(None).await, Ok(Duration::ZERO));
-    assert_eq!(gate.wait_turn(None).await, Ok(MS(255)));
+    assert_eq!(gate.wait_turn(None, None).await, Ok(Duration::ZERO));
+    assert_eq!(gate.wait_turn(None, None).await, Ok(MS(255)));
 }
 
 #[tokio::test(start_paused = true)]
@@ -247,7 +259,74 @@ async fn instants_never_overflow() {
     assert_eq!(later(now, S(3)), now + S(3));
     let gate = open_gate(None);
     gate.block_for(Duration::MAX);
-    assert!(gate.wait_turn(Some(now + S(60))).await.is_err());
+    assert!(gate.wait_turn(Some(now + S(60)), None).await.is_err());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_lane_wait_past_the_deadline_is_bounded_and_named() {
+    // The gate paces (a limit learned), and the lane spends 1 a second:
+    // its second turn comes at 1.02 s.
+    let gate = open_gate(None);
+    gate.learn_limit(10);
+    let lane = LaneTicket::new(
+        Arc::new(Lane::new("team watch", Budget::PerSecond(1.0))),
+        URGENT,
+    );
+    let t0 = Instant::now();
+    assert_eq!(
+        gate.wait_turn(Some(t0 + S(3)), Some(&lane)).await,
+        Ok(MS(0))
+    );
+    // A deadline before the lane's turn: refused at the deadline, not
+    // later; the lane, not the rate limit, named.
+    let refused = gate.wait_turn(Some(t0 + MS(500)), Some(&lane)).await;
+    assert_eq!(t0.elapsed(), MS(500), "waited until the deadline, no more");
+    assert_eq!(
+        refused,
+        Err(TooLate {
+            until: t0 + MS(1020),
+            by_lane: true
+        })
+    );
+    // The refused wait left the lane's queue: the next turn comes on time.
+    assert_eq!(gate.wait_turn(None, Some(&lane)).await, Ok(MS(520)));
+    assert_eq!(t0.elapsed(), MS(1020));
+    // The gate alone past the deadline: refused at once, the rate limit
+    // named, and no lane turn taken.
+    gate.block_for(S(10));
+    let t1 = Instant::now();
+    assert_eq!(
+        gate.wait_turn(Some(t1 + S(5)), Some(&lane)).await,
+        Err(TooLate {
+            until: t1 + S(10),
+            by_lane: false
+        })
+    );
+    assert_eq!(t1.elapsed(), MS(0));
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_answer_tells_the_lanes_what_the_team_s_other_calls_spend() {
+    let gate = open_gate(None);
+    let t0 = Instant::now();
+    let answer = |remaining: u64| Hints {
+        rate_limit: Some(RateLimit {
+            limit: Some(10),
+            remaining: Some(remaining),
+            reset: Some(S(1)),
+        }),
+        retry_after: None,
+    };
+    assert_eq!(gate.team(t0).others, 0.0);
+    // Our first request of a window: 6 of 10 left, so the others spent 3.
+    gate.heed_answer(&answer(6), 0, t0);
+    let team = gate.team(t0);
+    assert_eq!((team.limit, team.others), (Some(10), 3.0));
+    // Our second in it: 1 left, so the others spent 7 by then.
+    gate.heed_answer(&answer(1), 0, t0 + MS(400));
+    assert_eq!(gate.team(t0).others, 7.0);
+    // They leave 3: the default budget spends 2 (3 less a reserve of 1).
+    assert_eq!(DEFAULT_BUDGET.rate(&gate.team(t0)), 2.0);
 }
 
 #[cfg(feature = "fake")]
@@ -302,7 +381,7 @@ mod pacing {
                 let mut done = 0;
                 let mut arrivals = Vec::new();
                 while done < each {
-                    gate.wait_turn(None).await.unwrap();
+                    gate.wait_turn(None, None).await.unwrap();
                     let sending = gate.outstanding.start();
                     x ^= x << 13;
                     x ^= x >> 7;
@@ -327,7 +406,7 @@ mod pacing {
                         }),
                         retry_after: window.refused.then_some(reset),
                     };
-                    gate.heed_answer(&hints, others);
+                    gate.heed_answer(&hints, others, tokio::time::Instant::now());
                     if window.refused {
                         gate.heed_refusal(&hints, true);
                     } else {

@@ -1,23 +1,17 @@
 //! The driver's lease: taken before a poll (from the state it saved), and
 //! what happens when it is gone.
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
-
 use tokio::time::Instant;
 
 use super::Driver;
 use crate::error::{WatchError, WatchErrorKind};
 use crate::instant::later;
-use crate::transport::BeforeAttempt;
-use crate::watch::budget::Prioritized;
 use crate::watch::keeper::{Keeper, Loss};
 use crate::watch::state::WatchState;
 use crate::watch::store::Lease;
 use crate::watch::stream::Item;
 use crate::watch::watched::Watched;
-use futures::future::BoxFuture;
 
 impl<C: Watched> Driver<C> {
     /// The lease is gone: another watcher took it (the end), or nobody
@@ -75,18 +69,7 @@ impl<C: Watched> Driver<C> {
         if let Some(quota) = &self.quota {
             quota.took(&tenure.key);
         }
-        let keeper = Keeper::start(tenure.clone(), sent);
-        let paced = Prioritized {
-            pacer: Arc::clone(&self.pacer),
-            priority: Arc::clone(&self.priority),
-        };
-        let hook = KeptTurn {
-            renew: keeper.before_attempt(),
-            paced,
-            every: tenure.ttl / 3,
-        };
-        let client = self.client.with_before(Arc::new(hook));
-        self.keeper = Some((keeper, client));
+        self.keeper = Some(Keeper::start(tenure.clone(), sent, self.lane.waiting()));
         let state = saved.unwrap_or_else(|| WatchState::new(&tenure.key));
         if let Err(e) = state.check(&tenure.key) {
             return Err(self.end(e));
@@ -94,34 +77,6 @@ impl<C: Watched> Driver<C> {
         self.yielded = Some(state.clone());
         self.uncommitted = 0;
         Ok(Some(state))
-    }
-}
-
-/// The budget's turn, the lease renewed while it is waited for: a team's
-/// budget can keep a poll waiting longer than the lease lasts, and the
-/// lease must not go to another replica meanwhile.
-#[derive(Debug)]
-struct KeptTurn {
-    /// Renews the lease if a renewal is due.
-    renew: Arc<dyn BeforeAttempt>,
-    paced: Prioritized,
-    every: Duration,
-}
-
-impl BeforeAttempt for KeptTurn {
-    fn before_attempt(&self) -> BoxFuture<'_, ()> {
-        Box::pin(async move {
-            self.renew.before_attempt().await;
-            let turn = self.paced.before_attempt();
-            tokio::pin!(turn);
-            loop {
-                tokio::select! {
-                    () = &mut turn => break,
-                    () = tokio::time::sleep(self.every) => self.renew.before_attempt().await,
-                }
-            }
-            self.renew.before_attempt().await;
-        })
     }
 }
 

@@ -4,7 +4,9 @@
 //! yield each item only while the lease is surely held, and commit the
 //! state of what was yielded when the consumer asks for more: after every
 //! `commit_every` events of a long poll, and after a poll's last. Every
-//! attempt of the watch's requests waits for its budget's turn.
+//! attempt of the watch's requests takes its turn in the watch's lane of
+//! the client's rate gate: urgent while the poll finds runs, quiet
+//! otherwise.
 //!
 //! Delivery is at least once: a commit covers only events yielded before
 //! the consumer asked for the next, so a crash repeats at most the events
@@ -12,13 +14,12 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
 use tokio::time::Instant;
 
-use super::budget::{Pacer, QUIET, URGENT};
 use super::cadence::{Activity, Cadence};
 use super::keeper::{Keeper, Loss, Tenure, Validity};
 use super::poll::{self, Poll, Queued};
@@ -31,6 +32,7 @@ use crate::client::Client;
 use crate::error::{Error, WatchError, WatchErrorKind};
 use crate::instant::later;
 use crate::trace::event;
+use crate::transport::gate::{Lane, LaneTicket, QUIET, URGENT};
 
 mod lease;
 
@@ -49,7 +51,7 @@ pub(super) struct Setup<C: Watched> {
     pub(super) quota: Option<Arc<Quota>>,
     pub(super) commit_every: usize,
     pub(super) polls: poll::Settings,
-    pub(super) pacer: Arc<Pacer>,
+    pub(super) lane: Arc<Lane>,
 }
 
 /// The watch's loop and what it holds between items.
@@ -66,10 +68,10 @@ pub(super) struct Driver<C: Watched> {
     poll_events: usize,
     commit_every: usize,
     polls: poll::Settings,
-    pacer: Arc<Pacer>,
-    /// The priority of this watch's turns: urgent while runs happen in
+    /// The watch's place in its lane; the priority of its turns: urgent
+    /// while runs happen in
     /// the collection, quiet otherwise (ahead of it or not, in a team).
-    priority: Arc<AtomicU8>,
+    lane: LaneTicket,
     stats: Arc<Stats>,
     /// The poll under way, a page at a time.
     poll: Option<Poll<C::Item>>,
@@ -77,9 +79,8 @@ pub(super) struct Driver<C: Watched> {
     /// the average of what polls saw.
     departures: f64,
     handle: Arc<Handle>,
-    /// Renews the lease while it is held, with the client that renews it
-    /// before each attempt of the watch's requests.
-    keeper: Option<(Keeper, Client)>,
+    /// Renews the lease while it is held, from its own task.
+    keeper: Option<Keeper>,
     /// The state after the last item yielded: what a commit saves.
     yielded: Option<WatchState>,
     /// Items yielded since the last commit.
@@ -105,9 +106,12 @@ impl<C: Watched> Driver<C> {
             tenure,
             held: false.into(),
         });
-        let stats = Arc::new(Stats::new(Arc::clone(&setup.pacer)));
+        let stats = Arc::new(Stats::new(Arc::clone(&setup.lane)));
+        // Quiet until a poll finds something: a team's first looks at its
+        // many automations queue behind the ones where runs happen.
+        let lane = LaneTicket::new(setup.lane, QUIET);
         let driver = Self {
-            client: setup.client,
+            client: setup.client.with_lane(lane.clone()),
             parent: setup.parent,
             interval: setup.interval,
             cadence: Cadence {
@@ -120,10 +124,7 @@ impl<C: Watched> Driver<C> {
             poll_events: 0,
             commit_every: setup.commit_every,
             polls: setup.polls,
-            pacer: setup.pacer,
-            // Quiet until a poll finds something: a team's first looks at
-            // its many automations queue behind the ones where runs happen.
-            priority: Arc::new(AtomicU8::new(QUIET)),
+            lane,
             stats: Arc::clone(&stats),
             poll: None,
             departures: 0.0,
@@ -211,15 +212,20 @@ impl<C: Watched> Driver<C> {
     /// Sends the poll's next request and queues what it found; or, with
     /// none left, closes the poll.
     async fn advance(&mut self) {
-        let (Some(poll), Some((keeper, client))) = (self.poll.as_mut(), &self.keeper) else {
+        let (Some(poll), Some(keeper)) = (self.poll.as_mut(), &self.keeper) else {
             self.poll = None;
             return;
         };
         if let Some(ask) = poll.ask(Instant::now()) {
             keeper.renew_if_due().await;
-            let answer = C::read(client, &self.parent, ask).await;
+            let answer = C::read(&self.client, &self.parent, ask).await;
             poll.answer(answer);
             self.take_items();
+            if self.poll_events > 0 {
+                // A poll that found runs reads the pages that follow at
+                // the priority of a collection where runs happen.
+                self.lane.priority.store(URGENT, Ordering::Relaxed);
+            }
             return;
         }
         self.take_items();
@@ -240,7 +246,7 @@ impl<C: Watched> Driver<C> {
         self.poll = None;
         self.quiet = self.cadence.quiet_after(self.quiet, activity);
         let priority = if self.quiet > 0 { QUIET } else { URGENT };
-        self.priority.store(priority, Ordering::Relaxed);
+        self.lane.priority.store(priority, Ordering::Relaxed);
         if self.quiet > 0 {
             self.next_poll = later(self.poll_started, self.cadence.interval(self.quiet));
         }
@@ -271,7 +277,7 @@ impl<C: Watched> Driver<C> {
     /// the state of what was yielded moves by its change.
     async fn deliver(&mut self, queued: Queued<C::Item>) -> Option<Item<C::Item>> {
         if let Queued::Event(_) = &queued
-            && let Some((keeper, _)) = &self.keeper
+            && let Some(keeper) = &self.keeper
         {
             if let Some(at) = self.unsure_retry.take() {
                 tokio::time::sleep_until(at).await;
@@ -320,7 +326,7 @@ impl<C: Watched> Driver<C> {
             .await;
         match committed {
             Ok(renewal) => {
-                if let Some((keeper, _)) = &self.keeper {
+                if let Some(keeper) = &self.keeper {
                     keeper.renewed(&renewal, sent);
                 }
                 match renewal {
@@ -381,11 +387,11 @@ impl<C: Watched> Run<C::Item> for Driver<C> {
         Box::pin(async move {
             // Working: the lease is renewed inline; waiting on the
             // consumer again: by the keeper's task.
-            if let Some((keeper, _)) = &self.keeper {
+            if let Some(keeper) = &self.keeper {
                 keeper.disarm();
             }
             let item = Driver::next(&mut self).await;
-            if let Some((keeper, _)) = &self.keeper {
+            if let Some(keeper) = &self.keeper {
                 keeper.arm();
             }
             (self as Box<dyn Run<C::Item>>, item)

@@ -10,6 +10,7 @@ pub(crate) mod lease;
 mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod turns;
 
 pub use contract::{Lease, Renewal, StateStore};
 pub use error::StoreError;
@@ -17,3 +18,4 @@ pub use file::FileStore;
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;
+pub(crate) use turns::StoreTurns;

@@ -8,7 +8,7 @@ use crate::collections::AutomationRuns;
 use crate::error::{Error, InvalidArgument, InvalidReason};
 use crate::ids::AutomationId;
 use crate::status::RunStatus;
-use crate::watch::budget::{Budget, DEFAULT_BUDGET};
+use crate::transport::gate::{Budget, DEFAULT_BUDGET};
 use crate::watch::builder::{
     DEFAULT_COMMIT_EVERY, DEFAULT_LEASE_TTL, DEFAULT_POLL_INTERVAL, Watch,
 };

@@ -1,6 +1,6 @@
 //! Every automation of a team in one watch, on one budget: a watch per
 //! automation (the same polls, state and lease as a single watch, keyed by
-//! the automation), all spending from one pacer, each polled at the base
+//! the automation), all spending from one lane of the client's rate gate, each polled at the base
 //! interval while runs happen in it and backing off when quiet
 //! (`cadence.rs`), merged into one stream whose items name their
 //! automation (`stream.rs`); and, for the whole team, a look at its

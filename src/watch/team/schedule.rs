@@ -10,9 +10,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::client::Client;
 use crate::instant::later;
-use crate::watch::budget::{Budget, Pacer, QUIET, URGENT};
+use crate::transport::gate::{Budget, Lane, QUIET, Team, URGENT};
 use crate::watch::cadence::{Activity, Cadence};
 
 /// Runs `busy` automations (each poll finds something) and `quiet` ones
@@ -30,13 +29,13 @@ pub async fn simulate_schedule(
     staleness: Duration,
     horizon: Duration,
 ) -> Vec<Vec<Duration>> {
-    // A client nothing is sent with: a rate of its own needs no limit.
-    let client = Client::builder()
-        .api_key("re_simulation")
-        .base_url("http://127.0.0.1:9")
-        .build()
-        .expect("a loopback client builds");
-    let pacer = Arc::new(Pacer::new(Budget::PerSecond(budget), client).aging(staleness));
+    let lane = Arc::new(Lane::new("simulation", Budget::PerSecond(budget)).aging(staleness));
+    // A rate of its own needs no team.
+    let team = || Team {
+        limit: None,
+        window: Duration::from_secs(1),
+        others: 0.0,
+    };
     let cadence = Cadence {
         base: interval,
         max_staleness: Some(staleness),
@@ -45,7 +44,7 @@ pub async fn simulate_schedule(
     let end = later(t0, horizon);
     let tasks: Vec<_> = (0..busy + quiet)
         .map(|i| {
-            let pacer = Arc::clone(&pacer);
+            let lane = Arc::clone(&lane);
             tokio::spawn(async move {
                 let found = usize::from(i < busy);
                 let (mut next, mut quiet_polls, mut priority) = (t0, 0, QUIET);
@@ -53,7 +52,7 @@ pub async fn simulate_schedule(
                 loop {
                     tokio::time::sleep_until(next).await;
                     let started = Instant::now();
-                    pacer.take_turn(priority).await;
+                    lane.turn(priority, team).await;
                     let now = Instant::now();
                     if now >= end {
                         return checks;

@@ -47,6 +47,9 @@ impl Inner {
             Ok(Some(live)) => {
                 self.live = Some(live);
                 self.reshare();
+                // The budget's share this replica keeps to when the store
+                // cannot share turns.
+                self.lane.set_sharers(live);
                 Some(every)
             }
             Ok(None) => None,

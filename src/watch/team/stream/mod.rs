@@ -21,10 +21,11 @@ use crate::collections::AutomationRuns;
 use crate::error::{ApiErrorKind, Error, WatchErrorKind};
 use crate::ids::AutomationId;
 use crate::timestamp::Timestamp;
+use crate::transport::gate::{Lane, LaneTicket, URGENT};
 use crate::transport::generated::types::{AutomationListItem, AutomationRunListItem};
-use crate::watch::budget::Pacer;
 use crate::watch::event::{RunEvent, StartAt};
 use crate::watch::quota::Quota;
+use crate::watch::store::StoreTurns;
 use crate::watch::stream::Stats;
 use crate::watch::watched::Watched;
 
@@ -62,7 +63,7 @@ mod members;
 struct Inner {
     settings: TeamWatch,
     holder: String,
-    pacer: Arc<Pacer>,
+    lane: Arc<Lane>,
     /// The client whose every attempt takes a turn of the budget.
     paced: Client,
     streams: SelectAll<Abortable<BoxStream<'static, Tagged>>>,
@@ -121,9 +122,11 @@ impl TeamStream {
         settings: TeamWatch,
         holder: String,
         set: Option<Vec<AutomationId>>,
-        pacer: Arc<Pacer>,
+        lane: Arc<Lane>,
     ) -> Self {
-        let paced = settings.client.with_before(Arc::clone(&pacer) as _);
+        let paced = settings
+            .client
+            .with_lane(LaneTicket::new(Arc::clone(&lane), URGENT));
         let look = match set {
             Some(_) => None,
             None => Some(Look::Waiting(Box::pin(tokio::time::sleep(Duration::ZERO)))),
@@ -131,7 +134,7 @@ impl TeamStream {
         let mut inner = Inner {
             settings,
             holder,
-            pacer,
+            lane,
             paced,
             streams: SelectAll::new(),
             members: HashMap::new(),
@@ -168,7 +171,7 @@ impl TeamStream {
         };
         let mut stats = TeamStats {
             automations: inner.members.len(),
-            requests: inner.pacer.spent(),
+            requests: inner.lane.spent(),
             leases: inner.quota.count(),
             ..TeamStats::default()
         };
@@ -190,7 +193,7 @@ impl Inner {
         let watch = self.settings.watch(id, start, Some(&self.holder));
         let max_staleness = Some(self.settings.max_staleness);
         let events = watch.stream_with(
-            Some(Arc::clone(&self.pacer)),
+            Some(Arc::clone(&self.lane)),
             max_staleness,
             Some(Arc::clone(&self.quota)),
         );
@@ -374,16 +377,16 @@ impl TeamWatch {
     pub fn stream(self) -> TeamStream {
         match self.validate() {
             Ok((holder, set)) => {
-                let pacer = Pacer::shared(
-                    self.budget,
-                    self.client.clone(),
-                    Arc::clone(&self.store),
-                    format!("budgets/{}", self.budget_key),
-                );
+                let turns = StoreTurns {
+                    store: Arc::clone(&self.store),
+                    key: format!("budgets/{}", self.budget_key),
+                };
                 // A quiet automation waits for its turn no longer than it
                 // may go unchecked: then it goes before new urgent ones.
-                let pacer = Arc::new(pacer.aging(self.max_staleness));
-                TeamStream::start(self, holder, set, pacer)
+                let lane = Lane::new(format!("team watch {}", self.budget_key), self.budget)
+                    .shared(Arc::new(turns))
+                    .aging(self.max_staleness);
+                TeamStream::start(self, holder, set, Arc::new(lane))
             }
             Err(error) => TeamStream::failed(error),
         }

@@ -1,0 +1,326 @@
+//! Lanes: named parts of the team's rate limit (a watch's, say), each
+//! spending its [`Budget`]. A lane's turn is taken inside the gate's wait
+//! ([`RateGate::wait_turn`](super::RateGate::wait_turn)), so it is
+//! bounded by the call's deadline like every other wait, and named in the
+//! error when it is what held a call back.
+//!
+//! Who goes first when several wait: urgent before quiet, first come,
+//! first served within each; but a quiet turn waited for longer than the
+//! lane's `age` takes every other turn from the urgent ones that came
+//! after it, so none starves. A lane may also take its turns in a store
+//! that several processes share ([`SharedTurns`]), so they keep to one
+//! budget together; when that store fails, a process spends at most its
+//! last known share of the budget, never the whole of it.
+
+// Time from servers and stores: no arithmetic here may overflow or panic.
+#![warn(clippy::arithmetic_side_effects)]
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use super::budget::{Budget, Team};
+use crate::instant::later;
+
+/// The priority of a turn: see the module's docs.
+pub(crate) const URGENT: u8 = 0;
+/// See [`URGENT`].
+pub(crate) const QUIET: u8 = 1;
+
+/// Turns several processes take together, `spacing` apart, through a
+/// store they share (a watch's PostgreSQL store).
+pub(crate) trait SharedTurns: Send + Sync + fmt::Debug {
+    /// Takes the next shared turn: how long from now until it comes;
+    /// `None` when the store shares no turns.
+    fn take_turn(&self, spacing: Duration) -> Option<BoxFuture<'_, Result<Duration, String>>>;
+}
+
+/// A call's place in a lane: the lane, the priority of its turns, which
+/// its holder may change between calls (a team watch's automation: urgent
+/// while runs happen in it), and whether a call waits for its turn now,
+/// for whoever must work while it does (a watch's lease keeper).
+#[derive(Debug, Clone)]
+pub(crate) struct LaneTicket {
+    pub(crate) lane: Arc<Lane>,
+    pub(crate) priority: Arc<AtomicU8>,
+    waiting: Arc<tokio::sync::watch::Sender<bool>>,
+}
+
+impl LaneTicket {
+    /// A ticket at `priority`, which the holder may change.
+    pub(crate) fn new(lane: Arc<Lane>, priority: u8) -> Self {
+        Self {
+            lane,
+            priority: Arc::new(AtomicU8::new(priority)),
+            waiting: Arc::new(tokio::sync::watch::Sender::new(false)),
+        }
+    }
+
+    /// Whether a call of this ticket waits for its turn, as it changes.
+    pub(crate) fn waiting(&self) -> LaneWaiting {
+        LaneWaiting(self.waiting.subscribe())
+    }
+
+    /// Marks a call of this ticket waiting for its turn, until dropped.
+    pub(crate) fn wait(&self) -> Waiting<'_> {
+        self.waiting.send_replace(true);
+        Waiting(self)
+    }
+}
+
+/// A call of a ticket waits for its turn while this lives.
+#[derive(Debug)]
+pub(crate) struct Waiting<'a>(&'a LaneTicket);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.waiting.send_replace(false);
+    }
+}
+
+/// Whether a call of a ticket waits for its turn: see
+/// [`LaneTicket::waiting`].
+#[derive(Debug)]
+pub(crate) struct LaneWaiting(tokio::sync::watch::Receiver<bool>);
+
+impl LaneWaiting {
+    /// Whether a call waits now.
+    pub(crate) fn waiting(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Until that changes (never, once the ticket is gone).
+    pub(crate) async fn changed(&mut self) {
+        if self.0.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// The queue for a lane's turns.
+#[derive(Debug, Default)]
+struct Queue {
+    /// The next turn's time (`None`: at once).
+    next: Option<Instant>,
+    /// Those waiting, by (priority, arrival), with when they came.
+    waiting: BTreeMap<(u8, u64), Instant>,
+    arrivals: u64,
+    /// Whether the last turn went to an urgent one.
+    last_urgent: bool,
+}
+
+impl Queue {
+    /// Whose turn is next at `now`: the first urgent, unless the first
+    /// quiet came before it, has waited `age`, and the last turn went to
+    /// an urgent one: when both wait, they take turns about, so neither
+    /// the busy nor the quiet ones get less than half the budget.
+    fn head(&self, now: Instant, age: Duration) -> Option<(u8, u64)> {
+        let urgent = self.waiting.range(..(QUIET, 0)).next().map(|(k, _)| *k);
+        let quiet = self.waiting.range((QUIET, 0)..).next();
+        match (urgent, quiet) {
+            (Some(u), Some((q, came)))
+                if self.last_urgent && q.1 < u.1 && now.saturating_duration_since(*came) >= age =>
+            {
+                Some(*q)
+            }
+            (Some(u), _) => Some(u),
+            (None, q) => q.map(|(k, _)| *k),
+        }
+    }
+}
+
+/// A named part of the team's limit, spending its budget.
+#[derive(Debug)]
+pub(crate) struct Lane {
+    name: String,
+    budget: Budget,
+    queue: std::sync::Mutex<Queue>,
+    /// Wakes the waiting when the queue's head or next turn changes.
+    changed: Notify,
+    /// Requests sent in this lane.
+    spent: AtomicU64,
+    /// Turns shared with other processes, if any.
+    shared: Option<Arc<dyn SharedTurns>>,
+    /// The processes sharing the budget, as last counted (1: alone).
+    sharers: AtomicU64,
+    /// How long a quiet turn waits before it goes ahead of urgent ones.
+    age: Duration,
+}
+
+impl Lane {
+    /// A lane named `name` (for errors and logs) spending `budget`.
+    pub(crate) fn new(name: impl Into<String>, budget: Budget) -> Self {
+        Self {
+            name: name.into(),
+            budget,
+            queue: std::sync::Mutex::default(),
+            changed: Notify::new(),
+            spent: AtomicU64::new(0),
+            shared: None,
+            sharers: AtomicU64::new(1),
+            age: Duration::from_secs(60),
+        }
+    }
+
+    /// The same, its turns also taken through `shared`.
+    pub(crate) fn shared(mut self, shared: Arc<dyn SharedTurns>) -> Self {
+        self.shared = Some(shared);
+        self
+    }
+
+    /// The same, a quiet turn going ahead of urgent ones after `age`.
+    pub(crate) fn aging(mut self, age: Duration) -> Self {
+        self.age = age;
+        self
+    }
+
+    /// The lane's name.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Requests sent in this lane so far.
+    pub(crate) fn spent(&self) -> u64 {
+        self.spent.load(Ordering::Relaxed)
+    }
+
+    /// A request of this lane was sent.
+    pub(crate) fn sent(&self) {
+        self.spent.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// `n` processes share this lane's budget now (counted by the store
+    /// they share): when the store fails, this one spends a `1 / n` share.
+    pub(crate) fn set_sharers(&self, n: usize) {
+        let n = u64::try_from(n.max(1)).unwrap_or(u64::MAX);
+        self.sharers.store(n, Ordering::Relaxed);
+    }
+
+    /// The time between two turns for `team`: 2% wider than the rate.
+    pub(crate) fn spacing(&self, team: &Team) -> Duration {
+        let rate = self.budget.rate(team);
+        Duration::try_from_secs_f64(1.02 / rate).unwrap_or(Duration::from_secs(3600))
+    }
+
+    /// When the next turn could come at the earliest, if any is set.
+    pub(crate) fn next_turn(&self) -> Option<Instant> {
+        self.queue().next
+    }
+
+    fn queue(&self) -> std::sync::MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits for a turn at `priority`: the next turn, once nobody ahead
+    /// waits; the one after is set by the budget's rate for what `team`
+    /// says then. Not bounded here: the gate races it with the deadline,
+    /// and a dropped wait leaves the queue.
+    pub(crate) async fn turn(&self, priority: u8, team: impl Fn() -> Team) {
+        let me = {
+            let mut q = self.queue();
+            q.arrivals = q.arrivals.saturating_add(1);
+            let me = (priority, q.arrivals);
+            q.waiting.insert(me, Instant::now());
+            me
+        };
+        self.changed.notify_waiters();
+        // Leaves the queue however this ends (a dropped call included).
+        let _place = Place { lane: self, me };
+        loop {
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            let turn = {
+                let q = self.queue();
+                let now = Instant::now();
+                // The head now; when the turn comes, it is asked again
+                // (a quiet one may have aged, a shared turn moved `next`).
+                (q.head(now, self.age) == Some(me)).then(|| q.next.map_or(now, |n| n.max(now)))
+            };
+            let Some(at) = turn else {
+                changed.await;
+                continue;
+            };
+            tokio::select! {
+                () = tokio::time::sleep_until(at) => {}
+                // Someone ahead arrived: look again.
+                () = &mut changed => continue,
+            }
+            let spacing = self.spacing(&team());
+            let won = {
+                let mut q = self.queue();
+                let now = Instant::now();
+                let first = q.head(now, self.age) == Some(me) && q.next.is_none_or(|n| n <= now);
+                if first {
+                    q.next = Some(later(now, spacing));
+                    q.last_urgent = me.0 == URGENT;
+                }
+                first
+            };
+            if !won {
+                // Another's turn now (one aged while this one slept), or
+                // the next turn moved.
+                self.changed.notify_waiters();
+                continue;
+            }
+            self.shared_turn(spacing).await;
+            return;
+        }
+    }
+
+    /// The shared turn after the local one: waited for, at most a minute
+    /// (a turn further off is a clock or budget gone wrong, not a reason
+    /// to stop). If the store fails, this process keeps to its last known
+    /// share: its next local turn moves to `sharers` spacings from now.
+    async fn shared_turn(&self, spacing: Duration) {
+        let Some(shared) = &self.shared else {
+            return;
+        };
+        let Some(turn) = shared.take_turn(spacing) else {
+            return;
+        };
+        match turn.await {
+            Ok(wait) => tokio::time::sleep(wait.min(Duration::from_secs(60))).await,
+            Err(_e) => {
+                let sharers =
+                    u32::try_from(self.sharers.load(Ordering::Relaxed)).unwrap_or(u32::MAX);
+                let share = spacing.saturating_mul(sharers);
+                {
+                    let mut q = self.queue();
+                    let next = later(Instant::now(), share);
+                    q.next = Some(q.next.map_or(next, |n| n.max(next)));
+                }
+                self.changed.notify_waiters();
+                crate::trace::event!(
+                    tracing::Level::WARN,
+                    lane = %self.name,
+                    error = %_e,
+                    sharers,
+                    "the shared budget's store failed: this lane keeps to its last known share"
+                );
+            }
+        }
+    }
+}
+
+/// A place in a lane's queue, left when dropped.
+struct Place<'a> {
+    lane: &'a Lane,
+    me: (u8, u64),
+}
+
+impl Drop for Place<'_> {
+    fn drop(&mut self) {
+        self.lane.queue().waiting.remove(&self.me);
+        self.lane.changed.notify_waiters();
+    }
+}
+
+#[cfg(test)]
+mod tests;
