@@ -242,3 +242,45 @@ async fn the_learned_pace_relaxes_when_the_limit_rises() {
     );
     assert_eq!(server.requests.load(Ordering::SeqCst), 20);
 }
+
+// Answers in the IETF draft's structured form only were not read: with
+// `RateLimit: "default";r=0;t=1` (nothing left for a second) the next
+// request went out at once, 0.6 ms later, and earned a 429 from a server
+// that meant it.
+#[tokio::test(start_paused = true)]
+async fn the_structured_fields_alone_hold_the_next_request() {
+    let arrivals = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Instant>::new()));
+    let seen = arrivals.clone();
+    let answer = raw::json(
+        200,
+        &[
+            ("RateLimit-Policy", r#""default";q=2;w=1"#),
+            ("RateLimit", r#""default";r=0;t=1"#),
+        ],
+        &raw::list(false, &["a"]),
+    );
+    let server = raw::start(move |_, _| {
+        seen.lock().unwrap().push(Instant::now());
+        raw::Action::Raw(answer.clone())
+    })
+    .await;
+    let client = crate::common::paused_client(&server.base_url, RetryPolicy::default());
+    let page = client.list_workflow_runs("wf").send().await.unwrap();
+    let answered = Instant::now();
+    let read = page
+        .rate_limit()
+        .copied()
+        .expect("the structured fields read");
+    assert_eq!(
+        (read.limit, read.remaining, read.reset, read.window),
+        (Some(2), Some(0), Some(WINDOW), Some(WINDOW))
+    );
+    client.list_workflow_runs("wf").send().await.unwrap();
+    let arrivals = arrivals.lock().unwrap().clone();
+    assert_eq!(arrivals.len(), 2);
+    let gap = arrivals[1].saturating_duration_since(answered);
+    assert!(
+        gap >= Duration::from_millis(995) && gap <= Duration::from_millis(1_100),
+        "the second request went out {gap:?} after the first answer"
+    );
+}

@@ -39,6 +39,7 @@ async fn the_learned_pace_follows_every_limit_read_up_and_down() {
             limit: Some(limit),
             remaining: Some(remaining),
             reset: Some(S(1)),
+            window: None,
         }),
         retry_after: None,
     };
@@ -65,6 +66,7 @@ async fn the_learned_pace_follows_every_limit_read_up_and_down() {
             limit: Some(1000),
             remaining: Some(10),
             reset: Some(S(3600)),
+            window: None,
         }),
         retry_after: None,
     };
@@ -324,6 +326,7 @@ mod pacing {
                             limit: Some(window.limit),
                             remaining: Some(window.remaining),
                             reset: Some(reset),
+                            window: None,
                         }),
                         retry_after: window.refused.then_some(reset),
                     };
