@@ -2,8 +2,9 @@
 //! nothing is left in the window (`ratelimit-remaining: 0`, or no more
 //! than the requests still unanswered: [`Outstanding`]) or asks for a wait
 //! (`retry-after`), the next request waits for it instead of earning a
-//! 429; once a one-second window was used up, requests are spaced at the
-//! limit it named; optionally, a client-side limit spaces them too.
+//! 429; once a window was used up, requests are spaced at the limit it
+//! named over its window (named by the answer, else one second when its
+//! reset is at most that); optionally, a client-side limit spaces them too.
 //!
 //! Every wait is bounded by the caller's deadline: a request whose turn
 //! would come after it is refused at once ([`TooLate`]), never slept on.
@@ -67,10 +68,18 @@ struct GateState {
     queued: u32,
 }
 
-/// The spacing for `limit` requests a second, 2% wider.
-fn pace_for(limit: u64) -> Option<Duration> {
-    // A limit of 0 divides by zero: `checked_div` says None.
-    Duration::from_millis(1020).checked_div(u32::try_from(limit).ok()?)
+/// The window assumed when an answer names none and its reset is at most
+/// this: Resend's windows last a second, and its reset reads 1 throughout.
+const SECOND: Duration = Duration::from_secs(1);
+
+/// The spacing for `limit` requests a `window`, 2% wider, at most
+/// [`MAX_SERVER_WAIT`](crate::rate_limit::MAX_SERVER_WAIT).
+fn pace_for(limit: u64, window: Duration) -> Option<Duration> {
+    let max = crate::rate_limit::MAX_SERVER_WAIT;
+    // 31 days times 51 is far from overflowing; a limit of 0 divides by
+    // zero: `checked_div` says None.
+    let wider = window.min(max).checked_mul(51)?.checked_div(50)?;
+    Some(wider.checked_div(u32::try_from(limit).ok()?)?.min(max))
 }
 
 /// Counts a waiter in the queue while it lives.
@@ -122,16 +131,28 @@ impl RateGate {
         }
     }
 
-    /// A response said the window is used up: wait for its reset. Resend's
-    /// limits are per second; when the window is one (a reset of a second
-    /// at most) and the limit is known, the gate also starts spacing
-    /// requests 2% wider than one per `1 / limit` s, so no later window is
-    /// overrun, and from then on a used-up window no longer costs a wait
-    /// for its reset, which the header rounds up to whole seconds.
-    pub(crate) fn window_closed(&self, reset: Duration, limit: Option<u64>) {
+    /// The pace for `limit` requests a `window`, held to `max_hold`.
+    fn pace(&self, limit: u64, window: Duration) -> Option<Duration> {
+        pace_for(limit, window).map(|pace| pace.min(self.max_hold))
+    }
+
+    /// A response said the window is used up: wait for its reset. When
+    /// the limit is known and so is the window (the one the answer names;
+    /// else a second, Resend's, when the reset is a second at most), the
+    /// gate also starts spacing requests 2% wider than `window / limit`,
+    /// so no later window is overrun, and from then on a used-up window no
+    /// longer costs a wait for its reset, which the header rounds up to
+    /// whole seconds.
+    pub(crate) fn window_closed(
+        &self,
+        reset: Duration,
+        limit: Option<u64>,
+        window: Option<Duration>,
+    ) {
+        let window = window.or((reset <= SECOND).then_some(SECOND));
         let pace = limit
-            .filter(|_| reset <= Duration::from_secs(1))
-            .and_then(pace_for);
+            .zip(window)
+            .and_then(|(limit, window)| self.pace(limit, window));
         match pace {
             Some(pace) => {
                 let first = self.lock().learned.replace(pace).is_none();
@@ -143,20 +164,21 @@ impl RateGate {
         }
     }
 
-    /// Learns the team's limit from a 429 that said it (its `retry-after`
-    /// is waited for as any server-named wait).
-    pub(crate) fn learn_limit(&self, limit: u64) {
-        if let Some(pace) = pace_for(limit) {
+    /// Learns the team's limit from a 429 that said it, over the window it
+    /// named, else a second (its `retry-after` is waited for as any
+    /// server-named wait).
+    pub(crate) fn learn_limit(&self, limit: u64, window: Option<Duration>) {
+        if let Some(pace) = self.pace(limit, window.unwrap_or(SECOND)) {
             self.blocked.store(true, Ordering::Release);
             self.lock().learned = Some(pace);
         }
     }
 
-    /// Once pacing at a learned limit, follows every per-second limit an
-    /// answer names, up as well as down: a limit read once in error never
-    /// slows the client for good.
-    fn follow_limit(&self, limit: u64) {
-        if let Some(pace) = pace_for(limit) {
+    /// Once pacing at a learned limit, follows every limit an answer
+    /// names over its `window`, up as well as down: a limit read once in
+    /// error never slows the client for good.
+    fn follow_limit(&self, limit: u64, window: Duration) {
+        if let Some(pace) = self.pace(limit, window) {
             let mut state = self.lock();
             if state.learned.is_some() {
                 state.learned = Some(pace);
@@ -239,21 +261,25 @@ impl RateGate {
     /// Heeds any answer: when what its window has left would all go to the
     /// `others` requests still unanswered (its `remaining` does not count
     /// them yet), the window is used up for the next request, of every
-    /// clone.
+    /// clone. Its limit is the team's (a rate a second) when its window is
+    /// a second or unnamed.
     pub(crate) fn heed_answer(&self, hints: &Hints, others: u32) {
         let limit = hints.rate_limit.and_then(|r| r.limit);
-        if let Some(limit) = limit {
+        let named = hints.rate_limit.and_then(|r| r.window);
+        if let Some(limit) = limit
+            && named.is_none_or(|w| w == SECOND)
+        {
             self.team_limit.store(limit, Ordering::Relaxed);
         }
         if let Some(reset) = hints.window_used_up_for(others) {
-            self.window_closed(reset, limit);
-        } else if let Some(limit) = limit
-            && hints
-                .rate_limit
-                .and_then(|r| r.reset)
-                .is_none_or(|reset| reset <= Duration::from_secs(1))
-        {
-            self.follow_limit(limit);
+            self.window_closed(reset, limit, named);
+        } else if let Some(limit) = limit {
+            // Unnamed, the window is a second if the reset is one at most.
+            let reset = hints.rate_limit.and_then(|r| r.reset);
+            let window = named.or(reset.is_none_or(|r| r <= SECOND).then_some(SECOND));
+            if let Some(window) = window {
+                self.follow_limit(limit, window);
+            }
         }
     }
 
@@ -265,7 +291,7 @@ impl RateGate {
             self.block_for(wait);
         }
         if refused_for_rate && let Some(limit) = hints.rate_limit.and_then(|r| r.limit) {
-            self.learn_limit(limit);
+            self.learn_limit(limit, hints.rate_limit.and_then(|r| r.window));
         }
     }
 
