@@ -6,7 +6,8 @@
 use std::time::Duration;
 
 /// The longest duration read from a response header (`retry-after` in
-/// seconds or as a date, `ratelimit-reset`): anything longer is read as
+/// seconds or as a date, `ratelimit-reset`, a window's `w=`, a structured
+/// `RateLimit`'s `t=`): anything longer is read as
 /// this, so no header can overflow the time arithmetic. 31 days, the
 /// longest quota Resend documents (monthly).
 pub const MAX_SERVER_WAIT: Duration = Duration::from_secs(31 * 24 * 60 * 60);
