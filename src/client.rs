@@ -165,7 +165,7 @@ impl ClientBuilder {
     /// A client-side limit: requests start at most this often, evenly
     /// spaced, shared by the client's clones. For teams that know their
     /// quota (Resend's default has been 2 to 10 per second). Off by default;
-    /// the server's `ratelimit-*` headers are honoured either way. From one
+    /// the server's rate-limit headers are honoured either way. From one
     /// request an hour to a million a second; anything else (zero, negative,
     /// NaN, infinite) is a [`Error::Config`] from [`build`](Self::build).
     pub fn requests_per_second(mut self, rate: f64) -> Self {

@@ -6,24 +6,39 @@
 use std::time::Duration;
 
 /// The longest duration read from a response header (`retry-after` in
-/// seconds or as a date, `ratelimit-reset`): anything longer is read as
+/// seconds or as a date, `ratelimit-reset`, a window's `w=`, a structured
+/// `RateLimit`'s `t=`): anything longer is read as
 /// this, so no header can overflow the time arithmetic. 31 days, the
 /// longest quota Resend documents (monthly).
 pub const MAX_SERVER_WAIT: Duration = Duration::from_secs(31 * 24 * 60 * 60);
 
-/// The `ratelimit-*` headers of a response.
+/// The rate-limit headers of a response, in either form: Resend's
+/// `ratelimit-limit`, `ratelimit-remaining`, `ratelimit-reset` and
+/// `ratelimit-policy: N;w=W`, or the IETF draft's structured fields
+/// `RateLimit-Policy: "name";q=N;w=W` and `RateLimit: "name";r=R;t=T`.
+/// When both carry remaining and reset, the `ratelimit-*` triple wins (it
+/// is what Resend sends); with several policies, the values are those of
+/// the one with the fewest requests remaining.
 ///
 /// Resend limits requests per team (all its keys share it); `remaining: 0`
 /// means the next request before `reset` will be refused with a 429.
+/// Fields may be added: read them by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct RateLimit {
-    /// `ratelimit-limit`: requests allowed in the window.
+    /// Requests allowed in the window: `ratelimit-limit`, else the
+    /// policy's quota (`N` or `q=`).
     pub limit: Option<u64>,
-    /// `ratelimit-remaining`: requests left in the window.
+    /// Requests left in the window: `ratelimit-remaining` or `r=`.
     pub remaining: Option<u64>,
-    /// `ratelimit-reset`: time until the window resets, at most
+    /// Time until the window resets (`ratelimit-reset` or `t=`), at most
     /// [`MAX_SERVER_WAIT`].
     pub reset: Option<Duration>,
+    /// The window's length, as the policy names it (`w=`, in either
+    /// form), at most [`MAX_SERVER_WAIT`]; `None` when no policy names
+    /// one (Resend's documented headers do not: its windows are one
+    /// second long).
+    pub window: Option<Duration>,
 }
 
 impl RateLimit {
@@ -61,6 +76,7 @@ mod tests {
             limit: Some(10),
             remaining: Some(remaining),
             reset: Some(S(reset)),
+            window: None,
         }
     }
 

@@ -71,14 +71,17 @@ pub fn decode(data: &[u8]) {
     }
 }
 
-/// The header readers, on any header values: never a panic, and every
-/// wait they read is at most `MAX_SERVER_WAIT`.
+/// The header readers, on any header values (both rate-limit forms):
+/// never a panic, and every wait and window they read is at most
+/// `MAX_SERVER_WAIT`.
 pub fn headers(data: &[u8]) {
-    const NAMES: [&str; 4] = [
+    const NAMES: [&str; 6] = [
         "retry-after",
         "ratelimit-remaining",
         "ratelimit-reset",
         "ratelimit-limit",
+        "ratelimit-policy",
+        "ratelimit",
     ];
     let mut headers = reqwest::header::HeaderMap::new();
     for (name, value) in NAMES.iter().zip(data.split(|&b| b == b'\n')) {
@@ -89,7 +92,8 @@ pub fn headers(data: &[u8]) {
     let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_790_000_000);
     let (rate_limit, retry_after, wait) = resend_workflows::internals::read_headers(&headers, now);
     let reset = rate_limit.and_then(|r| r.reset);
-    for d in [retry_after, wait, reset].into_iter().flatten() {
+    let window = rate_limit.and_then(|r| r.window);
+    for d in [retry_after, wait, reset, window].into_iter().flatten() {
         assert!(d <= MAX_SERVER_WAIT, "{d:?} from {headers:?}");
     }
 }

@@ -102,7 +102,8 @@ impl ApiError {
         &self.message
     }
 
-    /// The `ratelimit-*` headers of the response, when present.
+    /// The rate-limit headers of the response (`ratelimit-*`, or the
+    /// structured `RateLimit` and `RateLimit-Policy`), when present.
     pub fn rate_limit(&self) -> Option<&RateLimit> {
         self.rate_limit.as_ref()
     }

@@ -108,7 +108,8 @@ impl<T> Page<T> {
         self.direction
     }
 
-    /// The `ratelimit-*` headers of the response, when present.
+    /// The rate-limit headers of the response (`ratelimit-*`, or the
+    /// structured `RateLimit` and `RateLimit-Policy`), when present.
     pub fn rate_limit(&self) -> Option<&RateLimit> {
         self.rate_limit.as_ref()
     }

@@ -1,34 +1,147 @@
-//! Reading a response's rate-limit headers and `retry-after`, once per
-//! response and leniently: a garbage value is absent, never an error.
+//! Reading a response's rate-limit headers (in both forms: Resend's
+//! `ratelimit-*` triple and the IETF draft's structured `RateLimit` and
+//! `RateLimit-Policy`) and `retry-after`, once per response and leniently:
+//! a garbage value is absent, never an error.
 
 // Time and counters from servers: no arithmetic here may overflow or panic.
 #![warn(clippy::arithmetic_side_effects)]
 
+use std::cmp::Reverse;
 use std::time::{Duration, SystemTime};
 
 use reqwest::header::HeaderMap;
 
 use crate::rate_limit::{MAX_SERVER_WAIT, RateLimit, wait_asked};
 
+mod structured;
+
 /// Seconds a server named, as a duration no longer than [`MAX_SERVER_WAIT`].
 fn server_secs(secs: u64) -> Duration {
     Duration::from_secs(secs).min(MAX_SERVER_WAIT)
 }
 
-/// The `ratelimit-*` headers; `None` when none of them is present and
-/// readable.
+/// The rate-limit headers in either form; `None` when nothing in them is
+/// present and readable.
+///
+/// - The old form, Resend's today: `ratelimit-limit`, `ratelimit-remaining`,
+///   `ratelimit-reset` (the triple), and `ratelimit-policy: N;w=W` (quota
+///   `N` in a window of `W` s; several may be listed).
+/// - The IETF draft's structured fields: `RateLimit-Policy:
+///   "name";q=N;w=W` (a list of policies) and `RateLimit: "name";r=R;t=T`
+///   (remaining, seconds to reset; a list too).
+///
+/// `ratelimit-policy` and `RateLimit-Policy` are one header (names have no
+/// case): its items tell the forms apart, an integer (old) or a name.
+///
+/// When any of the triple is readable, it wins over the structured
+/// `RateLimit`, whole (no field of one is paired with another's): it is
+/// what Resend sends, and the gate has been measured against it; its
+/// window is that of the policy whose quota is its limit, else of the
+/// first. Otherwise the `RateLimit` item with the fewest remaining (one
+/// naming none counts as more than any; ties: the longest reset, then the
+/// first listed) gives remaining and reset, and the policy of the same
+/// name, else the first policy, the limit and the window.
 pub(crate) fn rate_limit(headers: &HeaderMap) -> Option<RateLimit> {
-    let rate_limit = RateLimit {
-        limit: header_u64(headers, "ratelimit-limit"),
-        remaining: header_u64(headers, "ratelimit-remaining"),
-        reset: header_u64(headers, "ratelimit-reset").map(server_secs),
+    let policies: Vec<Policy> = field(headers, "ratelimit-policy")
+        .map(|members| members.iter().map(Policy::of).collect())
+        .unwrap_or_default();
+    let limit = header_u64(headers, "ratelimit-limit");
+    let remaining = header_u64(headers, "ratelimit-remaining");
+    let reset = header_u64(headers, "ratelimit-reset").map(server_secs);
+    let rate_limit = if limit.is_some() || remaining.is_some() || reset.is_some() {
+        let policy = policies
+            .iter()
+            .find(|p| limit.is_some() && p.quota == limit)
+            .or(policies.first());
+        RateLimit {
+            limit: limit.or(policy.and_then(|p| p.quota)),
+            remaining,
+            reset,
+            window: policy.and_then(|p| p.window),
+        }
+    } else {
+        let current = field(headers, "ratelimit").and_then(|members| {
+            members
+                .iter()
+                .filter_map(Current::of)
+                .min_by_key(|c| (c.remaining.is_none(), c.remaining, Reverse(c.reset)))
+        });
+        let policy = current
+            .as_ref()
+            .and_then(|c| policies.iter().find(|p| p.name.as_ref() == Some(&c.name)))
+            .or(policies.first());
+        RateLimit {
+            limit: policy.and_then(|p| p.quota),
+            remaining: current.as_ref().and_then(|c| c.remaining),
+            reset: current.as_ref().and_then(|c| c.reset),
+            window: policy.and_then(|p| p.window),
+        }
     };
-    (rate_limit.limit.is_some() || rate_limit.remaining.is_some() || rate_limit.reset.is_some())
+    let RateLimit {
+        limit,
+        remaining,
+        reset,
+        window,
+    } = rate_limit;
+    (limit.is_some() || remaining.is_some() || reset.is_some() || window.is_some())
         .then_some(rate_limit)
 }
 
-/// What a response's headers say about pacing, read once: the
-/// `ratelimit-*` values and `retry-after`.
+/// A structured list field, its lines joined; `None` when absent or when
+/// any line is not a list of the subset read.
+fn field(headers: &HeaderMap, name: &str) -> Option<Vec<structured::Member>> {
+    let mut members = Vec::new();
+    for line in headers.get_all(name) {
+        members.extend(structured::list(line.to_str().ok()?)?);
+    }
+    (!members.is_empty()).then_some(members)
+}
+
+/// One item of `ratelimit-policy`, in either form.
+struct Policy {
+    /// The structured form's name; the old form's items have none.
+    name: Option<String>,
+    /// The old form's item, or the structured form's `q`.
+    quota: Option<u64>,
+    /// `w`, when more than nothing.
+    window: Option<Duration>,
+}
+
+impl Policy {
+    fn of(member: &structured::Member) -> Self {
+        let quota = match &member.item {
+            structured::Bare::Integer(n) => u64::try_from(*n).ok(),
+            structured::Bare::Name(_) => member.uint("q"),
+            structured::Bare::Other => None,
+        };
+        Self {
+            name: member.name().map(str::to_owned),
+            quota,
+            window: member.uint("w").filter(|&w| w > 0).map(server_secs),
+        }
+    }
+}
+
+/// One item of the structured `RateLimit` field.
+struct Current {
+    name: String,
+    remaining: Option<u64>,
+    reset: Option<Duration>,
+}
+
+impl Current {
+    /// The item, when it names its policy.
+    fn of(member: &structured::Member) -> Option<Self> {
+        Some(Self {
+            name: member.name()?.to_owned(),
+            remaining: member.uint("r"),
+            reset: member.uint("t").map(server_secs),
+        })
+    }
+}
+
+/// What a response's headers say about pacing, read once: the rate-limit
+/// values and `retry-after`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Hints {
     pub(crate) rate_limit: Option<RateLimit>,
@@ -88,91 +201,4 @@ fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
 }
 
 #[cfg(test)]
-#[allow(clippy::arithmetic_side_effects)]
-mod tests {
-    use super::*;
-    use reqwest::header::HeaderValue;
-
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.insert(*k, HeaderValue::from_str(v).unwrap());
-        }
-        h
-    }
-
-    #[test]
-    fn server_waits() {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777); // 06 Nov 1994 08:49:37 GMT
-        let w = |pairs: &[(&'static str, &str)]| Hints::read(&headers(pairs), now).server_wait();
-        assert_eq!(w(&[("retry-after", "7")]), Some(Duration::from_secs(7)));
-        assert_eq!(
-            w(&[("retry-after", "Sun, 06 Nov 1994 08:49:47 GMT")]),
-            Some(Duration::from_secs(10))
-        );
-        assert_eq!(
-            w(&[("retry-after", "Sun, 06 Nov 1994 08:49:27 GMT")]),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(
-            w(&[("ratelimit-remaining", "0"), ("ratelimit-reset", "3")]),
-            Some(Duration::from_secs(3))
-        );
-        assert_eq!(
-            w(&[("ratelimit-remaining", "2"), ("ratelimit-reset", "3")]),
-            None
-        );
-        assert_eq!(
-            w(&[
-                ("retry-after", "soon"),
-                ("ratelimit-remaining", "0"),
-                ("ratelimit-reset", "2")
-            ]),
-            Some(Duration::from_secs(2))
-        );
-        // Both: the longer, as an error's `retry_after()` says.
-        assert_eq!(
-            w(&[
-                ("retry-after", "1"),
-                ("ratelimit-remaining", "0"),
-                ("ratelimit-reset", "3")
-            ]),
-            Some(Duration::from_secs(3))
-        );
-        assert_eq!(w(&[("retry-after", "-5")]), None);
-        // Every server-given duration is capped.
-        let huge = u64::MAX.to_string();
-        assert_eq!(w(&[("retry-after", &huge)]), Some(MAX_SERVER_WAIT));
-        assert_eq!(
-            w(&[("retry-after", "Fri, 31 Dec 9999 23:59:59 GMT")]),
-            Some(MAX_SERVER_WAIT)
-        );
-        assert_eq!(
-            w(&[("ratelimit-remaining", "0"), ("ratelimit-reset", &huge)]),
-            Some(MAX_SERVER_WAIT)
-        );
-        let max_secs = MAX_SERVER_WAIT.as_secs().to_string();
-        assert_eq!(w(&[("retry-after", &max_secs)]), Some(MAX_SERVER_WAIT));
-    }
-
-    #[test]
-    fn a_window_is_used_up_when_what_remains_goes_to_outstanding_requests() {
-        let now = SystemTime::UNIX_EPOCH;
-        let hints = |left: &str| {
-            Hints::read(
-                &headers(&[("ratelimit-remaining", left), ("ratelimit-reset", "1")]),
-                now,
-            )
-        };
-        let second = Some(Duration::from_secs(1));
-        assert_eq!(hints("3").window_used_up_for(2), None);
-        assert_eq!(hints("3").window_used_up_for(3), second);
-        assert_eq!(hints("3").window_used_up_for(4), second);
-        assert_eq!(hints("0").window_used_up_for(0), second);
-        assert_eq!(hints("1").window_used_up_for(0), None);
-        assert_eq!(
-            Hints::read(&HeaderMap::new(), now).window_used_up_for(9),
-            None
-        );
-    }
-}
+mod tests;

@@ -1,7 +1,9 @@
 //! Arbitrary header values against single requests and streams, on a
-//! paused clock: whatever `retry-after` and `ratelimit-*` say (any bytes,
-//! any numbers, dates from year 0 to 9999), the client never panics, no
-//! call waits past its deadline, and no clone waits past its own.
+//! paused clock: whatever `retry-after`, `ratelimit-*` and the structured
+//! `RateLimit` and `RateLimit-Policy` say (any bytes, any numbers, dates
+//! from year 0 to 9999, structured items with any numbers), the client
+//! never panics, no call waits past its deadline nor past its
+//! `max_server_wait`, and no clone waits past its own.
 
 use std::time::Duration;
 
@@ -10,15 +12,51 @@ use proptest::prelude::*;
 use resend_workflows::RetryPolicy;
 use tokio::time::Instant;
 
-use crate::common::paused_client;
+use crate::common::paused_builder;
 use crate::common::raw::{self, Action};
 
-const HEADERS: [&str; 4] = [
+const HEADERS: [&str; 8] = [
     "retry-after",
     "ratelimit-remaining",
     "ratelimit-reset",
     "ratelimit-limit",
+    "ratelimit-policy",
+    "ratelimit",
+    "RateLimit-Policy",
+    "RateLimit",
 ];
+
+/// The longest a call may be held by what a server says, below the
+/// deadlines drawn.
+const MAX_SERVER_WAIT: Duration = Duration::from_secs(30);
+
+/// A number as a structured field writes it, or not quite: any size or
+/// sign.
+fn number() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (0u64..200).prop_map(|n| n.to_string()),
+        any::<u64>().prop_map(|n| n.to_string()),
+        (0u64..1_000_000_000_000_000).prop_map(|n| n.to_string()),
+        any::<i64>().prop_map(|n| n.to_string()),
+        any::<f64>().prop_map(|n| n.to_string()),
+    ]
+}
+
+/// A structured field's value: one or more policies or current windows
+/// (the draft's form and the old `N;w=W`), with any numbers.
+fn structured() -> impl Strategy<Value = Vec<u8>> {
+    let name = prop_oneof![
+        Just("\"default\"".to_owned()),
+        Just("\"burst\"".to_owned()),
+        Just("day".to_owned()),
+    ];
+    let item = prop_oneof![
+        (name.clone(), number(), number()).prop_map(|(n, q, w)| format!("{n};q={q};w={w}")),
+        (name, number(), number()).prop_map(|(n, r, t)| format!("{n};r={r};t={t}")),
+        (number(), number()).prop_map(|(q, w)| format!("{q};w={w}")),
+    ];
+    proptest::collection::vec(item, 1..4).prop_map(|items| items.join(", ").into_bytes())
+}
 
 /// A header value: a number of any size or sign, a date, or any bytes a
 /// header line can carry.
@@ -39,14 +77,16 @@ fn value() -> impl Strategy<Value = Vec<u8>> {
             prop_oneof![Just(b'\t'), 0x20u8..=0x7e, 0x80u8..=0xff],
             0..40
         ),
+        structured(),
+        structured(),
     ]
 }
 
-/// One scripted answer: a status and some of the four headers.
+/// One scripted answer: a status and some of the headers.
 fn answer() -> impl Strategy<Value = (u16, Vec<(usize, Vec<u8>)>)> {
     (
         prop_oneof![Just(200u16), Just(429), Just(500), Just(503)],
-        proptest::collection::vec((0usize..4, value()), 0..4),
+        proptest::collection::vec((0usize..HEADERS.len(), value()), 0..6),
     )
 }
 
@@ -98,12 +138,21 @@ proptest! {
                 .enumerate()
                 .map(|(i, (status, headers))| response(*status, headers, i % 2 == 0, i))
                 .collect();
-            let server = raw::start(move |_, n| Action::Raw(script[n % script.len()].clone())).await;
+            let arrivals = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            let seen = arrivals.clone();
+            let server = raw::start(move |_, n| {
+                seen.lock().unwrap().push(Instant::now());
+                Action::Raw(script[n % script.len()].clone())
+            })
+            .await;
             let policy = RetryPolicy::default()
                 .max_attempts(attempts)
                 .base_delay(Duration::from_millis(100))
                 .deadline(deadline);
-            let client = paused_client(&server.base_url, policy);
+            let client = paused_builder(&server.base_url, policy)
+                .max_server_wait(MAX_SERVER_WAIT)
+                .build()
+                .unwrap();
             // A single request, then a clone's, each within its deadline.
             for c in [client.clone(), client.clone()] {
                 let t0 = Instant::now();
@@ -118,6 +167,17 @@ proptest! {
                 t0.elapsed() <= deadline * (pages + 1),
                 "{} items took {:?}", items.len(), t0.elapsed()
             );
+            // No wait a server names (a pace learned from it included)
+            // holds a request back past `max_server_wait` (the retries'
+            // backoff is shorter).
+            let arrivals = arrivals.lock().unwrap().clone();
+            for pair in arrivals.windows(2) {
+                let gap = pair[1] - pair[0];
+                prop_assert!(
+                    gap <= MAX_SERVER_WAIT + Duration::from_secs(1),
+                    "{gap:?} between two requests"
+                );
+            }
             Ok(())
         })?;
     }

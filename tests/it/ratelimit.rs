@@ -242,3 +242,77 @@ async fn the_learned_pace_relaxes_when_the_limit_rises() {
     );
     assert_eq!(server.requests.load(Ordering::SeqCst), 20);
 }
+
+// Answers in the IETF draft's structured form only were not read: with
+// `RateLimit: "default";r=0;t=1` (nothing left for a second) the next
+// request went out at once, 0.6 ms later, and earned a 429 from a server
+// that meant it.
+#[tokio::test(start_paused = true)]
+async fn the_structured_fields_alone_hold_the_next_request() {
+    let arrivals = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Instant>::new()));
+    let seen = arrivals.clone();
+    let answer = raw::json(
+        200,
+        &[
+            ("RateLimit-Policy", r#""default";q=2;w=1"#),
+            ("RateLimit", r#""default";r=0;t=1"#),
+        ],
+        &raw::list(false, &["a"]),
+    );
+    let server = raw::start(move |_, _| {
+        seen.lock().unwrap().push(Instant::now());
+        raw::Action::Raw(answer.clone())
+    })
+    .await;
+    let client = crate::common::paused_client(&server.base_url, RetryPolicy::default());
+    let page = client.list_workflow_runs("wf").send().await.unwrap();
+    let answered = Instant::now();
+    let read = page
+        .rate_limit()
+        .copied()
+        .expect("the structured fields read");
+    assert_eq!(
+        (read.limit, read.remaining, read.reset, read.window),
+        (Some(2), Some(0), Some(WINDOW), Some(WINDOW))
+    );
+    client.list_workflow_runs("wf").send().await.unwrap();
+    let arrivals = arrivals.lock().unwrap().clone();
+    assert_eq!(arrivals.len(), 2);
+    let gap = arrivals[1].saturating_duration_since(answered);
+    assert!(
+        gap >= Duration::from_millis(995) && gap <= Duration::from_millis(1_100),
+        "the second request went out {gap:?} after the first answer"
+    );
+}
+
+// The window an answer names sets the pace: 2 requests in 10 s are 5.1 s
+// apart, even when the reset reads 1 (the window's last second), which
+// alone once stood for a one-second window (510 ms apart).
+#[tokio::test(start_paused = true)]
+async fn a_named_window_paces_requests_over_it() {
+    let arrivals = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Instant>::new()));
+    let seen = arrivals.clone();
+    let answer = raw::json(
+        200,
+        &[
+            ("RateLimit-Policy", r#""default";q=2;w=10"#),
+            ("RateLimit", r#""default";r=0;t=1"#),
+        ],
+        &raw::list(false, &["a"]),
+    );
+    let server = raw::start(move |_, _| {
+        seen.lock().unwrap().push(Instant::now());
+        raw::Action::Raw(answer.clone())
+    })
+    .await;
+    let client = crate::common::paused_client(&server.base_url, RetryPolicy::default());
+    for _ in 0..3 {
+        client.list_workflow_runs("wf").send().await.unwrap();
+    }
+    let arrivals = arrivals.lock().unwrap().clone();
+    let gap = arrivals[2].saturating_duration_since(arrivals[1]);
+    assert!(
+        gap >= Duration::from_millis(5_100) && gap <= Duration::from_millis(5_200),
+        "the third request went out {gap:?} after the second"
+    );
+}

@@ -28,6 +28,7 @@ static AFTER_1_WINDOW_3: Hints = Hints {
         limit: Some(10),
         remaining: Some(0),
         reset: Some(Duration::from_secs(3)),
+        window: None,
     }),
     retry_after: Some(Duration::from_secs(1)),
 };

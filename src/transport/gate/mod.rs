@@ -2,8 +2,9 @@
 //! nothing is left in the window (`ratelimit-remaining: 0`, or no more
 //! than the requests still unanswered: [`Outstanding`]) or asks for a wait
 //! (`retry-after`), the next request waits for it instead of earning a
-//! 429; once a one-second window was used up, requests are spaced at the
-//! limit it named; optionally, a client-side limit spaces them too.
+//! 429; once a window was used up, requests are spaced at the limit it
+//! named over its window (named by the answer, else one second when its
+//! reset is at most that); optionally, a client-side limit spaces them too.
 //!
 //! A call may also belong to a lane ([`Lane`]): a named part of the
 //! team's limit with a budget of its own, whose turn is taken here, first,
@@ -24,7 +25,7 @@
 #![warn(clippy::arithmetic_side_effects)]
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -56,8 +57,8 @@ pub(crate) struct TooLate {
 
 /// The window of a team's limit an answer speaks of: one second unless it
 /// names another.
-fn window_of(_rate_limit: &RateLimit) -> Duration {
-    Duration::from_secs(1)
+fn window_of(rate_limit: &RateLimit) -> Duration {
+    rate_limit.window.unwrap_or(SECOND)
 }
 
 #[derive(Debug)]
@@ -66,8 +67,6 @@ pub(crate) struct RateGate {
     interval: Option<Duration>,
     /// The longest one server-named wait holds the client back.
     max_hold: Duration,
-    /// The team's limit as the last answer named it (0: none yet).
-    team_limit: AtomicU64,
     /// Whether a window was ever blocked (else `wait_turn` skips the lock).
     blocked: AtomicBool,
     state: Mutex<GateState>,
@@ -75,8 +74,9 @@ pub(crate) struct RateGate {
     queue: tokio::sync::Mutex<()>,
     /// Requests sent and not answered yet: see [`Outstanding`].
     pub(crate) outstanding: Outstanding,
-    /// What the team's other calls spend, and the window's length.
-    traffic: Mutex<(Traffic, Duration)>,
+    /// What the team's other calls spend, and the last answer's window
+    /// and limit in it.
+    traffic: Mutex<(Traffic, Duration, Option<u64>)>,
 }
 
 #[derive(Debug, Default)]
@@ -92,10 +92,18 @@ struct GateState {
     queued: u32,
 }
 
-/// The spacing for `limit` requests a second, 2% wider.
-fn pace_for(limit: u64) -> Option<Duration> {
-    // A limit of 0 divides by zero: `checked_div` says None.
-    Duration::from_millis(1020).checked_div(u32::try_from(limit).ok()?)
+/// The window assumed when an answer names none and its reset is at most
+/// this: Resend's windows last a second, and its reset reads 1 throughout.
+const SECOND: Duration = Duration::from_secs(1);
+
+/// The spacing for `limit` requests a `window`, 2% wider, at most
+/// [`MAX_SERVER_WAIT`](crate::rate_limit::MAX_SERVER_WAIT).
+fn pace_for(limit: u64, window: Duration) -> Option<Duration> {
+    let max = crate::rate_limit::MAX_SERVER_WAIT;
+    // 31 days times 51 is far from overflowing; a limit of 0 divides by
+    // zero: `checked_div` says None.
+    let wider = window.min(max).checked_mul(51)?.checked_div(50)?;
+    Some(wider.checked_div(u32::try_from(limit).ok()?)?.min(max))
 }
 
 /// Counts a waiter in the queue while it lives.
@@ -116,12 +124,11 @@ impl RateGate {
         Self {
             interval,
             max_hold,
-            team_limit: AtomicU64::new(0),
             blocked: AtomicBool::new(false),
             state: Mutex::default(),
             queue: tokio::sync::Mutex::new(()),
             outstanding: Outstanding::default(),
-            traffic: Mutex::new((Traffic::default(), Duration::from_secs(1))),
+            traffic: Mutex::new((Traffic::default(), SECOND, None)),
         }
     }
 
@@ -129,15 +136,10 @@ impl RateGate {
     pub(crate) fn team(&self, now: Instant) -> Team {
         let traffic = self.traffic.lock().unwrap_or_else(|e| e.into_inner());
         Team {
-            limit: self.team_limit(),
+            limit: traffic.2,
             window: traffic.1,
             others: traffic.0.others(now),
         }
-    }
-
-    /// The team's limit, as the last answer that named it said.
-    pub(crate) fn team_limit(&self) -> Option<u64> {
-        Some(self.team_limit.load(Ordering::Relaxed)).filter(|&l| l > 0)
     }
 
     /// The longest one server-named wait holds the client back.
@@ -158,16 +160,28 @@ impl RateGate {
         }
     }
 
-    /// A response said the window is used up: wait for its reset. Resend's
-    /// limits are per second; when the window is one (a reset of a second
-    /// at most) and the limit is known, the gate also starts spacing
-    /// requests 2% wider than one per `1 / limit` s, so no later window is
-    /// overrun, and from then on a used-up window no longer costs a wait
-    /// for its reset, which the header rounds up to whole seconds.
-    pub(crate) fn window_closed(&self, reset: Duration, limit: Option<u64>) {
+    /// The pace for `limit` requests a `window`, held to `max_hold`.
+    fn pace(&self, limit: u64, window: Duration) -> Option<Duration> {
+        pace_for(limit, window).map(|pace| pace.min(self.max_hold))
+    }
+
+    /// A response said the window is used up: wait for its reset. When
+    /// the limit is known and so is the window (the one the answer names;
+    /// else a second, Resend's, when the reset is a second at most), the
+    /// gate also starts spacing requests 2% wider than `window / limit`,
+    /// so no later window is overrun, and from then on a used-up window no
+    /// longer costs a wait for its reset, which the header rounds up to
+    /// whole seconds.
+    pub(crate) fn window_closed(
+        &self,
+        reset: Duration,
+        limit: Option<u64>,
+        window: Option<Duration>,
+    ) {
+        let window = window.or((reset <= SECOND).then_some(SECOND));
         let pace = limit
-            .filter(|_| reset <= Duration::from_secs(1))
-            .and_then(pace_for);
+            .zip(window)
+            .and_then(|(limit, window)| self.pace(limit, window));
         match pace {
             Some(pace) => {
                 let first = self.lock().learned.replace(pace).is_none();
@@ -179,20 +193,21 @@ impl RateGate {
         }
     }
 
-    /// Learns the team's limit from a 429 that said it (its `retry-after`
-    /// is waited for as any server-named wait).
-    pub(crate) fn learn_limit(&self, limit: u64) {
-        if let Some(pace) = pace_for(limit) {
+    /// Learns the team's limit from a 429 that said it, over the window it
+    /// named, else a second (its `retry-after` is waited for as any
+    /// server-named wait).
+    pub(crate) fn learn_limit(&self, limit: u64, window: Option<Duration>) {
+        if let Some(pace) = self.pace(limit, window.unwrap_or(SECOND)) {
             self.blocked.store(true, Ordering::Release);
             self.lock().learned = Some(pace);
         }
     }
 
-    /// Once pacing at a learned limit, follows every per-second limit an
-    /// answer names, up as well as down: a limit read once in error never
-    /// slows the client for good.
-    fn follow_limit(&self, limit: u64) {
-        if let Some(pace) = pace_for(limit) {
+    /// Once pacing at a learned limit, follows every limit an answer
+    /// names over its `window`, up as well as down: a limit read once in
+    /// error never slows the client for good.
+    fn follow_limit(&self, limit: u64, window: Duration) {
+        if let Some(pace) = self.pace(limit, window) {
             let mut state = self.lock();
             if state.learned.is_some() {
                 state.learned = Some(pace);
@@ -320,7 +335,8 @@ impl RateGate {
     /// has left would all go to the `others` requests still unanswered
     /// (its `remaining` does not count them yet), the window is used up
     /// for the next request, of every clone. What it says the team spent
-    /// feeds the estimate of the team's other calls.
+    /// feeds the estimate of the team's other calls. Its limit is the
+    /// team's (a rate a second) when its window is a second or unnamed.
     pub(crate) fn heed_answer(&self, hints: &Hints, others: u32, sent: Instant) {
         if let Some(
             rate_limit @ RateLimit {
@@ -333,6 +349,7 @@ impl RateGate {
             let window = window_of(&rate_limit);
             let mut traffic = self.traffic.lock().unwrap_or_else(|e| e.into_inner());
             traffic.1 = window;
+            traffic.2 = Some(limit);
             traffic.0.heed(Seen {
                 sent,
                 limit,
@@ -341,18 +358,16 @@ impl RateGate {
             });
         }
         let limit = hints.rate_limit.and_then(|r| r.limit);
-        if let Some(limit) = limit {
-            self.team_limit.store(limit, Ordering::Relaxed);
-        }
+        let named = hints.rate_limit.and_then(|r| r.window);
         if let Some(reset) = hints.window_used_up_for(others) {
-            self.window_closed(reset, limit);
-        } else if let Some(limit) = limit
-            && hints
-                .rate_limit
-                .and_then(|r| r.reset)
-                .is_none_or(|reset| reset <= Duration::from_secs(1))
-        {
-            self.follow_limit(limit);
+            self.window_closed(reset, limit, named);
+        } else if let Some(limit) = limit {
+            // Unnamed, the window is a second if the reset is one at most.
+            let reset = hints.rate_limit.and_then(|r| r.reset);
+            let window = named.or(reset.is_none_or(|r| r <= SECOND).then_some(SECOND));
+            if let Some(window) = window {
+                self.follow_limit(limit, window);
+            }
         }
     }
 
@@ -364,7 +379,7 @@ impl RateGate {
             self.block_for(wait);
         }
         if refused_for_rate && let Some(limit) = hints.rate_limit.and_then(|r| r.limit) {
-            self.learn_limit(limit);
+            self.learn_limit(limit, hints.rate_limit.and_then(|r| r.window));
         }
     }
 

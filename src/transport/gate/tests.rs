@@ -24,7 +24,7 @@ async fn no_server_named_wait_holds_the_gate_past_its_bound() {
     assert_eq!(gate.earliest_start(), t0 + S(300));
     assert_eq!(gate.wait_turn(None, None).await, Ok(S(300)));
     // A used-up window's reset is a server-named wait too.
-    gate.window_closed(S(86_400), None);
+    gate.window_closed(S(86_400), None, None);
     assert_eq!(gate.wait_turn(None, None).await, Ok(S(300)));
     // Under the bound, the wait is whole.
     gate.block_for(S(7));
@@ -39,6 +39,7 @@ async fn the_learned_pace_follows_every_limit_read_up_and_down() {
             limit: Some(limit),
             remaining: Some(remaining),
             reset: Some(S(1)),
+            window: None,
         }),
         retry_after: None,
     };
@@ -65,6 +66,7 @@ async fn the_learned_pace_follows_every_limit_read_up_and_down() {
             limit: Some(1000),
             remaining: Some(10),
             reset: Some(S(3600)),
+            window: None,
         }),
         retry_after: None,
     };
@@ -224,32 +226,137 @@ async fn a_used_up_one_second_window_paces_the_rest_at_the_limit() {
     let gate = open_gate(None);
     let t0 = Instant::now();
     // The first used-up window is waited for, and the limit learned.
-    gate.window_closed(S(1), Some(10));
+    gate.window_closed(S(1), Some(10), None);
     assert_eq!(gate.wait_turn(None, None).await, Ok(S(1)));
     // From then on: 102 ms apart, and a used-up window costs no more.
     assert_eq!(gate.wait_turn(None, None).await, Ok(MS(102)));
-    gate.window_closed(S(1), Some(10));
+    gate.window_closed(S(1), Some(10), None);
     assert_eq!(gate.wait_turn(None, None).await, Ok(MS(102)));
     assert_eq!(t0.elapsed(), MS(1204));
     // A longer window (a quota) is still waited out.
-    gate.window_closed(S(30), Some(10));
+    gate.window_closed(S(30), Some(10), None);
     assert_eq!(gate.wait_turn(None, None).await, Ok(S(30)));
     // Without a limit, a used-up window is waited for every time.
     let plain = open_gate(None);
-    plain.window_closed(S(1), None);
+    plain.window_closed(S(1), None, None);
     assert_eq!(plain.wait_turn(None, None).await, Ok(S(1)));
-    plain.window_closed(S(1), None);
+    plain.window_closed(S(1), None, None);
     assert_eq!(plain.wait_turn(None, None).await, Ok(S(1)));
-    assert_eq!(pace_for(2), Some(MS(510)));
-    assert_eq!(pace_for(0), None);
+    assert_eq!(pace_for(2, S(1)), Some(MS(510)));
+    assert_eq!(pace_for(0, S(1)), None);
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_429_naming_the_limit_starts_the_pacing() {
     let gate = open_gate(None);
-    gate.learn_limit(4);
+    gate.learn_limit(4, None);
     assert_eq!(gate.wait_turn(None, None).await, Ok(Duration::ZERO));
     assert_eq!(gate.wait_turn(None, None).await, Ok(MS(255)));
+    // A 429 that names its window: the pace is over that window.
+    let gate = open_gate(None);
+    gate.learn_limit(4, Some(S(2)));
+    assert_eq!(gate.wait_turn(None, None).await, Ok(Duration::ZERO));
+    assert_eq!(gate.wait_turn(None, None).await, Ok(MS(510)));
+}
+
+/// An answer's rate limit: limit, remaining, reset and window.
+fn named(limit: u64, remaining: u64, reset: Duration, window: Option<Duration>) -> Hints {
+    let mut rate_limit = crate::rate_limit::RateLimit {
+        limit: Some(limit),
+        remaining: Some(remaining),
+        reset: Some(reset),
+        window: None,
+    };
+    rate_limit.window = window;
+    Hints {
+        rate_limit: Some(rate_limit),
+        retry_after: None,
+    }
+}
+
+#[test]
+fn the_pace_is_the_window_2_percent_wider_over_the_limit() {
+    assert_eq!(pace_for(2, S(1)), Some(MS(510)));
+    assert_eq!(pace_for(2, S(10)), Some(MS(5_100)));
+    assert_eq!(
+        pace_for(100, S(1)),
+        Some(MS(10) + Duration::from_micros(200))
+    );
+    assert_eq!(pace_for(1_000, S(86_400)), Some(MS(88_128)));
+    assert_eq!(pace_for(0, S(10)), None);
+    assert_eq!(pace_for(u64::MAX, S(10)), None);
+    // No window a header names overflows it, and none paces past the cap.
+    let max = crate::rate_limit::MAX_SERVER_WAIT;
+    assert_eq!(pace_for(1, max), Some(max));
+    assert_eq!(pace_for(1, Duration::MAX), Some(max));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_named_window_sets_the_pace_never_one_second_assumed() {
+    // A used-up window of 10 s for 2: waited out, then 5.1 s apart.
+    let gate = open_gate(None);
+    gate.heed_answer(&named(2, 0, S(10), Some(S(10))), 0, Instant::now());
+    assert_eq!(gate.wait_turn(None, None).await, Ok(S(10)));
+    assert_eq!(gate.wait_turn(None, None).await, Ok(MS(5_100)));
+    // Its reset read 1 (the window's last second): still 10 s, not 1.
+    let gate = open_gate(None);
+    gate.heed_answer(&named(2, 0, S(1), Some(S(10))), 0, Instant::now());
+    assert_eq!(gate.wait_turn(None, None).await, Ok(S(1)));
+    assert_eq!(gate.wait_turn(None, None).await, Ok(MS(5_100)));
+    // Named, the limit is followed whatever the reset reads.
+    gate.heed_answer(&named(10, 9, S(3_600), Some(S(1))), 0, Instant::now());
+    let _ = gate.wait_turn(None, None).await;
+    assert_eq!(gate.wait_turn(None, None).await, Ok(MS(102)));
+    gate.heed_answer(&named(100, 9, S(1), Some(S(10))), 0, Instant::now());
+    let _ = gate.wait_turn(None, None).await;
+    assert_eq!(gate.wait_turn(None, None).await, Ok(MS(102)));
+    // Unnamed, a reset of a second at most stands for a one-second window,
+    // as before; a longer one (a quota) is not followed.
+    gate.heed_answer(&named(50, 9, S(1), None), 0, Instant::now());
+    let _ = gate.wait_turn(None, None).await;
+    assert_eq!(gate.wait_turn(None, None).await, Ok(MS(21)));
+    gate.heed_answer(&named(1, 9, S(3_600), None), 0, Instant::now());
+    let _ = gate.wait_turn(None, None).await;
+    assert_eq!(gate.wait_turn(None, None).await, Ok(MS(21)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_pace_holds_the_gate_past_its_bound() {
+    // A day's quota used up: its reset and its pace, both held to 5 min.
+    let gate = RateGate::new(None, S(300));
+    gate.heed_answer(
+        &named(1_000, 0, S(86_400), Some(S(86_400))),
+        0,
+        Instant::now(),
+    );
+    assert_eq!(gate.wait_turn(None, None).await, Ok(S(300)));
+    assert_eq!(gate.wait_turn(None, None).await, Ok(S(88) + MS(128)));
+    let gate = RateGate::new(None, S(300));
+    gate.heed_answer(&named(1, 0, S(86_400), Some(S(86_400))), 0, Instant::now());
+    assert_eq!(gate.wait_turn(None, None).await, Ok(S(300)));
+    assert_eq!(gate.wait_turn(None, None).await, Ok(S(300)));
+}
+
+#[test]
+fn the_team_s_limit_is_read_with_its_window() {
+    let gate = open_gate(None);
+    let now = Instant::now();
+    assert_eq!((gate.team(now).limit, gate.team(now).window), (None, S(1)));
+    gate.heed_answer(&named(100, 9, S(30), Some(S(10))), 0, now);
+    assert_eq!(
+        (gate.team(now).limit, gate.team(now).window),
+        (Some(100), S(10))
+    );
+    gate.heed_answer(&named(20, 9, S(1), Some(S(1))), 0, now);
+    assert_eq!(
+        (gate.team(now).limit, gate.team(now).window),
+        (Some(20), S(1))
+    );
+    gate.heed_answer(&named(7, 9, S(1), None), 0, now);
+    assert_eq!(
+        (gate.team(now).limit, gate.team(now).window),
+        (Some(7), S(1))
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -267,7 +374,7 @@ async fn a_lane_wait_past_the_deadline_is_bounded_and_named() {
     // The gate paces (a limit learned), and the lane spends 1 a second:
     // its second turn comes at 1.02 s.
     let gate = open_gate(None);
-    gate.learn_limit(10);
+    gate.learn_limit(10, None);
     let lane = LaneTicket::new(
         Arc::new(Lane::new("team watch", Budget::PerSecond(1.0))),
         URGENT,
@@ -314,6 +421,7 @@ async fn every_answer_tells_the_lanes_what_the_team_s_other_calls_spend() {
             limit: Some(10),
             remaining: Some(remaining),
             reset: Some(S(1)),
+            window: Some(S(1)),
         }),
         retry_after: None,
     };
@@ -403,6 +511,7 @@ mod pacing {
                             limit: Some(window.limit),
                             remaining: Some(window.remaining),
                             reset: Some(reset),
+                            window: None,
                         }),
                         retry_after: window.refused.then_some(reset),
                     };

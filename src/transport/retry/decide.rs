@@ -123,6 +123,7 @@ mod tests {
             limit: Some(10),
             remaining: Some(0),
             reset: Some(Duration::from_secs(3)),
+            window: None,
         }),
         retry_after: None,
     };
@@ -131,6 +132,7 @@ mod tests {
             limit: Some(10),
             remaining: Some(0),
             reset: Some(Duration::from_secs(3)),
+            window: None,
         }),
         retry_after: Some(Duration::from_secs(1)),
     };
@@ -139,6 +141,7 @@ mod tests {
             limit: Some(10),
             remaining: Some(4),
             reset: Some(Duration::from_secs(3)),
+            window: None,
         }),
         retry_after: None,
     };
