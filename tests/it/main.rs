@@ -21,6 +21,7 @@ mod generated_surface;
 mod header_props;
 mod hostile;
 mod options;
+mod pacing;
 mod paginate;
 mod postgres;
 mod postgres_team;
