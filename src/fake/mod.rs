@@ -90,10 +90,12 @@
 mod automations;
 mod data;
 mod limit;
+mod rate;
 mod serve;
 mod simulation;
 mod state;
 mod steps;
+mod traffic;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -108,6 +110,7 @@ pub use data::{
 pub(crate) use limit::TeamLimit;
 pub use simulation::Simulation;
 pub use state::FakeRequest;
+pub use traffic::{Caller, Tally, Traffic};
 
 use crate::status::RunStatus;
 
@@ -308,35 +311,6 @@ impl FakeResend {
     /// `ratelimit-reset: 1`, as when a team's window is used up.
     pub fn exhaust_rate_limit(&self, count: usize) {
         lock(&self.state).faults.exhausted = count;
-    }
-
-    /// Enforces a team rate limit from now on, as Resend does: `requests`
-    /// per `window`, shared by every client of the fake; a request over it
-    /// is answered 429 `rate_limit_exceeded` with `retry-after` (whole
-    /// seconds, rounded up, like `ratelimit-reset`). Off by default.
-    pub fn enforce_rate_limit(&self, requests: u64, window: Duration) {
-        lock(&self.state).limit = limit::TeamLimit::enforced(requests, window);
-    }
-
-    /// The team's other calls (the emails a service sends, say) spend
-    /// `requests` of every window of the limit from now on: what is left
-    /// for the clients of the fake is the rest. Counted, not sent, so a
-    /// test's clock has no timer of theirs. Set after
-    /// [`enforce_rate_limit`](Self::enforce_rate_limit).
-    pub fn share_rate_limit(&self, requests: u64) {
-        lock(&self.state).limit.share(requests);
-    }
-
-    /// Stops enforcing the rate limit: every answer says 1,000 a second
-    /// again, and nothing is refused.
-    pub fn lift_rate_limit(&self) {
-        lock(&self.state).limit = limit::TeamLimit::default();
-    }
-
-    /// How many requests the enforced rate limit refused (answered 429):
-    /// in all, and after its first window.
-    pub fn rate_limited(&self) -> (u64, u64) {
-        lock(&self.state).limit.refused()
     }
 
     /// Delays every answer by `latency` from now on (zero to stop).
