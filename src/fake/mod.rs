@@ -9,6 +9,12 @@
 //! `User-Agent`, and `ratelimit-*` headers on every answer. Faults can be
 //! programmed: failed requests, latency, an exhausted rate-limit window.
 //!
+//! An enforced team rate limit counts the team's sends with its reads, in
+//! the order they arrive, as Resend does: real `POST /emails` requests from
+//! a scripted [`Sender`] ([`FakeResend::send_emails`]), or timer-free
+//! virtual ones ([`FakeResend::share_rate_limit`]); [`FakeResend::traffic`]
+//! says how many of each were refused.
+//!
 //! A service's own tests can use it to test code that consumes runs:
 //!
 //! ```
@@ -91,6 +97,8 @@ mod automations;
 mod data;
 mod limit;
 mod rate;
+mod send_plan;
+mod sender;
 mod serve;
 mod simulation;
 mod state;
@@ -108,6 +116,8 @@ pub use data::{
 };
 #[cfg(test)]
 pub(crate) use limit::TeamLimit;
+pub use send_plan::SendPlan;
+pub use sender::Sender;
 pub use simulation::Simulation;
 pub use state::FakeRequest;
 pub use traffic::{Caller, Tally, Traffic};

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::state::lock;
-use super::{FakeResend, Traffic, limit};
+use super::{FakeResend, SendPlan, Sender, Traffic, limit};
 
 impl FakeResend {
     /// Enforces a team rate limit from now on, as Resend does: `requests`
@@ -35,7 +35,8 @@ impl FakeResend {
     /// Virtual sends exist only in windows that a real request began (a
     /// quiet second counts none), and are counted when the next request
     /// arrives or the counts are read: no timer, so a test on tokio's
-    /// paused clock keeps time to its own. Set after
+    /// paused clock keeps time to its own. For real sends, over HTTP, see
+    /// [`send_emails`](Self::send_emails). Set after
     /// [`enforce_rate_limit`](Self::enforce_rate_limit).
     pub fn share_rate_limit(&self, requests: u64) {
         lock(&self.state).limit.share(requests);
@@ -71,5 +72,14 @@ impl FakeResend {
         let now = state.limit.now();
         state.limit.settle(now);
         state.limit.traffic()
+    }
+
+    /// Starts sending emails to this fake as `plan` says: real `POST
+    /// /emails` requests over loopback, counted against the team's limit
+    /// with the reads, until the plan's duration elapses or the returned
+    /// [`Sender`] is stopped or dropped. Needs a tokio runtime; its timers
+    /// are tokio's, so it keeps to a paused clock too.
+    pub fn send_emails(&self, plan: SendPlan) -> Sender {
+        super::sender::start(self.base_url(), plan)
     }
 }

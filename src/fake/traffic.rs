@@ -3,8 +3,9 @@
 /// Whose request the team's rate limit counted.
 ///
 /// Every request the fake counts against its limit belongs to one caller:
-/// `POST /emails` is one of the team's sends (a real request, or a virtual
-/// one of [`share_rate_limit`](super::FakeResend::share_rate_limit)); every other
+/// `POST /emails` is one of the team's sends (a [`Sender`](super::Sender)'s,
+/// or a virtual one of
+/// [`share_rate_limit`](super::FakeResend::share_rate_limit)); every other
 /// request (the crate's client listing and getting runs) is a read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
