@@ -4,7 +4,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::{SendPlan, Tally};
+use super::send_plan::SendPlan;
+use super::traffic::Tally;
 
 /// Sends the team's emails to a fake, as a [`SendPlan`] says (see
 /// [`FakeResend::send_emails`](super::FakeResend::send_emails)), and
