@@ -1,10 +1,18 @@
 //! The team's rate limit, as the fake keeps it: `requests` per window,
-//! shared by every client of the fake, with Resend's `ratelimit-*` headers
-//! on every answer. Informative by default (1,000 a second, never
-//! refused); enforced, a request over the limit is answered 429
-//! `rate_limit_exceeded` with `retry-after`.
+//! shared by every caller of the team (its reads and its sends), with
+//! Resend's `ratelimit-*` headers on every answer. Informative by default
+//! (1,000 a second, never refused); enforced, a request over the limit is
+//! answered 429 `rate_limit_exceeded` with `retry-after`.
+//!
+//! Windows are kept as Resend keeps them: a window begins with the first
+//! request after the previous one ended (not on a grid), requests are
+//! counted in the order they arrive whoever sends them, and the later ones
+//! of a full window are refused. Time is passed in: the fake reads it from
+//! the clock of the runtime that enforced the limit.
 
 use std::time::{Duration, Instant};
+
+use super::traffic::{Caller, Traffic};
 
 /// What one answer says about the window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,18 +25,31 @@ pub(crate) struct Window {
     pub(crate) refused: bool,
 }
 
+/// The window under way.
+#[derive(Debug, Clone, Copy)]
+struct Open {
+    /// The request that began it arrived then.
+    start: Instant,
+    /// Requests admitted in it so far.
+    admitted: u64,
+    /// The virtual sends of it counted so far.
+    virtual_counted: u64,
+    /// Not the enforced limit's first window.
+    late: bool,
+}
+
 #[derive(Debug)]
 pub(crate) struct TeamLimit {
     requests: u64,
     window: Duration,
     enforced: bool,
-    /// When the first window began (the first request).
-    started: Option<Instant>,
-    /// The current window's index and the requests admitted in it.
-    current: (u64, u64),
-    /// Requests of every window the team's other calls spend (the emails
-    /// a service sends): counted before the first of the window.
+    current: Option<Open>,
+    /// Windows begun so far.
+    windows: u64,
+    /// Virtual sends of every window (the emails a service sends), spread
+    /// evenly across it: the k-th at `start + k·window/others`.
     others: u64,
+    traffic: Traffic,
     refused: u64,
     /// Refused after the first window.
     refused_late: u64,
@@ -43,9 +64,10 @@ impl Default for TeamLimit {
             requests: 1000,
             window: Duration::from_secs(1),
             enforced: false,
-            started: None,
-            current: (u64::MAX, 0),
+            current: None,
+            windows: 0,
             others: 0,
+            traffic: Traffic::default(),
             refused: 0,
             refused_late: 0,
             // The runtime the fake starts on (a test's paused clock).
@@ -66,7 +88,8 @@ impl TeamLimit {
         }
     }
 
-    /// The team's other calls spend `requests` of every window.
+    /// The team's other calls send `requests` virtual sends in every
+    /// window, spread evenly across it.
     pub(crate) fn share(&mut self, requests: u64) {
         self.others = requests;
     }
@@ -77,76 +100,80 @@ impl TeamLimit {
         tokio::time::Instant::now().into_std()
     }
 
-    /// The 429s answered so far, and those after the first window.
+    /// The refusals counted so far, every caller's: in all, and after the
+    /// first window. (Virtual sends are counted up to the last
+    /// [`admit`](Self::admit) or [`settle`](Self::settle).)
     pub(crate) fn refused(&self) -> (u64, u64) {
         (self.refused, self.refused_late)
     }
 
-    /// Counts a request arriving `now` against its window.
+    /// The traffic counted so far, per caller (see [`refused`](Self::refused)).
+    pub(crate) fn traffic(&self) -> Traffic {
+        self.traffic
+    }
+
+    /// Counts a read arriving `now`.
+    #[cfg(test)]
     pub(crate) fn admit(&mut self, now: Instant) -> Window {
-        let started = *self.started.get_or_insert(now);
-        let elapsed = now.saturating_duration_since(started);
-        let window_nanos = self.window.as_nanos().max(1);
-        let index = u64::try_from(elapsed.as_nanos() / window_nanos).unwrap_or(u64::MAX);
-        if index != self.current.0 {
-            self.current = (index, self.others);
-        }
-        let end = self
-            .window
-            .checked_mul(u32::try_from(index.saturating_add(1)).unwrap_or(u32::MAX))
-            .unwrap_or(Duration::MAX);
-        let left = end.saturating_sub(elapsed);
-        let reset_secs = left.as_secs() + u64::from(left.subsec_nanos() > 0);
-        let refused = self.enforced && self.current.1 >= self.requests;
-        if refused {
-            self.refused += 1;
-            self.refused_late += u64::from(index > 0);
-        } else {
-            self.current.1 += 1;
-        }
+        self.admit_from(Caller::Reads, now)
+    }
+
+    /// Counts a request of `caller` arriving `now` against its window,
+    /// after the virtual sends that arrived before it.
+    pub(crate) fn admit_from(&mut self, caller: Caller, now: Instant) -> Window {
+        self.settle(now);
+        // With no window under way, this request begins one.
+        self.windows += u64::from(self.current.is_none());
+        let late = self.windows > 1;
+        let window = self.window;
+        let open = self.current.get_or_insert(Open {
+            start: now,
+            admitted: 0,
+            virtual_counted: 0,
+            late,
+        });
+        let refused = self.enforced && open.admitted >= self.requests;
+        open.admitted += u64::from(!refused);
+        let (admitted, late) = (open.admitted, open.late);
+        let left = (open.start + window).saturating_duration_since(now);
+        self.count(caller, refused, late);
         Window {
             limit: self.requests,
-            remaining: self.requests.saturating_sub(self.current.1),
-            reset_secs,
+            remaining: self.requests.saturating_sub(admitted),
+            reset_secs: left.as_secs() + u64::from(left.subsec_nanos() > 0),
             refused,
         }
+    }
+
+    /// Counts the virtual sends that arrived before `now`, and ends the
+    /// window under way if `now` is past it.
+    pub(crate) fn settle(&mut self, now: Instant) {
+        let Some(mut open) = self.current else {
+            return;
+        };
+        let end = open.start + self.window;
+        let others = u128::from(self.others);
+        let window_nanos = self.window.as_nanos();
+        while open.virtual_counted < self.others {
+            let offset = window_nanos * u128::from(open.virtual_counted) / others;
+            let at = open.start + Duration::from_nanos(u64::try_from(offset).unwrap_or(u64::MAX));
+            if at >= now {
+                break;
+            }
+            let refused = self.enforced && open.admitted >= self.requests;
+            open.admitted += u64::from(!refused);
+            open.virtual_counted += 1;
+            self.count(Caller::Sends, refused, open.late);
+        }
+        self.current = (now < end).then_some(open);
+    }
+
+    fn count(&mut self, caller: Caller, refused: bool, late: bool) {
+        self.traffic.of_mut(caller).count(refused);
+        self.refused += u64::from(refused);
+        self.refused_late += u64::from(refused && late);
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn windows_count_admitted_requests_and_refuse_past_the_limit() {
-        let mut limit = TeamLimit::enforced(2, Duration::from_secs(1));
-        let t0 = Instant::now();
-        let at = |ms: u64| t0 + Duration::from_millis(ms);
-        let w = limit.admit(at(0));
-        assert_eq!((w.remaining, w.reset_secs, w.refused), (1, 1, false));
-        assert_eq!(limit.admit(at(300)).remaining, 0);
-        let over = limit.admit(at(600));
-        assert_eq!(
-            (over.remaining, over.reset_secs, over.refused),
-            (0, 1, true)
-        );
-        // The next window admits again.
-        let next = limit.admit(at(1_100));
-        assert_eq!((next.remaining, next.refused), (1, false));
-        assert_eq!(limit.refused(), (1, 0));
-        limit.admit(at(1_200));
-        assert!(limit.admit(at(1_300)).refused);
-        assert_eq!(limit.refused(), (2, 1));
-        // The team's other calls spend one of each window: one is left.
-        let mut shared = TeamLimit::enforced(2, Duration::from_secs(1));
-        shared.share(1);
-        assert_eq!(shared.admit(at(0)).remaining, 0);
-        assert!(shared.admit(at(500)).refused);
-        assert_eq!(shared.admit(at(1_000)).remaining, 0, "each window");
-        // Informative by default: never refused.
-        let mut open = TeamLimit::default();
-        for ms in 0..2_000 {
-            assert!(!open.admit(at(ms / 10)).refused);
-        }
-    }
-}
+mod tests;

@@ -9,6 +9,12 @@
 //! `User-Agent`, and `ratelimit-*` headers on every answer. Faults can be
 //! programmed: failed requests, latency, an exhausted rate-limit window.
 //!
+//! An enforced team rate limit counts the team's sends with its reads, in
+//! the order they arrive, as Resend does: real `POST /emails` requests from
+//! a scripted [`Sender`] ([`FakeResend::send_emails`]), or timer-free
+//! virtual ones ([`FakeResend::share_rate_limit`]); [`FakeResend::traffic`]
+//! says how many of each were refused.
+//!
 //! A service's own tests can use it to test code that consumes runs:
 //!
 //! ```
@@ -90,10 +96,14 @@
 mod automations;
 mod data;
 mod limit;
+mod rate;
+mod send_plan;
+mod sender;
 mod serve;
 mod simulation;
 mod state;
 mod steps;
+mod traffic;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -106,8 +116,11 @@ pub use data::{
 };
 #[cfg(test)]
 pub(crate) use limit::TeamLimit;
+pub use send_plan::SendPlan;
+pub use sender::Sender;
 pub use simulation::Simulation;
 pub use state::FakeRequest;
+pub use traffic::{Caller, Tally, Traffic};
 
 use crate::status::RunStatus;
 
@@ -308,35 +321,6 @@ impl FakeResend {
     /// `ratelimit-reset: 1`, as when a team's window is used up.
     pub fn exhaust_rate_limit(&self, count: usize) {
         lock(&self.state).faults.exhausted = count;
-    }
-
-    /// Enforces a team rate limit from now on, as Resend does: `requests`
-    /// per `window`, shared by every client of the fake; a request over it
-    /// is answered 429 `rate_limit_exceeded` with `retry-after` (whole
-    /// seconds, rounded up, like `ratelimit-reset`). Off by default.
-    pub fn enforce_rate_limit(&self, requests: u64, window: Duration) {
-        lock(&self.state).limit = limit::TeamLimit::enforced(requests, window);
-    }
-
-    /// The team's other calls (the emails a service sends, say) spend
-    /// `requests` of every window of the limit from now on: what is left
-    /// for the clients of the fake is the rest. Counted, not sent, so a
-    /// test's clock has no timer of theirs. Set after
-    /// [`enforce_rate_limit`](Self::enforce_rate_limit).
-    pub fn share_rate_limit(&self, requests: u64) {
-        lock(&self.state).limit.share(requests);
-    }
-
-    /// Stops enforcing the rate limit: every answer says 1,000 a second
-    /// again, and nothing is refused.
-    pub fn lift_rate_limit(&self) {
-        lock(&self.state).limit = limit::TeamLimit::default();
-    }
-
-    /// How many requests the enforced rate limit refused (answered 429):
-    /// in all, and after its first window.
-    pub fn rate_limited(&self) -> (u64, u64) {
-        lock(&self.state).limit.refused()
     }
 
     /// Delays every answer by `latency` from now on (zero to stop).

@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use httpmock::{HttpMockRequest, HttpMockResponse};
 
 use super::state::{FakeRequest, State, StoredRun, lock};
+use super::traffic::Caller;
 use crate::ids::check_id;
 use crate::status::{AutomationStatus, RunStatus};
 
@@ -36,7 +37,12 @@ fn validation(message: String) -> Reply {
     Reply::error(422, "validation_error", &message)
 }
 
-fn route(state: &State, req: &HttpMockRequest, path: &str, query: &[(String, String)]) -> Reply {
+fn route(
+    state: &mut State,
+    req: &HttpMockRequest,
+    path: &str,
+    query: &[(String, String)],
+) -> Reply {
     let headers = req.headers();
     if !headers.contains_key("user-agent") {
         // What Resend's edge does (error code 1010): HTML, not JSON.
@@ -59,6 +65,12 @@ fn route(state: &State, req: &HttpMockRequest, path: &str, query: &[(String, Str
             "Missing API key in the authorization header. Include the following header in the \
              request: Authorization: Bearer YOUR_API_KEY",
         );
+    }
+    if Caller::of(req.method_str(), path) == Caller::Sends {
+        // One of the team's sends, accepted as Resend accepts an email.
+        state.emails += 1;
+        let id = format!("00000000-0000-4000-8000-{:012x}", state.emails);
+        return Reply::json(200, serde_json::json!({ "id": id }).to_string());
     }
     if req.method_str() != "GET" {
         return Reply::error(405, "method_not_allowed", "Method not allowed");
@@ -249,14 +261,19 @@ pub(super) fn respond(shared: &Mutex<State>, req: &HttpMockRequest) -> HttpMockR
     let query = req.query_params();
     let mut state = lock(shared);
     let now = state.limit.now();
-    let mut window = state.limit.admit(now);
+    let caller = Caller::of(req.method_str(), &path);
+    let mut window = state.limit.admit_from(caller, now);
     state.requests.push(FakeRequest {
         path: path.clone(),
         query: query.clone(),
         at: now,
         refused: window.refused,
+        caller,
     });
-    if state.faults.exhausted > 0 {
+    // The programmed faults are the reads': the team's sends beside them
+    // neither fire nor spend them.
+    let reads = caller == Caller::Reads;
+    if reads && state.faults.exhausted > 0 {
         state.faults.exhausted -= 1;
         window.remaining = 0;
     }
@@ -267,9 +284,9 @@ pub(super) fn respond(shared: &Mutex<State>, req: &HttpMockRequest) -> HttpMockR
             "Too many requests. You can only make a few requests per second.",
         )
     } else {
-        match state.fault() {
+        match if reads { state.fault() } else { None } {
             Some(status) => injected(status),
-            None => route(&state, req, &path, &query),
+            None => route(&mut state, req, &path, &query),
         }
     };
     let check = state.check.clone();

@@ -28,6 +28,9 @@ pub struct FakeRequest {
     pub at: std::time::Instant,
     /// Whether the team limit refused it (a 429).
     pub refused: bool,
+    /// Whose request it was: `POST /emails` is a send, every other
+    /// request a read.
+    pub caller: super::traffic::Caller,
 }
 
 impl FakeRequest {
@@ -80,6 +83,8 @@ pub(super) struct State {
     pub(super) violations: Vec<String>,
     /// Runs started so far by `start_*_run` (their ids' index).
     pub(super) started: usize,
+    /// Emails accepted so far (their ids' index).
+    pub(super) emails: u64,
 }
 
 pub(super) fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {

@@ -16,6 +16,7 @@ mod contract;
 mod deadlines;
 mod downstream;
 mod fake;
+mod fake_sends;
 mod faults;
 mod generated_surface;
 mod header_props;
