@@ -103,5 +103,7 @@ async fn replicas_on_postgres_share_the_automations_and_take_over_losing_nothing
     let store = PostgresStore::connect(&pg.config(), "team_replicas")
         .await
         .unwrap();
-    crate::watch_replicas::share_and_take_over(&store).await;
+    crate::watch_replicas::share_and_take_over(&store)
+        .await
+        .abort();
 }
