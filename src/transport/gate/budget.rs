@@ -15,11 +15,11 @@ use std::time::Duration;
 /// team's other calls leave of its limit, keeping a reserve, up to a
 /// ceiling. Resend's `ratelimit-remaining` counts the whole team, the
 /// emails its services send included, on every answer: the lane reads
-/// what the others spent from it, steps back within a window or two when
-/// they burst (the burst's peak is remembered for two minutes, then
-/// halves every minute), and takes more than half the limit when the
+/// what the others spend from it (their rate, from two answers in one
+/// window), steps back within the window a burst starts in, comes back a
+/// few seconds after it ends, and takes more than half the limit when the
 /// team is quiet. On a team of 2 a second, it spends at most 1 a second,
-/// and half a request a second while the others spend one.
+/// and one request in ten seconds while the others spend one.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub enum Budget {
@@ -33,9 +33,10 @@ pub enum Budget {
     /// What the team's other calls leave of its limit, less `reserve` (a
     /// share of the limit, kept free for their bursts; at least one
     /// request a window), and at most `ceiling` (a share of the limit).
-    /// When the others leave less than the reserve, half of what they
-    /// leave; when they leave nothing, one request in ten seconds, so the
-    /// lane still sees the team's windows.
+    /// When the others leave no more than the reserve, one request in
+    /// ten seconds, so the lane still sees the team's windows; until it
+    /// has seen what the others spend, at most two and a half requests a
+    /// window.
     GiveWay {
         /// The share of the limit kept free for the others' bursts.
         reserve: f64,
@@ -56,6 +57,9 @@ const ASSUMED_LIMIT: u64 = 2;
 
 /// The least a lane that gives way spends: one request in ten seconds.
 const PROBE: f64 = 0.1;
+/// The most a lane that gives way spends a window before it has seen what
+/// the others spend: two answers a window tell it.
+const UNMEASURED: f64 = 2.5;
 
 /// What the gate knows of the team's limit and traffic now.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -66,6 +70,8 @@ pub(crate) struct Team {
     pub(crate) window: Duration,
     /// What the team's other calls spend, in requests a second.
     pub(crate) others: f64,
+    /// Whether `others` was measured yet (else it is a floor at most).
+    pub(crate) measured: bool,
 }
 
 impl Budget {
@@ -103,7 +109,10 @@ impl Budget {
                 // In requests a window.
                 let room = limit - team.others * secs;
                 let reserve = (reserve * limit).ceil().max(1.0);
-                let spend = (room - reserve).max(room / 2.0).min(ceiling * limit);
+                let mut spend = (room - reserve).min(ceiling * limit);
+                if !team.measured {
+                    spend = spend.min(UNMEASURED);
+                }
                 (spend / secs).max(PROBE)
             }
         }
@@ -119,6 +128,7 @@ mod tests {
             limit,
             window: Duration::from_secs(1),
             others,
+            measured: true,
         }
     }
 
@@ -144,16 +154,16 @@ mod tests {
             (Some(10), 2.0, 7.0),
             (Some(100), 0.0, 80.0),
             (Some(100), 30.0, 60.0),
-            // The sends burst: what they leave, less the reserve, or
-            // half of what they leave.
-            (Some(10), 9.0, 0.5),
+            // The sends burst: what they leave, less the reserve.
             (Some(10), 8.0, 1.0),
-            (Some(100), 90.0, 5.0),
-            (Some(2), 1.0, 0.5),
+            (Some(100), 85.0, 5.0),
             // A team of 2 a second, quiet: one a second.
             (Some(2), 0.0, 1.0),
             (None, 0.0, 1.0),
-            // Nothing left: a probe in ten seconds.
+            // No more than the reserve left: a probe in ten seconds.
+            (Some(10), 9.0, 0.1),
+            (Some(100), 90.0, 0.1),
+            (Some(2), 1.0, 0.1),
             (Some(10), 10.0, 0.1),
             (Some(10), 50.0, 0.1),
         ];
@@ -164,6 +174,17 @@ mod tests {
                 "limit {limit:?}, others {others}: {got}, not {want}"
             );
         }
+        // Not measured yet: two and a half a window at most.
+        let unmeasured = Team {
+            measured: false,
+            ..team(Some(100), 0.0)
+        };
+        assert_eq!(DEFAULT_BUDGET.rate(&unmeasured), 2.5);
+        let unmeasured = Team {
+            measured: false,
+            ..team(Some(2), 0.0)
+        };
+        assert_eq!(DEFAULT_BUDGET.rate(&unmeasured), 1.0);
     }
 
     #[test]

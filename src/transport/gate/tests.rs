@@ -426,15 +426,22 @@ async fn every_answer_tells_the_lanes_what_the_team_s_other_calls_spend() {
         retry_after: None,
     };
     assert_eq!(gate.team(t0).others, 0.0);
-    // Our first request of a window: 6 of 10 left, so the others spent 3.
+    assert!(!gate.team(t0).measured);
+    // Our first request of a window: 6 of 10 left, so the others spent 3
+    // of it so far: 3 a second at least.
     gate.heed_answer(&answer(6), 0, t0);
     let team = gate.team(t0);
-    assert_eq!((team.limit, team.others), (Some(10), 3.0));
-    // Our second in it: 1 left, so the others spent 7 by then.
-    gate.heed_answer(&answer(1), 0, t0 + MS(400));
-    assert_eq!(gate.team(t0).others, 7.0);
-    // They leave 3: the default budget spends 2 (3 less a reserve of 1).
-    assert_eq!(DEFAULT_BUDGET.rate(&gate.team(t0)), 2.0);
+    assert_eq!(
+        (team.limit, team.others, team.measured),
+        (Some(10), 3.0, false)
+    );
+    // Our second in it, 500 ms later: 2 left, so the others spent 3 more
+    // in between: 6 a second.
+    gate.heed_answer(&answer(2), 0, t0 + MS(500));
+    let team = gate.team(t0 + MS(500));
+    assert_eq!((team.others, team.measured), (6.0, true));
+    // They leave 4: the default budget spends 3 (4 less a reserve of 1).
+    assert_eq!(DEFAULT_BUDGET.rate(&team), 3.0);
 }
 
 #[cfg(feature = "fake")]

@@ -7,10 +7,20 @@
 //! A window starts with a request and lasts its length: this client's
 //! requests are counted in the window it believes current, which a new
 //! one replaces when an answer says more is left than the last did, or
-//! when a request is sent a window's length after the first counted. The
-//! others' rate is the **peak** seen, held for [`HOLD`] and then halved
-//! every [`HALF_LIFE`]: sends burst, and a watch that forgot a burst as
-//! soon as it ended would take the room the next burst needs.
+//! when a request is sent a window's length after the first counted.
+//!
+//! Two answers in one window tell the others' **rate** between them (what
+//! they spent in between, over the time between): that replaces the
+//! estimate, up or down, so the lane steps back within the window a burst
+//! starts in and comes back as soon as it ends. One answer alone tells
+//! only what the others spent of the window so far, a floor: it raises
+//! the estimate, never lowers it, and keeps it (held anew) while it shows
+//! the others spending at least half of it. Otherwise the estimate is
+//! held for [`HOLD`] and then halves every [`HALF_LIFE`], so a lane that
+//! sends too little to see two answers in a window still comes back.
+//! Until a first rate is seen, the estimate is [`measured`](Traffic::measured)
+//! not: a lane that gives way then spends little, and twice a window, so
+//! that its first answers tell a rate.
 
 // Time and counters from servers: no arithmetic here may overflow or panic.
 #![warn(clippy::arithmetic_side_effects)]
@@ -19,10 +29,12 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-/// How long the others' peak is held before it decays.
-pub(crate) const HOLD: Duration = Duration::from_secs(120);
-/// How fast the peak decays once held for [`HOLD`]: halved in this time.
-pub(crate) const HALF_LIFE: Duration = Duration::from_secs(60);
+/// How long an estimate is held before it decays.
+pub(crate) const HOLD: Duration = Duration::from_secs(5);
+/// How fast an estimate decays once held for [`HOLD`]: halved in this time.
+pub(crate) const HALF_LIFE: Duration = Duration::from_secs(3);
+/// The shortest time between two answers that tells a rate.
+const RATE_SPAN: Duration = Duration::from_millis(150);
 
 /// One answer's word on the team's window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,58 +58,77 @@ struct Window {
     ours: u64,
     /// What the last answer in it said was left.
     remaining: u64,
+    /// What the others had spent of it at the first answer.
+    others_first: u64,
 }
 
 /// The estimate of what the team's other calls spend.
 #[derive(Debug, Default)]
 pub(crate) struct Traffic {
     window: Option<Window>,
-    /// The others' peak, in requests a second, and when it was seen.
-    peak: Option<(f64, Instant)>,
+    /// The others' rate, in requests a second, and when it was set.
+    estimate: Option<(f64, Instant)>,
+    /// Whether a rate was seen (two answers in one window).
+    measured: bool,
 }
 
 impl Traffic {
-    /// Heeds an answer: counts the request in its window and what the
-    /// others spent of it so far.
+    /// Heeds an answer: counts the request in its window, and what the
+    /// others spent.
     pub(crate) fn heed(&mut self, seen: Seen) {
-        let same = self.window.filter(|w| {
-            seen.remaining < w.remaining && seen.sent < crate::instant::later(w.first, seen.window)
-        });
-        let window = match same {
-            Some(w) => Window {
-                ours: w.ours.saturating_add(1),
-                remaining: seen.remaining,
-                ..w
-            },
-            None => Window {
-                first: seen.sent,
-                ours: 1,
-                remaining: seen.remaining,
-            },
-        };
-        self.window = Some(window);
-        let used = seen.limit.saturating_sub(seen.remaining);
-        let others = used.saturating_sub(window.ours);
         let secs = seen.window.as_secs_f64();
         if secs <= 0.0 {
             return;
         }
+        let same = self.window.filter(|w| {
+            seen.remaining < w.remaining && seen.sent < crate::instant::later(w.first, seen.window)
+        });
+        let used = seen.limit.saturating_sub(seen.remaining);
+        let ours = same.map_or(1, |w| w.ours.saturating_add(1));
+        let others = used.saturating_sub(ours);
+        self.window = Some(Window {
+            first: same.map_or(seen.sent, |w| w.first),
+            ours,
+            remaining: seen.remaining,
+            others_first: same.map_or(others, |w| w.others_first),
+        });
         // A handful a window: exact in an f64.
         #[allow(clippy::cast_precision_loss)]
-        let rate = others as f64 / secs;
-        if rate >= self.others(seen.sent) {
-            self.peak = Some((rate, seen.sent));
+        let floor = others as f64 / secs;
+        let span = same.map(|w| seen.sent.saturating_duration_since(w.first));
+        match (same, span) {
+            (Some(w), Some(span)) if span >= RATE_SPAN => {
+                #[allow(clippy::cast_precision_loss)]
+                let between = others.saturating_sub(w.others_first) as f64;
+                let rate = (between / span.as_secs_f64()).max(floor);
+                self.estimate = Some((rate, seen.sent));
+                self.measured = true;
+            }
+            _ => {
+                let now = self.others(seen.sent);
+                if floor >= now {
+                    self.estimate = Some((floor, seen.sent));
+                } else if floor >= now / 2.0 {
+                    // Still busy: held anew at what it was.
+                    self.estimate = Some((now, seen.sent));
+                }
+            }
         }
     }
 
-    /// What the others spend, in requests a second, as of `now`: the peak
-    /// seen, held, then decaying.
+    /// Whether a rate was seen yet: see the module's docs.
+    pub(crate) fn measured(&self) -> bool {
+        self.measured
+    }
+
+    /// What the others spend, in requests a second, as of `now`: the last
+    /// rate or floor seen, held, then decaying.
     pub(crate) fn others(&self, now: Instant) -> f64 {
-        let Some((peak, at)) = self.peak else {
+        let Some((rate, at)) = self.estimate else {
             return 0.0;
         };
         let past = now.saturating_duration_since(at).saturating_sub(HOLD);
-        peak * 0.5f64.powf(past.as_secs_f64() / HALF_LIFE.as_secs_f64())
+        rate * 0.5f64.powf(past.as_secs_f64() / HALF_LIFE.as_secs_f64())
     }
 }
 

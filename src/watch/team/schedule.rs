@@ -35,6 +35,7 @@ pub async fn simulate_schedule(
         limit: None,
         window: Duration::from_secs(1),
         others: 0.0,
+        measured: true,
     };
     let cadence = Cadence {
         base: interval,

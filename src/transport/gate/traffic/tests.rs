@@ -43,38 +43,55 @@ fn the_others_are_what_the_window_used_less_our_own_requests_in_it() {
     );
 }
 
+/// Heeds one answer of a team of 10 a second, sent `ms` after `t0`.
+fn heed(traffic: &mut Traffic, t0: Instant, ms: u64, remaining: u64) -> f64 {
+    let sent = t0 + Duration::from_millis(ms);
+    traffic.heed(Seen {
+        sent,
+        limit: 10,
+        remaining,
+        window: W,
+    });
+    traffic.others(sent)
+}
+
 #[test]
-fn the_peak_is_held_then_halves() {
+fn a_floor_raises_the_estimate_which_is_held_then_halves() {
     let t0 = Instant::now();
     let mut traffic = Traffic::default();
     assert_eq!(traffic.others(t0), 0.0, "nothing seen: nothing spent");
-    traffic.heed(Seen {
-        sent: t0,
-        limit: 10,
-        remaining: 1,
-        window: W,
-    });
-    assert_eq!(traffic.others(t0), 8.0);
+    // One answer: the others spent 8 of the window so far.
+    assert_eq!(heed(&mut traffic, t0, 0, 1), 8.0);
+    assert!(!traffic.measured(), "a floor is no rate");
     assert_eq!(traffic.others(t0 + HOLD), 8.0, "held");
     assert_eq!(traffic.others(t0 + HOLD + HALF_LIFE), 4.0, "halved");
     assert_eq!(traffic.others(t0 + HOLD + HALF_LIFE * 2), 2.0);
-    // A lower answer inside the hold does not lower the peak.
-    traffic.heed(Seen {
-        sent: t0 + Duration::from_secs(5),
-        limit: 10,
-        remaining: 8,
-        window: W,
-    });
-    assert_eq!(traffic.others(t0 + Duration::from_secs(5)), 8.0);
-    // A higher one raises it at once.
-    let later = t0 + Duration::from_secs(10);
-    traffic.heed(Seen {
-        sent: later,
-        limit: 10,
-        remaining: 0,
-        window: W,
-    });
-    assert_eq!(traffic.others(later), 9.0);
+    // A lower floor, under half of it, does not lower it or hold it anew.
+    assert_eq!(heed(&mut traffic, t0, 2_000, 8), 8.0);
+    assert_eq!(traffic.others(t0 + HOLD + HALF_LIFE), 4.0);
+    // A floor of at least half holds it anew, at what it was.
+    assert_eq!(heed(&mut traffic, t0, 4_000, 5), 8.0);
+    assert_eq!(traffic.others(t0 + Duration::from_secs(4) + HOLD), 8.0);
+}
+
+#[test]
+fn a_rate_from_two_answers_in_a_window_replaces_the_estimate() {
+    let t0 = Instant::now();
+    let mut traffic = Traffic::default();
+    assert_eq!(heed(&mut traffic, t0, 0, 1), 8.0);
+    // A new window: 1 spent by the others, then 1 more in 500 ms: 2 a
+    // second, and no floor above it.
+    assert_eq!(heed(&mut traffic, t0, 3_000, 8), 8.0);
+    assert_eq!(heed(&mut traffic, t0, 3_500, 6), 2.0, "lowered at once");
+    assert!(traffic.measured());
+    // A burst: 4 more in 200 ms; over the window so far, 5 in 700 ms.
+    let burst = heed(&mut traffic, t0, 3_700, 1);
+    assert!((burst - 5.0 / 0.7).abs() < 1e-9, "raised at once: {burst}");
+    // Two answers closer than a rate tells: a floor only.
+    let mut close = Traffic::default();
+    assert_eq!(heed(&mut close, t0, 0, 9), 0.0);
+    assert_eq!(heed(&mut close, t0, 100, 5), 3.0);
+    assert!(!close.measured());
 }
 
 #[test]
