@@ -11,6 +11,7 @@ mod build;
 mod decode;
 mod measure;
 mod memory;
+mod polite;
 mod prefetch;
 mod ratelimit;
 mod server;
@@ -153,9 +154,8 @@ fn table(results: &[Value]) {
                 f("sequential_pages_per_s"),
                 f("speedup")
             ),
-            "build" | "ratelimit" | "watch" | "watch-memory" | "team" | "team-schedule" => {
-                r["summary"].as_str().unwrap_or("").to_owned()
-            }
+            "build" | "ratelimit" | "watch" | "watch-memory" | "team" | "team-schedule"
+            | "polite" => r["summary"].as_str().unwrap_or("").to_owned(),
             _ => String::new(),
         };
         let _ = writeln!(
@@ -192,7 +192,7 @@ fn main() {
     // `cargo bench` passes `--bench`; a name filter runs the scenarios it begins.
     let only = args.iter().skip(1).find(|a| !a.starts_with("--")).cloned();
     type Scenario = (&'static str, fn() -> Value);
-    let scenarios: [Scenario; 10] = [
+    let scenarios: [Scenario; 11] = [
         ("stream", stream::scenario_stream),
         ("decode", decode::scenario_decode),
         ("memory", memory::scenario_memory),
@@ -202,6 +202,7 @@ fn main() {
         ("watch-memory", watch_memory::scenario_watch_memory),
         ("team", team::scenario_team),
         ("team-schedule", team_schedule::scenario_team_schedule),
+        ("polite", polite::scenario_polite),
         ("build", build::scenario_build),
     ];
     let mut results = Vec::new();

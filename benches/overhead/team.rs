@@ -45,7 +45,7 @@ fn quiet_id(i: usize) -> String {
 }
 
 /// When each run finished, by (automation, run).
-type Finishes = HashMap<(String, String), Instant>;
+pub(crate) type Finishes = HashMap<(String, String), Instant>;
 
 /// Drives the fake until `end`: busy automations start a run a second
 /// each, quiet ones one every ten minutes each; each finishes after 30 s.
@@ -93,14 +93,18 @@ async fn simulate(fake: Arc<FakeResend>, t0: Instant, end: Instant, truth: Arc<M
     }
 }
 
-/// Consumes the team watch until `end`: when each `Finished` came.
-async fn consume(fake: Arc<FakeResend>, end: Instant, told: Arc<Mutex<Finishes>>) -> Value {
-    let client = Client::builder()
-        .api_key("re_bench_key")
+/// A client of `fake`.
+pub(crate) fn fake_client(fake: &FakeResend) -> Client {
+    Client::builder()
+        .api_key(super::KEY)
         .base_url(fake.base_url())
         .build()
-        .unwrap();
-    let mut events = client
+        .unwrap()
+}
+
+/// Consumes the team watch until `end`: when each `Finished` came.
+async fn consume(fake: Arc<FakeResend>, end: Instant, told: Arc<Mutex<Finishes>>) -> Value {
+    let mut events = fake_client(&fake)
         .watch_automations()
         .poll_interval(POLL)
         .start(StartAt::Running)
@@ -113,12 +117,8 @@ async fn consume(fake: Arc<FakeResend>, end: Instant, told: Arc<Mutex<Finishes>>
         tokio::select! {
             biased;
             () = tokio::time::sleep_until(tokio::time::Instant::from_std(end)) => break,
-            item = events.next() => match item {
-                Some(Ok(TeamEvent::Run { automation, event: RunEvent::Finished { run, .. } })) => {
-                    told.lock().unwrap().insert((automation, run.id), Instant::now());
-                }
-                Some(Ok(_)) => {}
-                Some(Err(_)) => errors += 1,
+            item = events.next() => match note(item, &told) {
+                Some(failed) => errors += u64::from(failed),
                 None => break,
             },
             _ = sample.tick() => lag = lag.max(events.stats().lag),
@@ -127,6 +127,27 @@ async fn consume(fake: Arc<FakeResend>, end: Instant, told: Arc<Mutex<Finishes>>
     let stats = events.stats();
     json!({"errors": errors, "max_lag_s": lag.as_secs_f64(), "polls": stats.polls,
            "automations": stats.automations})
+}
+
+/// Notes a team watch's item: a `Finished` goes into `told`, timed now.
+/// `Some(true)`: an error item; `None`: the stream ended.
+pub(crate) fn note(
+    item: Option<Result<TeamEvent, resend_workflows::TeamError>>,
+    told: &Mutex<Finishes>,
+) -> Option<bool> {
+    match item? {
+        Ok(TeamEvent::Run {
+            automation,
+            event: RunEvent::Finished { run, .. },
+        }) => {
+            told.lock()
+                .unwrap()
+                .insert((automation, run.id), Instant::now());
+            Some(false)
+        }
+        Ok(_) => Some(false),
+        Err(_) => Some(true),
+    }
 }
 
 fn percentile(mut xs: Vec<f64>, p: f64) -> f64 {
