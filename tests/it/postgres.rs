@@ -121,7 +121,7 @@ impl Pg {
     }
 
     /// Starts the server (again), on the same port and data.
-    fn resume(&self) {
+    pub fn resume(&self) {
         let pgdata = self.data.join("db");
         let options = format!(
             "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} -c fsync=off",
@@ -152,7 +152,7 @@ impl Pg {
     }
 
     /// Stops the server (its clients' connections close), keeping its data.
-    fn stop(&self) {
+    pub fn stop(&self) {
         let pgdata = self.data.join("db");
         let out = run(
             self.as_user,

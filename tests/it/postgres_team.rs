@@ -107,3 +107,90 @@ async fn replicas_on_postgres_share_the_automations_and_take_over_losing_nothing
         .await
         .abort();
 }
+
+// Issue 25: with their database down, each replica fell back to the whole
+// shared budget: two replicas sharing 1.5 a second sent 3.2 a second
+// together, and the team's sends paid for it. Now each keeps to its last
+// known share (the budget over the replicas it last counted).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_whose_database_is_down_keep_to_their_share_of_one_budget() {
+    let Some(pg) = Pg::start() else { return };
+    let fake = common::fake().await;
+    for i in 0..20 {
+        fake.seed_automation(&format!("auto-{i:02}"), 0);
+    }
+    fake.fail_after(20_000, 403);
+    let client = common::client(&fake.base_url());
+    let mut streams = Vec::new();
+    for n in 0..2 {
+        let store = PostgresStore::connect(&pg.config(), "team_down")
+            .await
+            .unwrap();
+        let ids: Vec<String> = (n * 10..n * 10 + 10)
+            .map(|i| format!("auto-{i:02}"))
+            .collect();
+        streams.push(
+            client
+                .watch_automation_set(ids)
+                .holder(format!("replica-{n}"))
+                .budget(Budget::PerSecond(1.5))
+                .poll_interval(Duration::from_millis(100))
+                .max_staleness(Duration::from_millis(100))
+                .lease_ttl(Duration::from_secs(2))
+                .store(store)
+                .stream(),
+        );
+    }
+    // Both join, and count each other, while the database is up.
+    let up = Instant::now() + Duration::from_secs(2);
+    drive(&mut streams, Duration::from_secs(4)).await;
+    let together = rate(&fake, up, Instant::now());
+    pg.stop();
+    let down = Instant::now() + Duration::from_secs(1);
+    let errors = drive(&mut streams, Duration::from_secs(7)).await;
+    let apart = rate(&fake, down, Instant::now());
+    pg.resume();
+    eprintln!(
+        "postgres down: {together:.2}/s together while up, {apart:.2}/s while down \
+         ({errors} error items)"
+    );
+    assert!(errors > 0, "the database was down: the watches said so");
+    assert!(
+        together <= 1.5 * 1.2,
+        "up, one budget of 1.5/s: {together:.2}/s"
+    );
+    assert!(
+        (0.75..=1.5 * 1.2).contains(&apart),
+        "down, each its share of 1.5/s: {apart:.2}/s together (the whole budget each: 3)"
+    );
+}
+
+/// Drives `streams` for `span`, items dropped: the error items counted.
+async fn drive(streams: &mut [TeamStream], span: Duration) -> usize {
+    let end = tokio::time::Instant::now() + span;
+    let mut all = futures::stream::select_all(streams.iter_mut());
+    let mut errors = 0;
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep_until(end) => return errors,
+            item = all.next() => match item {
+                Some(Ok(_)) => {}
+                Some(Err(_)) => errors += 1,
+                None => panic!("a team watch ended"),
+            },
+        }
+    }
+}
+
+/// The fake's requests a second from `from` to `to`.
+fn rate(fake: &resend_workflows::fake::FakeResend, from: Instant, to: Instant) -> f64 {
+    let n = fake
+        .requests()
+        .iter()
+        .filter(|r| r.at >= from && r.at < to)
+        .count();
+    // A few hundred requests: exact in an f64.
+    #[allow(clippy::cast_precision_loss)]
+    let n = n as f64;
+    n / to.duration_since(from).as_secs_f64()
+}
