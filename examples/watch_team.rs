@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use resend_workflows::fake::FakeResend;
-use resend_workflows::{Budget, Client, FileStore, RunEvent, RunStatus, TeamEvent, TeamStream};
+use resend_workflows::{Client, FileStore, RunEvent, RunStatus, TeamEvent, TeamStream};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -32,7 +32,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let client = Client::from_env()?;
         let events = client
             .watch_automations()
-            .budget(Budget::Share(0.5))
             .steps_for([RunStatus::Failed])
             .store(FileStore::new(&state_dir))
             .stream();
@@ -70,7 +69,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .poll_interval(Duration::from_secs(1))
         .max_staleness(Duration::from_secs(8))
         .discovery_interval(Duration::from_secs(3))
-        .budget(Budget::Share(0.5))
         .steps_for([RunStatus::Failed])
         .stream();
 

@@ -105,10 +105,11 @@ impl<C: Watched> Watch<C> {
 
     /// How many requests a second the watch may spend of the team's rate
     /// limit (shared with every call of the team, the emails it sends
-    /// included), default [`Budget::Share(0.5)`](Budget::Share): half the
-    /// limit Resend's answers name. Each request waits for its turn, so
-    /// the watch never spends more; when a poll needs more, the interval
-    /// stretches and the lag says so, and nothing is lost.
+    /// included), default [`DEFAULT_BUDGET`]: what the team's other calls
+    /// leave, less a reserve (see [`Budget`]). Each request waits for its
+    /// turn, inside the client's rate gate and within the call's deadline,
+    /// so the watch never spends more; when a poll needs more, the
+    /// interval stretches and the lag says so, and nothing is lost.
     pub fn budget(mut self, budget: Budget) -> Self {
         self.budget = budget;
         self

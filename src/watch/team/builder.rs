@@ -94,7 +94,8 @@ impl TeamWatch {
     }
 
     /// What all the automations' polls (and the looks at the team's
-    /// automations) spend together: default half the team's limit.
+    /// automations) spend together: default [`DEFAULT_BUDGET`], which
+    /// gives way to the team's other calls (see [`Budget`]).
     pub fn budget(mut self, budget: Budget) -> Self {
         self.budget = budget;
         self

@@ -38,7 +38,8 @@ impl Client {
     /// # async fn demo(client: resend_workflows::Client) -> Result<(), resend_workflows::Error> {
     /// let mut events = client
     ///     .watch_automations()
-    ///     .budget(Budget::Share(0.5))
+    ///     // Give way to the team's sends, keeping a fifth of the limit free.
+    ///     .budget(Budget::GiveWay { reserve: 0.2, ceiling: 0.8 })
     ///     .steps_for([RunStatus::Failed])
     ///     .stream();
     /// while let Some(item) = events.next().await {
