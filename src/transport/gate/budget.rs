@@ -174,6 +174,13 @@ mod tests {
                 "limit {limit:?}, others {others}: {got}, not {want}"
             );
         }
+        // A window of 10 s: 100 in it, the others 6 a second (60 of it):
+        // 40 left, less a reserve of 10: 30 a window, 3 a second.
+        let ten_s = Team {
+            window: Duration::from_secs(10),
+            ..team(Some(100), 6.0)
+        };
+        assert!((DEFAULT_BUDGET.rate(&ten_s) - 3.0).abs() < 1e-9);
         // Not measured yet: two and a half a window at most.
         let unmeasured = Team {
             measured: false,

@@ -34,6 +34,9 @@ fn the_others_are_what_the_window_used_less_our_own_requests_in_it() {
     assert_eq!(estimates(10, &[(0, 6), (500, 3)]), [3.0, 5.0]);
     // A new window (more left than the last said): ours count from one.
     assert_eq!(estimates(10, &[(0, 9), (900, 8), (1_100, 9)]), [0.0; 3]);
+    // As much left as the last said: a new window too (ours in it would
+    // have taken one), so the others spent one of it.
+    assert_eq!(estimates(10, &[(0, 8), (300, 8)]), [1.0, 1.0]);
     // A request a window after the first counted starts a new window,
     // even when less is left (the others spent more in the new one).
     assert_eq!(
