@@ -166,6 +166,9 @@ async fn send(
         ticket.lane.sent();
     }
     let sending = settings.gate.outstanding.start();
+    // The client's other requests in flight as this one goes out: their
+    // answers may come back in any order.
+    let beside = sending.others();
     let fetched = fetch_whole(http, request, settings.max_response_bytes).await;
     let others = sending.others();
     drop(sending);
@@ -191,7 +194,7 @@ async fn send(
     context.record().hints = hints;
     // What the server asked of the next request holds for every clone of
     // this client, whatever this call does next.
-    settings.gate.heed_answer(&hints, others, sent_at);
+    settings.gate.heed_answer(&hints, others, sent_at, beside);
     let failed = (!status.is_success()).then(|| {
         let name = error_name(response);
         let refused_for_rate =

@@ -332,13 +332,14 @@ impl RateGate {
         }
     }
 
-    /// Heeds any answer to a request sent at `sent`: when what its window
+    /// Heeds any answer to a request sent at `sent`, beside `beside` other
+    /// requests of this client then unanswered: when what its window
     /// has left would all go to the `others` requests still unanswered
     /// (its `remaining` does not count them yet), the window is used up
     /// for the next request, of every clone. What it says the team spent
     /// feeds the estimate of the team's other calls. Its limit is the
     /// team's (a rate a second) when its window is a second or unnamed.
-    pub(crate) fn heed_answer(&self, hints: &Hints, others: u32, sent: Instant) {
+    pub(crate) fn heed_answer(&self, hints: &Hints, others: u32, sent: Instant, beside: u32) {
         if let Some(
             rate_limit @ RateLimit {
                 limit: Some(limit),
@@ -353,6 +354,7 @@ impl RateGate {
             traffic.2 = Some(limit);
             traffic.0.heed(Seen {
                 sent,
+                beside,
                 limit,
                 remaining,
                 window,

@@ -45,19 +45,19 @@ async fn the_learned_pace_follows_every_limit_read_up_and_down() {
     };
     let gate = open_gate(None);
     // Before any window was used up, a limit read sets no pace.
-    gate.heed_answer(&hints(1, 5), 0, Instant::now());
+    gate.heed_answer(&hints(1, 5), 0, Instant::now(), 0);
     assert_eq!(gate.wait_turn(None, None).await, Ok(Duration::ZERO));
     assert_eq!(gate.wait_turn(None, None).await, Ok(Duration::ZERO));
     // A used-up window of a limit of 1: waited out, then 1.02 s apart.
-    gate.heed_answer(&hints(1, 0), 0, Instant::now());
+    gate.heed_answer(&hints(1, 0), 0, Instant::now(), 0);
     assert_eq!(gate.wait_turn(None, None).await, Ok(S(1)));
     assert_eq!(gate.wait_turn(None, None).await, Ok(MS(1020)));
     // Every answer now says 51: 20 ms apart from the next turn on.
-    gate.heed_answer(&hints(51, 50), 0, Instant::now());
+    gate.heed_answer(&hints(51, 50), 0, Instant::now(), 0);
     assert_eq!(gate.wait_turn(None, None).await, Ok(MS(1020)));
     assert_eq!(gate.wait_turn(None, None).await, Ok(MS(20)));
     // And down again.
-    gate.heed_answer(&hints(2, 1), 0, Instant::now());
+    gate.heed_answer(&hints(2, 1), 0, Instant::now(), 0);
     let _ = gate.wait_turn(None, None).await;
     assert_eq!(gate.wait_turn(None, None).await, Ok(MS(510)));
     // A long window (a quota) names no per-second limit.
@@ -70,7 +70,7 @@ async fn the_learned_pace_follows_every_limit_read_up_and_down() {
         }),
         retry_after: None,
     };
-    gate.heed_answer(&quota, 0, Instant::now());
+    gate.heed_answer(&quota, 0, Instant::now(), 0);
     assert_eq!(gate.wait_turn(None, None).await, Ok(MS(510)));
 }
 
@@ -295,27 +295,27 @@ fn the_pace_is_the_window_2_percent_wider_over_the_limit() {
 async fn a_named_window_sets_the_pace_never_one_second_assumed() {
     // A used-up window of 10 s for 2: waited out, then 5.1 s apart.
     let gate = open_gate(None);
-    gate.heed_answer(&named(2, 0, S(10), Some(S(10))), 0, Instant::now());
+    gate.heed_answer(&named(2, 0, S(10), Some(S(10))), 0, Instant::now(), 0);
     assert_eq!(gate.wait_turn(None, None).await, Ok(S(10)));
     assert_eq!(gate.wait_turn(None, None).await, Ok(MS(5_100)));
     // Its reset read 1 (the window's last second): still 10 s, not 1.
     let gate = open_gate(None);
-    gate.heed_answer(&named(2, 0, S(1), Some(S(10))), 0, Instant::now());
+    gate.heed_answer(&named(2, 0, S(1), Some(S(10))), 0, Instant::now(), 0);
     assert_eq!(gate.wait_turn(None, None).await, Ok(S(1)));
     assert_eq!(gate.wait_turn(None, None).await, Ok(MS(5_100)));
     // Named, the limit is followed whatever the reset reads.
-    gate.heed_answer(&named(10, 9, S(3_600), Some(S(1))), 0, Instant::now());
+    gate.heed_answer(&named(10, 9, S(3_600), Some(S(1))), 0, Instant::now(), 0);
     let _ = gate.wait_turn(None, None).await;
     assert_eq!(gate.wait_turn(None, None).await, Ok(MS(102)));
-    gate.heed_answer(&named(100, 9, S(1), Some(S(10))), 0, Instant::now());
+    gate.heed_answer(&named(100, 9, S(1), Some(S(10))), 0, Instant::now(), 0);
     let _ = gate.wait_turn(None, None).await;
     assert_eq!(gate.wait_turn(None, None).await, Ok(MS(102)));
     // Unnamed, a reset of a second at most stands for a one-second window,
     // as before; a longer one (a quota) is not followed.
-    gate.heed_answer(&named(50, 9, S(1), None), 0, Instant::now());
+    gate.heed_answer(&named(50, 9, S(1), None), 0, Instant::now(), 0);
     let _ = gate.wait_turn(None, None).await;
     assert_eq!(gate.wait_turn(None, None).await, Ok(MS(21)));
-    gate.heed_answer(&named(1, 9, S(3_600), None), 0, Instant::now());
+    gate.heed_answer(&named(1, 9, S(3_600), None), 0, Instant::now(), 0);
     let _ = gate.wait_turn(None, None).await;
     assert_eq!(gate.wait_turn(None, None).await, Ok(MS(21)));
 }
@@ -328,11 +328,17 @@ async fn no_pace_holds_the_gate_past_its_bound() {
         &named(1_000, 0, S(86_400), Some(S(86_400))),
         0,
         Instant::now(),
+        0,
     );
     assert_eq!(gate.wait_turn(None, None).await, Ok(S(300)));
     assert_eq!(gate.wait_turn(None, None).await, Ok(S(88) + MS(128)));
     let gate = RateGate::new(None, S(300));
-    gate.heed_answer(&named(1, 0, S(86_400), Some(S(86_400))), 0, Instant::now());
+    gate.heed_answer(
+        &named(1, 0, S(86_400), Some(S(86_400))),
+        0,
+        Instant::now(),
+        0,
+    );
     assert_eq!(gate.wait_turn(None, None).await, Ok(S(300)));
     assert_eq!(gate.wait_turn(None, None).await, Ok(S(300)));
 }
@@ -342,17 +348,17 @@ fn the_team_s_limit_is_read_with_its_window() {
     let gate = open_gate(None);
     let now = Instant::now();
     assert_eq!((gate.team(now).limit, gate.team(now).window), (None, S(1)));
-    gate.heed_answer(&named(100, 9, S(30), Some(S(10))), 0, now);
+    gate.heed_answer(&named(100, 9, S(30), Some(S(10))), 0, now, 0);
     assert_eq!(
         (gate.team(now).limit, gate.team(now).window),
         (Some(100), S(10))
     );
-    gate.heed_answer(&named(20, 9, S(1), Some(S(1))), 0, now);
+    gate.heed_answer(&named(20, 9, S(1), Some(S(1))), 0, now, 0);
     assert_eq!(
         (gate.team(now).limit, gate.team(now).window),
         (Some(20), S(1))
     );
-    gate.heed_answer(&named(7, 9, S(1), None), 0, now);
+    gate.heed_answer(&named(7, 9, S(1), None), 0, now, 0);
     assert_eq!(
         (gate.team(now).limit, gate.team(now).window),
         (Some(7), S(1))
@@ -429,7 +435,7 @@ async fn every_answer_tells_the_lanes_what_the_team_s_other_calls_spend() {
     assert!(!gate.team(t0).measured);
     // Our first request of a window: 6 of 10 left, so the others spent 3
     // of it so far: 3 a second at least.
-    gate.heed_answer(&answer(6), 0, t0);
+    gate.heed_answer(&answer(6), 0, t0, 0);
     let team = gate.team(t0);
     assert_eq!(
         (team.limit, team.others, team.measured),
@@ -437,7 +443,7 @@ async fn every_answer_tells_the_lanes_what_the_team_s_other_calls_spend() {
     );
     // Our second in it, 500 ms later: 2 left, so the others spent 3 more
     // in between: 6 a second.
-    gate.heed_answer(&answer(2), 0, t0 + MS(500));
+    gate.heed_answer(&answer(2), 0, t0 + MS(500), 0);
     let team = gate.team(t0 + MS(500));
     assert_eq!((team.others, team.measured), (6.0, true));
     // They leave 4: the default budget spends 3 (4 less a reserve of 1).
@@ -522,7 +528,7 @@ mod pacing {
                         }),
                         retry_after: window.refused.then_some(reset),
                     };
-                    gate.heed_answer(&hints, others, tokio::time::Instant::now());
+                    gate.heed_answer(&hints, others, tokio::time::Instant::now(), 0);
                     if window.refused {
                         gate.heed_refusal(&hints, true);
                     } else {

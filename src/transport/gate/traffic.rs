@@ -6,8 +6,10 @@
 //!
 //! A window starts with a request and lasts its length: this client's
 //! requests are counted in the window it believes current, which a new
-//! one replaces when an answer says more is left than the last did, or
-//! when a request is sent a window's length after the first counted.
+//! one replaces when an answer says more is left than the last did (of a
+//! request sent with no other of ours in flight, whose answers may come
+//! back in any order), or when a request is sent a window's length after
+//! the first counted.
 //!
 //! Two answers in one window tell the others' **rate** between them (what
 //! they spent in between, over the time between): that replaces the
@@ -41,6 +43,8 @@ const RATE_SPAN: Duration = Duration::from_millis(150);
 pub(crate) struct Seen {
     /// When this client sent the request answered.
     pub(crate) sent: Instant,
+    /// This client's other requests unanswered when it was sent.
+    pub(crate) beside: u32,
     /// The team's limit a window.
     pub(crate) limit: u64,
     /// What the window had left once this request was counted.
@@ -80,8 +84,12 @@ impl Traffic {
         if secs <= 0.0 {
             return;
         }
+        // With other requests of ours in flight, answers come back in any
+        // order, and one with more left than the last may be older: only
+        // time then tells a new window.
         let same = self.window.filter(|w| {
-            seen.remaining < w.remaining && seen.sent < crate::instant::later(w.first, seen.window)
+            (seen.beside > 0 || seen.remaining < w.remaining)
+                && seen.sent < crate::instant::later(w.first, seen.window)
         });
         let used = seen.limit.saturating_sub(seen.remaining);
         let ours = same.map_or(1, |w| w.ours.saturating_add(1));

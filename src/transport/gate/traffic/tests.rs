@@ -17,6 +17,7 @@ fn estimates(limit: u64, answers: &[(u64, u64)]) -> Vec<f64> {
             let sent = t0 + Duration::from_millis(ms);
             traffic.heed(Seen {
                 sent,
+                beside: 0,
                 limit,
                 remaining,
                 window: W,
@@ -51,6 +52,7 @@ fn heed(traffic: &mut Traffic, t0: Instant, ms: u64, remaining: u64) -> f64 {
     let sent = t0 + Duration::from_millis(ms);
     traffic.heed(Seen {
         sent,
+        beside: 0,
         limit: 10,
         remaining,
         window: W,
@@ -90,6 +92,22 @@ fn a_rate_from_two_answers_in_a_window_replaces_the_estimate() {
     // A burst: 4 more in 200 ms; over the window so far, 5 in 700 ms.
     let burst = heed(&mut traffic, t0, 3_700, 1);
     assert!((burst - 5.0 / 0.7).abs() < 1e-9, "raised at once: {burst}");
+    // Requests in flight together: an answer with more left may be the
+    // older one's; within a window's length it is the same window.
+    let mut together = Traffic::default();
+    let seen = |ms: u64, remaining: u64| Seen {
+        sent: t0 + Duration::from_millis(ms),
+        beside: 1,
+        limit: 10,
+        remaining,
+        window: W,
+    };
+    together.heed(seen(0, 6));
+    together.heed(seen(200, 7));
+    // Same window, ours 2 of the 3 used: the others spent 1. Taken for a
+    // new window, the first answer's 3 would have been held.
+    let rate = together.others(t0 + Duration::from_millis(200));
+    assert_eq!(rate, 1.0, "the same window: both ours counted");
     // Two answers closer than a rate tells: a floor only.
     let mut close = Traffic::default();
     assert_eq!(heed(&mut close, t0, 0, 9), 0.0);
@@ -103,6 +121,7 @@ fn a_longer_window_is_a_lower_rate_and_nothing_overflows() {
     let mut traffic = Traffic::default();
     traffic.heed(Seen {
         sent: t0,
+        beside: 0,
         limit: 100,
         remaining: 39,
         window: Duration::from_secs(10),
@@ -116,6 +135,7 @@ fn a_longer_window_is_a_lower_rate_and_nothing_overflows() {
         let mut t = Traffic::default();
         t.heed(Seen {
             sent: t0,
+            beside: 0,
             limit,
             remaining,
             window,
