@@ -42,16 +42,21 @@ async fn run_for(streams: &mut [TeamStream], span: Duration) {
     }
 }
 
-/// Two replicas' team watches, ten automations each (the lease spreads
-/// nothing yet: the first replica up would take every automation), each
-/// busy enough to spend its whole budget of 10 a second, under
-/// `budget_keys`.
-async fn two_replicas(pg: &Pg, budget_keys: [&str; 2], table: &str) -> usize {
+/// Two replicas' team watches on `pg`, ten automations each of a fake
+/// with 20 (the lease spreads nothing yet: the first replica up would take
+/// every automation), each busy enough to spend its whole budget of
+/// `per_second`, under `budget_keys`.
+async fn replicas(
+    pg: &Pg,
+    budget_keys: [&str; 2],
+    per_second: f64,
+    table: &str,
+) -> (common::Fake, Vec<TeamStream>) {
     let fake = common::fake().await;
     for i in 0..20 {
         fake.seed_automation(&format!("auto-{i:02}"), 0);
     }
-    fake.fail_after(5_000, 403);
+    fake.fail_after(20_000, 403);
     let client = common::client(&fake.base_url());
     let mut streams = Vec::new();
     for (n, key) in budget_keys.iter().enumerate() {
@@ -64,7 +69,7 @@ async fn two_replicas(pg: &Pg, budget_keys: [&str; 2], table: &str) -> usize {
                 .watch_automation_set(ids)
                 .holder(format!("replica-{n}"))
                 .budget_key(*key)
-                .budget(Budget::PerSecond(10.0))
+                .budget(Budget::PerSecond(per_second))
                 .poll_interval(Duration::from_millis(100))
                 .max_staleness(Duration::from_millis(100))
                 .lease_ttl(Duration::from_secs(2))
@@ -72,6 +77,13 @@ async fn two_replicas(pg: &Pg, budget_keys: [&str; 2], table: &str) -> usize {
                 .stream(),
         );
     }
+    (fake, streams)
+}
+
+/// The busiest second of two replicas on a budget of 10 a second each,
+/// under `budget_keys` (see [`replicas`]).
+async fn two_replicas(pg: &Pg, budget_keys: [&str; 2], table: &str) -> usize {
+    let (fake, mut streams) = replicas(pg, budget_keys, 10.0, table).await;
     let since = Instant::now() + Duration::from_secs(2);
     run_for(&mut streams, Duration::from_secs(8)).await;
     busiest(&fake, since, Duration::from_secs(1))
@@ -115,32 +127,7 @@ async fn replicas_on_postgres_share_the_automations_and_take_over_losing_nothing
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicas_whose_database_is_down_keep_to_their_share_of_one_budget() {
     let Some(pg) = Pg::start() else { return };
-    let fake = common::fake().await;
-    for i in 0..20 {
-        fake.seed_automation(&format!("auto-{i:02}"), 0);
-    }
-    fake.fail_after(20_000, 403);
-    let client = common::client(&fake.base_url());
-    let mut streams = Vec::new();
-    for n in 0..2 {
-        let store = PostgresStore::connect(&pg.config(), "team_down")
-            .await
-            .unwrap();
-        let ids: Vec<String> = (n * 10..n * 10 + 10)
-            .map(|i| format!("auto-{i:02}"))
-            .collect();
-        streams.push(
-            client
-                .watch_automation_set(ids)
-                .holder(format!("replica-{n}"))
-                .budget(Budget::PerSecond(1.5))
-                .poll_interval(Duration::from_millis(100))
-                .max_staleness(Duration::from_millis(100))
-                .lease_ttl(Duration::from_secs(2))
-                .store(store)
-                .stream(),
-        );
-    }
+    let (fake, mut streams) = replicas(&pg, ["team", "team"], 1.5, "team_down").await;
     // Both join, and count each other, while the database is up.
     let up = Instant::now() + Duration::from_secs(2);
     drive(&mut streams, Duration::from_secs(4)).await;

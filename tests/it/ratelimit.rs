@@ -243,18 +243,19 @@ async fn the_learned_pace_relaxes_when_the_limit_rises() {
     assert_eq!(server.requests.load(Ordering::SeqCst), 20);
 }
 
-// Answers in the IETF draft's structured form only were not read: with
-// `RateLimit: "default";r=0;t=1` (nothing left for a second) the next
-// request went out at once, 0.6 ms later, and earned a 429 from a server
-// that meant it.
-#[tokio::test(start_paused = true)]
-async fn the_structured_fields_alone_hold_the_next_request() {
-    let arrivals = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Instant>::new()));
+/// When each request arrived at a server whose every answer carries only
+/// the structured fields: `RateLimit-Policy: <policy>` and nothing left
+/// for a second (`RateLimit: "default";r=0;t=1`).
+type Arrivals = std::sync::Arc<std::sync::Mutex<Vec<Instant>>>;
+
+/// A server answering as [`Arrivals`] says, and its arrivals.
+async fn structured_server(policy: &'static str) -> (raw::RawServer, Arrivals) {
+    let arrivals = Arrivals::default();
     let seen = arrivals.clone();
     let answer = raw::json(
         200,
         &[
-            ("RateLimit-Policy", r#""default";q=2;w=1"#),
+            ("RateLimit-Policy", policy),
             ("RateLimit", r#""default";r=0;t=1"#),
         ],
         &raw::list(false, &["a"]),
@@ -264,6 +265,16 @@ async fn the_structured_fields_alone_hold_the_next_request() {
         raw::Action::Raw(answer.clone())
     })
     .await;
+    (server, arrivals)
+}
+
+// Answers in the IETF draft's structured form only were not read: with
+// `RateLimit: "default";r=0;t=1` (nothing left for a second) the next
+// request went out at once, 0.6 ms later, and earned a 429 from a server
+// that meant it.
+#[tokio::test(start_paused = true)]
+async fn the_structured_fields_alone_hold_the_next_request() {
+    let (server, arrivals) = structured_server(r#""default";q=2;w=1"#).await;
     let client = crate::common::paused_client(&server.base_url, RetryPolicy::default());
     let page = client.list_workflow_runs("wf").send().await.unwrap();
     let answered = Instant::now();
@@ -290,21 +301,7 @@ async fn the_structured_fields_alone_hold_the_next_request() {
 // alone once stood for a one-second window (510 ms apart).
 #[tokio::test(start_paused = true)]
 async fn a_named_window_paces_requests_over_it() {
-    let arrivals = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Instant>::new()));
-    let seen = arrivals.clone();
-    let answer = raw::json(
-        200,
-        &[
-            ("RateLimit-Policy", r#""default";q=2;w=10"#),
-            ("RateLimit", r#""default";r=0;t=1"#),
-        ],
-        &raw::list(false, &["a"]),
-    );
-    let server = raw::start(move |_, _| {
-        seen.lock().unwrap().push(Instant::now());
-        raw::Action::Raw(answer.clone())
-    })
-    .await;
+    let (server, arrivals) = structured_server(r#""default";q=2;w=10"#).await;
     let client = crate::common::paused_client(&server.base_url, RetryPolicy::default());
     for _ in 0..3 {
         client.list_workflow_runs("wf").send().await.unwrap();
