@@ -87,8 +87,9 @@ impl Tracked {
 /// watch remembers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Change {
-    /// A run seen for the first time (`Started`): tracked while its status
-    /// is not final, and remembered while in the look-back window.
+    /// A run seen for the first time (`Started`): tracked until it ends
+    /// (its `Finished`, right after when it is final already), and
+    /// remembered while in the look-back window.
     Seen {
         id: String,
         created_at: Timestamp,
@@ -145,7 +146,8 @@ pub struct WatchState {
     /// Runs seen in the look-back window below the newest: id -> created.
     #[serde(default)]
     pub(crate) recent: BTreeMap<String, Timestamp>,
-    /// Runs seen and not finished.
+    /// Runs seen and not told finished (a final run's `Started` committed
+    /// without its `Finished` included).
     #[serde(default)]
     pub(crate) in_flight: BTreeMap<String, Tracked>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -201,7 +203,9 @@ impl WatchState {
         self.mark.as_ref().map(|m| m.id.as_str())
     }
 
-    /// The runs seen and not finished, with their last status.
+    /// The runs seen and not told finished, with their last status: a run
+    /// told `Started` already final stays here until its `Finished` is
+    /// yielded.
     pub fn in_flight(&self) -> impl Iterator<Item = (&str, &RunStatus)> {
         self.in_flight
             .iter()
@@ -244,10 +248,11 @@ impl WatchState {
                 status,
             } => {
                 self.remember(id, *created_at);
-                if !status.is_terminal() {
-                    let tracked = Tracked(status.clone(), *created_at, 0);
-                    self.in_flight.insert(id.clone(), tracked);
-                }
+                // Tracked until its `Finished` is yielded, final or not: a
+                // commit between the two keeps the run looked for, and
+                // the next process tells its finish.
+                let tracked = Tracked(status.clone(), *created_at, 0);
+                self.in_flight.insert(id.clone(), tracked);
             }
             Change::Moved { id, status } => {
                 if let Some(tracked) = self.in_flight.get_mut(id) {

@@ -31,6 +31,7 @@ mod recorded;
 mod repeats;
 mod replica_processes;
 mod retry;
+mod run_ends;
 mod schemas;
 mod spec_lint;
 mod validation;

@@ -18,7 +18,7 @@ const POLL: Duration = Duration::from_secs(5);
 
 pub type Shown = (&'static str, String, String);
 
-fn shown<R: resend_workflows::RunItem>(event: &RunEvent<R>) -> Shown {
+pub fn shown<R: resend_workflows::RunItem>(event: &RunEvent<R>) -> Shown {
     (
         event.kind(),
         event.run_id().to_owned(),

@@ -14,23 +14,29 @@ fn seen(id: &str, created_at: &str, status: RunStatus) -> Change {
     }
 }
 
+/// A run first seen final: its `Started`, then its `Finished`.
+fn seen_final(s: &mut WatchState, id: &str, created_at: &str) {
+    s.apply(&seen(id, created_at, RunStatus::Completed));
+    s.apply(&Change::Ended { id: id.into() });
+}
+
 #[test]
 fn runs_are_remembered_while_in_the_look_back_window() {
     let mut s = WatchState::new("automations/a/runs");
-    s.apply(&seen("r1", "2026-10-01T12:00:00Z", RunStatus::Completed));
-    s.apply(&seen("r2", "2026-10-01T12:00:20Z", RunStatus::Completed));
+    seen_final(&mut s, "r1", "2026-10-01T12:00:00Z");
+    seen_final(&mut s, "r2", "2026-10-01T12:00:20Z");
     assert_eq!(s.newest_run(), Some("r2"));
     assert!(s.knows("r1") && s.knows("r2") && !s.knows("r3"));
     // A run whose clock reads earlier, seen later: known, not the newest.
-    s.apply(&seen("r0", "2026-10-01T11:59:59Z", RunStatus::Completed));
+    seen_final(&mut s, "r0", "2026-10-01T11:59:59Z");
     assert_eq!(s.newest_run(), Some("r2"));
     assert!(s.knows("r0"));
     // 31 s past r1, 40 s past r0: both leave the window.
-    s.apply(&seen("r3", "2026-10-01T12:00:31Z", RunStatus::Completed));
+    seen_final(&mut s, "r3", "2026-10-01T12:00:31Z");
     assert!(!s.knows("r0") && !s.knows("r1"), "{:?}", s.recent);
     assert!(s.knows("r2") && s.knows("r3"));
     // A run older than the window is still the newest's peer or nothing.
-    s.apply(&seen("old", "2026-10-01T11:00:00Z", RunStatus::Completed));
+    seen_final(&mut s, "old", "2026-10-01T11:00:00Z");
     assert!(!s.knows("old"));
     assert_eq!(s.newest_run(), Some("r3"));
 }
@@ -50,9 +56,12 @@ fn each_change_moves_the_state_as_its_event_says() {
     let tracked: Vec<_> = s.in_flight().collect();
     assert_eq!(
         tracked,
-        [("r1", &RunStatus::Running)],
-        "final runs are not tracked"
+        [("r1", &RunStatus::Running), ("r2", &RunStatus::Failed)],
+        "a final run is tracked until its finish is told"
     );
+    s.apply(&Change::Ended { id: "r2".into() });
+    let tracked: Vec<_> = s.in_flight().collect();
+    assert_eq!(tracked, [("r1", &RunStatus::Running)]);
     s.apply(&Change::Missed { id: "r1".into() });
     s.apply(&Change::Missed { id: "r1".into() });
     assert_eq!(s.in_flight["r1"].misses(), 2);
