@@ -18,6 +18,7 @@ use tokio::time::Instant;
 
 use super::attempt::{Answered, Attempts, Finish, Step};
 use super::body::{Fetched, error_name, fetch_whole};
+use super::gate::LaneTicket;
 use super::headers::Hints;
 use super::record::CallContext;
 use super::retry::{Outcome, jitter};
@@ -45,7 +46,11 @@ pub(crate) async fn execute(
                     wait_ms = crate::trace::millis(wait),
                     "retrying"
                 );
-                tokio::time::sleep_until(until).await;
+                {
+                    // A lease keeper renews while the call waits.
+                    let _waiting = context.lane.as_ref().map(LaneTicket::wait);
+                    tokio::time::sleep_until(until).await;
+                }
                 attempts.slept();
                 continue;
             }

@@ -1,14 +1,16 @@
 //! The lease keeper: renews a watcher's lease every third of its
-//! time-to-live while the watcher holds it, whatever the watch is doing.
+//! time-to-live while the watcher holds it, from a task of its own,
+//! whatever the watch or its consumer is doing.
 //!
-//! - While the watch works (polling, committing, yielding), it renews
-//!   inline when a renewal is due: before each request of a poll, and
-//!   before each event it yields.
-//! - While it waits, on its consumer (between two calls to `next`, however
-//!   long the consumer takes) or for its lane's turn of the team's budget
-//!   (inside the client's rate gate, however long the turn takes), a
-//!   background task renews instead: it is armed only then, so no timer
-//!   of its runs beside the watch's own requests.
+//! One exception keeps a single clock: while the watch is in a request of
+//! its own on the wire and its stream is being driven, the watch renews
+//! inline instead (before each poll's request, and before each event it
+//! yields), so no timer of the keeper's runs beside the watch's own
+//! requests. Everywhere else the task renews: while the consumer holds an
+//! item (however long it takes), while the watch sleeps until its next
+//! poll, while a call waits for its turn, a window or a retry, and while
+//! a request's answer came and nobody polls the stream (a team's consumer
+//! busy with another automation's event).
 //!
 //! The watch yields nothing it may no longer own: before each event it
 //! asks [`Keeper::valid`], which holds only while the lease is surely
@@ -22,6 +24,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::store::{Renewal, StateStore, StoreError};
+use super::unpolled::Unpolled;
 use crate::instant::later;
 use crate::transport::gate::LaneWaiting;
 
@@ -73,9 +76,9 @@ struct Inner {
     standing: Result<Instant, Loss>,
     /// When the last renewal that held was sent.
     sent: Instant,
-    /// Whether the background task renews (the watch waits on its
-    /// consumer).
-    armed: bool,
+    /// The watch is in a request of its own (it renews inline meanwhile,
+    /// while driven).
+    busy: bool,
 }
 
 #[derive(Debug)]
@@ -84,7 +87,7 @@ struct Shared {
     inner: Mutex<Inner>,
     /// One renewal at a time.
     renewing: tokio::sync::Mutex<()>,
-    /// Armed, or disarmed.
+    /// Busy, or not.
     changed: Notify,
 }
 
@@ -146,33 +149,37 @@ impl Drop for Keeper {
 }
 
 impl Keeper {
-    /// Keeps `tenure`'s lease, taken at `sent`; disarmed, but armed while
-    /// `lane` says the watch waits for its lane's turn.
-    pub(crate) fn start(tenure: Tenure, sent: Instant, lane: LaneWaiting) -> Self {
+    /// Keeps `tenure`'s lease, taken at `sent`, renewing it from a task of
+    /// its own but while the watch is [`busy`](Self::busy) in a request
+    /// that is driven: not while `lane` says the request waits (a turn, a
+    /// window, a retry), nor while `unpolled` says its answer came and
+    /// nobody polls the stream.
+    pub(crate) fn start(
+        tenure: Tenure,
+        sent: Instant,
+        lane: LaneWaiting,
+        unpolled: Unpolled,
+    ) -> Self {
         let shared = Arc::new(Shared {
             inner: Mutex::new(Inner {
                 standing: Ok(tenure.held_until(sent)),
                 sent,
-                armed: false,
+                busy: false,
             }),
             tenure,
             renewing: tokio::sync::Mutex::new(()),
             changed: Notify::new(),
         });
-        let task = tokio::spawn(background(Arc::clone(&shared), lane));
+        let task = tokio::spawn(background(Arc::clone(&shared), lane, unpolled));
         Self { shared, task }
     }
 
-    /// The watch waits on its consumer: the background task renews.
-    pub(crate) fn arm(&self) {
-        self.shared.inner().armed = true;
+    /// The watch is in a request of its own until the guard is dropped:
+    /// it renews inline meanwhile (while the stream is driven).
+    pub(crate) fn busy(&self) -> Busy<'_> {
+        self.shared.inner().busy = true;
         self.shared.changed.notify_one();
-    }
-
-    /// The watch works: it renews inline.
-    pub(crate) fn disarm(&self) {
-        self.shared.inner().armed = false;
-        self.shared.changed.notify_one();
+        Busy(self)
     }
 
     /// A renewal the watch made itself (a commit), sent at `sent`.
@@ -209,10 +216,22 @@ impl Keeper {
     }
 }
 
-/// Renews the lease on time while armed, or while the watch waits in its
-/// lane; a failed renewal is tried again sooner. Ends when the lease is
-/// lost.
-async fn background(shared: Arc<Shared>, mut lane: LaneWaiting) {
+/// The watch is in a request of its own while this lives: see
+/// [`Keeper::busy`].
+#[derive(Debug)]
+pub(crate) struct Busy<'a>(&'a Keeper);
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.0.shared.inner().busy = false;
+        self.0.shared.changed.notify_one();
+    }
+}
+
+/// Renews the lease on time but while the watch is busy in a request that
+/// is driven; a failed renewal is tried again sooner. Ends when the lease
+/// is lost.
+async fn background(shared: Arc<Shared>, mut lane: LaneWaiting, mut unpolled: Unpolled) {
     let every = shared.tenure.every();
     let mut retry: Option<Instant> = None;
     loop {
@@ -225,19 +244,24 @@ async fn background(shared: Arc<Shared>, mut lane: LaneWaiting) {
         if lost {
             return;
         }
-        if !(shared.inner().armed || lane.waiting()) {
+        let renews = |lane: &LaneWaiting, unpolled: &Unpolled| {
+            !shared.inner().busy || lane.waiting() || unpolled.now()
+        };
+        if !renews(&lane, &unpolled) {
             tokio::select! {
                 () = changed => {}
                 () = lane.changed() => {}
+                () = unpolled.changed() => {}
             }
             continue;
         }
         tokio::select! {
             () = changed => continue,
             () = lane.changed() => continue,
+            () = unpolled.changed() => continue,
             () = tokio::time::sleep_until(due) => {}
         }
-        if !(shared.inner().armed || lane.waiting()) {
+        if !renews(&lane, &unpolled) {
             continue;
         }
         retry = match shared.renew().await {

@@ -22,6 +22,7 @@ mod state;
 mod store;
 mod stream;
 mod team;
+mod unpolled;
 mod watched;
 
 pub use crate::transport::gate::{Budget, DEFAULT_BUDGET};

@@ -5,7 +5,7 @@
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use futures::Stream;
@@ -13,6 +13,7 @@ use futures::future::BoxFuture;
 
 use super::event::RunEvent;
 use super::keeper::Tenure;
+use super::unpolled::Wakeup;
 use crate::error::Error;
 use crate::transport::gate::Lane;
 
@@ -129,25 +130,38 @@ pub struct WatchStream<R> {
     holder: String,
     handle: Option<Arc<Handle>>,
     stats: Option<Arc<Stats>>,
+    /// Tells the lease keeper when the driver's work waits for a poll.
+    wakeup: Arc<Wakeup>,
+    waker: Waker,
 }
 
 impl<R> WatchStream<R> {
-    pub(super) fn new(driver: Box<dyn Run<R>>, handle: Arc<Handle>, stats: Arc<Stats>) -> Self {
+    pub(super) fn new(
+        driver: Box<dyn Run<R>>,
+        handle: Arc<Handle>,
+        stats: Arc<Stats>,
+        wakeup: Arc<Wakeup>,
+    ) -> Self {
         Self {
             holder: handle.tenure.holder.clone(),
             state: State::Idle(driver),
             handle: Some(handle),
             stats: Some(stats),
+            waker: wakeup.waker(),
+            wakeup,
         }
     }
 
     /// A stream that yields `error` and ends.
     pub(super) fn failed(error: Error) -> Self {
+        let wakeup = Wakeup::new();
         Self {
             state: State::Failed(Some(error)),
             holder: String::new(),
             handle: None,
             stats: None,
+            waker: wakeup.waker(),
+            wakeup,
         }
     }
 
@@ -203,10 +217,14 @@ impl<R: 'static> Stream for WatchStream<R> {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
+        // The driver's work is polled with a waker of its own: woken and
+        // not polled again, it is left unpolled (the keeper renews).
+        this.wakeup.polled(cx);
+        let mut work = Context::from_waker(&this.waker);
         loop {
             match std::mem::replace(&mut this.state, State::Done) {
                 State::Idle(driver) => this.state = State::Busy(driver.next()),
-                State::Busy(mut next) => match next.as_mut().poll(cx) {
+                State::Busy(mut next) => match next.as_mut().poll(&mut work) {
                     Poll::Pending => {
                         this.state = State::Busy(next);
                         return Poll::Pending;

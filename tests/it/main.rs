@@ -34,6 +34,7 @@ mod retry;
 mod run_ends;
 mod schemas;
 mod spec_lint;
+mod team_promises;
 mod validation;
 mod watch;
 mod watch_floor;

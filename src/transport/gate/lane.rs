@@ -43,8 +43,9 @@ pub(crate) trait SharedTurns: Send + Sync + fmt::Debug {
 
 /// A call's place in a lane: the lane, the priority of its turns, which
 /// its holder may change between calls (a team watch's automation: urgent
-/// while runs happen in it), and whether a call waits for its turn now,
-/// for whoever must work while it does (a watch's lease keeper).
+/// while runs happen in it), and whether a call waits now (for its turn,
+/// a window, a retry: not on the wire), for whoever must work while it
+/// does (a watch's lease keeper).
 #[derive(Debug, Clone)]
 pub(crate) struct LaneTicket {
     pub(crate) lane: Arc<Lane>,
@@ -62,12 +63,14 @@ impl LaneTicket {
         }
     }
 
-    /// Whether a call of this ticket waits for its turn, as it changes.
+    /// Whether a call of this ticket waits (turn, window, retry), as it
+    /// changes.
     pub(crate) fn waiting(&self) -> LaneWaiting {
         LaneWaiting(self.waiting.subscribe())
     }
 
-    /// Marks a call of this ticket waiting for its turn, until dropped.
+    /// Marks a call of this ticket waiting (not on the wire), until
+    /// dropped.
     pub(crate) fn wait(&self) -> Waiting<'_> {
         self.waiting.send_replace(true);
         Waiting(self)

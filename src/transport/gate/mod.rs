@@ -240,6 +240,8 @@ impl RateGate {
         lane: Option<&LaneTicket>,
     ) -> Result<Duration, TooLate> {
         let entered = Instant::now();
+        // A lease keeper renews while the call waits (turn and window).
+        let _waiting = lane.map(LaneTicket::wait);
         if let Some(ticket) = lane {
             let start = self.earliest_start();
             if deadline.is_some_and(|d| start > d) {
@@ -249,7 +251,6 @@ impl RateGate {
                 });
             }
             let priority = ticket.priority.load(Ordering::Relaxed);
-            let _waiting = ticket.wait();
             let turn = ticket.lane.turn(priority, || self.team(Instant::now()));
             match deadline {
                 None => turn.await,

@@ -69,7 +69,12 @@ impl<C: Watched> Driver<C> {
         if let Some(quota) = &self.quota {
             quota.took(&tenure.key);
         }
-        self.keeper = Some(Keeper::start(tenure.clone(), sent, self.lane.waiting()));
+        self.keeper = Some(Keeper::start(
+            tenure.clone(),
+            sent,
+            self.lane.waiting(),
+            self.unpolled.unpolled(),
+        ));
         let state = saved.unwrap_or_else(|| WatchState::new(&tenure.key));
         if let Err(e) = state.check(&tenure.key) {
             return Err(self.end(e));

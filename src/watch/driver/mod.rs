@@ -27,6 +27,7 @@ use super::quota::Quota;
 use super::state::WatchState;
 use super::store::Renewal;
 use super::stream::{Handle, Item, Next, Run, Stats, WatchStream};
+use super::unpolled::Wakeup;
 use super::watched::Watched;
 use crate::client::Client;
 use crate::error::{Error, WatchError, WatchErrorKind};
@@ -81,6 +82,8 @@ pub(super) struct Driver<C: Watched> {
     handle: Arc<Handle>,
     /// Renews the lease while it is held, from its own task.
     keeper: Option<Keeper>,
+    /// Whether the watch's work is left unpolled: for each keeper.
+    unpolled: Arc<Wakeup>,
     /// The state after the last item yielded: what a commit saves.
     yielded: Option<WatchState>,
     /// Items yielded since the last commit.
@@ -107,6 +110,7 @@ impl<C: Watched> Driver<C> {
             held: false.into(),
         });
         let stats = Arc::new(Stats::new(Arc::clone(&setup.lane)));
+        let wakeup = Wakeup::new();
         // Quiet until a poll finds something: a team's first looks at its
         // many automations queue behind the ones where runs happen.
         let lane = LaneTicket::new(setup.lane, QUIET);
@@ -130,6 +134,7 @@ impl<C: Watched> Driver<C> {
             departures: 0.0,
             handle: Arc::clone(&handle),
             keeper: None,
+            unpolled: Arc::clone(&wakeup),
             yielded: None,
             uncommitted: 0,
             commit_retry: None,
@@ -139,7 +144,7 @@ impl<C: Watched> Driver<C> {
             missing: 0,
             done: false,
         };
-        WatchStream::new(Box::new(driver), handle, stats)
+        WatchStream::new(Box::new(driver), handle, stats, wakeup)
     }
 
     fn tenure(&self) -> &Tenure {
@@ -218,7 +223,10 @@ impl<C: Watched> Driver<C> {
         };
         if let Some(ask) = poll.ask(Instant::now()) {
             keeper.renew_if_due().await;
-            let answer = C::read(&self.client, &self.parent, ask).await;
+            let answer = {
+                let _busy = keeper.busy();
+                C::read(&self.client, &self.parent, ask).await
+            };
             poll.answer(answer);
             self.take_items();
             if self.poll_events > 0 {
@@ -385,15 +393,7 @@ impl<C: Watched> Driver<C> {
 impl<C: Watched> Run<C::Item> for Driver<C> {
     fn next(mut self: Box<Self>) -> Next<C::Item> {
         Box::pin(async move {
-            // Working: the lease is renewed inline; waiting on the
-            // consumer again: by the keeper's task.
-            if let Some(keeper) = &self.keeper {
-                keeper.disarm();
-            }
             let item = Driver::next(&mut self).await;
-            if let Some(keeper) = &self.keeper {
-                keeper.arm();
-            }
             (self as Box<dyn Run<C::Item>>, item)
         })
     }

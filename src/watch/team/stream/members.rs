@@ -1,15 +1,13 @@
 //! This replica's membership of the team's replicas, renewed every third
-//! of the lease's ttl, and its share of the automations' leases: the
-//! automations over the live replicas.
+//! of the lease's ttl by a task of its own, and its share of the
+//! automations' leases: the automations over the live replicas.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use futures::FutureExt;
-use futures::future::BoxFuture;
+use tokio::sync::mpsc;
 
 use super::super::event::TeamError;
-use super::Inner;
+use super::{Inner, Membership};
 use crate::error::{Error, WatchError};
 
 impl Inner {
@@ -21,28 +19,38 @@ impl Inner {
         }
     }
 
-    /// Renews this replica's membership and counts the live replicas.
-    pub(super) fn join(&self) -> BoxFuture<'static, Result<Option<usize>, Error>> {
+    /// Renews this replica's membership every third of the lease's ttl,
+    /// from a task of its own (whatever the consumer does, as the lease
+    /// keeper renews leases), each answer sent on: how many replicas are
+    /// live, if the store can tell. Ends when the store shares nothing,
+    /// or when the stream (the receiver) is gone.
+    pub(super) fn membership(&self) -> Membership {
         let store = Arc::clone(&self.settings.store);
         let group = self.settings.budget_key.clone();
         let holder = self.holder.clone();
         let ttl = self.settings.lease_ttl;
-        async move {
-            match store.join(&group, &holder, ttl) {
-                Some(joined) => joined
-                    .await
-                    .map(Some)
-                    .map_err(|e| WatchError::store(e).into()),
-                None => Ok(None),
+        let (tx, rx) = mpsc::unbounded_channel();
+        let task = tokio::spawn(async move {
+            loop {
+                let live = match store.join(&group, &holder, ttl) {
+                    Some(joined) => joined
+                        .await
+                        .map(Some)
+                        .map_err(|e| WatchError::store(e).into()),
+                    None => Ok(None),
+                };
+                let shared = !matches!(live, Ok(None));
+                if tx.send(live).is_err() || !shared {
+                    return;
+                }
+                tokio::time::sleep(ttl / 3).await;
             }
-        }
-        .boxed()
+        });
+        Membership { answers: rx, task }
     }
 
-    /// What the membership said: the share set, the next renewal in a
-    /// third of the ttl; `None` when the store is not shared.
-    pub(super) fn joined(&mut self, live: Result<Option<usize>, Error>) -> Option<Duration> {
-        let every = self.settings.lease_ttl / 3;
+    /// What the membership said: the share set; an error queued.
+    pub(super) fn joined(&mut self, live: Result<Option<usize>, Error>) {
         match live {
             Ok(Some(live)) => {
                 self.live = Some(live);
@@ -50,13 +58,9 @@ impl Inner {
                 // The budget's share this replica keeps to when the store
                 // cannot share turns.
                 self.lane.set_sharers(live);
-                Some(every)
             }
-            Ok(None) => None,
-            Err(e) => {
-                self.queue.push_back(Err(TeamError::new(None, e)));
-                Some(every)
-            }
+            Ok(None) => {}
+            Err(e) => self.queue.push_back(Err(TeamError::new(None, e))),
         }
     }
 }

@@ -44,14 +44,6 @@ struct Member {
     lease_key: String,
 }
 
-/// This replica's membership of the team's replicas: waiting to renew
-/// it, or renewing it (the answer: how many are live, if the store can
-/// tell).
-enum Join {
-    Waiting(Pin<Box<Sleep>>),
-    Joining(BoxFuture<'static, Result<Option<usize>, Error>>),
-}
-
 /// The look at the team's automations: waiting for its time, or listing.
 enum Look {
     Waiting(Pin<Box<Sleep>>),
@@ -59,6 +51,19 @@ enum Look {
 }
 
 mod members;
+
+/// This replica's membership, renewed by a task of its own: its answers,
+/// and the task (ended when dropped).
+struct Membership {
+    answers: tokio::sync::mpsc::UnboundedReceiver<Result<Option<usize>, Error>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Membership {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
 
 struct Inner {
     settings: TeamWatch,
@@ -73,8 +78,11 @@ struct Inner {
     look: Option<Look>,
     /// This replica's share of the automations' leases.
     quota: Arc<Quota>,
-    /// `None`: the store is not shared by replicas.
-    join: Option<Join>,
+    /// This replica's membership, renewed from the first poll on; `None`
+    /// before it, and once the store said it is not shared by replicas.
+    membership: Option<Membership>,
+    /// Whether the membership is to start (at the first poll).
+    membership_due: bool,
     /// The live replicas, at the last count (`None`: not counted yet).
     live: Option<usize>,
     first: bool,
@@ -141,7 +149,8 @@ impl TeamStream {
             queue: VecDeque::new(),
             look,
             quota: Arc::new(Quota::default()),
-            join: Some(Join::Waiting(Box::pin(tokio::time::sleep(Duration::ZERO)))),
+            membership: None,
+            membership_due: true,
             live: None,
             first: true,
             began: Timestamp::from(chrono::Utc::now()),
@@ -341,19 +350,20 @@ impl Stream for TeamStream {
                 });
                 continue;
             }
-            let joined = match inner.join.as_mut() {
-                Some(Join::Waiting(sleep)) => sleep.as_mut().poll(cx).map(|()| None),
-                Some(Join::Joining(joining)) => joining.poll_unpin(cx).map(Some),
-                None => Poll::Pending,
-            };
-            if let Poll::Ready(live) = joined {
-                inner.join = match live {
-                    None => Some(Join::Joining(inner.join())),
-                    Some(live) => inner
-                        .joined(live)
-                        .map(|after| Join::Waiting(Box::pin(tokio::time::sleep(after)))),
-                };
-                continue;
+            if std::mem::take(&mut inner.membership_due) {
+                // On the runtime that polls: a task of its own.
+                inner.membership = Some(inner.membership());
+            }
+            if let Some(membership) = inner.membership.as_mut() {
+                match membership.answers.poll_recv(cx) {
+                    Poll::Ready(Some(live)) => {
+                        inner.joined(live);
+                        continue;
+                    }
+                    // The store shares nothing: no membership to keep.
+                    Poll::Ready(None) => inner.membership = None,
+                    Poll::Pending => {}
+                }
             }
             match inner.streams.poll_next_unpin(cx) {
                 Poll::Ready(Some(tagged)) => inner.tagged(tagged),

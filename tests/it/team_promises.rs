@@ -1,0 +1,155 @@
+//! The team watch's promises in their slow cases, in real time on a shared
+//! `MemoryStore` (the replicas of one process): a consumer busy for longer
+//! than the lease, a replica's lost automation, a disabled automation's
+//! runs in flight, a clean shutdown. (Issue "The team watch keeps its
+//! promises", cases 6, 7, 8 and 14.)
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use resend_workflows::{MemoryStore, RunStatus, StartAt, TeamEvent, TeamStream};
+use tokio::sync::mpsc;
+
+use crate::common;
+
+const TTL: Duration = Duration::from_millis(1500);
+
+fn ids(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("auto-{i}")).collect()
+}
+
+/// A replica of a team watch of `ids` on `store`, under `holder`.
+fn team(
+    client: &resend_workflows::Client,
+    store: &MemoryStore,
+    holder: &str,
+    ids: &[String],
+) -> TeamStream {
+    client
+        .watch_automation_set(ids.iter().map(String::as_str))
+        .holder(holder)
+        .start(StartAt::Running)
+        .poll_interval(Duration::from_millis(200))
+        .max_staleness(Duration::from_millis(400))
+        .lease_ttl(TTL)
+        .store(store.clone())
+        .stream()
+}
+
+/// Who holds each automation's lease now.
+fn holders(store: &MemoryStore, ids: &[String]) -> BTreeMap<String, Option<String>> {
+    ids.iter()
+        .map(|id| (id.clone(), store.holder(&format!("automations/{id}/runs"))))
+        .collect()
+}
+
+/// Waits until `check` holds, at most `limit`.
+async fn until(limit: Duration, what: &str, mut check: impl FnMut() -> bool) {
+    let t0 = Instant::now();
+    while !check() {
+        assert!(t0.elapsed() < limit, "not within {limit:?}: {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Consumes `events` on a task: each run event (and error) to `tx`; while `busy` is
+/// set when an event comes, the consumer works on it for `work`.
+fn consume(
+    mut events: TeamStream,
+    name: &'static str,
+    tx: mpsc::UnboundedSender<(&'static str, String, &'static str)>,
+    busy: Arc<AtomicBool>,
+    work: Duration,
+) -> tokio::task::JoinHandle<TeamStream> {
+    tokio::spawn(async move {
+        while let Some(item) = events.next().await {
+            match item {
+                Ok(TeamEvent::Run { event, .. }) => {
+                    let _ = tx.send((name, event.run_id().to_owned(), event.kind()));
+                    if busy.swap(false, Ordering::AcqRel) {
+                        tokio::time::sleep(work).await;
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    let _ = tx.send((name, e.to_string(), "error"));
+                }
+            }
+        }
+        events
+    })
+}
+
+// Seen on main at 6a29866: while a's consumer worked 5 s on one event,
+// b took every lease (4 of 4): a's keepers were disarmed while its
+// automations' watches were mid-poll, and its membership was renewed
+// only when its stream was polled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consumer_busy_for_longer_than_the_lease_keeps_its_replicas_share() {
+    let fake = common::fake().await;
+    let ids = ids(4);
+    for id in &ids {
+        fake.seed_automation(id, 0);
+    }
+    let client = common::client(&fake.base_url());
+    let store = MemoryStore::new();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let busy = Arc::new(AtomicBool::new(false));
+    let a = consume(
+        team(&client, &store, "replica-a", &ids),
+        "a",
+        tx.clone(),
+        Arc::clone(&busy),
+        Duration::from_secs(5),
+    );
+    let b = consume(
+        team(&client, &store, "replica-b", &ids),
+        "b",
+        tx.clone(),
+        Arc::new(AtomicBool::new(false)),
+        Duration::ZERO,
+    );
+    let count = |holder: &str| {
+        holders(&store, &ids)
+            .values()
+            .filter(|h| h.as_deref() == Some(holder))
+            .count()
+    };
+    until(Duration::from_secs(15), "two each", || {
+        count("replica-a") == 2 && count("replica-b") == 2
+    })
+    .await;
+    let theirs = holders(&store, &ids);
+    // Runs start everywhere; a's consumer works 5 s on the first it gets.
+    busy.store(true, Ordering::Release);
+    for id in &ids {
+        fake.start_automation_run(id, RunStatus::Running).unwrap();
+    }
+    let t0 = Instant::now();
+    let mut most_b = 0;
+    while t0.elapsed() < Duration::from_secs(6) {
+        most_b = most_b.max(count("replica-b"));
+        assert_eq!(
+            holders(&store, &ids),
+            theirs,
+            "after {:?} of a's consumer at work",
+            t0.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(most_b, 2);
+    // Each run told once, by the replica that holds its automation.
+    let mut told = BTreeMap::new();
+    while let Ok(Some((name, run, kind))) =
+        tokio::time::timeout(Duration::from_millis(500), rx.recv()).await
+    {
+        *told.entry((run, kind, name)).or_insert(0) += 1;
+    }
+    assert_eq!(told.len(), 4, "{told:?}");
+    assert!(told.values().all(|n| *n == 1), "{told:?}");
+    a.abort();
+    b.abort();
+}
