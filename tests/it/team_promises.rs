@@ -10,7 +10,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use resend_workflows::{MemoryStore, RunStatus, StartAt, TeamEvent, TeamStream};
+use futures::future::BoxFuture;
+use resend_workflows::{
+    Lease, MemoryStore, Renewal, RunStatus, StartAt, StateStore, StoreError, TeamEvent, TeamStream,
+    WatchState,
+};
 use tokio::sync::mpsc;
 
 use crate::common;
@@ -21,10 +25,91 @@ fn ids(n: usize) -> Vec<String> {
     (0..n).map(|i| format!("auto-{i}")).collect()
 }
 
+/// A replica's way to a shared `MemoryStore`, which can be cut: every
+/// call then fails, as a replica cut off from its database sees.
+#[derive(Debug, Clone, Default)]
+struct Cut {
+    inner: MemoryStore,
+    cut: Arc<AtomicBool>,
+}
+
+impl Cut {
+    fn to(inner: &MemoryStore) -> Self {
+        Self {
+            inner: inner.clone(),
+            cut: Arc::default(),
+        }
+    }
+
+    /// The call, unless cut off (`MemoryStore` acts when called).
+    fn or<'a, T: Send + 'a>(
+        &self,
+        call: impl FnOnce() -> BoxFuture<'a, Result<T, StoreError>>,
+    ) -> BoxFuture<'a, Result<T, StoreError>> {
+        if self.cut.load(Ordering::Acquire) {
+            Box::pin(async { Err(StoreError::from("cut off from the store")) })
+        } else {
+            call()
+        }
+    }
+}
+
+impl StateStore for Cut {
+    fn acquire<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Lease, StoreError>> {
+        self.or(|| self.inner.acquire(key, holder, ttl))
+    }
+
+    fn renew<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Renewal, StoreError>> {
+        self.or(|| self.inner.renew(key, holder, ttl))
+    }
+
+    fn commit<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+        state: &'a WatchState,
+    ) -> BoxFuture<'a, Result<Renewal, StoreError>> {
+        self.or(|| self.inner.commit(key, holder, ttl, state))
+    }
+
+    fn join<'a>(
+        &'a self,
+        group: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> Option<BoxFuture<'a, Result<usize, StoreError>>> {
+        if self.cut.load(Ordering::Acquire) {
+            return Some(Box::pin(async {
+                Err(StoreError::from("cut off from the store"))
+            }));
+        }
+        self.inner.join(group, holder, ttl)
+    }
+
+    fn release<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.or(|| self.inner.release(key, holder))
+    }
+}
+
 /// A replica of a team watch of `ids` on `store`, under `holder`.
-fn team(
+fn team<S: StateStore + Clone>(
     client: &resend_workflows::Client,
-    store: &MemoryStore,
+    store: &S,
     holder: &str,
     ids: &[String],
 ) -> TeamStream {
@@ -152,4 +237,70 @@ async fn a_consumer_busy_for_longer_than_the_lease_keeps_its_replicas_share() {
     assert!(told.values().all(|n| *n == 1), "{told:?}");
     a.abort();
     b.abort();
+}
+
+// Seen on main at 6a29866: a's watch of the automation ended when b had
+// taken its lease (a cut off from the store for 3 s); when b went, nobody
+// watched it: the run started then was never told.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_set_replica_takes_back_an_automation_it_lost_once_its_lease_is_free() {
+    let fake = common::fake().await;
+    let ids = ids(1);
+    fake.seed_automation(&ids[0], 0);
+    let client = common::client(&fake.base_url());
+    let store = MemoryStore::new();
+    let cut = Cut::to(&store);
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let idle = || Arc::new(AtomicBool::new(false));
+    let a = consume(
+        team(&client, &cut, "replica-a", &ids),
+        "a",
+        tx.clone(),
+        idle(),
+        Duration::ZERO,
+    );
+    let held_by = |holder: &str| holders(&store, &ids)[&ids[0]].as_deref() == Some(holder);
+    until(Duration::from_secs(10), "a holds it", || {
+        held_by("replica-a")
+    })
+    .await;
+    let b = consume(
+        team(&client, &store, "replica-b", &ids),
+        "b",
+        tx.clone(),
+        idle(),
+        Duration::ZERO,
+    );
+    // a is cut off from the store past its lease: b takes it.
+    cut.cut.store(true, Ordering::Release);
+    until(Duration::from_secs(10), "b takes it", || {
+        held_by("replica-b")
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    cut.cut.store(false, Ordering::Release);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    // b goes (its stream dropped: its lease given back).
+    b.abort();
+    until(Duration::from_secs(10), "a takes it back", || {
+        held_by("replica-a")
+    })
+    .await;
+    let run = fake
+        .start_automation_run(&ids[0], RunStatus::Running)
+        .unwrap();
+    let t0 = Instant::now();
+    loop {
+        let got = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await;
+        match got {
+            Ok(Some(("a", id, "started"))) if id == run.id => break,
+            Ok(Some(_)) => {}
+            other => panic!(
+                "a told nothing of {} in {:?}: {other:?}",
+                run.id,
+                t0.elapsed()
+            ),
+        }
+    }
+    a.abort();
 }

@@ -7,6 +7,7 @@ use tokio::time::Instant;
 use super::Driver;
 use crate::error::{WatchError, WatchErrorKind};
 use crate::instant::later;
+use crate::trace::event;
 use crate::watch::keeper::{Keeper, Loss};
 use crate::watch::state::WatchState;
 use crate::watch::store::Lease;
@@ -14,27 +15,41 @@ use crate::watch::stream::Item;
 use crate::watch::watched::Watched;
 
 impl<C: Watched> Driver<C> {
-    /// The lease is gone: another watcher took it (the end), or nobody
-    /// holds it (released under us: take it again, from the last commit).
+    /// The lease is gone: another watcher took it (the end of a single
+    /// watch; a team's automation waits to take it back), or nobody holds
+    /// it (released under us: take it again, from the last commit).
     pub(super) fn lost(&mut self, loss: Loss) -> Option<Item<C::Item>> {
         if let Some(quota) = &self.quota {
             quota.left(&self.handle.tenure.key);
         }
         self.keeper = None;
         self.handle.held.store(false, Ordering::Release);
-        match loss {
-            Loss::TakenBy { holder, since } => {
-                self.end(WatchError::new(WatchErrorKind::LeaseLost { holder, since }))
+        let again = match loss {
+            // A single watch ends: its service learns another took over.
+            Loss::TakenBy { holder, since } if self.quota.is_none() => {
+                return self.end(WatchError::new(WatchErrorKind::LeaseLost { holder, since }));
             }
-            Loss::Free => {
-                self.queue.clear();
-                self.poll = None;
-                self.yielded = None;
-                self.uncommitted = 0;
-                self.next_poll = Instant::now();
-                None
+            // A team's automation is not lost for good: it waits for the
+            // lease, and takes it back once free (the other replica gone).
+            Loss::TakenBy { holder, .. } => {
+                let _ = &holder; // named in the event, with `tracing`
+                event!(
+                    tracing::Level::WARN,
+                    collection = %self.handle.tenure.key,
+                    holder = %holder,
+                    "another replica took the lease: waiting to take it back"
+                );
+                later(Instant::now(), self.interval)
             }
-        }
+            Loss::Free => Instant::now(),
+        };
+        // From the last commit, once the lease is held again.
+        self.queue.clear();
+        self.poll = None;
+        self.yielded = None;
+        self.uncommitted = 0;
+        self.next_poll = again;
+        None
     }
 
     /// The state to poll from, with the lease held: taken first if need
