@@ -64,6 +64,8 @@ pub(super) struct Stats {
     lane: Arc<Lane>,
     polls: AtomicU64,
     lag_micros: AtomicU64,
+    /// Runs told started and not yet finished, as yielded.
+    in_flight: AtomicU64,
 }
 
 impl Stats {
@@ -72,6 +74,7 @@ impl Stats {
             lane,
             polls: AtomicU64::new(0),
             lag_micros: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
         }
     }
 
@@ -82,6 +85,16 @@ impl Stats {
     pub(super) fn set_lag(&self, lag: Duration) {
         let micros = u64::try_from(lag.as_micros()).unwrap_or(u64::MAX);
         self.lag_micros.store(micros, Ordering::Relaxed);
+    }
+
+    pub(super) fn set_in_flight(&self, runs: usize) {
+        let runs = u64::try_from(runs).unwrap_or(u64::MAX);
+        self.in_flight.store(runs, Ordering::Relaxed);
+    }
+
+    /// Runs told started and not yet finished, as yielded.
+    pub(super) fn in_flight(&self) -> u64 {
+        self.in_flight.load(Ordering::Relaxed)
     }
 
     pub(super) fn snapshot(&self) -> WatchStats {

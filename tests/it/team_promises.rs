@@ -304,3 +304,70 @@ async fn a_set_replica_takes_back_an_automation_it_lost_once_its_lease_is_free()
     }
     a.abort();
 }
+
+// Seen on main at 6a29866: the automation was dropped (`Removed`,
+// disabled) at the next look with its run in flight, and the run's
+// finish was never told.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disabled_automations_runs_in_flight_are_followed_to_their_end() {
+    let fake = common::fake().await;
+    fake.seed_automation("busy", 0);
+    fake.seed_automation("other", 0);
+    let client = common::client(&fake.base_url());
+    let mut events = client
+        .watch_automations()
+        .start(StartAt::Running)
+        .poll_interval(Duration::from_millis(200))
+        .max_staleness(Duration::from_millis(400))
+        .discovery_interval(Duration::from_secs(1))
+        .stream();
+    let run = fake
+        .start_automation_run("busy", RunStatus::Running)
+        .unwrap();
+    let mut next = async || match tokio::time::timeout(Duration::from_secs(5), events.next()).await
+    {
+        Ok(Some(Ok(event))) => event,
+        other => panic!("{other:?}"),
+    };
+    loop {
+        if let TeamEvent::Run { event, .. } = next().await {
+            assert_eq!((event.kind(), event.run_id()), ("started", run.id.as_str()));
+            break;
+        }
+    }
+    // Disabled with its run in flight, which ends a while later: the run
+    // is followed to its end, then the automation dropped.
+    fake.set_automation_status("busy", resend_workflows::AutomationStatus::Disabled);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    fake.set_run_status("busy", &run.id, RunStatus::Completed);
+    let t0 = Instant::now();
+    loop {
+        match next().await {
+            TeamEvent::Run { automation, event } => {
+                assert_eq!(automation, "busy");
+                assert_eq!(
+                    (event.kind(), event.run_id()),
+                    ("finished", run.id.as_str())
+                );
+                break;
+            }
+            TeamEvent::Removed { automation, .. } => {
+                panic!(
+                    "{automation} dropped before its run's end, after {:?}",
+                    t0.elapsed()
+                )
+            }
+            _ => {}
+        }
+    }
+    // Then dropped, as disabled.
+    loop {
+        if let TeamEvent::Removed { automation, reason } = next().await {
+            assert_eq!(
+                (automation.as_str(), reason),
+                ("busy", resend_workflows::Removal::Disabled)
+            );
+            break;
+        }
+    }
+}

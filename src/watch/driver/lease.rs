@@ -94,6 +94,7 @@ impl<C: Watched> Driver<C> {
         if let Err(e) = state.check(&tenure.key) {
             return Err(self.end(e));
         }
+        self.stats.set_in_flight(state.in_flight.len());
         self.yielded = Some(state.clone());
         self.uncommitted = 0;
         Ok(Some(state))

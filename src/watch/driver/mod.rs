@@ -304,6 +304,7 @@ impl<C: Watched> Driver<C> {
         }
         if let (Some(change), Some(state)) = (queued.change(), self.yielded.as_mut()) {
             state.apply(&change);
+            self.stats.set_in_flight(state.in_flight.len());
             self.uncommitted += 1;
         }
         match queued {

@@ -26,15 +26,19 @@ pub(super) struct Changes {
     pub(super) remove: Vec<(String, Removal)>,
 }
 
-/// The changes after a listing showed `listed`, with `watched` watched.
+/// The changes after a listing showed `listed`, with `watched` watched
+/// (`following`: those of them with runs told started and not finished).
 /// The automations found at the first look start at `start`; one found
 /// later that was created after the watch began (`began`) is new, and
 /// every run of it is too: it starts at its beginning. One found later but
 /// created before (say, enabled again) starts at `start`. A saved state
-/// goes first in every case. A disabled automation is not watched; one in
-/// a status the crate does not know is (a run is never lost for a word).
+/// goes first in every case. A disabled automation is not watched, but
+/// one watched is kept while it has runs in flight, so that each is told
+/// finished; one in a status the crate does not know is watched (a run is
+/// never lost for a word).
 pub(super) fn changes(
     watched: &BTreeSet<String>,
+    following: &BTreeSet<String>,
     listed: &[Listed],
     first: bool,
     began: Timestamp,
@@ -56,7 +60,7 @@ pub(super) fn changes(
     for id in watched {
         match by_id.get(id.as_str()) {
             None => out.remove.push((id.clone(), Removal::Deleted)),
-            Some(a) if a.status == AutomationStatus::Disabled => {
+            Some(a) if a.status == AutomationStatus::Disabled && !following.contains(id) => {
                 out.remove.push((id.clone(), Removal::Disabled));
             }
             Some(_) => {}
@@ -92,7 +96,7 @@ mod tests {
             listed("b", AutomationStatus::Disabled, 100),
             listed("c", AutomationStatus::Unknown("paused".into()), 100),
         ];
-        let got = changes(&set(&[]), &all, true, at(50), StartAt::Now);
+        let got = changes(&set(&[]), &set(&[]), &all, true, at(50), StartAt::Now);
         assert_eq!(
             got,
             Changes {
@@ -110,7 +114,14 @@ mod tests {
             listed("new", AutomationStatus::Enabled, 200),
             listed("kept", AutomationStatus::Enabled, 10),
         ];
-        let got = changes(&set(&["kept"]), &all, false, at(100), StartAt::Now);
+        let got = changes(
+            &set(&["kept"]),
+            &set(&[]),
+            &all,
+            false,
+            at(100),
+            StartAt::Now,
+        );
         assert_eq!(
             got.add,
             [
@@ -129,6 +140,7 @@ mod tests {
         ];
         let got = changes(
             &set(&["gone", "off", "on"]),
+            &set(&[]),
             &all,
             false,
             at(0),
@@ -145,9 +157,32 @@ mod tests {
             }
         );
         assert_eq!(
-            changes(&set(&["a"]), &[], false, at(0), StartAt::Now).remove,
+            changes(&set(&["a"]), &set(&[]), &[], false, at(0), StartAt::Now).remove,
             [("a".to_owned(), Removal::Deleted)],
             "an empty listing drops everything"
         );
+    }
+
+    #[test]
+    fn a_disabled_automation_with_runs_in_flight_is_kept_until_they_end() {
+        let all = [
+            listed("off", AutomationStatus::Disabled, 10),
+            listed("idle", AutomationStatus::Disabled, 10),
+        ];
+        let watched = set(&["off", "idle"]);
+        let got = changes(&watched, &set(&["off"]), &all, false, at(0), StartAt::Now);
+        assert_eq!(got.remove, [("idle".to_owned(), Removal::Disabled)]);
+        assert!(got.add.is_empty(), "a disabled one is never started");
+        let got = changes(&watched, &set(&[]), &all, false, at(0), StartAt::Now);
+        assert_eq!(
+            got.remove,
+            [
+                ("idle".to_owned(), Removal::Disabled),
+                ("off".to_owned(), Removal::Disabled)
+            ]
+        );
+        // Deleted, its runs cannot be read: dropped whatever is in flight.
+        let got = changes(&watched, &watched, &[], false, at(0), StartAt::Now);
+        assert_eq!(got.remove.len(), 2);
     }
 }

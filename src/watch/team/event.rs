@@ -55,7 +55,8 @@ pub enum Removal {
     /// The team's listing no longer shows it, or its runs' listing
     /// answered 404 at two polls in a row.
     Deleted,
-    /// It is disabled: it starts no runs.
+    /// It is disabled: it starts no runs. Dropped once the runs it had in
+    /// flight ended, each told finished (or gone).
     Disabled,
 }
 

@@ -307,8 +307,14 @@ impl Inner {
             }
         }
         let watched: BTreeSet<String> = self.members.keys().cloned().collect();
+        let following: BTreeSet<String> = self
+            .members
+            .iter()
+            .filter(|(_, m)| m.stats.as_ref().is_some_and(|s| s.in_flight() > 0))
+            .map(|(id, _)| id.clone())
+            .collect();
         let start = self.settings.start;
-        let found = changes(&watched, &seen, self.first, self.began, start);
+        let found = changes(&watched, &following, &seen, self.first, self.began, start);
         self.first = false;
         for (id, reason) in found.remove {
             self.remove(&id, reason);
