@@ -40,6 +40,9 @@ pub(super) trait Run<R>: Send {
 pub(super) struct Handle {
     pub(super) tenure: Tenure,
     pub(super) held: AtomicBool,
+    /// Asks the driver to stop where it is (a shutdown in mid-poll): it
+    /// returns no item, and what it yielded is committed.
+    pub(super) stop: tokio::sync::Notify,
 }
 
 impl Drop for Handle {
@@ -201,7 +204,8 @@ impl<R> WatchStream<R> {
     /// far (the consumer says it has handled them all) and gives the lease
     /// back, so the next process (or the next deploy of this one) starts
     /// at once, where this one stopped. A call in the middle of a poll
-    /// (its `next` cancelled) gives the lease back without a commit.
+    /// (its `next` cancelled, or a team's automation between two items)
+    /// stops the poll where it is and commits what was yielded.
     ///
     /// # Errors
     /// When the last commit or the release fails (the lease then lapses
@@ -210,9 +214,16 @@ impl<R> WatchStream<R> {
     pub async fn shutdown(mut self) -> Result<(), Error> {
         match std::mem::replace(&mut self.state, State::Done) {
             State::Idle(driver) => driver.shutdown().await,
-            // A poll was under way: its driver goes with it, and the
-            // handle gives the lease back.
-            State::Busy(_) | State::Failed(_) | State::Done => Ok(()),
+            // A poll was under way: the driver stops where it is (what it
+            // found and did not yield is found again by the next watch).
+            State::Busy(next) => {
+                if let Some(handle) = &self.handle {
+                    handle.stop.notify_one();
+                }
+                let (driver, _none) = next.await;
+                driver.shutdown().await
+            }
+            State::Failed(_) | State::Done => Ok(()),
         }
     }
 }

@@ -371,3 +371,61 @@ async fn a_disabled_automations_runs_in_flight_are_followed_to_their_end() {
         }
     }
 }
+
+// On main at 6a29866 there was no `TeamStream::shutdown` (a deploy could
+// only drop the stream, and its next replica told again every event
+// since each automation's last commit: up to `commit_every` each).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_team_shutdown_commits_every_automations_events_and_the_next_replica_repeats_none() {
+    let fake = common::fake().await;
+    let ids = ids(3);
+    let mut before = Vec::new();
+    for id in &ids {
+        fake.seed_automation(id, 0);
+        for _ in 0..3 {
+            before.push(
+                fake.start_automation_run(id, RunStatus::Running)
+                    .unwrap()
+                    .id,
+            );
+        }
+    }
+    let client = common::client(&fake.base_url());
+    let store = MemoryStore::new();
+    /// The run ids of the next `n` run events.
+    async fn runs(events: &mut TeamStream, n: usize) -> Vec<String> {
+        let mut told = Vec::new();
+        while told.len() < n {
+            match tokio::time::timeout(Duration::from_secs(10), events.next()).await {
+                Ok(Some(Ok(TeamEvent::Run { event, .. }))) => {
+                    assert_eq!(event.kind(), "started");
+                    told.push(event.run_id().to_owned());
+                }
+                Ok(Some(Ok(_))) => {}
+                other => panic!("after {told:?}: {other:?}"),
+            }
+        }
+        told.sort();
+        told
+    }
+    let mut first = team(&client, &store, "svc-1", &ids);
+    before.sort();
+    assert_eq!(runs(&mut first, before.len()).await, before);
+    // The consumer handled them all: the service stops cleanly, with each
+    // automation's watch between two polls or in the middle of one.
+    first.shutdown().await.unwrap();
+    assert!(
+        holders(&store, &ids).values().all(Option::is_none),
+        "every lease given back: {:?}",
+        holders(&store, &ids)
+    );
+    // The next replica takes over at once and tells only what is new.
+    let t0 = Instant::now();
+    let mut second = team(&client, &store, "svc-2", &ids);
+    let new = fake
+        .start_automation_run(&ids[1], RunStatus::Running)
+        .unwrap();
+    assert_eq!(runs(&mut second, 1).await, [new.id]);
+    assert!(t0.elapsed() < TTL, "{:?}", t0.elapsed());
+    second.shutdown().await.unwrap();
+}

@@ -108,6 +108,7 @@ impl<C: Watched> Driver<C> {
         let handle = Arc::new(Handle {
             tenure,
             held: false.into(),
+            stop: tokio::sync::Notify::new(),
         });
         let stats = Arc::new(Stats::new(Arc::clone(&setup.lane)));
         let wakeup = Wakeup::new();
@@ -394,7 +395,18 @@ impl<C: Watched> Driver<C> {
 impl<C: Watched> Run<C::Item> for Driver<C> {
     fn next(mut self: Box<Self>) -> Next<C::Item> {
         Box::pin(async move {
-            let item = Driver::next(&mut self).await;
+            let handle = Arc::clone(&self.handle);
+            let item = {
+                // A shutdown stops the driver at any await: no item is
+                // half-yielded there (an item's change is applied and it
+                // is returned with no await between).
+                let stop = std::pin::pin!(handle.stop.notified());
+                let next = std::pin::pin!(Driver::next(&mut self));
+                match futures::future::select(stop, next).await {
+                    futures::future::Either::Left(((), _)) => None,
+                    futures::future::Either::Right((item, _)) => item,
+                }
+            };
             (self as Box<dyn Run<C::Item>>, item)
         })
     }

@@ -2,19 +2,18 @@
 //! tagged with its automation, and the look at the team's automations
 //! that starts and drops them.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures::future::{AbortHandle, Abortable, BoxFuture};
-use futures::stream::{self, BoxStream, SelectAll};
-use futures::{FutureExt, Stream, StreamExt, TryStreamExt};
+use futures::future::BoxFuture;
+use futures::stream::SelectAll;
+use futures::{FutureExt, Stream, StreamExt};
 use tokio::time::Sleep;
 
 use super::builder::TeamWatch;
-use super::discover::{Listed, changes};
 use super::event::{Removal, TeamError, TeamEvent};
 use crate::client::Client;
 use crate::collections::AutomationRuns;
@@ -22,23 +21,16 @@ use crate::error::{ApiErrorKind, Error, WatchErrorKind};
 use crate::ids::AutomationId;
 use crate::timestamp::Timestamp;
 use crate::transport::gate::{Lane, LaneTicket, URGENT};
-use crate::transport::generated::types::{AutomationListItem, AutomationRunListItem};
-use crate::watch::event::{RunEvent, StartAt};
+use crate::transport::generated::types::AutomationListItem;
+use crate::watch::event::StartAt;
 use crate::watch::quota::Quota;
 use crate::watch::store::StoreTurns;
 use crate::watch::stream::Stats;
 use crate::watch::watched::Watched;
+use tagged::{Tagged, Tagging};
 
-/// What one automation's watch yields, tagged.
-enum Tagged {
-    Item(String, Result<RunEvent<AutomationRunListItem>, Error>),
-    /// Its watch ended (after the error that ended it).
-    End(String),
-}
-
-/// A watched automation.
+/// A watched automation (its watch is in the merged streams).
 struct Member {
-    abort: AbortHandle,
     stats: Option<Arc<Stats>>,
     /// The key of its state and lease, as the replica's quota counts it.
     lease_key: String,
@@ -50,7 +42,9 @@ enum Look {
     Listing(BoxFuture<'static, Result<Vec<AutomationListItem>, Error>>),
 }
 
+mod look;
 mod members;
+mod tagged;
 
 /// This replica's membership, renewed by a task of its own: its answers,
 /// and the task (ended when dropped).
@@ -71,7 +65,7 @@ struct Inner {
     lane: Arc<Lane>,
     /// The client whose every attempt takes a turn of the budget.
     paced: Client,
-    streams: SelectAll<Abortable<BoxStream<'static, Tagged>>>,
+    streams: SelectAll<Tagging>,
     members: HashMap<String, Member>,
     queue: VecDeque<Result<TeamEvent, TeamError>>,
     /// `None`: a given set, not looked for again.
@@ -207,19 +201,9 @@ impl Inner {
             Some(Arc::clone(&self.quota)),
         );
         let stats = events.stats_handle();
-        let (tag, end) = (key.clone(), key.clone());
-        let tagged = events
-            .map(move |item| Tagged::Item(tag.clone(), item))
-            .chain(stream::once(async move { Tagged::End(end) }))
-            .boxed();
-        let (abort, registration) = AbortHandle::new_pair();
-        self.streams.push(Abortable::new(tagged, registration));
+        self.streams.push(Tagging::new(key.clone(), events));
         let lease_key = AutomationRuns::state_key(id);
-        let member = Member {
-            abort,
-            stats,
-            lease_key,
-        };
+        let member = Member { stats, lease_key };
         self.members.insert(key.clone(), member);
         self.reshare();
         self.queue.push_back(Ok(TeamEvent::Added {
@@ -231,7 +215,13 @@ impl Inner {
     /// Stops watching `id` (its stream dropped, its lease given back).
     fn remove(&mut self, id: &str, reason: Removal) {
         if let Some(member) = self.members.remove(id) {
-            member.abort.abort();
+            // Dropped: its lease given back.
+            drop(
+                self.streams
+                    .iter_mut()
+                    .find(|t| t.automation == id)
+                    .and_then(Tagging::stop),
+            );
             self.quota.left(&member.lease_key);
         }
         self.reshare();
@@ -269,62 +259,38 @@ impl Inner {
             }
         }
     }
+}
 
-    /// The listing of the team's automations, all pages, on the budget.
-    fn list(&self) -> BoxFuture<'static, Result<Vec<AutomationListItem>, Error>> {
-        let client = self.paced.clone();
-        async move { client.list_automations().stream().try_collect().await }.boxed()
-    }
-
-    /// What a look found: watches started and dropped. The next look in
-    /// a discovery interval, or a poll interval after one that failed.
-    fn looked(&mut self, listed: Result<Vec<AutomationListItem>, Error>) -> Duration {
-        let listed = match listed {
-            Ok(listed) => listed,
-            Err(e) => {
-                self.queue.push_back(Err(TeamError::new(None, e)));
-                return self
-                    .settings
-                    .poll_interval
-                    .min(self.settings.discovery_interval);
-            }
+impl TeamStream {
+    /// Ends the team watch cleanly: every automation's watch commits the
+    /// state of what it yielded (the consumer says it handled it all) and
+    /// gives its lease back, as [`WatchStream::shutdown`](crate::WatchStream::shutdown)
+    /// does, in the middle of a poll too; the replica's membership stops.
+    /// A deploy then repeats nothing, and the next replica starts at once.
+    ///
+    /// # Errors
+    /// The first automation whose last commit or release failed (every
+    /// one is shut down whatever the others do; a lease not given back
+    /// lapses after its time-to-live, and the events since its last
+    /// commit may be delivered again).
+    pub async fn shutdown(mut self) -> Result<(), TeamError> {
+        let Some(mut inner) = self.inner.take() else {
+            return Ok(());
         };
-        let mut ids = HashMap::new();
-        let mut seen = Vec::with_capacity(listed.len());
-        for a in listed {
-            match AutomationId::parse_for("automation_id", &a.id) {
-                Ok(id) => {
-                    ids.insert(a.id.clone(), id);
-                    seen.push(Listed {
-                        id: a.id,
-                        status: a.status,
-                        created_at: a.created_at,
-                    });
-                }
-                Err(e) => self
-                    .queue
-                    .push_back(Err(TeamError::new(Some(a.id), e.into()))),
-            }
-        }
-        let watched: BTreeSet<String> = self.members.keys().cloned().collect();
-        let following: BTreeSet<String> = self
-            .members
-            .iter()
-            .filter(|(_, m)| m.stats.as_ref().is_some_and(|s| s.in_flight() > 0))
-            .map(|(id, _)| id.clone())
+        inner.membership = None;
+        let watches: Vec<_> = inner
+            .streams
+            .iter_mut()
+            .filter_map(|t| Some((t.automation.clone(), t.stop()?)))
             .collect();
-        let start = self.settings.start;
-        let found = changes(&watched, &following, &seen, self.first, self.began, start);
-        self.first = false;
-        for (id, reason) in found.remove {
-            self.remove(&id, reason);
-        }
-        for (id, from) in found.add {
-            if let Some(parsed) = ids.get(&id) {
-                self.add(&parsed.clone(), from);
-            }
-        }
-        self.settings.discovery_interval
+        let done = futures::future::join_all(watches.into_iter().map(|(id, watch)| async move {
+            watch
+                .shutdown()
+                .await
+                .map_err(|e| TeamError::new(Some(id), e))
+        }))
+        .await;
+        done.into_iter().find_map(Result::err).map_or(Ok(()), Err)
     }
 }
 

@@ -1,0 +1,74 @@
+//! The look at the team's automations: the listing, on the budget, and
+//! what it changes (watches started and dropped).
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use futures::{FutureExt, TryStreamExt};
+
+use super::Inner;
+use crate::error::Error;
+use crate::ids::AutomationId;
+use crate::transport::generated::types::AutomationListItem;
+use crate::watch::team::discover::{Listed, changes};
+use crate::watch::team::event::TeamError;
+
+impl Inner {
+    /// The listing of the team's automations, all pages, on the budget.
+    pub(super) fn list(&self) -> BoxFuture<'static, Result<Vec<AutomationListItem>, Error>> {
+        let client = self.paced.clone();
+        async move { client.list_automations().stream().try_collect().await }.boxed()
+    }
+
+    /// What a look found: watches started and dropped. The next look in
+    /// a discovery interval, or a poll interval after one that failed.
+    pub(super) fn looked(&mut self, listed: Result<Vec<AutomationListItem>, Error>) -> Duration {
+        let listed = match listed {
+            Ok(listed) => listed,
+            Err(e) => {
+                self.queue.push_back(Err(TeamError::new(None, e)));
+                return self
+                    .settings
+                    .poll_interval
+                    .min(self.settings.discovery_interval);
+            }
+        };
+        let mut ids = HashMap::new();
+        let mut seen = Vec::with_capacity(listed.len());
+        for a in listed {
+            match AutomationId::parse_for("automation_id", &a.id) {
+                Ok(id) => {
+                    ids.insert(a.id.clone(), id);
+                    seen.push(Listed {
+                        id: a.id,
+                        status: a.status,
+                        created_at: a.created_at,
+                    });
+                }
+                Err(e) => self
+                    .queue
+                    .push_back(Err(TeamError::new(Some(a.id), e.into()))),
+            }
+        }
+        let watched: BTreeSet<String> = self.members.keys().cloned().collect();
+        let following: BTreeSet<String> = self
+            .members
+            .iter()
+            .filter(|(_, m)| m.stats.as_ref().is_some_and(|s| s.in_flight() > 0))
+            .map(|(id, _)| id.clone())
+            .collect();
+        let start = self.settings.start;
+        let found = changes(&watched, &following, &seen, self.first, self.began, start);
+        self.first = false;
+        for (id, reason) in found.remove {
+            self.remove(&id, reason);
+        }
+        for (id, from) in found.add {
+            if let Some(parsed) = ids.get(&id) {
+                self.add(&parsed.clone(), from);
+            }
+        }
+        self.settings.discovery_interval
+    }
+}

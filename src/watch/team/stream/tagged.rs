@@ -1,0 +1,71 @@
+//! One automation's watch as the team's stream merges it: each item tagged
+//! with its automation, and its end told once. The watch stays reachable,
+//! so that a shutdown commits what it yielded.
+
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+use futures::{Stream, StreamExt};
+
+use crate::error::Error;
+use crate::transport::generated::types::AutomationRunListItem;
+use crate::watch::event::RunEvent;
+use crate::watch::stream::WatchStream;
+
+/// What one automation's watch yields, tagged.
+pub(super) enum Tagged {
+    Item(String, Result<RunEvent<AutomationRunListItem>, Error>),
+    /// Its watch ended (after the error that ended it).
+    End(String),
+}
+
+/// One automation's watch, tagged; `None` once ended (told) or stopped.
+pub(super) struct Tagging {
+    pub(super) automation: String,
+    watch: Option<WatchStream<AutomationRunListItem>>,
+    /// Wakes the merged stream to drop this one, once stopped.
+    waker: Option<Waker>,
+}
+
+impl Tagging {
+    pub(super) fn new(automation: String, watch: WatchStream<AutomationRunListItem>) -> Self {
+        Self {
+            automation,
+            watch: Some(watch),
+            waker: None,
+        }
+    }
+
+    /// The watch, taken out (to shut it down, or to drop it): the tagging
+    /// ends, untold.
+    pub(super) fn stop(&mut self) -> Option<WatchStream<AutomationRunListItem>> {
+        if let Some(waker) = self.waker.take() {
+            waker.wake();
+        }
+        self.watch.take()
+    }
+}
+
+impl Stream for Tagging {
+    type Item = Tagged;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Tagged>> {
+        let this = self.get_mut();
+        let Some(watch) = this.watch.as_mut() else {
+            return Poll::Ready(None);
+        };
+        if !this.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            this.waker = Some(cx.waker().clone());
+        }
+        match watch.poll_next_unpin(cx) {
+            Poll::Ready(Some(item)) => {
+                Poll::Ready(Some(Tagged::Item(this.automation.clone(), item)))
+            }
+            Poll::Ready(None) => {
+                this.watch = None;
+                Poll::Ready(Some(Tagged::End(this.automation.clone())))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
