@@ -24,6 +24,15 @@ pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(5);
 /// every third of it while it works, so it lapses only when the holder
 /// dies; a waiting watcher takes over within it.
 pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(60);
+/// The longest duration a watch's options take (its poll interval, lease
+/// time-to-live, and a team watch's staleness and discovery interval): a
+/// year. Longer ones are refused before anything runs (an
+/// [`InvalidArgument`](crate::InvalidArgument)), so that no clock or
+/// store ever has to hold a time past what it can.
+pub const MAX_WATCH_DURATION: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+/// Why a duration over [`MAX_WATCH_DURATION`] is refused.
+pub(crate) const LONGER_THAN_MAX: &str =
+    "a watch's durations are at most a year (MAX_WATCH_DURATION)";
 /// The default number of events between two commits of a long poll.
 pub const DEFAULT_COMMIT_EVERY: usize = 500;
 /// The default bound on the pages one poll reads.
@@ -97,7 +106,8 @@ impl<C: Watched> Watch<C> {
     /// default 5 s; a poll that takes longer is followed at once, and the
     /// lag is reported ([`WatchStream::stats`]). A poll costs a request to
     /// learn whether anything changed, and about one more per hundred runs
-    /// started or finished (see the README's "A poll is cheap").
+    /// started or finished (see the README's "A poll is cheap"). Above
+    /// zero, at most [`MAX_WATCH_DURATION`].
     pub fn poll_interval(mut self, interval: Duration) -> Self {
         self.poll_interval = interval;
         self
@@ -178,7 +188,8 @@ impl<C: Watched> Watch<C> {
     /// How long a watcher's lease lasts without a renewal, default 60 s.
     /// The holder renews it every third of it while it works (polling, or
     /// waiting on a slow consumer); a waiting watcher takes over within
-    /// this time after the holder dies.
+    /// this time after the holder dies. Longer than the poll interval, at
+    /// most [`MAX_WATCH_DURATION`].
     pub fn lease_ttl(mut self, ttl: Duration) -> Self {
         self.lease_ttl = ttl;
         self
@@ -212,6 +223,12 @@ impl<C: Watched> Watch<C> {
         if self.poll_interval.is_zero() {
             let why = "a watch must wait between polls";
             return unusable("poll_interval", shown(self.poll_interval), why);
+        }
+        if self.poll_interval > MAX_WATCH_DURATION {
+            return unusable("poll_interval", shown(self.poll_interval), LONGER_THAN_MAX);
+        }
+        if self.lease_ttl > MAX_WATCH_DURATION {
+            return unusable("lease_ttl", shown(self.lease_ttl), LONGER_THAN_MAX);
         }
         if self.lease_ttl <= self.poll_interval {
             let why = "the lease must outlast the time between polls";

@@ -27,7 +27,7 @@ mod watched;
 pub use crate::transport::gate::{Budget, DEFAULT_BUDGET};
 pub use builder::{
     DEFAULT_BACKFILL_PAGES, DEFAULT_COMMIT_EVERY, DEFAULT_LEASE_TTL, DEFAULT_MAX_PAGES_PER_POLL,
-    DEFAULT_POLL_INTERVAL, Watch,
+    DEFAULT_POLL_INTERVAL, MAX_WATCH_DURATION, Watch,
 };
 pub use event::{RunEvent, StartAt};
 #[cfg(feature = "internals")]

@@ -10,6 +10,7 @@ use tokio::time::Instant;
 use super::contract::{Lease, Renewal, StateStore};
 use super::error::StoreError;
 use super::lease::{self, Holder};
+use crate::instant::later;
 use crate::watch::state::WatchState;
 
 #[derive(Debug, Default)]
@@ -87,7 +88,7 @@ impl StateStore for MemoryStore {
         let now = Instant::now();
         let mut members = self.members.lock().unwrap_or_else(PoisonError::into_inner);
         let group = members.entry(group.to_owned()).or_default();
-        group.insert(holder.to_owned(), now + ttl);
+        group.insert(holder.to_owned(), later(now, ttl));
         group.retain(|_, until| *until > now);
         let live = group.len();
         Some(Box::pin(async move { Ok(live) }))
@@ -191,5 +192,19 @@ mod tests {
         );
         assert_eq!(store.get("k"), Some(s));
         assert_eq!(store.get("other"), None);
+    }
+
+    // Before: `now + ttl` in `join` panicked on an `Instant` overflow.
+    #[tokio::test]
+    async fn no_duration_makes_the_store_panic() {
+        let store = MemoryStore::new();
+        let max = Duration::MAX;
+        assert_eq!(store.join("team", "a", max).unwrap().await.unwrap(), 1);
+        assert_eq!(store.join("team", "b", max).unwrap().await.unwrap(), 2);
+        assert_eq!(
+            store.acquire("k", "a", max).await.unwrap(),
+            Lease::Held(None)
+        );
+        assert_eq!(store.renew("k", "a", max).await.unwrap(), Renewal::Held);
     }
 }

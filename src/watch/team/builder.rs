@@ -10,7 +10,8 @@ use crate::ids::AutomationId;
 use crate::status::RunStatus;
 use crate::transport::gate::{Budget, DEFAULT_BUDGET};
 use crate::watch::builder::{
-    DEFAULT_COMMIT_EVERY, DEFAULT_LEASE_TTL, DEFAULT_POLL_INTERVAL, Watch,
+    DEFAULT_COMMIT_EVERY, DEFAULT_LEASE_TTL, DEFAULT_POLL_INTERVAL, LONGER_THAN_MAX,
+    MAX_WATCH_DURATION, Watch,
 };
 use crate::watch::event::StartAt;
 use crate::watch::store::{MemoryStore, StateStore};
@@ -67,7 +68,9 @@ impl TeamWatch {
     }
 
     /// The time between two polls of an automation where runs happen
-    /// (runs in flight, or a poll that found one): default 5 s.
+    /// (runs in flight, or a poll that found one): default 5 s; at most
+    /// [`MAX_WATCH_DURATION`](crate::MAX_WATCH_DURATION), as every
+    /// duration of a team watch.
     pub fn poll_interval(mut self, interval: Duration) -> Self {
         self.poll_interval = interval;
         self
@@ -189,9 +192,29 @@ impl TeamWatch {
             let reason = InvalidReason::Unusable { why };
             Err(InvalidArgument::new(parameter, &format!("{value:?}"), reason).into())
         };
+        // Every duration within what the stores and clocks hold, first.
+        let durations = [
+            ("poll_interval", self.poll_interval),
+            ("max_staleness", self.max_staleness),
+            ("discovery_interval", self.discovery_interval),
+            ("lease_ttl", self.lease_ttl),
+        ];
+        if let Some((parameter, value)) = durations.iter().find(|(_, d)| *d > MAX_WATCH_DURATION) {
+            return unusable(parameter, *value, LONGER_THAN_MAX);
+        }
         if self.max_staleness < self.poll_interval {
             let why = "a quiet automation backs off from the poll interval, never below it";
             return unusable("max_staleness", self.max_staleness, why);
+        }
+        if self.max_staleness > MAX_WATCH_DURATION {
+            return unusable("max_staleness", self.max_staleness, LONGER_THAN_MAX);
+        }
+        if self.discovery_interval > MAX_WATCH_DURATION {
+            return unusable(
+                "discovery_interval",
+                self.discovery_interval,
+                LONGER_THAN_MAX,
+            );
         }
         if self.discovery_interval < Duration::from_secs(1) {
             let why = "the team's automations are listed at most once a second";
