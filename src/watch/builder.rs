@@ -301,6 +301,7 @@ impl<C: Watched> Watch<C> {
                     store: self.store,
                     key: C::state_key(&parent),
                     holder,
+                    token: 0,
                     ttl: self.lease_ttl,
                 };
                 let max_time =

@@ -31,6 +31,8 @@ pub(crate) struct Tenure {
     pub(crate) store: Arc<dyn StateStore>,
     pub(crate) key: String,
     pub(crate) holder: String,
+    /// The token of the lease's take (`0` until it is taken).
+    pub(crate) token: u64,
     pub(crate) ttl: Duration,
 }
 
@@ -117,7 +119,7 @@ impl Shared {
         let _one = self.renewing.lock().await;
         let sent = Instant::now();
         let t = &self.tenure;
-        let renewal = t.store.renew(&t.key, &t.holder, t.ttl).await?;
+        let renewal = t.store.renew(&t.key, &t.holder, t.token, t.ttl).await?;
         self.note(&renewal, sent);
         Ok(())
     }

@@ -291,20 +291,23 @@ async fn two_replicas_poll_once_between_them_and_the_survivor_takes_over() {
         .await
         .unwrap();
     let key = "automations/replicated/runs";
-    let state = match store.acquire(key, &holders[survivor], ttl).await.unwrap() {
-        resend_workflows::Lease::Held(Some(state)) => state,
+    let (state, token) = match store.acquire(key, &holders[survivor], ttl).await.unwrap() {
+        resend_workflows::Lease::Held {
+            state: Some(state),
+            token,
+        } => (state, token),
         other => panic!("{other:?}"),
     };
     assert!(matches!(
         store
-            .commit(key, &holders[holder], ttl, &state)
+            .commit(key, &holders[holder], token, ttl, &state)
             .await
             .unwrap(),
         resend_workflows::Renewal::TakenBy { holder, .. } if holder == holders[survivor]
     ));
     assert_eq!(
         store
-            .commit(key, &holders[survivor], ttl, &state)
+            .commit(key, &holders[survivor], token, ttl, &state)
             .await
             .unwrap(),
         resend_workflows::Renewal::Held
@@ -413,8 +416,8 @@ async fn a_database_restart_mid_watch_loses_nothing() {
     let key = "automations/failover/runs";
     let ttl = Duration::from_secs(3);
     assert!(matches!(
-        store.renew(key, "svc-failover", ttl).await.unwrap(),
-        resend_workflows::Renewal::Held
+        store.acquire(key, "svc-other", ttl).await.unwrap(),
+        resend_workflows::Lease::Taken { holder, .. } if holder == "svc-failover"
     ));
     task.abort();
 }
@@ -505,7 +508,7 @@ async fn a_restart_on_postgres_takes_over_at_once() {
     let key = "automations/deploys/runs";
     assert!(matches!(
         store.acquire(key, "pod-c", ttl).await.unwrap(),
-        resend_workflows::Lease::Held(_)
+        resend_workflows::Lease::Held { .. }
     ));
     let t0 = Instant::now();
     let (mut rx, task) = spawn_watch(watch("pod-c"));
@@ -513,4 +516,85 @@ async fn a_restart_on_postgres_takes_over_at_once() {
     until(&mut rx, &mut seen, |s| has(s, "started", &run)).await;
     assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
     task.abort();
+}
+
+// Before: a dropped stream's late release (on its task, conditional on
+// the holder's name alone) freed the lease its successor under the same
+// name had just taken, and the successor told its events again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_release_on_postgres_leaves_the_successor_alone() {
+    let Some(pg) = Pg::start() else { return };
+    let store = PostgresStore::connect(&pg.config(), "resend_watch_state")
+        .await
+        .unwrap();
+    crate::watch_replicas::a_late_release_leaves_the_successor_alone(store).await;
+}
+
+// The lease's token on PostgreSQL: each take a new one, and only the take
+// that holds the lease renews, commits or releases it; a table of an older
+// version gets the column when opened, its rows kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_take_that_holds_the_lease_renews_commits_or_releases_it() {
+    use resend_workflows::{Lease, Renewal, WatchState};
+    let Some(pg) = Pg::start() else { return };
+    let (client, connection) = tokio_postgres::connect(&pg.config(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    // A table as the previous version made it, one lease in it.
+    client
+        .batch_execute(
+            "CREATE TABLE older (key text PRIMARY KEY, state text, holder text,
+               lease_until timestamptz NOT NULL DEFAULT 'epoch', taken_at timestamptz,
+               updated_at timestamptz NOT NULL DEFAULT now());
+             INSERT INTO older (key, holder, lease_until, taken_at)
+               VALUES ('k', 'a', now() + interval '1 hour', now())",
+        )
+        .await
+        .unwrap();
+    let store = PostgresStore::connect(&pg.config(), "older").await.unwrap();
+    let ttl = Duration::from_secs(30);
+    let token = |lease: Lease| match lease {
+        Lease::Held { token, .. } => token,
+        other => panic!("{other:?}"),
+    };
+    // Its holder's old lease had generation 0: the next take is 1.
+    let t1 = token(store.acquire("k", "a", ttl).await.unwrap());
+    assert_eq!(t1, 1);
+    let state: WatchState = serde_json::from_value(serde_json::json!({
+        "version": 2, "collection": "k", "started": false, "mark": null
+    }))
+    .unwrap();
+    assert_eq!(
+        store.commit("k", "a", t1, ttl, &state).await.unwrap(),
+        Renewal::Held
+    );
+    // The same holder takes it again (a stream rebuilt): token 2.
+    let t2 = token(store.acquire("k", "a", ttl).await.unwrap());
+    assert_eq!(t2, 2);
+    assert!(matches!(
+        store.renew("k", "a", t1, ttl).await.unwrap(),
+        Renewal::TakenBy { holder, since: Some(_) } if holder == "a"
+    ));
+    assert!(matches!(
+        store.commit("k", "a", t1, ttl, &state).await.unwrap(),
+        Renewal::TakenBy { holder, .. } if holder == "a"
+    ));
+    // The first take's late release frees nothing.
+    store.release("k", "a", t1).await.unwrap();
+    assert!(matches!(
+        store.acquire("k", "b", ttl).await.unwrap(),
+        Lease::Taken { holder, .. } if holder == "a"
+    ));
+    assert_eq!(store.renew("k", "a", t2, ttl).await.unwrap(), Renewal::Held);
+    // Its own does.
+    store.release("k", "a", t2).await.unwrap();
+    assert_eq!(store.renew("k", "a", t2, ttl).await.unwrap(), Renewal::Free);
+    assert_eq!(
+        store.acquire("k", "b", ttl).await.unwrap(),
+        Lease::Held {
+            state: Some(state),
+            token: 3
+        }
+    );
 }

@@ -1,13 +1,12 @@
 //! The driver's lease: taken before a poll (from the state it saved), and
 //! what happens when it is gone.
 
-use std::sync::atomic::Ordering;
 use tokio::time::Instant;
 
 use super::Driver;
 use crate::error::{WatchError, WatchErrorKind};
 use crate::instant::later;
-use crate::watch::keeper::{Keeper, Loss};
+use crate::watch::keeper::{Keeper, Loss, Tenure};
 use crate::watch::state::WatchState;
 use crate::watch::store::Lease;
 use crate::watch::stream::Item;
@@ -21,7 +20,7 @@ impl<C: Watched> Driver<C> {
             quota.left(&self.handle.tenure.key);
         }
         self.keeper = None;
-        self.handle.held.store(false, Ordering::Release);
+        self.handle.held.set(None);
         match loss {
             Loss::TakenBy { holder, since } => {
                 self.end(WatchError::new(WatchErrorKind::LeaseLost { holder, since }))
@@ -52,12 +51,12 @@ impl<C: Watched> Driver<C> {
             return Ok(None);
         }
         let sent = Instant::now();
-        let saved = match tenure
+        let (saved, token) = match tenure
             .store
             .acquire(&tenure.key, &tenure.holder, tenure.ttl)
             .await
         {
-            Ok(Lease::Held(saved)) => saved,
+            Ok(Lease::Held { state, token }) => (state, token),
             Ok(Lease::Taken { expires_in, .. }) => {
                 // Waiting: ask again when it expires, or at the next poll.
                 self.next_poll = later(Instant::now(), expires_in.min(self.interval));
@@ -65,11 +64,15 @@ impl<C: Watched> Driver<C> {
             }
             Err(e) => return Err(Some(Err(WatchError::store(e).into()))),
         };
-        self.handle.held.store(true, Ordering::Release);
+        self.handle.held.set(Some(token));
         if let Some(quota) = &self.quota {
             quota.took(&tenure.key);
         }
-        self.keeper = Some(Keeper::start(tenure.clone(), sent, self.lane.waiting()));
+        let kept = Tenure {
+            token,
+            ..tenure.clone()
+        };
+        self.keeper = Some(Keeper::start(kept, sent, self.lane.waiting()));
         let state = saved.unwrap_or_else(|| WatchState::new(&tenure.key));
         if let Err(e) = state.check(&tenure.key) {
             return Err(self.end(e));
@@ -93,12 +96,16 @@ impl<C: Watched> Driver<C> {
             return false;
         }
         let tenure = self.tenure().clone();
-        let _ = tenure.store.release(&tenure.key, &tenure.holder).await;
+        if let Some(token) = self.handle.held.take() {
+            let _ = tenure
+                .store
+                .release(&tenure.key, &tenure.holder, token)
+                .await;
+        }
         if let Some(quota) = &self.quota {
             quota.left(&key);
         }
         self.keeper = None;
-        self.handle.held.store(false, Ordering::Release);
         self.yielded = None;
         self.poll = None;
         self.queue.clear();

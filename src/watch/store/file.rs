@@ -15,11 +15,11 @@ use tokio::time::Instant;
 
 use super::contract::{Lease, Renewal, StateStore};
 use super::error::StoreError;
-use super::lease::{self, Holder};
+use super::lease::{self, Slot};
 use crate::watch::state::WatchState;
 
-/// Each key's lease holder.
-type Leases = HashMap<String, Option<Holder>>;
+/// Each key's lease.
+type Leases = HashMap<String, Slot>;
 
 /// A store in a folder, one JSON file per collection
 /// (`<folder>/<key>.json`, the key's `/` turned into `_`). The lease lives
@@ -70,7 +70,7 @@ impl FileStore {
     }
 
     /// Applies `rule` to `key`'s lease.
-    fn with<T>(&self, key: &str, rule: impl FnOnce(&mut Option<Holder>) -> T) -> T {
+    fn with<T>(&self, key: &str, rule: impl FnOnce(&mut Slot) -> T) -> T {
         rule(self.leases().entry(key.to_owned()).or_default())
     }
 }
@@ -127,11 +127,13 @@ impl StateStore for FileStore {
             let taken = self.with(key, |h| {
                 lease::take(h, holder, ttl, Instant::now(), SystemTime::now())
             });
-            if let Err(taken) = taken {
-                return Ok(taken.into());
-            }
+            let token = match taken {
+                Ok(token) => token,
+                Err(taken) => return Ok(taken.into()),
+            };
             let path = self.path(key);
-            Ok(Lease::Held(blocking(move || load(&path)).await?))
+            let state = blocking(move || load(&path)).await?;
+            Ok(Lease::Held { state, token })
         })
     }
 
@@ -139,9 +141,10 @@ impl StateStore for FileStore {
         &'a self,
         key: &'a str,
         holder: &'a str,
+        token: u64,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<Renewal, StoreError>> {
-        let renewal = self.with(key, |h| lease::renew(h, holder, ttl, Instant::now()));
+        let renewal = self.with(key, |h| lease::renew(h, holder, token, ttl, Instant::now()));
         Box::pin(async move { Ok(renewal) })
     }
 
@@ -149,12 +152,13 @@ impl StateStore for FileStore {
         &'a self,
         key: &'a str,
         holder: &'a str,
+        token: u64,
         ttl: Duration,
         state: &'a WatchState,
     ) -> BoxFuture<'a, Result<Renewal, StoreError>> {
         Box::pin(async move {
             // The lease lock is released before any file work.
-            let renewal = self.with(key, |h| lease::renew(h, holder, ttl, Instant::now()));
+            let renewal = self.with(key, |h| lease::renew(h, holder, token, ttl, Instant::now()));
             if renewal != Renewal::Held {
                 return Ok(renewal);
             }
@@ -169,8 +173,9 @@ impl StateStore for FileStore {
         &'a self,
         key: &'a str,
         holder: &'a str,
+        token: u64,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.with(key, |h| lease::release(h, holder));
+        self.with(key, |h| lease::release(h, holder, token));
         Box::pin(async { Ok(()) })
     }
 }
@@ -200,10 +205,13 @@ mod tests {
         });
         assert_eq!(
             store.acquire(key, "h", ttl).await.unwrap(),
-            Lease::Held(None)
+            Lease::Held {
+                state: None,
+                token: 1
+            }
         );
         assert_eq!(
-            store.commit(key, "h", ttl, &first).await.unwrap(),
+            store.commit(key, "h", 1, ttl, &first).await.unwrap(),
             Renewal::Held
         );
         // A crash while writing the next state: its temporary file is cut
@@ -221,7 +229,10 @@ mod tests {
         assert_eq!(reopened.load(key).unwrap(), Some(first.clone()));
         assert_eq!(
             reopened.acquire(key, "h2", ttl).await.unwrap(),
-            Lease::Held(Some(first))
+            Lease::Held {
+                state: Some(first),
+                token: 1
+            }
         );
         // A state file itself cut off is an error, never a fresh start.
         let whole = std::fs::read(store.path(key)).unwrap();
@@ -241,27 +252,33 @@ mod tests {
         let state = WatchState::new(key);
         assert_eq!(
             store.acquire(key, "h", ttl).await.unwrap(),
-            Lease::Held(None)
+            Lease::Held {
+                state: None,
+                token: 1
+            }
         );
         assert!(matches!(
-            store.commit(key, "never", ttl, &state).await.unwrap(),
+            store.commit(key, "never", 1, ttl, &state).await.unwrap(),
             Renewal::TakenBy { holder, .. } if holder == "h"
         ));
         assert_eq!(store.load(key).unwrap(), None, "nothing saved");
         tokio::time::sleep(Duration::from_secs(10)).await;
         // Expired, and nobody took it over: still h's, as in every store.
         assert_eq!(
-            store.commit(key, "h", ttl, &state).await.unwrap(),
+            store.commit(key, "h", 1, ttl, &state).await.unwrap(),
             Renewal::Held
         );
         assert_eq!(store.load(key).unwrap(), Some(state.clone()));
         tokio::time::sleep(Duration::from_secs(11)).await;
         assert_eq!(
             store.acquire(key, "other", ttl).await.unwrap(),
-            Lease::Held(Some(state.clone()))
+            Lease::Held {
+                state: Some(state.clone()),
+                token: 2
+            }
         );
         assert!(matches!(
-            store.commit(key, "h", ttl, &state).await.unwrap(),
+            store.commit(key, "h", 1, ttl, &state).await.unwrap(),
             Renewal::TakenBy { holder, .. } if holder == "other"
         ));
         let _ = std::fs::remove_dir_all(&dir);

@@ -9,14 +9,14 @@ use tokio::time::Instant;
 
 use super::contract::{Lease, Renewal, StateStore};
 use super::error::StoreError;
-use super::lease::{self, Holder};
+use super::lease::{self, Slot};
 use crate::instant::later;
 use crate::watch::state::WatchState;
 
 #[derive(Debug, Default)]
 struct Entry {
     state: Option<WatchState>,
-    holder: Option<Holder>,
+    lease: Slot,
 }
 
 /// A store in memory, shared by the clones of one handle: for one process
@@ -44,7 +44,7 @@ impl MemoryStore {
     pub fn holder(&self, key: &str) -> Option<String> {
         self.lock()
             .get(key)
-            .and_then(|e| e.holder.as_ref().map(|h| h.id.clone()))
+            .and_then(|e| e.lease.holder_id().map(str::to_owned))
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Entry>> {
@@ -66,13 +66,16 @@ impl StateStore for MemoryStore {
     ) -> BoxFuture<'a, Result<Lease, StoreError>> {
         let taken = self.with(key, |entry| {
             match lease::take(
-                &mut entry.holder,
+                &mut entry.lease,
                 holder,
                 ttl,
                 Instant::now(),
                 SystemTime::now(),
             ) {
-                Ok(()) => Lease::Held(entry.state.clone()),
+                Ok(token) => Lease::Held {
+                    state: entry.state.clone(),
+                    token,
+                },
                 Err(taken) => taken.into(),
             }
         });
@@ -98,10 +101,11 @@ impl StateStore for MemoryStore {
         &'a self,
         key: &'a str,
         holder: &'a str,
+        token: u64,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<Renewal, StoreError>> {
         let renewal = self.with(key, |entry| {
-            lease::renew(&mut entry.holder, holder, ttl, Instant::now())
+            lease::renew(&mut entry.lease, holder, token, ttl, Instant::now())
         });
         Box::pin(async move { Ok(renewal) })
     }
@@ -110,11 +114,12 @@ impl StateStore for MemoryStore {
         &'a self,
         key: &'a str,
         holder: &'a str,
+        token: u64,
         ttl: Duration,
         state: &'a WatchState,
     ) -> BoxFuture<'a, Result<Renewal, StoreError>> {
         let renewal = self.with(key, |entry| {
-            let renewal = lease::renew(&mut entry.holder, holder, ttl, Instant::now());
+            let renewal = lease::renew(&mut entry.lease, holder, token, ttl, Instant::now());
             if renewal == Renewal::Held {
                 entry.state = Some(state.clone());
             }
@@ -127,8 +132,9 @@ impl StateStore for MemoryStore {
         &'a self,
         key: &'a str,
         holder: &'a str,
+        token: u64,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.with(key, |entry| lease::release(&mut entry.holder, holder));
+        self.with(key, |entry| lease::release(&mut entry.lease, holder, token));
         Box::pin(async { Ok(()) })
     }
 }
@@ -144,10 +150,13 @@ mod tests {
         let s = WatchState::new("automations/a/runs");
         assert_eq!(
             store.acquire("k", "a", ttl).await.unwrap(),
-            Lease::Held(None)
+            Lease::Held {
+                state: None,
+                token: 1
+            }
         );
         assert_eq!(
-            store.commit("k", "a", ttl, &s).await.unwrap(),
+            store.commit("k", "a", 1, ttl, &s).await.unwrap(),
             Renewal::Held
         );
         assert_eq!(
@@ -159,37 +168,59 @@ mod tests {
         );
         assert!(
             matches!(
-                store.commit("k", "b", ttl, &s).await.unwrap(),
+                store.commit("k", "b", 1, ttl, &s).await.unwrap(),
                 Renewal::TakenBy { holder, since: Some(_) } if holder == "a"
             ),
             "b never held it"
         );
         // Expired, nobody took it: still a's.
         tokio::time::sleep(Duration::from_secs(11)).await;
-        assert_eq!(store.renew("k", "a", ttl).await.unwrap(), Renewal::Held);
+        assert_eq!(store.renew("k", "a", 1, ttl).await.unwrap(), Renewal::Held);
         tokio::time::sleep(Duration::from_secs(11)).await;
         assert_eq!(
             store.acquire("k", "b", ttl).await.unwrap(),
-            Lease::Held(Some(s.clone()))
+            Lease::Held {
+                state: Some(s.clone()),
+                token: 2
+            }
         );
         assert!(matches!(
-            store.commit("k", "a", ttl, &s).await.unwrap(),
+            store.commit("k", "a", 1, ttl, &s).await.unwrap(),
             Renewal::TakenBy { holder, .. } if holder == "b"
         ));
         assert_eq!(store.holder("k").as_deref(), Some("b"));
         // Released: free for anyone, at once.
-        store.release("k", "a").await.unwrap();
+        store.release("k", "a", 1).await.unwrap();
         assert_eq!(
             store.holder("k").as_deref(),
             Some("b"),
             "not a's to release"
         );
-        store.release("k", "b").await.unwrap();
-        assert_eq!(store.renew("k", "b", ttl).await.unwrap(), Renewal::Free);
+        store.release("k", "b", 2).await.unwrap();
+        assert_eq!(store.renew("k", "b", 2, ttl).await.unwrap(), Renewal::Free);
         assert_eq!(
             store.acquire("k", "a", ttl).await.unwrap(),
-            Lease::Held(Some(s.clone()))
+            Lease::Held {
+                state: Some(s.clone()),
+                token: 3
+            }
         );
+        // The same holder takes it again (a stream rebuilt): a new token;
+        // the old stream's renewals find it taken, its release frees
+        // nothing.
+        assert_eq!(
+            store.acquire("k", "a", ttl).await.unwrap(),
+            Lease::Held {
+                state: Some(s.clone()),
+                token: 4
+            }
+        );
+        assert!(matches!(
+            store.renew("k", "a", 3, ttl).await.unwrap(),
+            Renewal::TakenBy { holder, .. } if holder == "a"
+        ));
+        store.release("k", "a", 3).await.unwrap();
+        assert_eq!(store.renew("k", "a", 4, ttl).await.unwrap(), Renewal::Held);
         assert_eq!(store.get("k"), Some(s));
         assert_eq!(store.get("other"), None);
     }
@@ -203,8 +234,11 @@ mod tests {
         assert_eq!(store.join("team", "b", max).unwrap().await.unwrap(), 2);
         assert_eq!(
             store.acquire("k", "a", max).await.unwrap(),
-            Lease::Held(None)
+            Lease::Held {
+                state: None,
+                token: 1
+            }
         );
-        assert_eq!(store.renew("k", "a", max).await.unwrap(), Renewal::Held);
+        assert_eq!(store.renew("k", "a", 1, max).await.unwrap(), Renewal::Held);
     }
 }

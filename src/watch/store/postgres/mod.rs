@@ -22,8 +22,10 @@ use crate::watch::state::WatchState;
 
 /// A store in a PostgreSQL table (created if absent): one row per
 /// collection, `key`, `state` (the JSON of a [`WatchState`]), `holder`,
-/// `lease_until`, `taken_at` and `updated_at`. An existing table of another
-/// shape is refused by name, column by column.
+/// `lease_until`, `taken_at`, `updated_at` and `generation` (the lease's
+/// token: one more at each take; added to a table of an older version of
+/// this crate when it is opened). An existing table of another shape is
+/// refused by name, column by column.
 ///
 /// [`connect`](Self::connect) (and [`connect_with`](Self::connect_with), for
 /// TLS) make the connection again when it breaks, so a watch goes on
@@ -157,6 +159,19 @@ impl PostgresStore {
     }
 }
 
+/// A lease's token, from its `generation` (never negative: counted up
+/// from 0).
+fn token_of(generation: i64) -> Result<u64, StoreError> {
+    u64::try_from(generation)
+        .map_err(|_| StoreError::new(format!("a lease's generation is negative: {generation}")))
+}
+
+/// The `generation` a token stands for; a token past `bigint` (never
+/// given by this store) matches no row.
+fn generation_of(token: u64) -> i64 {
+    i64::try_from(token).unwrap_or(-1)
+}
+
 impl StateStore for PostgresStore {
     fn acquire<'a>(
         &'a self,
@@ -171,21 +186,24 @@ impl StateStore for PostgresStore {
             let held = client
                 .query_opt(
                     &format!(
-                        "INSERT INTO {table} AS w (key, holder, lease_until, taken_at)
-                         VALUES ($1, $2, now() + make_interval(secs => $3), now())
+                        "INSERT INTO {table} AS w (key, holder, lease_until, taken_at, generation)
+                         VALUES ($1, $2, now() + make_interval(secs => $3), now(), 1)
                          ON CONFLICT (key) DO UPDATE
                            SET holder = EXCLUDED.holder, lease_until = EXCLUDED.lease_until,
-                               taken_at = CASE WHEN w.holder IS NOT DISTINCT FROM EXCLUDED.holder
-                                          THEN w.taken_at ELSE now() END
+                               taken_at = now(), generation = w.generation + 1
                            WHERE w.holder IS NULL OR w.holder = EXCLUDED.holder
                               OR w.lease_until <= now()
-                         RETURNING w.state"
+                         RETURNING w.state, w.generation"
                     ),
                     &[&key, &holder, &ttl],
                 )
                 .await?;
             if let Some(row) = held {
-                return Ok(Lease::Held(Self::parse(row.get(0))?));
+                let generation: i64 = row.get(1);
+                return Ok(Lease::Held {
+                    state: Self::parse(row.get(0))?,
+                    token: token_of(generation)?,
+                });
             }
             let row = client
                 .query_one(
@@ -208,18 +226,20 @@ impl StateStore for PostgresStore {
         &'a self,
         key: &'a str,
         holder: &'a str,
+        token: u64,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<Renewal, StoreError>> {
         Box::pin(async move {
+            let generation = generation_of(token);
             let client = self.connection.client().await?;
             let renewed = client
                 .execute(
                     &format!(
                         "UPDATE {} SET lease_until = now() + make_interval(secs => $3)
-                         WHERE key = $1 AND holder = $2",
+                         WHERE key = $1 AND holder = $2 AND generation = $4",
                         self.table
                     ),
-                    &[&key, &holder, &ttl.as_secs_f64()],
+                    &[&key, &holder, &ttl.as_secs_f64(), &generation],
                 )
                 .await?;
             match renewed {
@@ -233,21 +253,23 @@ impl StateStore for PostgresStore {
         &'a self,
         key: &'a str,
         holder: &'a str,
+        token: u64,
         ttl: Duration,
         state: &'a WatchState,
     ) -> BoxFuture<'a, Result<Renewal, StoreError>> {
         Box::pin(async move {
             let json = serde_json::to_string(state)?;
+            let generation = generation_of(token);
             let client = self.connection.client().await?;
             let updated = client
                 .execute(
                     &format!(
                         "UPDATE {} SET state = $3, lease_until = now() + make_interval(secs => $4),
                            updated_at = now()
-                         WHERE key = $1 AND holder = $2",
+                         WHERE key = $1 AND holder = $2 AND generation = $5",
                         self.table
                     ),
-                    &[&key, &holder, &json, &ttl.as_secs_f64()],
+                    &[&key, &holder, &json, &ttl.as_secs_f64(), &generation],
                 )
                 .await?;
             match updated {
@@ -329,6 +351,7 @@ impl StateStore for PostgresStore {
         &'a self,
         key: &'a str,
         holder: &'a str,
+        token: u64,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
             let client = self.connection.client().await?;
@@ -336,10 +359,10 @@ impl StateStore for PostgresStore {
                 .execute(
                     &format!(
                         "UPDATE {} SET holder = NULL, lease_until = 'epoch'
-                         WHERE key = $1 AND holder = $2",
+                         WHERE key = $1 AND holder = $2 AND generation = $3",
                         self.table
                     ),
-                    &[&key, &holder],
+                    &[&key, &holder, &generation_of(token)],
                 )
                 .await?;
             Ok(())

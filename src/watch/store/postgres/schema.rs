@@ -13,7 +13,13 @@ const COLUMNS: &[(&str, &str)] = &[
     ("lease_until", "timestamp with time zone"),
     ("taken_at", "timestamp with time zone"),
     ("updated_at", "timestamp with time zone"),
+    ("generation", "bigint"),
 ];
+
+/// The columns added since the first version of the table, and how: a
+/// table of an older version gets them when it is opened (after its other
+/// columns are found good).
+const ADDED: &[(&str, &str)] = &[("generation", "bigint NOT NULL DEFAULT 0")];
 
 /// A table name: its schema (if given), its name, and both quoted.
 #[derive(Debug, Clone)]
@@ -65,7 +71,8 @@ impl Table {
                     holder text,
                     lease_until timestamptz NOT NULL DEFAULT 'epoch',
                     taken_at timestamptz,
-                    updated_at timestamptz NOT NULL DEFAULT now()
+                    updated_at timestamptz NOT NULL DEFAULT now(),
+                    generation bigint NOT NULL DEFAULT 0
                 )",
                 self.quoted
             ))
@@ -78,23 +85,37 @@ impl Table {
             )
             .await?;
         let found: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
-        self.check(&found)
+        for column in self.check(&found)? {
+            let Some((_, definition)) = ADDED.iter().find(|(name, _)| *name == column) else {
+                continue;
+            };
+            client
+                .batch_execute(&format!(
+                    "ALTER TABLE {} ADD COLUMN IF NOT EXISTS {column} {definition}",
+                    self.quoted
+                ))
+                .await?;
+        }
+        Ok(())
     }
 
-    /// What is wrong with a table of these columns, if anything.
-    fn check(&self, found: &[(String, String)]) -> Result<(), StoreError> {
-        let problems: Vec<String> = COLUMNS
-            .iter()
-            .filter_map(
-                |(column, ty)| match found.iter().find(|(name, _)| name == column) {
-                    None => Some(format!("no column `{column}` ({ty})")),
-                    Some((_, t)) if t != ty => Some(format!("column `{column}` is {t}, not {ty}")),
-                    Some(_) => None,
-                },
-            )
-            .collect();
+    /// What is wrong with a table of these columns, if anything; if
+    /// nothing, the columns added since its version, to add.
+    fn check(&self, found: &[(String, String)]) -> Result<Vec<&'static str>, StoreError> {
+        let mut missing = Vec::new();
+        let mut problems = Vec::new();
+        for (column, ty) in COLUMNS {
+            match found.iter().find(|(name, _)| name == column) {
+                None if ADDED.iter().any(|(name, _)| name == column) => missing.push(*column),
+                None => problems.push(format!("no column `{column}` ({ty})")),
+                Some((_, t)) if t != ty => {
+                    problems.push(format!("column `{column}` is {t}, not {ty}"))
+                }
+                Some(_) => {}
+            }
+        }
         if problems.is_empty() {
-            return Ok(());
+            return Ok(missing);
         }
         Err(StoreError::new(format!(
             "table {} is not a watch-state table of this crate: {}; give PostgresStore a table \
@@ -141,10 +162,28 @@ mod tests {
             .iter()
             .map(|(c, t)| ((*c).to_owned(), (*t).to_owned()))
             .collect();
-        assert!(table.check(&ours).is_ok());
+        assert_eq!(table.check(&ours).unwrap(), Vec::<&str>::new());
         let mut extra = ours.clone();
         extra.push(("note".into(), "text".into()));
-        assert!(table.check(&extra).is_ok(), "extra columns are left alone");
+        assert_eq!(
+            table.check(&extra).unwrap(),
+            Vec::<&str>::new(),
+            "extra columns are left alone"
+        );
+        // A table of an older version: the lease's generation is added.
+        let older: Vec<(String, String)> = ours
+            .iter()
+            .filter(|(c, _)| c != "generation")
+            .cloned()
+            .collect();
+        assert_eq!(table.check(&older).unwrap(), ["generation"]);
+        let mut wrong = older.clone();
+        wrong.push(("generation".into(), "text".into()));
+        let err = table.check(&wrong).unwrap_err().to_string();
+        assert!(
+            err.contains("column `generation` is text, not bigint"),
+            "{err}"
+        );
         let other = vec![
             ("key".to_owned(), "text".to_owned()),
             ("state".to_owned(), "integer".to_owned()),
