@@ -36,6 +36,30 @@ pub enum Lease {
     },
 }
 
+/// The live members of a group, as a [`join`](StateStore::join) counted
+/// them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Members {
+    /// Every live member of the group, the one joining included: they
+    /// share the group's budget.
+    pub live: usize,
+    /// Those watching the same as the one joining, itself included: they
+    /// share its automations.
+    pub watching_same: usize,
+}
+
+impl Members {
+    /// `live` members, `watching_same` of them watching the same as the
+    /// one joining (both counting it).
+    pub fn new(live: usize, watching_same: usize) -> Self {
+        Self {
+            live,
+            watching_same,
+        }
+    }
+}
+
 /// The answer to a holder renewing its lease (or committing under it),
 /// with the token of its take.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,17 +133,41 @@ pub trait StateStore: Send + Sync + fmt::Debug + 'static {
         state: &'a WatchState,
     ) -> BoxFuture<'a, Result<Renewal, StoreError>>;
 
-    /// Marks `holder` a live member of `group` for `ttl`, and counts the
-    /// live members (itself included): replicas of a team watch spread
-    /// the automations over the members. `None`, the default: the store
-    /// is not shared, and a replica takes every automation it finds free.
+    /// Marks `holder` a live member of `group` (exactly: `team` and
+    /// `team/eu` are two groups) for `ttl`, watching `watching` (a name
+    /// for what it watches: the same for the replicas of one team watch),
+    /// and counts the live members: all of them (itself included), which
+    /// share the budget, and those watching the same (itself included),
+    /// which share the automations. Replicas of a team watch spread their
+    /// automations over the latter only, so two services watching other
+    /// automations on one store never halve each other's share.
+    ///
+    /// A member that lapsed (it crashed, nothing left) is deleted after a
+    /// few time-to-lives by the members that still join (`PostgresStore`:
+    /// three of the joiner's), and a count reads the group's members only,
+    /// never the whole store. `None`, the default: the store is not
+    /// shared, and a replica takes every automation it finds free.
     fn join<'a>(
         &'a self,
         group: &'a str,
         holder: &'a str,
+        watching: &'a str,
         ttl: Duration,
-    ) -> Option<BoxFuture<'a, Result<usize, StoreError>>> {
-        let _ = (group, holder, ttl);
+    ) -> Option<BoxFuture<'a, Result<Members, StoreError>>> {
+        let _ = (group, holder, watching, ttl);
+        None
+    }
+
+    /// Takes `holder` out of `group` at once: a team watch that stops
+    /// (its stream dropped) leaves, so the others count it no more and
+    /// its row does not stay behind. `None`, the default: a store without
+    /// [`join`](Self::join).
+    fn leave<'a>(
+        &'a self,
+        group: &'a str,
+        holder: &'a str,
+    ) -> Option<BoxFuture<'a, Result<(), StoreError>>> {
+        let _ = (group, holder);
         None
     }
 

@@ -7,11 +7,15 @@ use std::time::{Duration, SystemTime};
 use futures::future::BoxFuture;
 use tokio::time::Instant;
 
-use super::contract::{Lease, Renewal, StateStore};
+use super::contract::{Lease, Members, Renewal, StateStore};
 use super::error::StoreError;
 use super::lease::{self, Slot};
 use crate::instant::later;
 use crate::watch::state::WatchState;
+
+/// A group's members, by holder: what each watches, and until when it is
+/// live.
+type Group = HashMap<String, (String, Instant)>;
 
 #[derive(Debug, Default)]
 struct Entry {
@@ -25,8 +29,8 @@ struct Entry {
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStore {
     entries: Arc<Mutex<HashMap<String, Entry>>>,
-    /// Each group's members, and until when each is live.
-    members: Arc<Mutex<HashMap<String, HashMap<String, Instant>>>>,
+    /// Each group's members: what each watches, and until when it is live.
+    members: Arc<Mutex<HashMap<String, Group>>>,
 }
 
 impl MemoryStore {
@@ -86,15 +90,30 @@ impl StateStore for MemoryStore {
         &'a self,
         group: &'a str,
         holder: &'a str,
+        watching: &'a str,
         ttl: Duration,
-    ) -> Option<BoxFuture<'a, Result<usize, StoreError>>> {
+    ) -> Option<BoxFuture<'a, Result<Members, StoreError>>> {
         let now = Instant::now();
         let mut members = self.members.lock().unwrap_or_else(PoisonError::into_inner);
         let group = members.entry(group.to_owned()).or_default();
-        group.insert(holder.to_owned(), later(now, ttl));
-        group.retain(|_, until| *until > now);
-        let live = group.len();
-        Some(Box::pin(async move { Ok(live) }))
+        group.insert(holder.to_owned(), (watching.to_owned(), later(now, ttl)));
+        // The lapsed go at once: nothing of theirs is read again.
+        group.retain(|_, (_, until)| *until > now);
+        let same = group.values().filter(|(w, _)| w == watching).count();
+        let counted = Members::new(group.len(), same);
+        Some(Box::pin(async move { Ok(counted) }))
+    }
+
+    fn leave<'a>(
+        &'a self,
+        group: &'a str,
+        holder: &'a str,
+    ) -> Option<BoxFuture<'a, Result<(), StoreError>>> {
+        let mut members = self.members.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(members) = members.get_mut(group) {
+            members.remove(holder);
+        }
+        Some(Box::pin(async { Ok(()) }))
     }
 
     fn renew<'a>(
@@ -230,8 +249,9 @@ mod tests {
     async fn no_duration_makes_the_store_panic() {
         let store = MemoryStore::new();
         let max = Duration::MAX;
-        assert_eq!(store.join("team", "a", max).unwrap().await.unwrap(), 1);
-        assert_eq!(store.join("team", "b", max).unwrap().await.unwrap(), 2);
+        let join = |holder| store.join("team", holder, "all", max).unwrap();
+        assert_eq!(join("a").await.unwrap(), Members::new(1, 1));
+        assert_eq!(join("b").await.unwrap(), Members::new(2, 2));
         assert_eq!(
             store.acquire("k", "a", max).await.unwrap(),
             Lease::Held {
@@ -240,5 +260,23 @@ mod tests {
             }
         );
         assert_eq!(store.renew("k", "a", 1, max).await.unwrap(), Renewal::Held);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn members_by_exact_group_by_what_they_watch_and_until_they_leave_or_lapse() {
+        let store = MemoryStore::new();
+        let ttl = Duration::from_secs(3);
+        let join = |group, holder, watching| store.join(group, holder, watching, ttl).unwrap();
+        assert_eq!(join("team", "a", "x").await.unwrap(), Members::new(1, 1));
+        assert_eq!(join("team", "b", "y").await.unwrap(), Members::new(2, 1));
+        assert_eq!(join("team/eu", "c", "x").await.unwrap(), Members::new(1, 1));
+        assert_eq!(join("team", "d", "x").await.unwrap(), Members::new(3, 2));
+        store.leave("team", "d").unwrap().await.unwrap();
+        assert_eq!(join("team", "a", "x").await.unwrap(), Members::new(2, 1));
+        // b lapses: a, joining on, counts it no more.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(join("team", "a", "x").await.unwrap(), Members::new(2, 1));
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(join("team", "a", "x").await.unwrap(), Members::new(1, 1));
     }
 }

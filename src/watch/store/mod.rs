@@ -12,7 +12,7 @@ mod memory;
 mod postgres;
 mod turns;
 
-pub use contract::{Lease, Renewal, StateStore};
+pub use contract::{Lease, Members, Renewal, StateStore};
 pub use error::StoreError;
 pub use file::FileStore;
 pub use memory::MemoryStore;

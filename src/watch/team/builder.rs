@@ -235,5 +235,26 @@ impl TeamWatch {
     }
 }
 
+impl TeamWatch {
+    /// What this team watch watches, as its replicas tell it the store
+    /// when they join ([`StateStore::join`]): `team` for every automation
+    /// of the team, else `set:` and a hash of the set's ids (in order,
+    /// once each), so the replicas of one set share its automations and
+    /// nobody else's.
+    pub(crate) fn watching(&self) -> String {
+        let Some(Ok(set)) = &self.set else {
+            return "team".to_owned();
+        };
+        let ids: std::collections::BTreeSet<String> = set.iter().map(ToString::to_string).collect();
+        // FNV-1a, 64 bits: the same in every process and version.
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for byte in ids.iter().flat_map(|id| id.bytes().chain([b','])) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        format!("set:{}:{hash:016x}", ids.len())
+    }
+}
+
 /// A well-formed id the options are checked with.
 const PROBE_ID: &str = "00000000-0000-4000-8000-000000000000";

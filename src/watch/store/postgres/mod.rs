@@ -16,7 +16,7 @@ mod schema;
 use connection::{Connection, Connector};
 use schema::Table;
 
-use super::contract::{Lease, Renewal, StateStore};
+use super::contract::{Lease, Members, Renewal, StateStore};
 use super::error::StoreError;
 use crate::watch::state::WatchState;
 
@@ -25,7 +25,10 @@ use crate::watch::state::WatchState;
 /// `lease_until`, `taken_at`, `updated_at` and `generation` (the lease's
 /// token: one more at each take; added to a table of an older version of
 /// this crate when it is opened). An existing table of another shape is
-/// refused by name, column by column.
+/// refused by name, column by column. Beside it, `<table>_members` holds
+/// the members of team watches' groups (a row per replica, keyed by group
+/// and holder, deleted when it stops and by the others a few ttls after
+/// it crashed), so a table name is at most 55 characters.
 ///
 /// [`connect`](Self::connect) (and [`connect_with`](Self::connect_with), for
 /// TLS) make the connection again when it breaks, so a watch goes on
@@ -45,6 +48,8 @@ use crate::watch::state::WatchState;
 pub struct PostgresStore {
     connection: Arc<Connection>,
     table: String,
+    /// The table of the team watches' members, quoted.
+    members: String,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -126,6 +131,7 @@ impl PostgresStore {
         Ok(Self {
             connection: Arc::new(connection),
             table: table.quoted,
+            members: table.members_quoted,
         })
     }
 
@@ -279,41 +285,67 @@ impl StateStore for PostgresStore {
         })
     }
 
-    /// A row per member, `members/<group>/<holder>`, live until its
-    /// `lease_until`, on the database's clock.
+    /// A row per member in the table of members (`<table>_members`),
+    /// keyed by group and holder, live until its `lease_until` on the
+    /// database's clock: one statement renews this one, deletes the
+    /// group's members lapsed three ttls ago, and counts the group's live
+    /// ones, all by the key's index (the group's rows, never the table).
     fn join<'a>(
         &'a self,
         group: &'a str,
         holder: &'a str,
+        watching: &'a str,
         ttl: Duration,
-    ) -> Option<BoxFuture<'a, Result<usize, StoreError>>> {
+    ) -> Option<BoxFuture<'a, Result<Members, StoreError>>> {
         Some(Box::pin(async move {
             let client = self.connection.client().await?;
-            let prefix = format!("members/{group}/");
-            let key = format!("{prefix}{holder}");
-            client
-                .execute(
-                    &format!(
-                        "INSERT INTO {} AS w (key, holder, lease_until)
-                         VALUES ($1, $2, now() + make_interval(secs => $3))
-                         ON CONFLICT (key) DO UPDATE SET lease_until = EXCLUDED.lease_until",
-                        self.table
-                    ),
-                    &[&key, &holder, &ttl.as_secs_f64()],
-                )
-                .await?;
+            let members = &self.members;
+            // The statement's snapshot is from before its own changes:
+            // the others are counted, and this one added.
             let row = client
                 .query_one(
                     &format!(
-                        "SELECT count(*) FROM {} WHERE left(key, length($1)) = $1
-                         AND lease_until > now()",
-                        self.table
+                        "WITH joined AS (
+                           INSERT INTO {members} AS m (grp, holder, watching, lease_until)
+                           VALUES ($1, $2, $3, now() + make_interval(secs => $4))
+                           ON CONFLICT (grp, holder) DO UPDATE
+                             SET watching = EXCLUDED.watching, lease_until = EXCLUDED.lease_until
+                           RETURNING 1
+                         ), lapsed AS (
+                           DELETE FROM {members}
+                           WHERE grp = $1 AND holder <> $2
+                             AND lease_until < now() - make_interval(secs => $4 * 3)
+                           RETURNING 1
+                         )
+                         SELECT count(*), count(*) FILTER (WHERE watching = $3)
+                         FROM {members}
+                         WHERE grp = $1 AND holder <> $2 AND lease_until > now()"
                     ),
-                    &[&prefix],
+                    &[&group, &holder, &watching, &ttl.as_secs_f64()],
                 )
                 .await?;
-            let live: i64 = row.get(0);
-            Ok(usize::try_from(live).unwrap_or(1))
+            let count = |n: i64| usize::try_from(n).unwrap_or(0).saturating_add(1);
+            Ok(Members::new(count(row.get(0)), count(row.get(1))))
+        }))
+    }
+
+    fn leave<'a>(
+        &'a self,
+        group: &'a str,
+        holder: &'a str,
+    ) -> Option<BoxFuture<'a, Result<(), StoreError>>> {
+        Some(Box::pin(async move {
+            let client = self.connection.client().await?;
+            client
+                .execute(
+                    &format!(
+                        "DELETE FROM {} WHERE grp = $1 AND holder = $2",
+                        self.members
+                    ),
+                    &[&group, &holder],
+                )
+                .await?;
+            Ok(())
         }))
     }
 

@@ -21,12 +21,21 @@ const COLUMNS: &[(&str, &str)] = &[
 /// columns are found good).
 const ADDED: &[(&str, &str)] = &[("generation", "bigint NOT NULL DEFAULT 0")];
 
-/// A table name: its schema (if given), its name, and both quoted.
+/// What the table of members is named after the table's name.
+const MEMBERS_SUFFIX: &str = "_members";
+
+/// The longest table name: PostgreSQL's 63 bytes, less the members'
+/// suffix.
+const MAX_NAME: usize = 63 - MEMBERS_SUFFIX.len();
+
+/// A table name: its schema (if given), its name, and both quoted; and the
+/// table of members beside it, quoted.
 #[derive(Debug, Clone)]
 pub(super) struct Table {
     pub(super) schema: Option<String>,
     pub(super) name: String,
     pub(super) quoted: String,
+    pub(super) members_quoted: String,
 }
 
 impl Table {
@@ -45,19 +54,25 @@ impl Table {
                 "table name {table:?}: use letters, digits and '_' (optionally schema.table)"
             )));
         }
-        let quoted = parts
-            .iter()
-            .map(|p| format!("\"{p}\""))
-            .collect::<Vec<_>>()
-            .join(".");
         let (schema, name) = match parts.as_slice() {
             [schema, name] => (Some((*schema).to_owned()), (*name).to_owned()),
             _ => (None, table.to_owned()),
         };
+        if name.len() > MAX_NAME {
+            return Err(StoreError::new(format!(
+                "table name {table:?}: at most {MAX_NAME} characters (its table of members, \
+                 {name}{MEMBERS_SUFFIX}, is named after it)"
+            )));
+        }
+        let quote = |name: &str| match &schema {
+            Some(schema) => format!("\"{schema}\".\"{name}\""),
+            None => format!("\"{name}\""),
+        };
         Ok(Self {
+            quoted: quote(&name),
+            members_quoted: quote(&format!("{name}{MEMBERS_SUFFIX}")),
             schema,
             name,
-            quoted,
         })
     }
 
@@ -85,7 +100,26 @@ impl Table {
             )
             .await?;
         let found: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
-        for column in self.check(&found)? {
+        let missing = self.check(&found)?;
+        // The team watches' members, keyed by group and holder: a group's
+        // rows are read by the key's index, never the whole table. The
+        // rows older versions kept in the table itself (`members/...`)
+        // are deleted once lapsed.
+        client
+            .batch_execute(&format!(
+                "CREATE TABLE IF NOT EXISTS {members} (
+                    grp text NOT NULL,
+                    holder text NOT NULL,
+                    watching text NOT NULL,
+                    lease_until timestamptz NOT NULL,
+                    PRIMARY KEY (grp, holder)
+                );
+                DELETE FROM {table} WHERE key LIKE 'members/%' AND lease_until < now()",
+                members = self.members_quoted,
+                table = self.quoted,
+            ))
+            .await?;
+        for column in missing {
             let Some((_, definition)) = ADDED.iter().find(|(name, _)| *name == column) else {
                 continue;
             };
@@ -134,22 +168,29 @@ mod tests {
     fn table_names_are_plain_identifiers() {
         let t = Table::parse("resend_watch_state").unwrap();
         assert_eq!(
-            (t.schema, t.name, t.quoted),
+            (t.schema, t.name, t.quoted, t.members_quoted),
             (
                 None,
                 "resend_watch_state".into(),
-                "\"resend_watch_state\"".into()
+                "\"resend_watch_state\"".into(),
+                "\"resend_watch_state_members\"".into()
             )
         );
         let t = Table::parse("app.watch").unwrap();
         assert_eq!(
-            (t.schema, t.name, t.quoted),
+            (t.schema, t.name, t.quoted, t.members_quoted),
             (
                 Some("app".into()),
                 "watch".into(),
-                "\"app\".\"watch\"".into()
+                "\"app\".\"watch\"".into(),
+                "\"app\".\"watch_members\"".into()
             )
         );
+        let longest = "a".repeat(55);
+        assert!(Table::parse(&longest).is_ok());
+        assert!(Table::parse(&format!("{}.{longest}", "s".repeat(63))).is_ok());
+        let err = Table::parse(&"a".repeat(56)).unwrap_err().to_string();
+        assert!(err.contains("at most 55 characters"), "{err}");
         for bad in ["", "a;drop table x", "a\"b", "1abc", "a.b.c", "a b"] {
             assert!(Table::parse(bad).is_err(), "{bad}");
         }

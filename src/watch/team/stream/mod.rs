@@ -25,7 +25,7 @@ use crate::transport::gate::{Lane, LaneTicket, URGENT};
 use crate::transport::generated::types::{AutomationListItem, AutomationRunListItem};
 use crate::watch::event::{RunEvent, StartAt};
 use crate::watch::quota::Quota;
-use crate::watch::store::StoreTurns;
+use crate::watch::store::{Members, StoreTurns};
 use crate::watch::stream::Stats;
 use crate::watch::watched::Watched;
 
@@ -49,7 +49,7 @@ struct Member {
 /// tell).
 enum Join {
     Waiting(Pin<Box<Sleep>>),
-    Joining(BoxFuture<'static, Result<Option<usize>, Error>>),
+    Joining(BoxFuture<'static, Result<Option<Members>, Error>>),
 }
 
 /// The look at the team's automations: waiting for its time, or listing.
@@ -75,7 +75,8 @@ struct Inner {
     quota: Arc<Quota>,
     /// `None`: the store is not shared by replicas.
     join: Option<Join>,
-    /// The live replicas, at the last count (`None`: not counted yet).
+    /// The live replicas watching the same automations, at the last count
+    /// (`None`: not counted yet).
     live: Option<usize>,
     first: bool,
     began: Timestamp,
