@@ -10,6 +10,7 @@ use super::event::StartAt;
 use super::keeper::Tenure;
 use super::poll;
 use super::quota::Quota;
+use super::store::deadline::{bound, deadline};
 use super::store::{MemoryStore, StateStore};
 use super::stream::WatchStream;
 use super::watched::Watched;
@@ -297,8 +298,9 @@ impl<C: Watched> Watch<C> {
     ) -> WatchStream<C::Item> {
         match self.validate() {
             Ok((parent, holder)) => {
+                let deadline = deadline(self.poll_interval, self.lease_ttl);
                 let tenure = Tenure {
-                    store: self.store,
+                    store: bound(self.store, deadline),
                     key: C::state_key(&parent),
                     holder,
                     token: 0,

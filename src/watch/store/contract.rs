@@ -97,6 +97,12 @@ pub enum Renewal {
 /// is the lease's now. So a stream dropped and rebuilt under the same
 /// name (its release late, on a task) never frees, renews or commits
 /// under its successor's lease: only the stream that holds it does.
+///
+/// A watch gives each call a deadline (its poll interval, at least a
+/// second, at most half the lease's time-to-live): a call that has not
+/// answered by then is dropped and the watch yields an error. A store need
+/// not bound its calls itself, but a call dropped half-way must leave it
+/// usable (`PostgresStore` then leaves the connection for a new one).
 pub trait StateStore: Send + Sync + fmt::Debug + 'static {
     /// Takes the lease on `key` for `holder`, for `ttl`: held when nobody
     /// holds it, `holder` does (under any token: a stream rebuilt under

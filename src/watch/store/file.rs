@@ -30,6 +30,44 @@ type Leases = HashMap<String, Slot>;
 pub struct FileStore {
     dir: PathBuf,
     leases: Arc<Mutex<Leases>>,
+    /// The writes, in the order their commits were made.
+    writes: Arc<Writes>,
+}
+
+/// The order of the writes: each commit's number, and per key the last
+/// number written. A commit that outlived its deadline (a stalled disk)
+/// may still write after a later one: it then writes nothing, so a state
+/// never goes back to an older one.
+#[derive(Debug, Default)]
+struct Writes {
+    next: std::sync::atomic::AtomicU64,
+    written: Mutex<HashMap<String, u64>>,
+}
+
+impl Writes {
+    /// The next commit's number.
+    fn number(&self) -> u64 {
+        self.next
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            .saturating_add(1)
+    }
+
+    /// Runs `write`, the commit numbered `n` of `key`, unless a later one
+    /// was written; one write at a time.
+    fn in_order(
+        &self,
+        key: &str,
+        n: u64,
+        write: impl FnOnce() -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
+        if written.get(key).is_some_and(|&last| last > n) {
+            return Ok(());
+        }
+        write()?;
+        written.insert(key.to_owned(), n);
+        Ok(())
+    }
 }
 
 impl FileStore {
@@ -38,6 +76,7 @@ impl FileStore {
         Self {
             dir: dir.into(),
             leases: Arc::default(),
+            writes: Arc::default(),
         }
     }
 
@@ -164,7 +203,12 @@ impl StateStore for FileStore {
             }
             let json = serde_json::to_vec(state)?;
             let (dir, path) = (self.dir.clone(), self.path(key));
-            blocking(move || save(&dir, &path, &json)).await?;
+            let (writes, n, key) = (
+                Arc::clone(&self.writes),
+                self.writes.number(),
+                key.to_owned(),
+            );
+            blocking(move || writes.in_order(&key, n, || save(&dir, &path, &json))).await?;
             Ok(Renewal::Held)
         })
     }
@@ -282,6 +326,26 @@ mod tests {
             Renewal::TakenBy { holder, .. } if holder == "other"
         ));
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    // A commit that outlived its deadline (a stalled disk) writes after a
+    // later one: it writes nothing.
+    #[test]
+    fn a_late_write_never_goes_back_to_an_older_state() {
+        let writes = Writes::default();
+        let (first, second) = (writes.number(), writes.number());
+        assert_eq!((first, second), (1, 2));
+        let done = std::cell::RefCell::new(Vec::new());
+        let push = |what| {
+            done.borrow_mut().push(what);
+            Ok(())
+        };
+        writes.in_order("k", second, || push("second")).unwrap();
+        writes.in_order("k", first, || push("first")).unwrap();
+        writes.in_order("other", first, || push("other")).unwrap();
+        let third = writes.number();
+        writes.in_order("k", third, || push("third")).unwrap();
+        assert_eq!(done.into_inner(), ["second", "other", "third"]);
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! Where a watch keeps its state, and the lease that lets one watcher of
 //! several poll a collection: the [`StateStore`] trait, the lease rules
-//! every store follows (`lease.rs`), and the stores: [`MemoryStore`],
+//! every store follows (`lease.rs`), the deadline of every store call a
+//! watch makes (`deadline.rs`), and the stores: [`MemoryStore`],
 //! [`FileStore`], and with the `postgres` feature [`PostgresStore`].
 
 mod contract;
+pub(crate) mod deadline;
 mod error;
 mod file;
 pub(crate) mod lease;

@@ -13,7 +13,7 @@ use futures::future::BoxFuture;
 mod connection;
 mod schema;
 
-use connection::{Connection, Connector};
+use connection::{Checkout, Connection, Connector};
 use schema::Table;
 
 use super::contract::{Lease, Members, Renewal, StateStore};
@@ -143,16 +143,12 @@ impl PostgresStore {
     }
 
     /// After an update that did not hold: who holds the lease now.
-    async fn not_held(
-        &self,
-        client: &tokio_postgres::Client,
-        key: &str,
-    ) -> Result<Renewal, StoreError> {
+    async fn not_held(&self, client: &Checkout<'_>, key: &str) -> Result<Renewal, StoreError> {
         let row = client
-            .query_opt(
+            .answer(client.query_opt(
                 &format!("SELECT holder, taken_at FROM {} WHERE key = $1", self.table),
                 &[&key],
-            )
+            ))
             .await?;
         let holder = row.as_ref().and_then(|r| r.get::<_, Option<String>>(0));
         Ok(match holder {
@@ -190,7 +186,7 @@ impl StateStore for PostgresStore {
             let table = &self.table;
             let ttl = ttl.as_secs_f64();
             let held = client
-                .query_opt(
+                .answer(client.query_opt(
                     &format!(
                         "INSERT INTO {table} AS w (key, holder, lease_until, taken_at, generation)
                          VALUES ($1, $2, now() + make_interval(secs => $3), now(), 1)
@@ -202,7 +198,7 @@ impl StateStore for PostgresStore {
                          RETURNING w.state, w.generation"
                     ),
                     &[&key, &holder, &ttl],
-                )
+                ))
                 .await?;
             if let Some(row) = held {
                 let generation: i64 = row.get(1);
@@ -212,13 +208,13 @@ impl StateStore for PostgresStore {
                 });
             }
             let row = client
-                .query_one(
+                .answer(client.query_one(
                     &format!(
                         "SELECT holder, GREATEST(EXTRACT(EPOCH FROM (lease_until - now())), 0)::float8
                          FROM {table} WHERE key = $1"
                     ),
                     &[&key],
-                )
+                ))
                 .await?;
             let expires_in: f64 = row.get(1);
             Ok(Lease::Taken {
@@ -239,14 +235,14 @@ impl StateStore for PostgresStore {
             let generation = generation_of(token);
             let client = self.connection.client().await?;
             let renewed = client
-                .execute(
+                .answer(client.execute(
                     &format!(
                         "UPDATE {} SET lease_until = now() + make_interval(secs => $3)
                          WHERE key = $1 AND holder = $2 AND generation = $4",
                         self.table
                     ),
                     &[&key, &holder, &ttl.as_secs_f64(), &generation],
-                )
+                ))
                 .await?;
             match renewed {
                 1 => Ok(Renewal::Held),
@@ -268,7 +264,7 @@ impl StateStore for PostgresStore {
             let generation = generation_of(token);
             let client = self.connection.client().await?;
             let updated = client
-                .execute(
+                .answer(client.execute(
                     &format!(
                         "UPDATE {} SET state = $3, lease_until = now() + make_interval(secs => $4),
                            updated_at = now()
@@ -276,7 +272,7 @@ impl StateStore for PostgresStore {
                         self.table
                     ),
                     &[&key, &holder, &json, &ttl.as_secs_f64(), &generation],
-                )
+                ))
                 .await?;
             match updated {
                 1 => Ok(Renewal::Held),
@@ -303,7 +299,7 @@ impl StateStore for PostgresStore {
             // The statement's snapshot is from before its own changes:
             // the others are counted, and this one added.
             let row = client
-                .query_one(
+                .answer(client.query_one(
                     &format!(
                         "WITH joined AS (
                            INSERT INTO {members} AS m (grp, holder, watching, lease_until)
@@ -322,7 +318,7 @@ impl StateStore for PostgresStore {
                          WHERE grp = $1 AND holder <> $2 AND lease_until > now()"
                     ),
                     &[&group, &holder, &watching, &ttl.as_secs_f64()],
-                )
+                ))
                 .await?;
             let count = |n: i64| usize::try_from(n).unwrap_or(0).saturating_add(1);
             Ok(Members::new(count(row.get(0)), count(row.get(1))))
@@ -337,13 +333,13 @@ impl StateStore for PostgresStore {
         Some(Box::pin(async move {
             let client = self.connection.client().await?;
             client
-                .execute(
+                .answer(client.execute(
                     &format!(
                         "DELETE FROM {} WHERE grp = $1 AND holder = $2",
                         self.members
                     ),
                     &[&group, &holder],
-                )
+                ))
                 .await?;
             Ok(())
         }))
@@ -361,7 +357,7 @@ impl StateStore for PostgresStore {
         Some(Box::pin(async move {
             let client = self.connection.client().await?;
             let row = client
-                .query_one(
+                .answer(client.query_one(
                     &format!(
                         "INSERT INTO {} AS w (key, lease_until)
                          VALUES ($1, clock_timestamp() + make_interval(secs => $2))
@@ -372,7 +368,7 @@ impl StateStore for PostgresStore {
                         self.table
                     ),
                     &[&key, &spacing.as_secs_f64()],
-                )
+                ))
                 .await?;
             let wait: f64 = row.get(0);
             Ok(Duration::try_from_secs_f64(wait).unwrap_or(Duration::ZERO))
@@ -388,14 +384,14 @@ impl StateStore for PostgresStore {
         Box::pin(async move {
             let client = self.connection.client().await?;
             client
-                .execute(
+                .answer(client.execute(
                     &format!(
                         "UPDATE {} SET holder = NULL, lease_until = 'epoch'
                          WHERE key = $1 AND holder = $2 AND generation = $3",
                         self.table
                     ),
                     &[&key, &holder, &generation_of(token)],
-                )
+                ))
                 .await?;
             Ok(())
         })

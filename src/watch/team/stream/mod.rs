@@ -25,6 +25,7 @@ use crate::transport::gate::{Lane, LaneTicket, URGENT};
 use crate::transport::generated::types::{AutomationListItem, AutomationRunListItem};
 use crate::watch::event::{RunEvent, StartAt};
 use crate::watch::quota::Quota;
+use crate::watch::store::deadline::{bound, deadline};
 use crate::watch::store::{Members, StoreTurns};
 use crate::watch::stream::Stats;
 use crate::watch::watched::Watched;
@@ -375,9 +376,13 @@ impl TeamWatch {
     /// The events, one stream for every automation: it never ends on its
     /// own; it ends after an error for which [`TeamError::ends_watch`] is
     /// true (an invalid argument, the first item).
-    pub fn stream(self) -> TeamStream {
+    pub fn stream(mut self) -> TeamStream {
         match self.validate() {
             Ok((holder, set)) => {
+                // Its membership and shared turns too end by the deadline
+                // of every store call.
+                let deadline = deadline(self.poll_interval, self.lease_ttl);
+                self.store = bound(self.store, deadline);
                 let turns = StoreTurns {
                     store: Arc::clone(&self.store),
                     key: format!("budgets/{}", self.budget_key),
