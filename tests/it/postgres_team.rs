@@ -341,4 +341,41 @@ async fn restarts_of_a_team_replica_leave_no_membership_rows() {
         "the crashed one's row deleted after a few ttls"
     );
     drop(survivor);
+    // A group's members are found by the key's index (group, holder),
+    // never by reading the whole table.
+    let (client, connection) = tokio_postgres::connect(&pg.config(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let key: Vec<String> = client
+        .query(
+            "SELECT a.attname::text FROM pg_index i
+             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+             WHERE i.indrelid = 'restarts_members'::regclass AND i.indisprimary
+             ORDER BY array_position(i.indkey, a.attnum)",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(key, ["grp", "holder"]);
+    client
+        .batch_execute("SET enable_seqscan = off")
+        .await
+        .unwrap();
+    let plan: String = client
+        .query(
+            "EXPLAIN SELECT count(*) FROM restarts_members
+             WHERE grp = 'team' AND holder <> 'x' AND lease_until > now()",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<_, String>(0))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(plan.contains("restarts_members_pkey"), "{plan}");
 }

@@ -87,7 +87,9 @@ struct Inner {
 /// every item naming its automation. It never ends on its own (a given
 /// set ends when every automation of it is gone); an error is an item
 /// and the watch goes on. Dropped, each automation's lease is given back
-/// (best effort, as a [`WatchStream`](crate::WatchStream)'s).
+/// (best effort, as a [`WatchStream`](crate::WatchStream)'s), and the
+/// replica leaves its group in the store
+/// ([`StateStore::leave`](crate::StateStore::leave)).
 #[must_use = "streams do nothing unless polled"]
 pub struct TeamStream {
     inner: Option<Box<Inner>>,
