@@ -10,6 +10,7 @@ use super::event::StartAt;
 use super::keeper::Tenure;
 use super::poll;
 use super::quota::Quota;
+use super::store::deadline::{bound, deadline};
 use super::store::{MemoryStore, StateStore};
 use super::stream::WatchStream;
 use super::watched::Watched;
@@ -24,6 +25,15 @@ pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(5);
 /// every third of it while it works, so it lapses only when the holder
 /// dies; a waiting watcher takes over within it.
 pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(60);
+/// The longest duration a watch's options take (its poll interval, lease
+/// time-to-live, and a team watch's staleness and discovery interval): a
+/// year. Longer ones are refused before anything runs (an
+/// [`InvalidArgument`](crate::InvalidArgument)), so that no clock or
+/// store ever has to hold a time past what it can.
+pub const MAX_WATCH_DURATION: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+/// Why a duration over [`MAX_WATCH_DURATION`] is refused.
+pub(crate) const LONGER_THAN_MAX: &str =
+    "a watch's durations are at most a year (MAX_WATCH_DURATION)";
 /// The default number of events between two commits of a long poll.
 pub const DEFAULT_COMMIT_EVERY: usize = 500;
 /// The default bound on the pages one poll reads.
@@ -97,7 +107,8 @@ impl<C: Watched> Watch<C> {
     /// default 5 s; a poll that takes longer is followed at once, and the
     /// lag is reported ([`WatchStream::stats`]). A poll costs a request to
     /// learn whether anything changed, and about one more per hundred runs
-    /// started or finished (see the README's "A poll is cheap").
+    /// started or finished (see the README's "A poll is cheap"). Above
+    /// zero, at most [`MAX_WATCH_DURATION`].
     pub fn poll_interval(mut self, interval: Duration) -> Self {
         self.poll_interval = interval;
         self
@@ -178,7 +189,8 @@ impl<C: Watched> Watch<C> {
     /// How long a watcher's lease lasts without a renewal, default 60 s.
     /// The holder renews it every third of it while it works (polling, or
     /// waiting on a slow consumer); a waiting watcher takes over within
-    /// this time after the holder dies.
+    /// this time after the holder dies. Longer than the poll interval, at
+    /// most [`MAX_WATCH_DURATION`].
     pub fn lease_ttl(mut self, ttl: Duration) -> Self {
         self.lease_ttl = ttl;
         self
@@ -212,6 +224,12 @@ impl<C: Watched> Watch<C> {
         if self.poll_interval.is_zero() {
             let why = "a watch must wait between polls";
             return unusable("poll_interval", shown(self.poll_interval), why);
+        }
+        if self.poll_interval > MAX_WATCH_DURATION {
+            return unusable("poll_interval", shown(self.poll_interval), LONGER_THAN_MAX);
+        }
+        if self.lease_ttl > MAX_WATCH_DURATION {
+            return unusable("lease_ttl", shown(self.lease_ttl), LONGER_THAN_MAX);
         }
         if self.lease_ttl <= self.poll_interval {
             let why = "the lease must outlast the time between polls";
@@ -280,10 +298,12 @@ impl<C: Watched> Watch<C> {
     ) -> WatchStream<C::Item> {
         match self.validate() {
             Ok((parent, holder)) => {
+                let deadline = deadline(self.poll_interval, self.lease_ttl);
                 let tenure = Tenure {
-                    store: self.store,
+                    store: bound(self.store, deadline),
                     key: C::state_key(&parent),
                     holder,
+                    token: 0,
                     ttl: self.lease_ttl,
                 };
                 let max_time =

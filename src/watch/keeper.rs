@@ -34,6 +34,8 @@ pub(crate) struct Tenure {
     pub(crate) store: Arc<dyn StateStore>,
     pub(crate) key: String,
     pub(crate) holder: String,
+    /// The token of the lease's take (`0` until it is taken).
+    pub(crate) token: u64,
     pub(crate) ttl: Duration,
 }
 
@@ -79,6 +81,10 @@ struct Inner {
     /// The watch is in a request of its own (it renews inline meanwhile,
     /// while driven).
     busy: bool,
+    /// The last renewal, if it failed: when it ended, and why. A store
+    /// that is down costs one deadline a renewal period, not one before
+    /// each request and each event.
+    failed: Option<(Instant, String)>,
 }
 
 #[derive(Debug)]
@@ -115,18 +121,49 @@ impl Shared {
         };
     }
 
-    /// Renews now, unless another renewal got there first.
+    /// Renews now, unless another renewal ended while this one waited for
+    /// its turn (then its outcome is this one's).
     async fn renew(&self) -> Result<(), StoreError> {
+        let asked = Instant::now();
         let _one = self.renewing.lock().await;
+        {
+            let inner = self.inner();
+            match &inner.failed {
+                Some((at, why)) if *at >= asked => return Err(StoreError::from(why.clone())),
+                None if inner.sent >= asked => return Ok(()),
+                _ => {}
+            }
+        }
         let sent = Instant::now();
         let t = &self.tenure;
-        let renewal = t.store.renew(&t.key, &t.holder, t.ttl).await?;
-        self.note(&renewal, sent);
-        Ok(())
+        match t.store.renew(&t.key, &t.holder, t.token, t.ttl).await {
+            Ok(renewal) => {
+                self.inner().failed = None;
+                self.note(&renewal, sent);
+                Ok(())
+            }
+            Err(e) => {
+                self.inner().failed = Some((Instant::now(), e.to_string()));
+                Err(e)
+            }
+        }
     }
 
-    /// Renews when a third of the time-to-live passed since the last one.
+    /// The last renewal's failure, if it ended less than a renewal period
+    /// ago.
+    fn failed_lately(&self) -> Option<StoreError> {
+        let inner = self.inner();
+        let (at, why) = inner.failed.as_ref()?;
+        (Instant::now() < later(*at, self.tenure.every())).then(|| StoreError::from(why.clone()))
+    }
+
+    /// Renews when a third of the time-to-live passed since the last one,
+    /// unless the last renewal failed lately (the background task tries
+    /// again: the watch's requests do not wait on a store that is down).
     async fn renew_if_due(&self) -> Result<(), StoreError> {
+        if let Some(e) = self.failed_lately() {
+            return Err(e);
+        }
         let due = {
             let inner = self.inner();
             inner.standing.is_ok() && Instant::now() >= later(inner.sent, self.tenure.every())
@@ -165,6 +202,7 @@ impl Keeper {
                 standing: Ok(tenure.held_until(sent)),
                 sent,
                 busy: false,
+                failed: None,
             }),
             tenure,
             renewing: tokio::sync::Mutex::new(()),
@@ -201,10 +239,11 @@ impl Keeper {
             Err(loss) => Err(loss.clone()),
         };
         let past = stale(&self.shared.inner()).map_err(Validity::Lost)?;
-        let renewed = if past {
-            self.shared.renew().await
-        } else {
-            self.shared.renew_if_due().await
+        let renewed = match (past, self.shared.failed_lately()) {
+            // The store failed a renewal lately: say so at once.
+            (true, Some(e)) => Err(e),
+            (true, None) => self.shared.renew().await,
+            (false, _) => self.shared.renew_if_due().await,
         };
         match stale(&self.shared.inner()) {
             Err(loss) => Err(Validity::Lost(loss)),

@@ -28,7 +28,7 @@ mod watched;
 pub use crate::transport::gate::{Budget, DEFAULT_BUDGET};
 pub use builder::{
     DEFAULT_BACKFILL_PAGES, DEFAULT_COMMIT_EVERY, DEFAULT_LEASE_TTL, DEFAULT_MAX_PAGES_PER_POLL,
-    DEFAULT_POLL_INTERVAL, Watch,
+    DEFAULT_POLL_INTERVAL, MAX_WATCH_DURATION, Watch,
 };
 pub use event::{RunEvent, StartAt};
 #[cfg(feature = "internals")]
@@ -38,7 +38,7 @@ pub use poll::Forced;
 pub use state::{LOOK_BACK, WatchState};
 #[cfg(feature = "postgres")]
 pub use store::PostgresStore;
-pub use store::{FileStore, Lease, MemoryStore, Renewal, StateStore, StoreError};
+pub use store::{FileStore, Lease, Members, MemoryStore, Renewal, StateStore, StoreError};
 pub use stream::{WatchStats, WatchStream};
 #[cfg(feature = "internals")]
 pub use team::simulate_schedule;

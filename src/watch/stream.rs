@@ -4,7 +4,8 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
@@ -39,23 +40,50 @@ pub(super) trait Run<R>: Send {
 #[derive(Debug)]
 pub(super) struct Handle {
     pub(super) tenure: Tenure,
-    pub(super) held: AtomicBool,
+    pub(super) held: Held,
     /// Asks the driver to stop where it is (a shutdown in mid-poll): it
     /// returns no item, and what it yielded is committed.
     pub(super) stop: tokio::sync::Notify,
 }
 
+/// The token of the lease's take while the watch holds it: its renewals,
+/// commits and release pass it, so they never touch a later take (a
+/// successor's, under the same name).
+#[derive(Debug, Default)]
+pub(super) struct Held(Mutex<Option<u64>>);
+
+impl Held {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<u64>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Held with `token`, or (`None`) not held.
+    pub(super) fn set(&self, token: Option<u64>) {
+        *self.lock() = token;
+    }
+
+    /// The token, while held.
+    pub(super) fn token(&self) -> Option<u64> {
+        *self.lock()
+    }
+
+    /// The token, while held; not held from now on.
+    pub(super) fn take(&self) -> Option<u64> {
+        self.lock().take()
+    }
+}
+
 impl Drop for Handle {
     fn drop(&mut self) {
-        if !self.held.swap(false, Ordering::AcqRel) {
+        let Some(token) = self.held.take() else {
             return;
-        }
+        };
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
         let tenure = self.tenure.clone();
         runtime.spawn(async move {
-            let release = tenure.store.release(&tenure.key, &tenure.holder);
+            let release = tenure.store.release(&tenure.key, &tenure.holder, token);
             let _ = tokio::time::timeout(RELEASE_TIMEOUT, release).await;
         });
     }

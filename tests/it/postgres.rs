@@ -291,20 +291,23 @@ async fn two_replicas_poll_once_between_them_and_the_survivor_takes_over() {
         .await
         .unwrap();
     let key = "automations/replicated/runs";
-    let state = match store.acquire(key, &holders[survivor], ttl).await.unwrap() {
-        resend_workflows::Lease::Held(Some(state)) => state,
+    let (state, token) = match store.acquire(key, &holders[survivor], ttl).await.unwrap() {
+        resend_workflows::Lease::Held {
+            state: Some(state),
+            token,
+        } => (state, token),
         other => panic!("{other:?}"),
     };
     assert!(matches!(
         store
-            .commit(key, &holders[holder], ttl, &state)
+            .commit(key, &holders[holder], token, ttl, &state)
             .await
             .unwrap(),
         resend_workflows::Renewal::TakenBy { holder, .. } if holder == holders[survivor]
     ));
     assert_eq!(
         store
-            .commit(key, &holders[survivor], ttl, &state)
+            .commit(key, &holders[survivor], token, ttl, &state)
             .await
             .unwrap(),
         resend_workflows::Renewal::Held
@@ -413,8 +416,8 @@ async fn a_database_restart_mid_watch_loses_nothing() {
     let key = "automations/failover/runs";
     let ttl = Duration::from_secs(3);
     assert!(matches!(
-        store.renew(key, "svc-failover", ttl).await.unwrap(),
-        resend_workflows::Renewal::Held
+        store.acquire(key, "svc-other", ttl).await.unwrap(),
+        resend_workflows::Lease::Taken { holder, .. } if holder == "svc-failover"
     ));
     task.abort();
 }
@@ -505,7 +508,7 @@ async fn a_restart_on_postgres_takes_over_at_once() {
     let key = "automations/deploys/runs";
     assert!(matches!(
         store.acquire(key, "pod-c", ttl).await.unwrap(),
-        resend_workflows::Lease::Held(_)
+        resend_workflows::Lease::Held { .. }
     ));
     let t0 = Instant::now();
     let (mut rx, task) = spawn_watch(watch("pod-c"));
@@ -513,4 +516,272 @@ async fn a_restart_on_postgres_takes_over_at_once() {
     until(&mut rx, &mut seen, |s| has(s, "started", &run)).await;
     assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
     task.abort();
+}
+
+// Before: a dropped stream's late release (on its task, conditional on
+// the holder's name alone) freed the lease its successor under the same
+// name had just taken, and the successor told its events again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_release_on_postgres_leaves_the_successor_alone() {
+    let Some(pg) = Pg::start() else { return };
+    let store = PostgresStore::connect(&pg.config(), "resend_watch_state")
+        .await
+        .unwrap();
+    crate::watch_replicas::a_late_release_leaves_the_successor_alone(store).await;
+}
+
+/// A loopback TCP proxy to `port` that forwards until it is told to
+/// black-hole: from then on it accepts connections and reads what comes,
+/// forwards nothing and answers nothing, and keeps every socket open.
+struct BlackHole {
+    port: u16,
+    holed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl BlackHole {
+    async fn start(target: u16) -> Self {
+        use std::sync::atomic::Ordering;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let holed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = std::sync::Arc::clone(&holed);
+        // Reads from `from`, writes to `to` while not holed; holed, keeps
+        // both open and reads on, forwarding nothing.
+        async fn pipe(
+            mut from: tokio::net::tcp::OwnedReadHalf,
+            mut to: tokio::net::tcp::OwnedWriteHalf,
+            holed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+        ) {
+            let mut buf = vec![0u8; 16 * 1024];
+            loop {
+                let n = match from.read(&mut buf).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => n,
+                };
+                if holed.load(Ordering::SeqCst) {
+                    continue;
+                }
+                if to.write_all(&buf[..n]).await.is_err() {
+                    return;
+                }
+            }
+        }
+        let task = tokio::spawn(async move {
+            let mut parked = Vec::new();
+            loop {
+                let Ok((socket, _)) = listener.accept().await else {
+                    return;
+                };
+                if flag.load(Ordering::SeqCst) {
+                    parked.push(socket);
+                    continue;
+                }
+                let Ok(server) = tokio::net::TcpStream::connect(("127.0.0.1", target)).await else {
+                    continue;
+                };
+                let (cr, cw) = socket.into_split();
+                let (sr, sw) = server.into_split();
+                tokio::spawn(pipe(cr, sw, std::sync::Arc::clone(&flag)));
+                tokio::spawn(pipe(sr, cw, std::sync::Arc::clone(&flag)));
+            }
+        });
+        Self { port, holed, task }
+    }
+
+    fn hole(&self, on: bool) {
+        self.holed.store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Drop for BlackHole {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+// Before: a database whose address black-holed hung the watch silently
+// (no item, no error), its store calls without a deadline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_black_holed_database_gives_an_error_a_poll_interval_never_silence() {
+    let Some(pg) = Pg::start() else { return };
+    let proxy = BlackHole::start(pg.port).await;
+    let config = format!(
+        "host=127.0.0.1 port={} user=postgres dbname=postgres",
+        proxy.port
+    );
+    let fake = common::fake().await;
+    fake.add_automation("holed", &[]);
+    let client = common::client(&fake.base_url());
+    let store = PostgresStore::connect(&config, "resend_watch_state")
+        .await
+        .unwrap();
+    let events = client
+        .watch_automation_runs("holed")
+        .start(StartAt::Beginning)
+        .poll_interval(Duration::from_millis(500))
+        .lease_ttl(Duration::from_secs(3))
+        .holder("svc-holed")
+        .store(store)
+        .stream();
+    let (mut rx, task) = spawn_watch(events);
+    let mut seen = Vec::new();
+    let first = fake
+        .start_automation_run("holed", RunStatus::Running)
+        .unwrap()
+        .id;
+    until(&mut rx, &mut seen, |s| has(s, "started", &first)).await;
+    // The database's address black-holes: every socket open, nothing
+    // forwarded, nothing answered.
+    proxy.hole(true);
+    let holed = Instant::now();
+    fake.set_run_status("holed", &first, RunStatus::Completed);
+    let mut errors: Vec<(Duration, String)> = Vec::new();
+    let end = tokio::time::Instant::now() + Duration::from_secs(12);
+    while let Ok(item) = tokio::time::timeout_at(end, rx.recv()).await {
+        match item {
+            Some(Err(e)) => errors.push((holed.elapsed(), e)),
+            Some(Ok(event)) => seen.push(Ok(event)),
+            None => panic!("the watch ended; errors {errors:?}"),
+        }
+    }
+    eprintln!(
+        "black hole: {} errors in 12 s, the first after {:?}: {:?}",
+        errors.len(),
+        errors.first().map(|e| e.0),
+        errors.first().map(|e| &e.1)
+    );
+    // An error every poll interval and store deadline (1 s here: the
+    // interval, at least a second), the renewals of a poll's requests
+    // silent (at most three deadlines and an interval between two): at
+    // least 12 s / 3.5 s; each error a call that waited its whole
+    // deadline, one call at a time: at most 12 s / 1 s, and one.
+    assert!(
+        (4..=13).contains(&errors.len()),
+        "{} errors: {errors:?}",
+        errors.len()
+    );
+    assert!(
+        errors.iter().all(|(_, e)| e.contains("store failed")),
+        "{errors:?}"
+    );
+    let gaps: Vec<Duration> = std::iter::once(Duration::ZERO)
+        .chain(errors.iter().map(|e| e.0))
+        .collect::<Vec<_>>()
+        .windows(2)
+        .map(|w| w[1].saturating_sub(w[0]))
+        .collect();
+    assert!(
+        gaps.iter().all(|g| *g <= Duration::from_millis(3600)),
+        "never silent a ttl: {gaps:?}"
+    );
+    // The address answers again: the watch goes on, nothing lost.
+    proxy.hole(false);
+    let after = fake
+        .start_automation_run("holed", RunStatus::Completed)
+        .unwrap()
+        .id;
+    until(&mut rx, &mut seen, |s| {
+        has(s, "finished", &first) && has(s, "finished", &after)
+    })
+    .await;
+    task.abort();
+}
+
+// Before: members were counted by the prefix of their key, so the members
+// of `team/eu` counted in `team`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn budget_keys_do_not_nest() {
+    let Some(pg) = Pg::start() else { return };
+    let store = PostgresStore::connect(&pg.config(), "resend_watch_state")
+        .await
+        .unwrap();
+    let ttl = Duration::from_secs(30);
+    let join = |group: &'static str, holder: &'static str| {
+        let store = store.clone();
+        async move {
+            let members = store.join(group, holder, "team", ttl).unwrap().await;
+            members.unwrap().live
+        }
+    };
+    assert_eq!(join("team", "a").await, 1);
+    assert_eq!(join("team/eu", "b").await, 1);
+    assert_eq!(join("team/eu", "c").await, 2);
+    assert_eq!(
+        join("team", "a").await,
+        1,
+        "team/eu's members are not team's"
+    );
+    assert_eq!(join("tea", "d").await, 1);
+    assert_eq!(join("team/eu", "b").await, 2);
+}
+
+// The lease's token on PostgreSQL: each take a new one, and only the take
+// that holds the lease renews, commits or releases it; a table of an older
+// version gets the column when opened, its rows kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_take_that_holds_the_lease_renews_commits_or_releases_it() {
+    use resend_workflows::{Lease, Renewal, WatchState};
+    let Some(pg) = Pg::start() else { return };
+    let (client, connection) = tokio_postgres::connect(&pg.config(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    // A table as the previous version made it, one lease in it.
+    client
+        .batch_execute(
+            "CREATE TABLE older (key text PRIMARY KEY, state text, holder text,
+               lease_until timestamptz NOT NULL DEFAULT 'epoch', taken_at timestamptz,
+               updated_at timestamptz NOT NULL DEFAULT now());
+             INSERT INTO older (key, holder, lease_until, taken_at)
+               VALUES ('k', 'a', now() + interval '1 hour', now())",
+        )
+        .await
+        .unwrap();
+    let store = PostgresStore::connect(&pg.config(), "older").await.unwrap();
+    let ttl = Duration::from_secs(30);
+    let token = |lease: Lease| match lease {
+        Lease::Held { token, .. } => token,
+        other => panic!("{other:?}"),
+    };
+    // Its holder's old lease had generation 0: the next take is 1.
+    let t1 = token(store.acquire("k", "a", ttl).await.unwrap());
+    assert_eq!(t1, 1);
+    let state: WatchState = serde_json::from_value(serde_json::json!({
+        "version": 2, "collection": "k", "started": false, "mark": null
+    }))
+    .unwrap();
+    assert_eq!(
+        store.commit("k", "a", t1, ttl, &state).await.unwrap(),
+        Renewal::Held
+    );
+    // The same holder takes it again (a stream rebuilt): token 2.
+    let t2 = token(store.acquire("k", "a", ttl).await.unwrap());
+    assert_eq!(t2, 2);
+    assert!(matches!(
+        store.renew("k", "a", t1, ttl).await.unwrap(),
+        Renewal::TakenBy { holder, since: Some(_) } if holder == "a"
+    ));
+    assert!(matches!(
+        store.commit("k", "a", t1, ttl, &state).await.unwrap(),
+        Renewal::TakenBy { holder, .. } if holder == "a"
+    ));
+    // The first take's late release frees nothing.
+    store.release("k", "a", t1).await.unwrap();
+    assert!(matches!(
+        store.acquire("k", "b", ttl).await.unwrap(),
+        Lease::Taken { holder, .. } if holder == "a"
+    ));
+    assert_eq!(store.renew("k", "a", t2, ttl).await.unwrap(), Renewal::Held);
+    // Its own does.
+    store.release("k", "a", t2).await.unwrap();
+    assert_eq!(store.renew("k", "a", t2, ttl).await.unwrap(), Renewal::Free);
+    assert_eq!(
+        store.acquire("k", "b", ttl).await.unwrap(),
+        Lease::Held {
+            state: Some(state),
+            token: 3
+        }
+    );
 }

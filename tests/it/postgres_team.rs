@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use resend_workflows::{Budget, PostgresStore, TeamStream};
+use resend_workflows::{Budget, PostgresStore, StateStore, TeamStream};
 
 use crate::common;
 use crate::postgres::Pg;
@@ -180,4 +180,202 @@ fn rate(fake: &resend_workflows::fake::FakeResend, from: Instant, to: Instant) -
     #[allow(clippy::cast_precision_loss)]
     let n = n as f64;
     n / to.duration_since(from).as_secs_f64()
+}
+
+/// A team watch of the automations `ids` on `store`, under `holder` (a
+/// random one when `None`), on the default budget key.
+fn team(
+    client: &resend_workflows::Client,
+    store: &PostgresStore,
+    ids: &[&str],
+    holder: Option<&str>,
+) -> TeamStream {
+    let watch = client
+        .watch_automation_set(ids)
+        .poll_interval(Duration::from_millis(100))
+        .max_staleness(Duration::from_millis(200))
+        .lease_ttl(Duration::from_millis(1500))
+        .store(store.clone());
+    match holder {
+        Some(holder) => watch.holder(holder).stream(),
+        None => watch.stream(),
+    }
+}
+
+// Before: a replica's share was its automations over every member of the
+// budget's group, whatever they watched: two services of one team, one
+// replica each with its own two automations, on one table and the default
+// budget key, each took 1 of its 2, and the others were never watched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_services_of_different_automations_on_one_database_each_watch_all_of_theirs() {
+    let Some(pg) = Pg::start() else { return };
+    let fake = common::fake().await;
+    let sets = [["svc-a-0", "svc-a-1"], ["svc-b-0", "svc-b-1"]];
+    for id in sets.iter().flatten() {
+        fake.seed_automation(id, 0);
+    }
+    let client = common::client(&fake.base_url());
+    let mut streams = Vec::new();
+    for (n, set) in sets.iter().enumerate() {
+        let store = PostgresStore::connect(&pg.config(), "two_services")
+            .await
+            .unwrap();
+        streams.push(team(&client, &store, set, Some(&format!("service-{n}"))));
+    }
+    // A few ttls: time to count each other and give back past a share.
+    run_for(&mut streams, Duration::from_secs(5)).await;
+    let leases: Vec<usize> = streams.iter().map(|s| s.stats().leases).collect();
+    assert_eq!(leases, [2, 2], "each service holds all of its automations");
+    // And each tells the runs of both of its automations.
+    let runs: Vec<(usize, String)> = sets
+        .iter()
+        .enumerate()
+        .flat_map(|(n, set)| {
+            set.iter()
+                .map(|id| {
+                    let run = fake
+                        .start_automation_run(id, resend_workflows::RunStatus::Running)
+                        .unwrap();
+                    (n, run.id)
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut told: Vec<(usize, String)> = Vec::new();
+    let end = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !runs.iter().all(|r| told.contains(r)) {
+        let (item, n, _) = tokio::time::timeout_at(
+            end,
+            futures::future::select_all(streams.iter_mut().map(|s| s.next())),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("runs not told in 10 s: {told:?} of {runs:?}"));
+        match item {
+            Some(Ok(resend_workflows::TeamEvent::Run { event, .. })) => {
+                told.push((n, event.run_id().to_owned()));
+            }
+            Some(Ok(_)) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+/// The membership rows in `table`'s store: those of the table itself
+/// (`members/...` keys) and of a table of members beside it, if any.
+async fn membership_rows(pg: &Pg, table: &str) -> i64 {
+    let (client, connection) = tokio_postgres::connect(&pg.config(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let mut rows: i64 = client
+        .query_one(
+            &format!("SELECT count(*) FROM {table} WHERE key LIKE 'members/%'"),
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let members = format!("{table}_members");
+    let exists: bool = client
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&members])
+        .await
+        .unwrap()
+        .get(0);
+    if exists {
+        let more: i64 = client
+            .query_one(&format!("SELECT count(*) FROM {members}"), &[])
+            .await
+            .unwrap()
+            .get(0);
+        rows += more;
+    }
+    rows
+}
+
+// Before: every restart of a team replica (a random holder each time)
+// left its membership row for ever: 6 restarts, 6 rows, none live.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restarts_of_a_team_replica_leave_no_membership_rows() {
+    let Some(pg) = Pg::start() else { return };
+    let fake = common::fake().await;
+    fake.seed_automation("restarted", 0);
+    let client = common::client(&fake.base_url());
+    let store = PostgresStore::connect(&pg.config(), "restarts")
+        .await
+        .unwrap();
+    for _ in 0..6 {
+        let mut stream = team(&client, &store, &["restarted"], None);
+        run_for(
+            std::slice::from_mut(&mut stream),
+            Duration::from_millis(600),
+        )
+        .await;
+        assert_eq!(stream.stats().leases, 1);
+        drop(stream);
+    }
+    // A dropped stream leaves on a task of its own, a moment later.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        membership_rows(&pg, "restarts").await,
+        0,
+        "6 graceful stops"
+    );
+    // A replica that crashed: it joined once and never again (nothing
+    // given back). A survivor deletes its row after a few ttls.
+    let ttl = Duration::from_millis(1500);
+    assert_eq!(
+        store
+            .join("team", "crashed", "team", ttl)
+            .unwrap()
+            .await
+            .unwrap(),
+        resend_workflows::Members::new(1, 1)
+    );
+    let mut survivor = team(&client, &store, &["restarted"], Some("survivor"));
+    run_for(std::slice::from_mut(&mut survivor), Duration::from_secs(1)).await;
+    assert_eq!(membership_rows(&pg, "restarts").await, 2, "both, a moment");
+    run_for(std::slice::from_mut(&mut survivor), Duration::from_secs(7)).await;
+    assert_eq!(
+        membership_rows(&pg, "restarts").await,
+        1,
+        "the crashed one's row deleted after a few ttls"
+    );
+    drop(survivor);
+    // A group's members are found by the key's index (group, holder),
+    // never by reading the whole table.
+    let (client, connection) = tokio_postgres::connect(&pg.config(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let key: Vec<String> = client
+        .query(
+            "SELECT a.attname::text FROM pg_index i
+             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+             WHERE i.indrelid = 'restarts_members'::regclass AND i.indisprimary
+             ORDER BY array_position(i.indkey, a.attnum)",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(key, ["grp", "holder"]);
+    client
+        .batch_execute("SET enable_seqscan = off")
+        .await
+        .unwrap();
+    let plan: String = client
+        .query(
+            "EXPLAIN SELECT count(*) FROM restarts_members
+             WHERE grp = 'team' AND holder <> 'x' AND lease_until > now()",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<_, String>(0))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(plan.contains("restarts_members_pkey"), "{plan}");
 }

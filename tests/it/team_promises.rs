@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use futures::future::BoxFuture;
 use resend_workflows::{
-    Lease, MemoryStore, Renewal, RunStatus, StartAt, StateStore, StoreError, TeamEvent, TeamStream,
-    WatchState,
+    Lease, Members, MemoryStore, Renewal, RunStatus, StartAt, StateStore, StoreError, TeamEvent,
+    TeamStream, WatchState,
 };
 use tokio::sync::mpsc;
 
@@ -68,41 +68,53 @@ impl StateStore for Cut {
         &'a self,
         key: &'a str,
         holder: &'a str,
+        token: u64,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<Renewal, StoreError>> {
-        self.or(|| self.inner.renew(key, holder, ttl))
+        self.or(|| self.inner.renew(key, holder, token, ttl))
     }
 
     fn commit<'a>(
         &'a self,
         key: &'a str,
         holder: &'a str,
+        token: u64,
         ttl: Duration,
         state: &'a WatchState,
     ) -> BoxFuture<'a, Result<Renewal, StoreError>> {
-        self.or(|| self.inner.commit(key, holder, ttl, state))
+        self.or(|| self.inner.commit(key, holder, token, ttl, state))
     }
 
     fn join<'a>(
         &'a self,
         group: &'a str,
         holder: &'a str,
+        watching: &'a str,
         ttl: Duration,
-    ) -> Option<BoxFuture<'a, Result<usize, StoreError>>> {
+    ) -> Option<BoxFuture<'a, Result<Members, StoreError>>> {
         if self.cut.load(Ordering::Acquire) {
             return Some(Box::pin(async {
                 Err(StoreError::from("cut off from the store"))
             }));
         }
-        self.inner.join(group, holder, ttl)
+        self.inner.join(group, holder, watching, ttl)
+    }
+
+    fn leave<'a>(
+        &'a self,
+        group: &'a str,
+        holder: &'a str,
+    ) -> Option<BoxFuture<'a, Result<(), StoreError>>> {
+        self.inner.leave(group, holder)
     }
 
     fn release<'a>(
         &'a self,
         key: &'a str,
         holder: &'a str,
+        token: u64,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.or(|| self.inner.release(key, holder))
+        self.or(|| self.inner.release(key, holder, token))
     }
 }
 

@@ -448,9 +448,12 @@ async fn a_state_saved_for_another_collection_is_a_typed_error() {
     let key = "automations/other/runs";
     use resend_workflows::StateStore;
     let ttl = Duration::from_secs(60);
-    wrong.acquire(key, "me", ttl).await.unwrap();
+    let resend_workflows::Lease::Held { token, .. } = wrong.acquire(key, "me", ttl).await.unwrap()
+    else {
+        panic!("a fresh store's lease is free");
+    };
     assert_eq!(
-        wrong.commit(key, "me", ttl, &saved).await.unwrap(),
+        wrong.commit(key, "me", token, ttl, &saved).await.unwrap(),
         resend_workflows::Renewal::Held
     );
     tokio::time::sleep(ttl * 2).await;

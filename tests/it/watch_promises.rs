@@ -190,7 +190,7 @@ async fn a_restart_takes_the_lease_back_at_once() {
     tokio::task::yield_now().await;
     assert!(matches!(
         store.acquire(key, "svc-dead", ttl).await.unwrap(),
-        Lease::Held(_)
+        Lease::Held { .. }
     ));
     let t0 = Instant::now();
     let mut other = watch("svc-3");
@@ -201,7 +201,7 @@ async fn a_restart_takes_the_lease_back_at_once() {
     // ...while the same holder, restarted, takes it back at once.
     assert!(matches!(
         store.acquire(key, "svc-dead", ttl).await.unwrap(),
-        Lease::Held(_)
+        Lease::Held { .. }
     ));
     let t0 = Instant::now();
     let mut restarted = watch("svc-dead");

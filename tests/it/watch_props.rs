@@ -110,30 +110,33 @@ impl StateStore for Flaky {
         &'a self,
         key: &'a str,
         holder: &'a str,
+        token: u64,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<Renewal, StoreError>> {
         self.injected()
-            .unwrap_or_else(|| self.inner.renew(key, holder, ttl))
+            .unwrap_or_else(|| self.inner.renew(key, holder, token, ttl))
     }
 
     fn commit<'a>(
         &'a self,
         key: &'a str,
         holder: &'a str,
+        token: u64,
         ttl: Duration,
         state: &'a WatchState,
     ) -> BoxFuture<'a, Result<Renewal, StoreError>> {
         self.injected()
-            .unwrap_or_else(|| self.inner.commit(key, holder, ttl, state))
+            .unwrap_or_else(|| self.inner.commit(key, holder, token, ttl, state))
     }
 
     fn release<'a>(
         &'a self,
         key: &'a str,
         holder: &'a str,
+        token: u64,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         self.injected()
-            .unwrap_or_else(|| self.inner.release(key, holder))
+            .unwrap_or_else(|| self.inner.release(key, holder, token))
     }
 }
 

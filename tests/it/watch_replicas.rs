@@ -9,7 +9,11 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use resend_workflows::{MemoryStore, RunStatus, StateStore, TeamEvent, TeamStream};
+use futures::future::BoxFuture;
+use resend_workflows::{
+    Lease, MemoryStore, Renewal, RunStatus, StateStore, StoreError, TeamEvent, TeamStream,
+    WatchState,
+};
 use tokio::sync::mpsc;
 
 use crate::common;
@@ -171,4 +175,124 @@ pub async fn share_and_take_over<S: StateStore + Clone>(store: &S) -> tokio::tas
         }
     }
     b
+}
+
+/// `store`, whose releases arrive `delay` late: a dropped stream's
+/// release, on a task of its own, slow to run.
+#[derive(Debug, Clone)]
+pub struct LateRelease<S> {
+    pub store: S,
+    pub delay: Duration,
+}
+
+impl<S: StateStore + Clone> StateStore for LateRelease<S> {
+    fn acquire<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Lease, StoreError>> {
+        self.store.acquire(key, holder, ttl)
+    }
+
+    fn renew<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+        token: u64,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Renewal, StoreError>> {
+        self.store.renew(key, holder, token, ttl)
+    }
+
+    fn commit<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+        token: u64,
+        ttl: Duration,
+        state: &'a WatchState,
+    ) -> BoxFuture<'a, Result<Renewal, StoreError>> {
+        self.store.commit(key, holder, token, ttl, state)
+    }
+
+    fn release<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a str,
+        token: u64,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            tokio::time::sleep(self.delay).await;
+            self.store.release(key, holder, token).await
+        })
+    }
+}
+
+/// A service rebuilds its watch under the same holder: the old stream is
+/// dropped (its release late, on its task), the new one takes the lease
+/// at once. The old release must not free the new stream's lease: the new
+/// stream tells each event once, and nothing else.
+pub async fn a_late_release_leaves_the_successor_alone<S: StateStore + Clone>(store: S) {
+    let fake = common::fake().await;
+    fake.add_automation("rebuilt", &[]);
+    let client = common::client(&fake.base_url());
+    let store = LateRelease {
+        store,
+        delay: Duration::from_millis(300),
+    };
+    let watch = || {
+        client
+            .watch_automation_runs("rebuilt")
+            .start(resend_workflows::StartAt::Beginning)
+            .poll_interval(Duration::from_millis(100))
+            .lease_ttl(Duration::from_secs(3))
+            .holder("svc")
+            .store(store.clone())
+            .stream()
+    };
+    let run = fake
+        .start_automation_run("rebuilt", RunStatus::Running)
+        .unwrap()
+        .id;
+    let kind = |item: Option<Result<resend_workflows::RunEvent<_>, _>>| match item {
+        Some(Ok(event)) => Ok((event.kind(), event.run_id().to_owned())),
+        other => Err(format!("{other:?}")),
+    };
+    // The old stream tells the run started and is dropped before it
+    // commits (its consumer never asked for more).
+    let mut old = watch();
+    let first = tokio::time::timeout(Duration::from_secs(10), old.next()).await;
+    assert_eq!(kind(first.unwrap()), Ok(("started", run.clone())));
+    drop(old);
+    // The new one takes the lease at once, and tells the run again:
+    // nothing was committed (at least once).
+    let mut new = watch();
+    let first = tokio::time::timeout(Duration::from_secs(10), new.next()).await;
+    assert_eq!(kind(first.unwrap()), Ok(("started", run.clone())));
+    // Its consumer is busy while the old release arrives.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    fake.set_run_status("rebuilt", &run, RunStatus::Completed);
+    let mut told = Vec::new();
+    let end = tokio::time::Instant::now() + Duration::from_secs(2);
+    while let Ok(item) = tokio::time::timeout_at(end, new.next()).await {
+        told.push(kind(item));
+    }
+    assert_eq!(
+        told,
+        [Ok(("finished", run.clone()))],
+        "told once, nothing else"
+    );
+    drop(new);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_release_leaves_the_successor_alone_in_memory() {
+    a_late_release_leaves_the_successor_alone(MemoryStore::new()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_release_leaves_the_successor_alone_in_files() {
+    let dir = common::TempDir::new("late-release");
+    a_late_release_leaves_the_successor_alone(resend_workflows::FileStore::new(dir.path())).await;
 }

@@ -1,14 +1,13 @@
 //! The driver's lease: taken before a poll (from the state it saved), and
 //! what happens when it is gone.
 
-use std::sync::atomic::Ordering;
 use tokio::time::Instant;
 
 use super::Driver;
 use crate::error::{WatchError, WatchErrorKind};
 use crate::instant::later;
 use crate::trace::event;
-use crate::watch::keeper::{Keeper, Loss};
+use crate::watch::keeper::{Keeper, Loss, Tenure};
 use crate::watch::state::WatchState;
 use crate::watch::store::Lease;
 use crate::watch::stream::Item;
@@ -23,7 +22,7 @@ impl<C: Watched> Driver<C> {
             quota.left(&self.handle.tenure.key);
         }
         self.keeper = None;
-        self.handle.held.store(false, Ordering::Release);
+        self.handle.held.set(None);
         let again = match loss {
             // A single watch ends: its service learns another took over.
             Loss::TakenBy { holder, since } if self.quota.is_none() => {
@@ -67,12 +66,12 @@ impl<C: Watched> Driver<C> {
             return Ok(None);
         }
         let sent = Instant::now();
-        let saved = match tenure
+        let (saved, token) = match tenure
             .store
             .acquire(&tenure.key, &tenure.holder, tenure.ttl)
             .await
         {
-            Ok(Lease::Held(saved)) => saved,
+            Ok(Lease::Held { state, token }) => (state, token),
             Ok(Lease::Taken { expires_in, .. }) => {
                 // Waiting: ask again when it expires, or at the next poll.
                 self.next_poll = later(Instant::now(), expires_in.min(self.interval));
@@ -80,12 +79,16 @@ impl<C: Watched> Driver<C> {
             }
             Err(e) => return Err(Some(Err(WatchError::store(e).into()))),
         };
-        self.handle.held.store(true, Ordering::Release);
+        self.handle.held.set(Some(token));
         if let Some(quota) = &self.quota {
             quota.took(&tenure.key);
         }
+        let kept = Tenure {
+            token,
+            ..tenure.clone()
+        };
         self.keeper = Some(Keeper::start(
-            tenure.clone(),
+            kept,
             sent,
             self.lane.waiting(),
             self.unpolled.unpolled(),
@@ -114,12 +117,16 @@ impl<C: Watched> Driver<C> {
             return false;
         }
         let tenure = self.tenure().clone();
-        let _ = tenure.store.release(&tenure.key, &tenure.holder).await;
+        if let Some(token) = self.handle.held.take() {
+            let _ = tenure
+                .store
+                .release(&tenure.key, &tenure.holder, token)
+                .await;
+        }
         if let Some(quota) = &self.quota {
             quota.left(&key);
         }
         self.keeper = None;
-        self.handle.held.store(false, Ordering::Release);
         self.yielded = None;
         self.poll = None;
         self.queue.clear();

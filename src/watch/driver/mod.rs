@@ -26,7 +26,7 @@ use super::poll::{self, Poll, Queued};
 use super::quota::Quota;
 use super::state::WatchState;
 use super::store::Renewal;
-use super::stream::{Handle, Item, Next, Run, Stats, WatchStream};
+use super::stream::{Handle, Held, Item, Next, Run, Stats, WatchStream};
 use super::unpolled::Wakeup;
 use super::watched::Watched;
 use crate::client::Client;
@@ -107,7 +107,7 @@ impl<C: Watched> Driver<C> {
     pub(super) fn start(setup: Setup<C>, tenure: Tenure) -> WatchStream<C::Item> {
         let handle = Arc::new(Handle {
             tenure,
-            held: false.into(),
+            held: Held::default(),
             stop: tokio::sync::Notify::new(),
         });
         let stats = Arc::new(Stats::new(Arc::clone(&setup.lane)));
@@ -325,14 +325,16 @@ impl<C: Watched> Driver<C> {
         if !due {
             return None;
         }
-        let (Some(state), Some(_)) = (&self.yielded, &self.keeper) else {
+        let (Some(state), Some(_), Some(token)) =
+            (&self.yielded, &self.keeper, self.handle.held.token())
+        else {
             return None;
         };
         let tenure = self.tenure().clone();
         let sent = Instant::now();
         let committed = tenure
             .store
-            .commit(&tenure.key, &tenure.holder, tenure.ttl, state)
+            .commit(&tenure.key, &tenure.holder, token, tenure.ttl, state)
             .await;
         match committed {
             Ok(renewal) => {
@@ -364,27 +366,28 @@ impl<C: Watched> Driver<C> {
     async fn close(mut self) -> Result<(), Error> {
         let tenure = self.tenure().clone();
         let mut result = Ok(());
-        if let (Some(state), Some(_)) = (&self.yielded, &self.keeper)
+        if let (Some(state), Some(_), Some(token)) =
+            (&self.yielded, &self.keeper, self.handle.held.token())
             && self.uncommitted > 0
         {
             match tenure
                 .store
-                .commit(&tenure.key, &tenure.holder, tenure.ttl, state)
+                .commit(&tenure.key, &tenure.holder, token, tenure.ttl, state)
                 .await
             {
                 Ok(Renewal::Held | Renewal::Free) => {}
                 Ok(Renewal::TakenBy { holder, since }) => {
-                    self.handle.held.store(false, Ordering::Release);
+                    self.handle.held.set(None);
                     return Err(WatchError::new(WatchErrorKind::LeaseLost { holder, since }).into());
                 }
                 Err(e) => result = Err(WatchError::store(e).into()),
             }
         }
         self.keeper = None;
-        if self.handle.held.swap(false, Ordering::AcqRel) {
+        if let Some(token) = self.handle.held.take() {
             tenure
                 .store
-                .release(&tenure.key, &tenure.holder)
+                .release(&tenure.key, &tenure.holder, token)
                 .await
                 .map_err(WatchError::store)?;
         }

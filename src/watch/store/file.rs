@@ -15,11 +15,11 @@ use tokio::time::Instant;
 
 use super::contract::{Lease, Renewal, StateStore};
 use super::error::StoreError;
-use super::lease::{self, Holder};
+use super::lease::{self, Slot};
 use crate::watch::state::WatchState;
 
-/// Each key's lease holder.
-type Leases = HashMap<String, Option<Holder>>;
+/// Each key's lease.
+type Leases = HashMap<String, Slot>;
 
 /// A store in a folder, one JSON file per collection
 /// (`<folder>/<key>.json`, the key's `/` turned into `_`). The lease lives
@@ -30,6 +30,44 @@ type Leases = HashMap<String, Option<Holder>>;
 pub struct FileStore {
     dir: PathBuf,
     leases: Arc<Mutex<Leases>>,
+    /// The writes, in the order their commits were made.
+    writes: Arc<Writes>,
+}
+
+/// The order of the writes: each commit's number, and per key the last
+/// number written. A commit that outlived its deadline (a stalled disk)
+/// may still write after a later one: it then writes nothing, so a state
+/// never goes back to an older one.
+#[derive(Debug, Default)]
+struct Writes {
+    next: std::sync::atomic::AtomicU64,
+    written: Mutex<HashMap<String, u64>>,
+}
+
+impl Writes {
+    /// The next commit's number.
+    fn number(&self) -> u64 {
+        self.next
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            .saturating_add(1)
+    }
+
+    /// Runs `write`, the commit numbered `n` of `key`, unless a later one
+    /// was written; one write at a time.
+    fn in_order(
+        &self,
+        key: &str,
+        n: u64,
+        write: impl FnOnce() -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
+        if written.get(key).is_some_and(|&last| last > n) {
+            return Ok(());
+        }
+        write()?;
+        written.insert(key.to_owned(), n);
+        Ok(())
+    }
 }
 
 impl FileStore {
@@ -38,6 +76,7 @@ impl FileStore {
         Self {
             dir: dir.into(),
             leases: Arc::default(),
+            writes: Arc::default(),
         }
     }
 
@@ -70,7 +109,7 @@ impl FileStore {
     }
 
     /// Applies `rule` to `key`'s lease.
-    fn with<T>(&self, key: &str, rule: impl FnOnce(&mut Option<Holder>) -> T) -> T {
+    fn with<T>(&self, key: &str, rule: impl FnOnce(&mut Slot) -> T) -> T {
         rule(self.leases().entry(key.to_owned()).or_default())
     }
 }
@@ -127,11 +166,13 @@ impl StateStore for FileStore {
             let taken = self.with(key, |h| {
                 lease::take(h, holder, ttl, Instant::now(), SystemTime::now())
             });
-            if let Err(taken) = taken {
-                return Ok(taken.into());
-            }
+            let token = match taken {
+                Ok(token) => token,
+                Err(taken) => return Ok(taken.into()),
+            };
             let path = self.path(key);
-            Ok(Lease::Held(blocking(move || load(&path)).await?))
+            let state = blocking(move || load(&path)).await?;
+            Ok(Lease::Held { state, token })
         })
     }
 
@@ -139,9 +180,10 @@ impl StateStore for FileStore {
         &'a self,
         key: &'a str,
         holder: &'a str,
+        token: u64,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<Renewal, StoreError>> {
-        let renewal = self.with(key, |h| lease::renew(h, holder, ttl, Instant::now()));
+        let renewal = self.with(key, |h| lease::renew(h, holder, token, ttl, Instant::now()));
         Box::pin(async move { Ok(renewal) })
     }
 
@@ -149,18 +191,24 @@ impl StateStore for FileStore {
         &'a self,
         key: &'a str,
         holder: &'a str,
+        token: u64,
         ttl: Duration,
         state: &'a WatchState,
     ) -> BoxFuture<'a, Result<Renewal, StoreError>> {
         Box::pin(async move {
             // The lease lock is released before any file work.
-            let renewal = self.with(key, |h| lease::renew(h, holder, ttl, Instant::now()));
+            let renewal = self.with(key, |h| lease::renew(h, holder, token, ttl, Instant::now()));
             if renewal != Renewal::Held {
                 return Ok(renewal);
             }
             let json = serde_json::to_vec(state)?;
             let (dir, path) = (self.dir.clone(), self.path(key));
-            blocking(move || save(&dir, &path, &json)).await?;
+            let (writes, n, key) = (
+                Arc::clone(&self.writes),
+                self.writes.number(),
+                key.to_owned(),
+            );
+            blocking(move || writes.in_order(&key, n, || save(&dir, &path, &json))).await?;
             Ok(Renewal::Held)
         })
     }
@@ -169,8 +217,9 @@ impl StateStore for FileStore {
         &'a self,
         key: &'a str,
         holder: &'a str,
+        token: u64,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.with(key, |h| lease::release(h, holder));
+        self.with(key, |h| lease::release(h, holder, token));
         Box::pin(async { Ok(()) })
     }
 }
@@ -200,10 +249,13 @@ mod tests {
         });
         assert_eq!(
             store.acquire(key, "h", ttl).await.unwrap(),
-            Lease::Held(None)
+            Lease::Held {
+                state: None,
+                token: 1
+            }
         );
         assert_eq!(
-            store.commit(key, "h", ttl, &first).await.unwrap(),
+            store.commit(key, "h", 1, ttl, &first).await.unwrap(),
             Renewal::Held
         );
         // A crash while writing the next state: its temporary file is cut
@@ -221,7 +273,10 @@ mod tests {
         assert_eq!(reopened.load(key).unwrap(), Some(first.clone()));
         assert_eq!(
             reopened.acquire(key, "h2", ttl).await.unwrap(),
-            Lease::Held(Some(first))
+            Lease::Held {
+                state: Some(first),
+                token: 1
+            }
         );
         // A state file itself cut off is an error, never a fresh start.
         let whole = std::fs::read(store.path(key)).unwrap();
@@ -241,30 +296,56 @@ mod tests {
         let state = WatchState::new(key);
         assert_eq!(
             store.acquire(key, "h", ttl).await.unwrap(),
-            Lease::Held(None)
+            Lease::Held {
+                state: None,
+                token: 1
+            }
         );
         assert!(matches!(
-            store.commit(key, "never", ttl, &state).await.unwrap(),
+            store.commit(key, "never", 1, ttl, &state).await.unwrap(),
             Renewal::TakenBy { holder, .. } if holder == "h"
         ));
         assert_eq!(store.load(key).unwrap(), None, "nothing saved");
         tokio::time::sleep(Duration::from_secs(10)).await;
         // Expired, and nobody took it over: still h's, as in every store.
         assert_eq!(
-            store.commit(key, "h", ttl, &state).await.unwrap(),
+            store.commit(key, "h", 1, ttl, &state).await.unwrap(),
             Renewal::Held
         );
         assert_eq!(store.load(key).unwrap(), Some(state.clone()));
         tokio::time::sleep(Duration::from_secs(11)).await;
         assert_eq!(
             store.acquire(key, "other", ttl).await.unwrap(),
-            Lease::Held(Some(state.clone()))
+            Lease::Held {
+                state: Some(state.clone()),
+                token: 2
+            }
         );
         assert!(matches!(
-            store.commit(key, "h", ttl, &state).await.unwrap(),
+            store.commit(key, "h", 1, ttl, &state).await.unwrap(),
             Renewal::TakenBy { holder, .. } if holder == "other"
         ));
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    // A commit that outlived its deadline (a stalled disk) writes after a
+    // later one: it writes nothing.
+    #[test]
+    fn a_late_write_never_goes_back_to_an_older_state() {
+        let writes = Writes::default();
+        let (first, second) = (writes.number(), writes.number());
+        assert_eq!((first, second), (1, 2));
+        let done = std::cell::RefCell::new(Vec::new());
+        let push = |what| {
+            done.borrow_mut().push(what);
+            Ok(())
+        };
+        writes.in_order("k", second, || push("second")).unwrap();
+        writes.in_order("k", first, || push("first")).unwrap();
+        writes.in_order("other", first, || push("other")).unwrap();
+        let third = writes.number();
+        writes.in_order("k", third, || push("third")).unwrap();
+        assert_eq!(done.into_inner(), ["second", "other", "third"]);
     }
 
     #[test]

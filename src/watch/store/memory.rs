@@ -7,15 +7,20 @@ use std::time::{Duration, SystemTime};
 use futures::future::BoxFuture;
 use tokio::time::Instant;
 
-use super::contract::{Lease, Renewal, StateStore};
+use super::contract::{Lease, Members, Renewal, StateStore};
 use super::error::StoreError;
-use super::lease::{self, Holder};
+use super::lease::{self, Slot};
+use crate::instant::later;
 use crate::watch::state::WatchState;
+
+/// A group's members, by holder: what each watches, and until when it is
+/// live.
+type Group = HashMap<String, (String, Instant)>;
 
 #[derive(Debug, Default)]
 struct Entry {
     state: Option<WatchState>,
-    holder: Option<Holder>,
+    lease: Slot,
 }
 
 /// A store in memory, shared by the clones of one handle: for one process
@@ -24,8 +29,8 @@ struct Entry {
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStore {
     entries: Arc<Mutex<HashMap<String, Entry>>>,
-    /// Each group's members, and until when each is live.
-    members: Arc<Mutex<HashMap<String, HashMap<String, Instant>>>>,
+    /// Each group's members: what each watches, and until when it is live.
+    members: Arc<Mutex<HashMap<String, Group>>>,
 }
 
 impl MemoryStore {
@@ -43,7 +48,7 @@ impl MemoryStore {
     pub fn holder(&self, key: &str) -> Option<String> {
         self.lock()
             .get(key)
-            .and_then(|e| e.holder.as_ref().map(|h| h.id.clone()))
+            .and_then(|e| e.lease.holder_id().map(str::to_owned))
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Entry>> {
@@ -65,13 +70,16 @@ impl StateStore for MemoryStore {
     ) -> BoxFuture<'a, Result<Lease, StoreError>> {
         let taken = self.with(key, |entry| {
             match lease::take(
-                &mut entry.holder,
+                &mut entry.lease,
                 holder,
                 ttl,
                 Instant::now(),
                 SystemTime::now(),
             ) {
-                Ok(()) => Lease::Held(entry.state.clone()),
+                Ok(token) => Lease::Held {
+                    state: entry.state.clone(),
+                    token,
+                },
                 Err(taken) => taken.into(),
             }
         });
@@ -82,25 +90,41 @@ impl StateStore for MemoryStore {
         &'a self,
         group: &'a str,
         holder: &'a str,
+        watching: &'a str,
         ttl: Duration,
-    ) -> Option<BoxFuture<'a, Result<usize, StoreError>>> {
+    ) -> Option<BoxFuture<'a, Result<Members, StoreError>>> {
         let now = Instant::now();
         let mut members = self.members.lock().unwrap_or_else(PoisonError::into_inner);
         let group = members.entry(group.to_owned()).or_default();
-        group.insert(holder.to_owned(), now + ttl);
-        group.retain(|_, until| *until > now);
-        let live = group.len();
-        Some(Box::pin(async move { Ok(live) }))
+        group.insert(holder.to_owned(), (watching.to_owned(), later(now, ttl)));
+        // The lapsed go at once: nothing of theirs is read again.
+        group.retain(|_, (_, until)| *until > now);
+        let same = group.values().filter(|(w, _)| w == watching).count();
+        let counted = Members::new(group.len(), same);
+        Some(Box::pin(async move { Ok(counted) }))
+    }
+
+    fn leave<'a>(
+        &'a self,
+        group: &'a str,
+        holder: &'a str,
+    ) -> Option<BoxFuture<'a, Result<(), StoreError>>> {
+        let mut members = self.members.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(members) = members.get_mut(group) {
+            members.remove(holder);
+        }
+        Some(Box::pin(async { Ok(()) }))
     }
 
     fn renew<'a>(
         &'a self,
         key: &'a str,
         holder: &'a str,
+        token: u64,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<Renewal, StoreError>> {
         let renewal = self.with(key, |entry| {
-            lease::renew(&mut entry.holder, holder, ttl, Instant::now())
+            lease::renew(&mut entry.lease, holder, token, ttl, Instant::now())
         });
         Box::pin(async move { Ok(renewal) })
     }
@@ -109,11 +133,12 @@ impl StateStore for MemoryStore {
         &'a self,
         key: &'a str,
         holder: &'a str,
+        token: u64,
         ttl: Duration,
         state: &'a WatchState,
     ) -> BoxFuture<'a, Result<Renewal, StoreError>> {
         let renewal = self.with(key, |entry| {
-            let renewal = lease::renew(&mut entry.holder, holder, ttl, Instant::now());
+            let renewal = lease::renew(&mut entry.lease, holder, token, ttl, Instant::now());
             if renewal == Renewal::Held {
                 entry.state = Some(state.clone());
             }
@@ -126,8 +151,9 @@ impl StateStore for MemoryStore {
         &'a self,
         key: &'a str,
         holder: &'a str,
+        token: u64,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.with(key, |entry| lease::release(&mut entry.holder, holder));
+        self.with(key, |entry| lease::release(&mut entry.lease, holder, token));
         Box::pin(async { Ok(()) })
     }
 }
@@ -143,10 +169,13 @@ mod tests {
         let s = WatchState::new("automations/a/runs");
         assert_eq!(
             store.acquire("k", "a", ttl).await.unwrap(),
-            Lease::Held(None)
+            Lease::Held {
+                state: None,
+                token: 1
+            }
         );
         assert_eq!(
-            store.commit("k", "a", ttl, &s).await.unwrap(),
+            store.commit("k", "a", 1, ttl, &s).await.unwrap(),
             Renewal::Held
         );
         assert_eq!(
@@ -158,38 +187,96 @@ mod tests {
         );
         assert!(
             matches!(
-                store.commit("k", "b", ttl, &s).await.unwrap(),
+                store.commit("k", "b", 1, ttl, &s).await.unwrap(),
                 Renewal::TakenBy { holder, since: Some(_) } if holder == "a"
             ),
             "b never held it"
         );
         // Expired, nobody took it: still a's.
         tokio::time::sleep(Duration::from_secs(11)).await;
-        assert_eq!(store.renew("k", "a", ttl).await.unwrap(), Renewal::Held);
+        assert_eq!(store.renew("k", "a", 1, ttl).await.unwrap(), Renewal::Held);
         tokio::time::sleep(Duration::from_secs(11)).await;
         assert_eq!(
             store.acquire("k", "b", ttl).await.unwrap(),
-            Lease::Held(Some(s.clone()))
+            Lease::Held {
+                state: Some(s.clone()),
+                token: 2
+            }
         );
         assert!(matches!(
-            store.commit("k", "a", ttl, &s).await.unwrap(),
+            store.commit("k", "a", 1, ttl, &s).await.unwrap(),
             Renewal::TakenBy { holder, .. } if holder == "b"
         ));
         assert_eq!(store.holder("k").as_deref(), Some("b"));
         // Released: free for anyone, at once.
-        store.release("k", "a").await.unwrap();
+        store.release("k", "a", 1).await.unwrap();
         assert_eq!(
             store.holder("k").as_deref(),
             Some("b"),
             "not a's to release"
         );
-        store.release("k", "b").await.unwrap();
-        assert_eq!(store.renew("k", "b", ttl).await.unwrap(), Renewal::Free);
+        store.release("k", "b", 2).await.unwrap();
+        assert_eq!(store.renew("k", "b", 2, ttl).await.unwrap(), Renewal::Free);
         assert_eq!(
             store.acquire("k", "a", ttl).await.unwrap(),
-            Lease::Held(Some(s.clone()))
+            Lease::Held {
+                state: Some(s.clone()),
+                token: 3
+            }
         );
+        // The same holder takes it again (a stream rebuilt): a new token;
+        // the old stream's renewals find it taken, its release frees
+        // nothing.
+        assert_eq!(
+            store.acquire("k", "a", ttl).await.unwrap(),
+            Lease::Held {
+                state: Some(s.clone()),
+                token: 4
+            }
+        );
+        assert!(matches!(
+            store.renew("k", "a", 3, ttl).await.unwrap(),
+            Renewal::TakenBy { holder, .. } if holder == "a"
+        ));
+        store.release("k", "a", 3).await.unwrap();
+        assert_eq!(store.renew("k", "a", 4, ttl).await.unwrap(), Renewal::Held);
         assert_eq!(store.get("k"), Some(s));
         assert_eq!(store.get("other"), None);
+    }
+
+    // Before: `now + ttl` in `join` panicked on an `Instant` overflow.
+    #[tokio::test]
+    async fn no_duration_makes_the_store_panic() {
+        let store = MemoryStore::new();
+        let max = Duration::MAX;
+        let join = |holder| store.join("team", holder, "all", max).unwrap();
+        assert_eq!(join("a").await.unwrap(), Members::new(1, 1));
+        assert_eq!(join("b").await.unwrap(), Members::new(2, 2));
+        assert_eq!(
+            store.acquire("k", "a", max).await.unwrap(),
+            Lease::Held {
+                state: None,
+                token: 1
+            }
+        );
+        assert_eq!(store.renew("k", "a", 1, max).await.unwrap(), Renewal::Held);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn members_by_exact_group_by_what_they_watch_and_until_they_leave_or_lapse() {
+        let store = MemoryStore::new();
+        let ttl = Duration::from_secs(3);
+        let join = |group, holder, watching| store.join(group, holder, watching, ttl).unwrap();
+        assert_eq!(join("team", "a", "x").await.unwrap(), Members::new(1, 1));
+        assert_eq!(join("team", "b", "y").await.unwrap(), Members::new(2, 1));
+        assert_eq!(join("team/eu", "c", "x").await.unwrap(), Members::new(1, 1));
+        assert_eq!(join("team", "d", "x").await.unwrap(), Members::new(3, 2));
+        store.leave("team", "d").unwrap().await.unwrap();
+        assert_eq!(join("team", "a", "x").await.unwrap(), Members::new(2, 1));
+        // b lapses: a, joining on, counts it no more.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(join("team", "a", "x").await.unwrap(), Members::new(2, 1));
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(join("team", "a", "x").await.unwrap(), Members::new(1, 1));
     }
 }

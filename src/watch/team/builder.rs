@@ -10,7 +10,8 @@ use crate::ids::AutomationId;
 use crate::status::RunStatus;
 use crate::transport::gate::{Budget, DEFAULT_BUDGET};
 use crate::watch::builder::{
-    DEFAULT_COMMIT_EVERY, DEFAULT_LEASE_TTL, DEFAULT_POLL_INTERVAL, Watch,
+    DEFAULT_COMMIT_EVERY, DEFAULT_LEASE_TTL, DEFAULT_POLL_INTERVAL, LONGER_THAN_MAX,
+    MAX_WATCH_DURATION, Watch,
 };
 use crate::watch::event::StartAt;
 use crate::watch::store::{MemoryStore, StateStore};
@@ -67,7 +68,9 @@ impl TeamWatch {
     }
 
     /// The time between two polls of an automation where runs happen
-    /// (runs in flight, or a poll that found one): default 5 s.
+    /// (runs in flight, or a poll that found one): default 5 s; at most
+    /// [`MAX_WATCH_DURATION`](crate::MAX_WATCH_DURATION), as every
+    /// duration of a team watch.
     pub fn poll_interval(mut self, interval: Duration) -> Self {
         self.poll_interval = interval;
         self
@@ -189,9 +192,29 @@ impl TeamWatch {
             let reason = InvalidReason::Unusable { why };
             Err(InvalidArgument::new(parameter, &format!("{value:?}"), reason).into())
         };
+        // Every duration within what the stores and clocks hold, first.
+        let durations = [
+            ("poll_interval", self.poll_interval),
+            ("max_staleness", self.max_staleness),
+            ("discovery_interval", self.discovery_interval),
+            ("lease_ttl", self.lease_ttl),
+        ];
+        if let Some((parameter, value)) = durations.iter().find(|(_, d)| *d > MAX_WATCH_DURATION) {
+            return unusable(parameter, *value, LONGER_THAN_MAX);
+        }
         if self.max_staleness < self.poll_interval {
             let why = "a quiet automation backs off from the poll interval, never below it";
             return unusable("max_staleness", self.max_staleness, why);
+        }
+        if self.max_staleness > MAX_WATCH_DURATION {
+            return unusable("max_staleness", self.max_staleness, LONGER_THAN_MAX);
+        }
+        if self.discovery_interval > MAX_WATCH_DURATION {
+            return unusable(
+                "discovery_interval",
+                self.discovery_interval,
+                LONGER_THAN_MAX,
+            );
         }
         if self.discovery_interval < Duration::from_secs(1) {
             let why = "the team's automations are listed at most once a second";
@@ -209,6 +232,27 @@ impl TeamWatch {
         let watch = self.watch(&probe, self.start, self.holder.as_deref());
         let (_, holder) = watch.validate()?;
         Ok((holder, set))
+    }
+}
+
+impl TeamWatch {
+    /// What this team watch watches, as its replicas tell it the store
+    /// when they join ([`StateStore::join`]): `team` for every automation
+    /// of the team, else `set:` and a hash of the set's ids (in order,
+    /// once each), so the replicas of one set share its automations and
+    /// nobody else's.
+    pub(crate) fn watching(&self) -> String {
+        let Some(Ok(set)) = &self.set else {
+            return "team".to_owned();
+        };
+        let ids: std::collections::BTreeSet<String> = set.iter().map(ToString::to_string).collect();
+        // FNV-1a, 64 bits: the same in every process and version.
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for byte in ids.iter().flat_map(|id| id.bytes().chain([b','])) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        format!("set:{}:{hash:016x}", ids.len())
     }
 }
 

@@ -13,17 +13,22 @@ use futures::future::BoxFuture;
 mod connection;
 mod schema;
 
-use connection::{Connection, Connector};
+use connection::{Checkout, Connection, Connector};
 use schema::Table;
 
-use super::contract::{Lease, Renewal, StateStore};
+use super::contract::{Lease, Members, Renewal, StateStore};
 use super::error::StoreError;
 use crate::watch::state::WatchState;
 
 /// A store in a PostgreSQL table (created if absent): one row per
 /// collection, `key`, `state` (the JSON of a [`WatchState`]), `holder`,
-/// `lease_until`, `taken_at` and `updated_at`. An existing table of another
-/// shape is refused by name, column by column.
+/// `lease_until`, `taken_at`, `updated_at` and `generation` (the lease's
+/// token: one more at each take; added to a table of an older version of
+/// this crate when it is opened). An existing table of another shape is
+/// refused by name, column by column. Beside it, `<table>_members` holds
+/// the members of team watches' groups (a row per replica, keyed by group
+/// and holder, deleted when it stops and by the others a few ttls after
+/// it crashed), so a table name is at most 55 characters.
 ///
 /// [`connect`](Self::connect) (and [`connect_with`](Self::connect_with), for
 /// TLS) make the connection again when it breaks, so a watch goes on
@@ -43,6 +48,8 @@ use crate::watch::state::WatchState;
 pub struct PostgresStore {
     connection: Arc<Connection>,
     table: String,
+    /// The table of the team watches' members, quoted.
+    members: String,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -124,6 +131,7 @@ impl PostgresStore {
         Ok(Self {
             connection: Arc::new(connection),
             table: table.quoted,
+            members: table.members_quoted,
         })
     }
 
@@ -135,16 +143,12 @@ impl PostgresStore {
     }
 
     /// After an update that did not hold: who holds the lease now.
-    async fn not_held(
-        &self,
-        client: &tokio_postgres::Client,
-        key: &str,
-    ) -> Result<Renewal, StoreError> {
+    async fn not_held(&self, client: &Checkout<'_>, key: &str) -> Result<Renewal, StoreError> {
         let row = client
-            .query_opt(
+            .answer(client.query_opt(
                 &format!("SELECT holder, taken_at FROM {} WHERE key = $1", self.table),
                 &[&key],
-            )
+            ))
             .await?;
         let holder = row.as_ref().and_then(|r| r.get::<_, Option<String>>(0));
         Ok(match holder {
@@ -155,6 +159,19 @@ impl PostgresStore {
             None => Renewal::Free,
         })
     }
+}
+
+/// A lease's token, from its `generation` (never negative: counted up
+/// from 0).
+fn token_of(generation: i64) -> Result<u64, StoreError> {
+    u64::try_from(generation)
+        .map_err(|_| StoreError::new(format!("a lease's generation is negative: {generation}")))
+}
+
+/// The `generation` a token stands for; a token past `bigint` (never
+/// given by this store) matches no row.
+fn generation_of(token: u64) -> i64 {
+    i64::try_from(token).unwrap_or(-1)
 }
 
 impl StateStore for PostgresStore {
@@ -169,32 +186,35 @@ impl StateStore for PostgresStore {
             let table = &self.table;
             let ttl = ttl.as_secs_f64();
             let held = client
-                .query_opt(
+                .answer(client.query_opt(
                     &format!(
-                        "INSERT INTO {table} AS w (key, holder, lease_until, taken_at)
-                         VALUES ($1, $2, now() + make_interval(secs => $3), now())
+                        "INSERT INTO {table} AS w (key, holder, lease_until, taken_at, generation)
+                         VALUES ($1, $2, now() + make_interval(secs => $3), now(), 1)
                          ON CONFLICT (key) DO UPDATE
                            SET holder = EXCLUDED.holder, lease_until = EXCLUDED.lease_until,
-                               taken_at = CASE WHEN w.holder IS NOT DISTINCT FROM EXCLUDED.holder
-                                          THEN w.taken_at ELSE now() END
+                               taken_at = now(), generation = w.generation + 1
                            WHERE w.holder IS NULL OR w.holder = EXCLUDED.holder
                               OR w.lease_until <= now()
-                         RETURNING w.state"
+                         RETURNING w.state, w.generation"
                     ),
                     &[&key, &holder, &ttl],
-                )
+                ))
                 .await?;
             if let Some(row) = held {
-                return Ok(Lease::Held(Self::parse(row.get(0))?));
+                let generation: i64 = row.get(1);
+                return Ok(Lease::Held {
+                    state: Self::parse(row.get(0))?,
+                    token: token_of(generation)?,
+                });
             }
             let row = client
-                .query_one(
+                .answer(client.query_one(
                     &format!(
                         "SELECT holder, GREATEST(EXTRACT(EPOCH FROM (lease_until - now())), 0)::float8
                          FROM {table} WHERE key = $1"
                     ),
                     &[&key],
-                )
+                ))
                 .await?;
             let expires_in: f64 = row.get(1);
             Ok(Lease::Taken {
@@ -208,19 +228,21 @@ impl StateStore for PostgresStore {
         &'a self,
         key: &'a str,
         holder: &'a str,
+        token: u64,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<Renewal, StoreError>> {
         Box::pin(async move {
+            let generation = generation_of(token);
             let client = self.connection.client().await?;
             let renewed = client
-                .execute(
+                .answer(client.execute(
                     &format!(
                         "UPDATE {} SET lease_until = now() + make_interval(secs => $3)
-                         WHERE key = $1 AND holder = $2",
+                         WHERE key = $1 AND holder = $2 AND generation = $4",
                         self.table
                     ),
-                    &[&key, &holder, &ttl.as_secs_f64()],
-                )
+                    &[&key, &holder, &ttl.as_secs_f64(), &generation],
+                ))
                 .await?;
             match renewed {
                 1 => Ok(Renewal::Held),
@@ -233,22 +255,24 @@ impl StateStore for PostgresStore {
         &'a self,
         key: &'a str,
         holder: &'a str,
+        token: u64,
         ttl: Duration,
         state: &'a WatchState,
     ) -> BoxFuture<'a, Result<Renewal, StoreError>> {
         Box::pin(async move {
             let json = serde_json::to_string(state)?;
+            let generation = generation_of(token);
             let client = self.connection.client().await?;
             let updated = client
-                .execute(
+                .answer(client.execute(
                     &format!(
                         "UPDATE {} SET state = $3, lease_until = now() + make_interval(secs => $4),
                            updated_at = now()
-                         WHERE key = $1 AND holder = $2",
+                         WHERE key = $1 AND holder = $2 AND generation = $5",
                         self.table
                     ),
-                    &[&key, &holder, &json, &ttl.as_secs_f64()],
-                )
+                    &[&key, &holder, &json, &ttl.as_secs_f64(), &generation],
+                ))
                 .await?;
             match updated {
                 1 => Ok(Renewal::Held),
@@ -257,41 +281,67 @@ impl StateStore for PostgresStore {
         })
     }
 
-    /// A row per member, `members/<group>/<holder>`, live until its
-    /// `lease_until`, on the database's clock.
+    /// A row per member in the table of members (`<table>_members`),
+    /// keyed by group and holder, live until its `lease_until` on the
+    /// database's clock: one statement renews this one, deletes the
+    /// group's members lapsed three ttls ago, and counts the group's live
+    /// ones, all by the key's index (the group's rows, never the table).
     fn join<'a>(
         &'a self,
         group: &'a str,
         holder: &'a str,
+        watching: &'a str,
         ttl: Duration,
-    ) -> Option<BoxFuture<'a, Result<usize, StoreError>>> {
+    ) -> Option<BoxFuture<'a, Result<Members, StoreError>>> {
         Some(Box::pin(async move {
             let client = self.connection.client().await?;
-            let prefix = format!("members/{group}/");
-            let key = format!("{prefix}{holder}");
-            client
-                .execute(
-                    &format!(
-                        "INSERT INTO {} AS w (key, holder, lease_until)
-                         VALUES ($1, $2, now() + make_interval(secs => $3))
-                         ON CONFLICT (key) DO UPDATE SET lease_until = EXCLUDED.lease_until",
-                        self.table
-                    ),
-                    &[&key, &holder, &ttl.as_secs_f64()],
-                )
-                .await?;
+            let members = &self.members;
+            // The statement's snapshot is from before its own changes:
+            // the others are counted, and this one added.
             let row = client
-                .query_one(
+                .answer(client.query_one(
                     &format!(
-                        "SELECT count(*) FROM {} WHERE left(key, length($1)) = $1
-                         AND lease_until > now()",
-                        self.table
+                        "WITH joined AS (
+                           INSERT INTO {members} AS m (grp, holder, watching, lease_until)
+                           VALUES ($1, $2, $3, now() + make_interval(secs => $4))
+                           ON CONFLICT (grp, holder) DO UPDATE
+                             SET watching = EXCLUDED.watching, lease_until = EXCLUDED.lease_until
+                           RETURNING 1
+                         ), lapsed AS (
+                           DELETE FROM {members}
+                           WHERE grp = $1 AND holder <> $2
+                             AND lease_until < now() - make_interval(secs => $4 * 3)
+                           RETURNING 1
+                         )
+                         SELECT count(*), count(*) FILTER (WHERE watching = $3)
+                         FROM {members}
+                         WHERE grp = $1 AND holder <> $2 AND lease_until > now()"
                     ),
-                    &[&prefix],
-                )
+                    &[&group, &holder, &watching, &ttl.as_secs_f64()],
+                ))
                 .await?;
-            let live: i64 = row.get(0);
-            Ok(usize::try_from(live).unwrap_or(1))
+            let count = |n: i64| usize::try_from(n).unwrap_or(0).saturating_add(1);
+            Ok(Members::new(count(row.get(0)), count(row.get(1))))
+        }))
+    }
+
+    fn leave<'a>(
+        &'a self,
+        group: &'a str,
+        holder: &'a str,
+    ) -> Option<BoxFuture<'a, Result<(), StoreError>>> {
+        Some(Box::pin(async move {
+            let client = self.connection.client().await?;
+            client
+                .answer(client.execute(
+                    &format!(
+                        "DELETE FROM {} WHERE grp = $1 AND holder = $2",
+                        self.members
+                    ),
+                    &[&group, &holder],
+                ))
+                .await?;
+            Ok(())
         }))
     }
 
@@ -307,7 +357,7 @@ impl StateStore for PostgresStore {
         Some(Box::pin(async move {
             let client = self.connection.client().await?;
             let row = client
-                .query_one(
+                .answer(client.query_one(
                     &format!(
                         "INSERT INTO {} AS w (key, lease_until)
                          VALUES ($1, clock_timestamp() + make_interval(secs => $2))
@@ -318,7 +368,7 @@ impl StateStore for PostgresStore {
                         self.table
                     ),
                     &[&key, &spacing.as_secs_f64()],
-                )
+                ))
                 .await?;
             let wait: f64 = row.get(0);
             Ok(Duration::try_from_secs_f64(wait).unwrap_or(Duration::ZERO))
@@ -329,18 +379,19 @@ impl StateStore for PostgresStore {
         &'a self,
         key: &'a str,
         holder: &'a str,
+        token: u64,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
             let client = self.connection.client().await?;
             client
-                .execute(
+                .answer(client.execute(
                     &format!(
                         "UPDATE {} SET holder = NULL, lease_until = 'epoch'
-                         WHERE key = $1 AND holder = $2",
+                         WHERE key = $1 AND holder = $2 AND generation = $3",
                         self.table
                     ),
-                    &[&key, &holder],
-                )
+                    &[&key, &holder, &generation_of(token)],
+                ))
                 .await?;
             Ok(())
         })

@@ -13,14 +13,29 @@ const COLUMNS: &[(&str, &str)] = &[
     ("lease_until", "timestamp with time zone"),
     ("taken_at", "timestamp with time zone"),
     ("updated_at", "timestamp with time zone"),
+    ("generation", "bigint"),
 ];
 
-/// A table name: its schema (if given), its name, and both quoted.
+/// The columns added since the first version of the table, and how: a
+/// table of an older version gets them when it is opened (after its other
+/// columns are found good).
+const ADDED: &[(&str, &str)] = &[("generation", "bigint NOT NULL DEFAULT 0")];
+
+/// What the table of members is named after the table's name.
+const MEMBERS_SUFFIX: &str = "_members";
+
+/// The longest table name: PostgreSQL's 63 bytes, less the members'
+/// suffix.
+const MAX_NAME: usize = 63 - MEMBERS_SUFFIX.len();
+
+/// A table name: its schema (if given), its name, and both quoted; and the
+/// table of members beside it, quoted.
 #[derive(Debug, Clone)]
 pub(super) struct Table {
     pub(super) schema: Option<String>,
     pub(super) name: String,
     pub(super) quoted: String,
+    pub(super) members_quoted: String,
 }
 
 impl Table {
@@ -39,19 +54,25 @@ impl Table {
                 "table name {table:?}: use letters, digits and '_' (optionally schema.table)"
             )));
         }
-        let quoted = parts
-            .iter()
-            .map(|p| format!("\"{p}\""))
-            .collect::<Vec<_>>()
-            .join(".");
         let (schema, name) = match parts.as_slice() {
             [schema, name] => (Some((*schema).to_owned()), (*name).to_owned()),
             _ => (None, table.to_owned()),
         };
+        if name.len() > MAX_NAME {
+            return Err(StoreError::new(format!(
+                "table name {table:?}: at most {MAX_NAME} characters (its table of members, \
+                 {name}{MEMBERS_SUFFIX}, is named after it)"
+            )));
+        }
+        let quote = |name: &str| match &schema {
+            Some(schema) => format!("\"{schema}\".\"{name}\""),
+            None => format!("\"{name}\""),
+        };
         Ok(Self {
+            quoted: quote(&name),
+            members_quoted: quote(&format!("{name}{MEMBERS_SUFFIX}")),
             schema,
             name,
-            quoted,
         })
     }
 
@@ -65,7 +86,8 @@ impl Table {
                     holder text,
                     lease_until timestamptz NOT NULL DEFAULT 'epoch',
                     taken_at timestamptz,
-                    updated_at timestamptz NOT NULL DEFAULT now()
+                    updated_at timestamptz NOT NULL DEFAULT now(),
+                    generation bigint NOT NULL DEFAULT 0
                 )",
                 self.quoted
             ))
@@ -78,23 +100,56 @@ impl Table {
             )
             .await?;
         let found: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
-        self.check(&found)
+        let missing = self.check(&found)?;
+        // The team watches' members, keyed by group and holder: a group's
+        // rows are read by the key's index, never the whole table. The
+        // rows older versions kept in the table itself (`members/...`)
+        // are deleted once lapsed.
+        client
+            .batch_execute(&format!(
+                "CREATE TABLE IF NOT EXISTS {members} (
+                    grp text NOT NULL,
+                    holder text NOT NULL,
+                    watching text NOT NULL,
+                    lease_until timestamptz NOT NULL,
+                    PRIMARY KEY (grp, holder)
+                );
+                DELETE FROM {table} WHERE key LIKE 'members/%' AND lease_until < now()",
+                members = self.members_quoted,
+                table = self.quoted,
+            ))
+            .await?;
+        for column in missing {
+            let Some((_, definition)) = ADDED.iter().find(|(name, _)| *name == column) else {
+                continue;
+            };
+            client
+                .batch_execute(&format!(
+                    "ALTER TABLE {} ADD COLUMN IF NOT EXISTS {column} {definition}",
+                    self.quoted
+                ))
+                .await?;
+        }
+        Ok(())
     }
 
-    /// What is wrong with a table of these columns, if anything.
-    fn check(&self, found: &[(String, String)]) -> Result<(), StoreError> {
-        let problems: Vec<String> = COLUMNS
-            .iter()
-            .filter_map(
-                |(column, ty)| match found.iter().find(|(name, _)| name == column) {
-                    None => Some(format!("no column `{column}` ({ty})")),
-                    Some((_, t)) if t != ty => Some(format!("column `{column}` is {t}, not {ty}")),
-                    Some(_) => None,
-                },
-            )
-            .collect();
+    /// What is wrong with a table of these columns, if anything; if
+    /// nothing, the columns added since its version, to add.
+    fn check(&self, found: &[(String, String)]) -> Result<Vec<&'static str>, StoreError> {
+        let mut missing = Vec::new();
+        let mut problems = Vec::new();
+        for (column, ty) in COLUMNS {
+            match found.iter().find(|(name, _)| name == column) {
+                None if ADDED.iter().any(|(name, _)| name == column) => missing.push(*column),
+                None => problems.push(format!("no column `{column}` ({ty})")),
+                Some((_, t)) if t != ty => {
+                    problems.push(format!("column `{column}` is {t}, not {ty}"))
+                }
+                Some(_) => {}
+            }
+        }
         if problems.is_empty() {
-            return Ok(());
+            return Ok(missing);
         }
         Err(StoreError::new(format!(
             "table {} is not a watch-state table of this crate: {}; give PostgresStore a table \
@@ -113,22 +168,29 @@ mod tests {
     fn table_names_are_plain_identifiers() {
         let t = Table::parse("resend_watch_state").unwrap();
         assert_eq!(
-            (t.schema, t.name, t.quoted),
+            (t.schema, t.name, t.quoted, t.members_quoted),
             (
                 None,
                 "resend_watch_state".into(),
-                "\"resend_watch_state\"".into()
+                "\"resend_watch_state\"".into(),
+                "\"resend_watch_state_members\"".into()
             )
         );
         let t = Table::parse("app.watch").unwrap();
         assert_eq!(
-            (t.schema, t.name, t.quoted),
+            (t.schema, t.name, t.quoted, t.members_quoted),
             (
                 Some("app".into()),
                 "watch".into(),
-                "\"app\".\"watch\"".into()
+                "\"app\".\"watch\"".into(),
+                "\"app\".\"watch_members\"".into()
             )
         );
+        let longest = "a".repeat(55);
+        assert!(Table::parse(&longest).is_ok());
+        assert!(Table::parse(&format!("{}.{longest}", "s".repeat(63))).is_ok());
+        let err = Table::parse(&"a".repeat(56)).unwrap_err().to_string();
+        assert!(err.contains("at most 55 characters"), "{err}");
         for bad in ["", "a;drop table x", "a\"b", "1abc", "a.b.c", "a b"] {
             assert!(Table::parse(bad).is_err(), "{bad}");
         }
@@ -141,10 +203,28 @@ mod tests {
             .iter()
             .map(|(c, t)| ((*c).to_owned(), (*t).to_owned()))
             .collect();
-        assert!(table.check(&ours).is_ok());
+        assert_eq!(table.check(&ours).unwrap(), Vec::<&str>::new());
         let mut extra = ours.clone();
         extra.push(("note".into(), "text".into()));
-        assert!(table.check(&extra).is_ok(), "extra columns are left alone");
+        assert_eq!(
+            table.check(&extra).unwrap(),
+            Vec::<&str>::new(),
+            "extra columns are left alone"
+        );
+        // A table of an older version: the lease's generation is added.
+        let older: Vec<(String, String)> = ours
+            .iter()
+            .filter(|(c, _)| c != "generation")
+            .cloned()
+            .collect();
+        assert_eq!(table.check(&older).unwrap(), ["generation"]);
+        let mut wrong = older.clone();
+        wrong.push(("generation".into(), "text".into()));
+        let err = table.check(&wrong).unwrap_err().to_string();
+        assert!(
+            err.contains("column `generation` is text, not bigint"),
+            "{err}"
+        );
         let other = vec![
             ("key".to_owned(), "text".to_owned()),
             ("state".to_owned(), "integer".to_owned()),

@@ -3,12 +3,36 @@
 //! automations' leases: the automations over the live replicas.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 
 use super::super::event::TeamError;
 use super::{Inner, Membership};
 use crate::error::{Error, WatchError};
+use crate::watch::store::Members;
+
+/// How long a stopped replica tries to leave its group.
+const LEAVE_TIMEOUT: Duration = Duration::from_secs(2);
+
+impl Drop for Inner {
+    /// A replica that stops leaves its group (best effort, on a task,
+    /// within 2 s), so its row does not stay behind and the others count
+    /// it no more at once.
+    fn drop(&mut self) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let store = Arc::clone(&self.settings.store);
+        let group = self.settings.budget_key.clone();
+        let holder = self.holder.clone();
+        runtime.spawn(async move {
+            if let Some(leaving) = store.leave(&group, &holder) {
+                let _ = tokio::time::timeout(LEAVE_TIMEOUT, leaving).await;
+            }
+        });
+    }
+}
 
 impl Inner {
     /// The share of the automations watched now, over the live replicas
@@ -28,11 +52,12 @@ impl Inner {
         let store = Arc::clone(&self.settings.store);
         let group = self.settings.budget_key.clone();
         let holder = self.holder.clone();
+        let watching = self.settings.watching();
         let ttl = self.settings.lease_ttl;
         let (tx, rx) = mpsc::unbounded_channel();
         let task = tokio::spawn(async move {
             loop {
-                let live = match store.join(&group, &holder, ttl) {
+                let live = match store.join(&group, &holder, &watching, ttl) {
                     Some(joined) => joined
                         .await
                         .map(Some)
@@ -50,14 +75,16 @@ impl Inner {
     }
 
     /// What the membership said: the share set; an error queued.
-    pub(super) fn joined(&mut self, live: Result<Option<usize>, Error>) {
+    pub(super) fn joined(&mut self, live: Result<Option<Members>, Error>) {
         match live {
-            Ok(Some(live)) => {
-                self.live = Some(live);
+            Ok(Some(members)) => {
+                // The automations are shared by the replicas watching the
+                // same ones; the budget by every member of its group.
+                self.live = Some(members.watching_same);
                 self.reshare();
                 // The budget's share this replica keeps to when the store
                 // cannot share turns.
-                self.lane.set_sharers(live);
+                self.lane.set_sharers(members.live);
             }
             Ok(None) => {}
             Err(e) => self.queue.push_back(Err(TeamError::new(None, e))),

@@ -24,7 +24,8 @@ use crate::transport::gate::{Lane, LaneTicket, URGENT};
 use crate::transport::generated::types::AutomationListItem;
 use crate::watch::event::StartAt;
 use crate::watch::quota::Quota;
-use crate::watch::store::StoreTurns;
+use crate::watch::store::deadline::{bound, deadline};
+use crate::watch::store::{Members, StoreTurns};
 use crate::watch::stream::Stats;
 use crate::watch::watched::Watched;
 use tagged::{Tagged, Tagging};
@@ -49,7 +50,7 @@ mod tagged;
 /// This replica's membership, renewed by a task of its own: its answers,
 /// and the task (ended when dropped).
 struct Membership {
-    answers: tokio::sync::mpsc::UnboundedReceiver<Result<Option<usize>, Error>>,
+    answers: tokio::sync::mpsc::UnboundedReceiver<Result<Option<Members>, Error>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -77,7 +78,8 @@ struct Inner {
     membership: Option<Membership>,
     /// Whether the membership is to start (at the first poll).
     membership_due: bool,
-    /// The live replicas, at the last count (`None`: not counted yet).
+    /// The live replicas watching the same automations, at the last count
+    /// (`None`: not counted yet).
     live: Option<usize>,
     first: bool,
     began: Timestamp,
@@ -87,7 +89,9 @@ struct Inner {
 /// every item naming its automation. It never ends on its own (a given
 /// set ends when every automation of it is gone); an error is an item
 /// and the watch goes on. Dropped, each automation's lease is given back
-/// (best effort, as a [`WatchStream`](crate::WatchStream)'s).
+/// (best effort, as a [`WatchStream`](crate::WatchStream)'s), and the
+/// replica leaves its group in the store
+/// ([`StateStore::leave`](crate::StateStore::leave)).
 #[must_use = "streams do nothing unless polled"]
 pub struct TeamStream {
     inner: Option<Box<Inner>>,
@@ -356,9 +360,13 @@ impl TeamWatch {
     /// The events, one stream for every automation: it never ends on its
     /// own; it ends after an error for which [`TeamError::ends_watch`] is
     /// true (an invalid argument, the first item).
-    pub fn stream(self) -> TeamStream {
+    pub fn stream(mut self) -> TeamStream {
         match self.validate() {
             Ok((holder, set)) => {
+                // Its membership and shared turns too end by the deadline
+                // of every store call.
+                let deadline = deadline(self.poll_interval, self.lease_ttl);
+                self.store = bound(self.store, deadline);
                 let turns = StoreTurns {
                     store: Arc::clone(&self.store),
                     key: format!("budgets/{}", self.budget_key),
