@@ -14,7 +14,7 @@ pub enum Ask {
     Newer { before: Cursor },
     /// A page of the runs running now, newest first.
     Running { after: Option<Cursor> },
-    /// A page of the runs completed, failed or cancelled, newest first.
+    /// A page of the runs in a final status ([`TERMINAL`](super::TERMINAL)), newest first.
     Terminal { after: Option<Cursor> },
     /// One run, with its steps when it has them.
     Retrieve { id: String },

@@ -41,6 +41,16 @@ mod top;
 pub(crate) use ask::{Answer, Ask};
 pub(crate) use queued::Queued;
 
+/// The statuses the terminal listing asks for: every final status the
+/// crate knows (`skipped` too: a run skipped below the top page is found
+/// at the next poll, not by the full check a dozen polls later).
+pub(crate) const TERMINAL: &[RunStatus] = &[
+    RunStatus::Completed,
+    RunStatus::Failed,
+    RunStatus::Cancelled,
+    RunStatus::Skipped,
+];
+
 /// A plan forced on every poll, instead of the cheapest (tests and the
 /// benchmark).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -29,6 +29,11 @@ struct List {
     endless: bool,
     /// Runs made so far, for their ids.
     made: usize,
+    /// A cursor naming no run is refused with this status (default 422).
+    gone_cursor: Option<u16>,
+    /// The same page, `has_more` set, whatever the cursor: a looping
+    /// server (a caching proxy's bug).
+    repeating: bool,
 }
 
 fn at(secs: i64) -> Timestamp {
@@ -95,7 +100,7 @@ impl List {
                         rest.len() > 100,
                     )
                 }
-                None => return Answer::Failed(api_error(422, "validation_error")),
+                None => return self.refused(),
             },
             Position::Before(c) => match index(c) {
                 Some(i) => {
@@ -105,10 +110,18 @@ impl List {
                         from > 0,
                     )
                 }
-                None => return Answer::Failed(api_error(422, "validation_error")),
+                None => return self.refused(),
             },
         };
         Answer::Page(Page::new(items, has_more, &position, None).unwrap())
+    }
+
+    /// The answer to a cursor that names no run.
+    fn refused(&self) -> Answer<Run> {
+        match self.gone_cursor {
+            Some(404) => Answer::Failed(api_error(404, "not_found")),
+            _ => Answer::Failed(api_error(422, "validation_error")),
+        }
     }
 
     fn answer(&mut self, ask: &Ask) -> Answer<Run> {
@@ -129,19 +142,19 @@ impl List {
             };
             return Answer::Page(Page::new(fresh, true, &position, None).unwrap());
         }
+        if self.repeating && !matches!(ask, Ask::Retrieve { .. }) {
+            let items: Vec<Run> = self.runs.iter().take(100).cloned().collect();
+            let position = match ask {
+                Ask::Newer { before } => Position::Before(before.clone()),
+                _ => Position::Start,
+            };
+            return Answer::Page(Page::new(items, true, &position, None).unwrap());
+        }
         match ask {
             Ask::Top { after } => self.page(|_| true, pos(after)),
             Ask::Newer { before } => self.page(|_| true, Position::Before(before.clone())),
             Ask::Running { after } => self.page(|r| r.status == RunStatus::Running, pos(after)),
-            Ask::Terminal { after } => self.page(
-                |r| {
-                    matches!(
-                        r.status,
-                        RunStatus::Completed | RunStatus::Failed | RunStatus::Cancelled
-                    )
-                },
-                pos(after),
-            ),
+            Ask::Terminal { after } => self.page(|r| TERMINAL.contains(&r.status), pos(after)),
             Ask::Retrieve { id } if self.broken.contains(id) => {
                 Answer::Failed(api_error(500, "internal_server_error"))
             }
@@ -652,4 +665,35 @@ fn the_full_check_reads_a_page_a_poll_and_finds_what_no_plan_sees() {
     );
     assert!((24..=31).contains(&gone_at), "gone at poll {gone_at}");
     assert!(!state.in_flight.contains_key(&doomed));
+}
+
+// Issue 28, case 14: the terminal listing asked for completed, failed and
+// cancelled runs only: a run skipped below the top page was found by the
+// full check alone, a dozen polls later.
+#[test]
+fn the_terminal_listing_shows_a_skipped_run() {
+    let mut list = List::default();
+    let s = Settings {
+        forced: Some(Forced::Plan(Plan::Terminal)),
+        ..settings(StartAt::Now)
+    };
+    let state = begun(&mut list, &s);
+    let skipped = list.add(0, RunStatus::Running);
+    let p = poll(&mut list, state, &s);
+    for i in 0..300 {
+        list.add(100 + i, RunStatus::Completed);
+    }
+    let p = poll(&mut list, p.state, &s);
+    list.set(&skipped, RunStatus::Skipped);
+    let p = poll(&mut list, p.state, &s);
+    assert_eq!(p.shown, [format!("finished {skipped}")]);
+    // Every final status the crate knows.
+    assert_eq!(
+        TERMINAL,
+        RunStatus::KNOWN
+            .iter()
+            .filter(|s| s.is_terminal())
+            .cloned()
+            .collect::<Vec<_>>()
+    );
 }

@@ -26,9 +26,35 @@ pub(super) struct Changes {
     pub(super) remove: Vec<(String, Removal)>,
 }
 
+/// What the first look at the team listed, in the server's time: the
+/// newest creation time among its automations (`None`: it listed none).
+/// An automation created after the first look is newer than every one it
+/// listed; one it listed (disabled, say) is not. Only server times are
+/// compared: the local clock may read hours off the server's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct FirstLook {
+    newest: Option<Timestamp>,
+}
+
+impl FirstLook {
+    /// What the first look, which listed `listed`, saw.
+    pub(super) fn of(listed: &[Listed]) -> Self {
+        Self {
+            newest: listed.iter().map(|l| l.created_at).max(),
+        }
+    }
+
+    /// Whether an automation created at `created_at` was created after
+    /// the first look.
+    fn after(self, created_at: Timestamp) -> bool {
+        self.newest.is_none_or(|newest| created_at > newest)
+    }
+}
+
 /// The changes after a listing showed `listed`, with `watched` watched.
-/// The automations found at the first look start at `start`; one found
-/// later that was created after the watch began (`began`) is new, and
+/// The automations found at the first look (`first_look` is `None`) start
+/// at `start`; one found later that was created after the first look (newer
+/// than every automation it listed, by the server's clock) is new, and
 /// every run of it is too: it starts at its beginning. One found later but
 /// created before (say, enabled again) starts at `start`. A saved state
 /// goes first in every case. A disabled automation is not watched; one in
@@ -36,8 +62,7 @@ pub(super) struct Changes {
 pub(super) fn changes(
     watched: &BTreeSet<String>,
     listed: &[Listed],
-    first: bool,
-    began: Timestamp,
+    first_look: Option<FirstLook>,
     start: StartAt,
 ) -> Changes {
     let by_id: BTreeMap<&str, &Listed> = listed.iter().map(|l| (l.id.as_str(), l)).collect();
@@ -45,10 +70,9 @@ pub(super) fn changes(
     for (id, automation) in &by_id {
         let enabled = automation.status != AutomationStatus::Disabled;
         if enabled && !watched.contains(*id) {
-            let from = if !first && automation.created_at >= began {
-                StartAt::Beginning
-            } else {
-                start
+            let from = match first_look {
+                Some(first) if first.after(automation.created_at) => StartAt::Beginning,
+                _ => start,
             };
             out.add.push(((*id).to_owned(), from));
         }
@@ -92,7 +116,7 @@ mod tests {
             listed("b", AutomationStatus::Disabled, 100),
             listed("c", AutomationStatus::Unknown("paused".into()), 100),
         ];
-        let got = changes(&set(&[]), &all, true, at(50), StartAt::Now);
+        let got = changes(&set(&[]), &all, None, StartAt::Now);
         assert_eq!(
             got,
             Changes {
@@ -110,7 +134,8 @@ mod tests {
             listed("new", AutomationStatus::Enabled, 200),
             listed("kept", AutomationStatus::Enabled, 10),
         ];
-        let got = changes(&set(&["kept"]), &all, false, at(100), StartAt::Now);
+        let first = FirstLook::of(&[listed("kept", AutomationStatus::Enabled, 100)]);
+        let got = changes(&set(&["kept"]), &all, Some(first), StartAt::Now);
         assert_eq!(
             got.add,
             [
@@ -127,13 +152,8 @@ mod tests {
             listed("off", AutomationStatus::Disabled, 10),
             listed("on", AutomationStatus::Enabled, 10),
         ];
-        let got = changes(
-            &set(&["gone", "off", "on"]),
-            &all,
-            false,
-            at(0),
-            StartAt::Now,
-        );
+        let first = Some(FirstLook::of(&all));
+        let got = changes(&set(&["gone", "off", "on"]), &all, first, StartAt::Now);
         assert_eq!(
             got,
             Changes {
@@ -145,9 +165,37 @@ mod tests {
             }
         );
         assert_eq!(
-            changes(&set(&["a"]), &[], false, at(0), StartAt::Now).remove,
+            changes(&set(&["a"]), &[], first, StartAt::Now).remove,
             [("a".to_owned(), Removal::Deleted)],
             "an empty listing drops everything"
         );
+    }
+
+    #[test]
+    fn new_is_newer_than_every_automation_the_first_look_listed_by_the_server_s_clock() {
+        // The first look listed two; the local clock plays no part.
+        let first = FirstLook::of(&[
+            listed("a", AutomationStatus::Enabled, 100),
+            listed("b", AutomationStatus::Disabled, 200),
+        ]);
+        let later = [
+            listed("a", AutomationStatus::Enabled, 100),
+            listed("b", AutomationStatus::Enabled, 200),
+            listed("c", AutomationStatus::Enabled, 201),
+            listed("d", AutomationStatus::Enabled, 150),
+        ];
+        let got = changes(&set(&["a"]), &later, Some(first), StartAt::Now);
+        assert_eq!(
+            got.add,
+            [
+                ("b".to_owned(), StartAt::Now),
+                ("c".to_owned(), StartAt::Beginning),
+                ("d".to_owned(), StartAt::Now),
+            ]
+        );
+        // A first look that listed nothing: everything found later is new.
+        let none = FirstLook::of(&[]);
+        let got = changes(&set(&[]), &later[..1], Some(none), StartAt::Now);
+        assert_eq!(got.add, [("a".to_owned(), StartAt::Beginning)]);
     }
 }

@@ -14,13 +14,12 @@ use futures::{FutureExt, Stream, StreamExt, TryStreamExt};
 use tokio::time::Sleep;
 
 use super::builder::TeamWatch;
-use super::discover::{Listed, changes};
+use super::discover::{FirstLook, Listed, changes};
 use super::event::{Removal, TeamError, TeamEvent};
 use crate::client::Client;
 use crate::collections::AutomationRuns;
 use crate::error::{ApiErrorKind, Error, WatchErrorKind};
 use crate::ids::AutomationId;
-use crate::timestamp::Timestamp;
 use crate::transport::gate::{Lane, LaneTicket, URGENT};
 use crate::transport::generated::types::{AutomationListItem, AutomationRunListItem};
 use crate::watch::event::{RunEvent, StartAt};
@@ -77,8 +76,8 @@ struct Inner {
     join: Option<Join>,
     /// The live replicas, at the last count (`None`: not counted yet).
     live: Option<usize>,
-    first: bool,
-    began: Timestamp,
+    /// What the first look listed (server times only), once it was made.
+    first_look: Option<FirstLook>,
 }
 
 /// The events of a team watch: `Item = Result<TeamEvent, TeamError>`,
@@ -143,8 +142,7 @@ impl TeamStream {
             quota: Arc::new(Quota::default()),
             join: Some(Join::Waiting(Box::pin(tokio::time::sleep(Duration::ZERO)))),
             live: None,
-            first: true,
-            began: Timestamp::from(chrono::Utc::now()),
+            first_look: None,
         };
         for id in set.into_iter().flatten() {
             let start = inner.settings.start;
@@ -299,8 +297,8 @@ impl Inner {
         }
         let watched: BTreeSet<String> = self.members.keys().cloned().collect();
         let start = self.settings.start;
-        let found = changes(&watched, &seen, self.first, self.began, start);
-        self.first = false;
+        let found = changes(&watched, &seen, self.first_look, start);
+        self.first_look.get_or_insert_with(|| FirstLook::of(&seen));
         for (id, reason) in found.remove {
             self.remove(&id, reason);
         }
