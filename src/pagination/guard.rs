@@ -35,6 +35,10 @@ pub(crate) struct Traversal {
     received: u64,
     max_pages: Option<u64>,
     checkpoint: Option<Cursor>,
+    /// Whether every item's id must be usable as a cursor (every item may
+    /// become a stream's checkpoint); else only the boundary's, which
+    /// `Page::new` checks (a watch resumes from boundaries only).
+    every_id: bool,
 }
 
 fn cursor_hash(cursor: &Cursor) -> u64 {
@@ -57,7 +61,30 @@ impl Traversal {
             requested: 0,
             received: 0,
             max_pages,
+            every_id: true,
         }
+    }
+
+    /// A traversal a watch's poll makes, from `start`: the same guards as
+    /// a stream's (a page with `has_more` and no items, a cursor seen
+    /// before, a run repeated from the same or the previous page), but
+    /// only the boundary's id need be a cursor, since a poll goes on from
+    /// boundaries only.
+    pub(crate) fn boundaries_only(start: Position) -> Self {
+        Self {
+            every_id: false,
+            ..Self::new(start, None)
+        }
+    }
+
+    /// The position of the next page to request, if the traversal goes on.
+    pub(crate) fn next_position(&self) -> Option<&Position> {
+        self.next.as_ref()
+    }
+
+    /// The position requested and not yet accepted, if any.
+    pub(crate) fn pending_position(&self) -> Option<&Position> {
+        self.pending.as_ref()
     }
 
     /// A traversal that is already over.
@@ -130,6 +157,7 @@ impl Traversal {
             .items
             .iter()
             .enumerate()
+            .filter(|_| self.every_id)
             .filter(|(i, _)| Some(*i) != checked)
             .find_map(|(_, item)| check_id("run id", item.item_id()).err());
         if let Some(reason) = invalid {

@@ -403,3 +403,89 @@ pub async fn replicas_with_long_polls(store: impl StateStore + Clone) {
 async fn replicas_on_one_memory_store_whose_polls_outlast_the_lease_deliver_each_run_once() {
     replicas_with_long_polls(MemoryStore::new()).await;
 }
+
+/// A run as the list endpoints send it: created `secs` after the hour,
+/// or at `created` verbatim.
+fn run_at(id: &str, status: &str, created: &str) -> String {
+    format!(r#"{{"id":"{id}","status":"{status}","created_at":"{created}"}}"#)
+}
+
+fn page_of(has_more: bool, runs: &[String]) -> String {
+    format!(
+        r#"{{"object":"list","has_more":{has_more},"data":[{}]}}"#,
+        runs.join(",")
+    )
+}
+
+// Issue 28, case 13: a server that sends the same page whatever the
+// cursor (`has_more` set) was read to the page cap on every poll: 8 polls
+// cost 4,041 requests.
+#[tokio::test(start_paused = true)]
+async fn a_server_repeating_its_page_costs_a_request_or_two_a_poll() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use crate::common::raw::{self, Action};
+
+    // 150 runs, newest first; the oldest is running.
+    let runs: Vec<String> = (0..150)
+        .rev()
+        .map(|i| {
+            let status = if i == 0 { "running" } else { "completed" };
+            let created = format!("2026-01-01T00:{:02}:{:02}Z", i / 60, i % 60);
+            run_at(&format!("r{i:03}"), status, &created)
+        })
+        .collect();
+    let looping = Arc::new(AtomicBool::new(false));
+    let on = looping.clone();
+    let server = raw::start(move |req, _| {
+        let after = req
+            .target
+            .split(['?', '&'])
+            .find_map(|p| p.strip_prefix("after="))
+            .and_then(|c| runs.iter().position(|r| r.contains(&format!("\"{c}\""))));
+        let from = match after {
+            Some(i) if !on.load(Ordering::SeqCst) => i + 1,
+            _ => 0,
+        };
+        let page: Vec<String> = runs.iter().skip(from).take(100).cloned().collect();
+        let more = on.load(Ordering::SeqCst) || from + 100 < runs.len();
+        Action::Raw(raw::json(200, &[], &page_of(more, &page)))
+    })
+    .await;
+    let client = common::paused_client(&server.base_url, RetryPolicy::disabled());
+    let mut events = client
+        .watch_automation_runs("auto")
+        .start(StartAt::Beginning)
+        .poll_interval(POLL)
+        .stream();
+    // Every run told: the oldest followed, in flight.
+    let mut told = 0;
+    while told < 150 + 149 {
+        match events.next().await {
+            Some(Ok(_)) => told += 1,
+            other => panic!("after {told}: {other:?}"),
+        }
+    }
+    looping.store(true, Ordering::SeqCst);
+    let before = server.requests.load(Ordering::SeqCst);
+    let mut errors = Vec::new();
+    while errors.len() < 8 {
+        match events.next().await {
+            Some(Err(e)) => {
+                assert!(!e.ends_watch(), "{e}");
+                errors.push(e.to_string());
+            }
+            Some(Ok(event)) => panic!("{event:?}"),
+            None => panic!("the watch ended"),
+        }
+    }
+    let spent = server.requests.load(Ordering::SeqCst) - before;
+    assert!((8..=24).contains(&spent), "{spent} requests: {errors:?}");
+    assert!(
+        errors
+            .iter()
+            .all(|e| e.contains("cycle") || e.contains("again")),
+        "{errors:?}"
+    );
+}

@@ -12,6 +12,13 @@
 //! runs in flight by the cheapest plan (`sweep.rs`, priced by `plan.rs`),
 //! then reads a few pages of a backfill (`backfill.rs`). It is bounded in
 //! pages and in time.
+//!
+//! Every traversal it makes (its pages of one listing, each after the
+//! last) keeps the pagination contract a list stream keeps
+//! ([`Traversal`]): a page with `has_more` and no runs, a cursor seen
+//! before in the traversal, or a run repeated from the same or the
+//! previous page ends the poll at once with that `Pagination` error. A
+//! server that loops costs a request or two a poll, not its page bound.
 
 use std::collections::{HashSet, VecDeque};
 use std::time::Duration;
@@ -23,7 +30,7 @@ use super::plan::Plan;
 use super::state::{Change, WatchState};
 use crate::error::{Error, WatchError, WatchErrorKind};
 use crate::ids::Cursor;
-use crate::pagination::{Page, RunItem};
+use crate::pagination::{Page, RunItem, Traversal};
 use crate::status::RunStatus;
 use crate::timestamp::Timestamp;
 
@@ -38,6 +45,7 @@ mod sweep;
 mod tests;
 mod top;
 
+use ask::Listing;
 pub(crate) use ask::{Answer, Ask};
 pub(crate) use queued::Queued;
 
@@ -131,9 +139,18 @@ struct TopRead<R> {
     whole: bool,
 }
 
+/// The traversal under way: its listing, and its guard.
+#[derive(Debug)]
+struct Trail {
+    listing: Listing,
+    guard: Traversal,
+}
+
 /// One poll.
 #[derive(Debug)]
 pub(crate) struct Poll<R> {
+    /// The traversal the last list request belongs to.
+    trail: Option<Trail>,
     /// The state as this poll moves it (ahead of what was yielded).
     state: WatchState,
     settings: Settings,
@@ -187,6 +204,7 @@ impl<R: RunItem> Poll<R> {
         };
         let state_window = state.window_due();
         Self {
+            trail: None,
             horizon: state.horizon(),
             state,
             settings,
@@ -309,7 +327,53 @@ impl<R: RunItem> Poll<R> {
                 },
                 Stage::Done => return None,
             };
+            self.follow(&ask);
             return Some(ask);
+        }
+    }
+
+    /// Counts `ask` in its traversal: the one under way when it asks for
+    /// that traversal's next page, else a new one from where it starts.
+    fn follow(&mut self, ask: &Ask) {
+        let Some((listing, position)) = ask.listing() else {
+            return;
+        };
+        if let Some(trail) = &self.trail
+            && trail.listing == listing
+            && trail.guard.pending_position() == Some(&position)
+        {
+            // Asked again, unanswered (a request dropped on the way).
+            return;
+        }
+        let goes_on = self.trail.as_ref().is_some_and(|trail| {
+            trail.listing == listing && trail.guard.next_position() == Some(&position)
+        });
+        if !goes_on {
+            self.trail = Some(Trail {
+                listing,
+                guard: Traversal::boundaries_only(position),
+            });
+        }
+        if let Some(trail) = &mut self.trail {
+            // No page cap: the poll's own bounds hold.
+            let _ = trail.guard.begin();
+        }
+    }
+
+    /// Checks a page against its traversal's guard: the page as the
+    /// stage reads it (a backward page oldest first), or the pagination
+    /// error that ends the poll.
+    fn guarded(&mut self, answer: Answer<R>) -> (Answer<R>, bool) {
+        let (Answer::Page(mut page), Some(trail)) = (answer, self.trail.as_mut()) else {
+            unreachable!("called with pages only, a trail under way")
+        };
+        match trail.guard.accept(&mut page) {
+            Ok(()) => (Answer::Page(page), false),
+            Err(error) => {
+                let error = trail.guard.fail(error);
+                self.trail = None;
+                (Answer::Failed(error), true)
+            }
         }
     }
 
@@ -320,9 +384,27 @@ impl<R: RunItem> Poll<R> {
 
     /// Takes the answer to the last request.
     pub(crate) fn answer(&mut self, answer: Answer<R>) {
-        if let Answer::Page(_) = &answer {
-            self.pages = self.pages.saturating_add(1);
+        let (answer, broken) = match answer {
+            Answer::Page(_) if self.trail.is_some() => {
+                self.pages = self.pages.saturating_add(1);
+                self.guarded(answer)
+            }
+            Answer::Page(_) => {
+                self.pages = self.pages.saturating_add(1);
+                (answer, false)
+            }
+            other => (other, false),
+        };
+        self.dispatch(answer);
+        // A traversal that broke the pagination contract ends the poll:
+        // the server loops, and the next traversal would too.
+        if broken && !self.closing && !self.over {
+            self.end();
         }
+    }
+
+    /// Hands an answer to the stage that asked for it.
+    fn dispatch(&mut self, answer: Answer<R>) {
         match std::mem::replace(&mut self.stage, Stage::Done) {
             Stage::Begin => self.begun(answer),
             Stage::BeginRunning { .. } => self.begun_running(answer),

@@ -667,6 +667,54 @@ fn the_full_check_reads_a_page_a_poll_and_finds_what_no_plan_sees() {
     assert!(!state.in_flight.contains_key(&doomed));
 }
 
+// Issue 28, case 13: a server that sends the same page whatever the
+// cursor, `has_more` set: every poll read it to the page cap (500
+// requests a poll).
+#[test]
+fn a_server_repeating_its_page_costs_a_request_or_two_a_poll() {
+    let mut list = List::default();
+    for (start, backfill_pages) in [(StartAt::Now, 10), (StartAt::Beginning, 10)] {
+        let s = Settings {
+            backfill_pages,
+            ..settings(start)
+        };
+        list.repeating = false;
+        list.runs.clear();
+        for i in 0..150 {
+            list.add(i, RunStatus::Running);
+        }
+        let mut state = if start == StartAt::Now {
+            begun(&mut list, &s)
+        } else {
+            WatchState::new("automations/a/runs")
+        };
+        // Runs in flight below the top page, for the plans.
+        if start == StartAt::Now {
+            for i in 0..150 {
+                list.add(1_000 + i, RunStatus::Running);
+            }
+            let p = poll(&mut list, state, &s);
+            state = p.state;
+        }
+        list.repeating = true;
+        let mut requests = 0;
+        for n in 0..8 {
+            let p = poll(&mut list, state, &s);
+            requests += p.asks.len();
+            assert!(p.asks.len() <= 3, "{start:?} poll {n}: {:?}", p.asks);
+            assert!(
+                p.shown
+                    .iter()
+                    .any(|e| e.contains("cycle") || e.contains("came again")),
+                "{start:?} poll {n}: {:?}",
+                p.shown
+            );
+            state = p.state;
+        }
+        assert!(requests <= 24, "{start:?}: {requests}");
+    }
+}
+
 // Issue 28, case 14: the terminal listing asked for completed, failed and
 // cancelled runs only: a run skipped below the top page was found by the
 // full check alone, a dozen polls later.

@@ -169,9 +169,8 @@ impl<R: RunItem> Poll<R> {
             }
         };
         let next = page.next_cursor().cloned();
-        let mut items = page.into_items();
-        items.reverse();
-        for run in items {
+        // Oldest first: the traversal's guard turned the page round.
+        for run in page.into_items() {
             self.top.read = self.top.read.saturating_add(1);
             let created = run.created_at();
             self.top.reached = Some(self.top.reached.map_or(created, |r| r.min(created)));
