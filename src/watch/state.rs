@@ -108,8 +108,8 @@ pub(crate) enum Change {
         baseline: Vec<(String, Timestamp)>,
         backfill: bool,
     },
-    /// The backfill goes on after run `after`, or is done (`None`).
-    Backfilled { after: Option<String> },
+    /// The backfill goes on from `next`, or is done (`None`).
+    Backfilled { next: Option<Backfill> },
     /// The full check goes on from `next`, or is done (`None`).
     Checked { next: Option<Check> },
     /// A poll ended, with a full check (the list down to the oldest run in
@@ -117,10 +117,45 @@ pub(crate) enum Change {
     Polled { full: bool },
 }
 
-/// Where a backfill goes on: after this run (`None`: from the top).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Where a backfill goes on: after this run (`None`: from the top), and
+/// where it stands in time: the creation time of the last run it read
+/// (`at`) and the runs it read at that very instant (`ties`). When the
+/// server refuses its cursor (the run deleted), it goes on from the top,
+/// past every run it read already: those created after `at`, and those
+/// of `ties`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Backfill {
     pub(crate) after: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) ties: Vec<String>,
+}
+
+impl Backfill {
+    /// Whether run `id`, created at `created_at`, is still the backfill's
+    /// to read: below where it stands (the list is newest first).
+    pub(crate) fn owns(&self, id: &str, created_at: Timestamp) -> bool {
+        self.at.is_none_or(|at| {
+            created_at < at || (created_at == at && !self.ties.iter().any(|t| t == id))
+        })
+    }
+
+    /// Where the backfill stands once it read run `id`, created at
+    /// `created_at` (the next it owns, newest first).
+    pub(crate) fn read(&mut self, id: &str, created_at: Timestamp) {
+        if self.at != Some(created_at) {
+            self.at = Some(created_at);
+            self.ties.clear();
+        }
+        self.ties.push(id.to_owned());
+    }
+
+    /// Whether it is seeking where it stood from the top, its cursor
+    /// refused: the runs above it are not the top's to report either.
+    pub(crate) fn seeking(&self) -> bool {
+        self.after.is_none() && self.at.is_some()
+    }
 }
 
 /// Where the full check goes on: after run `after` (`None`: from the
@@ -274,11 +309,11 @@ impl WatchState {
                 }
                 self.started = true;
                 if *backfill {
-                    self.backfill = Some(Backfill { after: None });
+                    self.backfill = Some(Backfill::default());
                 }
             }
-            Change::Backfilled { after } => {
-                self.backfill = after.clone().map(|after| Backfill { after: Some(after) });
+            Change::Backfilled { next } => {
+                self.backfill = next.clone();
             }
             Change::Checked { next } => {
                 self.check = next.clone();

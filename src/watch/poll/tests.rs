@@ -187,6 +187,8 @@ struct Polled {
     asks: Vec<Ask>,
     shown: Vec<String>,
     state: WatchState,
+    /// Whether the poll took the collection for missing (a 404).
+    missing: bool,
 }
 
 fn poll(list: &mut List, state: WatchState, settings: &Settings) -> Polled {
@@ -219,6 +221,7 @@ fn poll(list: &mut List, state: WatchState, settings: &Settings) -> Polled {
         asks,
         shown,
         state: state_out,
+        missing: poll.missing(),
     }
 }
 
@@ -665,6 +668,58 @@ fn the_full_check_reads_a_page_a_poll_and_finds_what_no_plan_sees() {
     );
     assert!((24..=31).contains(&gone_at), "gone at poll {gone_at}");
     assert!(!state.in_flight.contains_key(&doomed));
+}
+
+// Issue 28, case 2: the run at the backfill's cursor was deleted. The
+// server refused the cursor (422 here, 404 on some servers): every poll
+// failed on it, and the backfill never went on (100 of 349 runs told); a
+// 404 was taken for the automation gone.
+#[test]
+fn a_deleted_run_at_the_backfill_cursor_does_not_stop_the_backfill() {
+    for refusal in [422, 404] {
+        let mut list = List {
+            gone_cursor: Some(refusal),
+            ..List::default()
+        };
+        let s = Settings {
+            backfill_pages: 1,
+            ..settings(StartAt::Beginning)
+        };
+        // 349 runs, some in the same second (ties at the cursor's time).
+        let ids: Vec<String> = (0..349)
+            .map(|i| list.add(i / 3, RunStatus::Completed))
+            .collect();
+        let first = poll(&mut list, WatchState::new("automations/a/runs"), &s);
+        assert_eq!(started(&first), 100);
+        let cursor = first.state.backfill.clone().unwrap().after.unwrap();
+        assert_eq!(cursor, ids[249]);
+        list.runs.retain(|r| r.id != cursor);
+        let mut state = first.state;
+        let mut told: Vec<String> = first
+            .shown
+            .iter()
+            .filter(|e| e.starts_with("started"))
+            .cloned()
+            .collect();
+        let mut polls = 0;
+        while state.backfilling() {
+            polls += 1;
+            assert!(polls <= 6, "{refusal}: the backfill does not end");
+            let p = poll(&mut list, state, &s);
+            assert!(
+                !p.shown.iter().any(|e| e.starts_with("error")),
+                "{refusal}: {:?}",
+                p.shown
+            );
+            assert!(!p.missing, "{refusal}: taken for the automation gone");
+            assert!(p.asks.len() <= 3, "{refusal}: {:?}", p.asks);
+            told.extend(p.shown.iter().filter(|e| e.starts_with("started")).cloned());
+            state = p.state;
+        }
+        // Every run once, newest first: the deleted one was told already.
+        let expected: Vec<String> = ids.iter().rev().map(|id| format!("started {id}")).collect();
+        assert_eq!(told, expected, "{refusal}");
+    }
 }
 
 // Issue 28, case 13: a server that sends the same page whatever the

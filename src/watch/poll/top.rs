@@ -9,7 +9,7 @@ use crate::ids::Cursor;
 use crate::pagination::RunItem;
 use crate::status::RunStatus;
 use crate::watch::event::StartAt;
-use crate::watch::state::{Change, LOOK_BACK};
+use crate::watch::state::{Backfill, Change, LOOK_BACK};
 
 /// A page holds this many runs, at the most.
 const PAGE: usize = 100;
@@ -103,9 +103,15 @@ impl<R: RunItem> Poll<R> {
         // A backfill going on reports every run below its cursor: the top
         // stops there (a window as deep as the backfill would report the
         // backfill's runs, oldest first, in one poll).
+        // One seeking where it stood (its cursor refused) owns what is
+        // below that.
         let backfill_at = self.state.backfill.as_ref().and_then(|b| b.after.clone());
+        let seeking = self.state.backfill.clone().filter(Backfill::seeking);
         let mut below_backfill = false;
         for run in items {
+            below_backfill |= seeking
+                .as_ref()
+                .is_some_and(|b| b.owns(run.item_id(), run.created_at()));
             if below_backfill {
                 continue;
             }

@@ -89,19 +89,46 @@ fn a_backfill_goes_on_from_its_cursor_until_done() {
         baseline: vec![],
         backfill: true,
     });
-    assert_eq!(s.backfill, Some(Backfill { after: None }));
-    s.apply(&Change::Backfilled {
+    assert_eq!(s.backfill, Some(Backfill::default()));
+    let next = Backfill {
         after: Some("r100".into()),
+        ..Backfill::default()
+    };
+    s.apply(&Change::Backfilled {
+        next: Some(next.clone()),
     });
-    assert_eq!(
-        s.backfill,
-        Some(Backfill {
-            after: Some("r100".into())
-        })
-    );
+    assert_eq!(s.backfill, Some(next));
     assert!(s.backfilling());
-    s.apply(&Change::Backfilled { after: None });
+    s.apply(&Change::Backfilled { next: None });
     assert!(!s.backfilling());
+}
+
+#[test]
+fn a_backfill_owns_what_is_below_where_it_stands_ties_included() {
+    let at = |secs: i64| Timestamp::from(chrono::DateTime::from_timestamp(secs, 0).unwrap());
+    let mut b = Backfill::default();
+    assert!(b.owns("x", at(100)), "from the top: everything");
+    b.read("r3", at(50));
+    b.read("r2", at(40));
+    b.read("r1", at(40));
+    assert_eq!(
+        (b.at, b.ties.clone()),
+        (Some(at(40)), vec!["r2".into(), "r1".into()])
+    );
+    let owned = [
+        ("r9", 60),
+        ("r3", 50),
+        ("r2", 40),
+        ("r1", 40),
+        ("r0", 40),
+        ("q", 39),
+    ]
+    .map(|(id, t)| b.owns(id, at(t)));
+    assert_eq!(owned, [false, false, false, false, true, true]);
+    b.after = Some("r1".into());
+    assert!(!b.seeking(), "not yet refused");
+    b.after = None;
+    assert!(b.seeking());
 }
 
 #[test]
