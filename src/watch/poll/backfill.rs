@@ -17,7 +17,7 @@ use crate::watch::state::{Backfill, Change};
 impl<R: RunItem> Poll<R> {
     /// A page of the backfill; `left` pages this poll, this one included.
     pub(super) fn backfilled(&mut self, answer: Answer<R>, left: u32) {
-        let mut at = self.state.backfill.clone().unwrap_or_default();
+        let mut at = self.state.backfill.as_deref().cloned().unwrap_or_default();
         let page = match answer {
             // The run at the cursor is gone: from the top, to where it stood.
             Answer::Failed(error) if at.after.is_some() && is_gone(&error) => {

@@ -370,7 +370,10 @@ fn a_run_deleted_in_flight_is_gone_once_confirmed() {
 fn late_and_clock_skewed_runs_in_the_look_back_window_are_found() {
     let mut list = List::default();
     let s = settings(StartAt::Now);
-    list.add(0, RunStatus::Completed);
+    // 25 s before the newest: the window hangs from the newest. (More
+    // than the window before it, the newest would be a run stamped ahead,
+    // and the window would hang from this one.)
+    list.add(75, RunStatus::Completed);
     let state = begun(&mut list, &s);
     let newest = list.add(100, RunStatus::Completed);
     let p = poll(&mut list, state, &s);
@@ -720,6 +723,44 @@ fn a_deleted_run_at_the_backfill_cursor_does_not_stop_the_backfill() {
         let expected: Vec<String> = ids.iter().rev().map(|id| format!("started {id}")).collect();
         assert_eq!(told, expected, "{refusal}");
     }
+}
+
+// Issue 28, case 4: a run stamped an hour ahead became the newest mark;
+// the ten runs created after it were below the look-back window and never
+// told, even later.
+#[test]
+fn a_run_stamped_ahead_never_hides_the_runs_after_it() {
+    let mut list = List::default();
+    let s = settings(StartAt::Now);
+    for i in 0..20 {
+        list.add(i, RunStatus::Completed);
+    }
+    let state = begun(&mut list, &s);
+    let ahead = list.add(3_600 + 100, RunStatus::Completed);
+    let p = poll(&mut list, state, &s);
+    assert_eq!(
+        p.shown,
+        [format!("started {ahead}"), format!("finished {ahead}")]
+    );
+    let mut state = p.state;
+    let mut told = Vec::new();
+    let mut expected = Vec::new();
+    for i in 0..10 {
+        let id = list.add(100 + i * 5, RunStatus::Running);
+        expected.push(format!("started {id}"));
+        let p = poll(&mut list, state, &s);
+        assert!(p.asks.len() <= 2, "{:?}", p.asks);
+        told.extend(p.shown);
+        state = p.state;
+    }
+    assert_eq!(told, expected);
+    // Nothing twice, the ahead run included, once real time is past it.
+    let after = list.add(3_600 + 120, RunStatus::Completed);
+    let p = poll(&mut list, state, &s);
+    assert_eq!(
+        p.shown,
+        [format!("started {after}"), format!("finished {after}")]
+    );
 }
 
 // Issue 28, case 13: a server that sends the same page whatever the

@@ -89,7 +89,7 @@ fn a_backfill_goes_on_from_its_cursor_until_done() {
         baseline: vec![],
         backfill: true,
     });
-    assert_eq!(s.backfill, Some(Backfill::default()));
+    assert_eq!(s.backfill.as_deref(), Some(&Backfill::default()));
     let next = Backfill {
         after: Some("r100".into()),
         ..Backfill::default()
@@ -97,7 +97,7 @@ fn a_backfill_goes_on_from_its_cursor_until_done() {
     s.apply(&Change::Backfilled {
         next: Some(next.clone()),
     });
-    assert_eq!(s.backfill, Some(next));
+    assert_eq!(s.backfill.as_deref(), Some(&next));
     assert!(s.backfilling());
     s.apply(&Change::Backfilled { next: None });
     assert!(!s.backfilling());
@@ -185,4 +185,42 @@ fn the_state_round_trips_through_json_compactly() {
             ("r1", &RunStatus::Running)
         ]
     );
+}
+
+#[test]
+fn one_run_stamped_ahead_does_not_move_the_window() {
+    let at = |secs: i64| Timestamp::from(chrono::DateTime::from_timestamp(secs, 0).unwrap());
+    // (newest, second newest) -> where the window hangs from.
+    let table = [
+        ((100, None), 100),
+        ((100, Some(70)), 100),
+        ((100, Some(69)), 69),
+        ((3_700, Some(19)), 19),
+    ];
+    for ((newest, second), expected) in table {
+        assert_eq!(horizon_of(at(newest), second.map(at)), at(expected));
+    }
+    let seen = |id: &str, secs: i64| Change::Seen {
+        id: id.into(),
+        created_at: at(secs),
+        status: RunStatus::Completed,
+    };
+    let mut s = WatchState::new("automations/a/runs");
+    s.apply(&seen("a", 10));
+    assert_eq!(s.horizon(), Some(at(10)), "the only run seen");
+    s.apply(&seen("ahead", 3_700));
+    assert_eq!(s.horizon(), Some(at(10)));
+    assert_eq!(s.newest_run(), Some("ahead"));
+    for (i, secs) in [20, 40, 60].into_iter().enumerate() {
+        s.apply(&seen(&format!("r{i}"), secs));
+        assert_eq!(s.horizon(), Some(at(secs)));
+    }
+    assert!(s.knows("ahead") && s.knows("r2"), "{s:?}");
+    // Real time past it: the newest again.
+    s.apply(&seen("later", 3_710));
+    assert_eq!(s.horizon(), Some(at(3_710)));
+    // A state saved before the second newest was kept: found in `recent`.
+    let mut old = s.clone();
+    old.runner_up = None;
+    assert_eq!(old.horizon(), Some(at(3_710)));
 }
