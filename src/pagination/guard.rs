@@ -143,7 +143,7 @@ impl Traversal {
         let fail = |kind| -> Result<(), Error> {
             Err(PaginationError::new(self.requested, asked.map(Cursor::as_str), kind).into())
         };
-        if page.has_more && page.items.is_empty() {
+        if page.has_more && page.items.is_empty() && page.bad.is_empty() {
             return fail(PaginationErrorKind::EmptyPageWithMore);
         }
         // Every item may become the checkpoint, so every id must be a

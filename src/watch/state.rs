@@ -46,6 +46,10 @@ pub(crate) fn horizon_of(newest: Timestamp, runner_up: Option<Timestamp>) -> Tim
 /// included; the window deeper down is read every this many polls).
 pub(crate) const WINDOW_EVERY: u64 = 6;
 
+/// Records that did not decode, reported once each: the ids of the last
+/// this many are kept.
+pub(crate) const UNREADABLE_KEPT: usize = 100;
+
 /// Times a run in flight is looked for and not found before it is taken
 /// for gone: a retrieve's 404, or a full listing past it without it.
 pub(crate) const MISSES_TO_GONE: u8 = 2;
@@ -129,6 +133,9 @@ pub(crate) enum Change {
     Backfilled { next: Option<Backfill> },
     /// The full check goes on from `next`, or is done (`None`).
     Checked { next: Option<Check> },
+    /// A record that did not decode was reported (an error item): not
+    /// again while its id is among the last [`UNREADABLE_KEPT`].
+    Unreadable { id: String },
     /// A poll ended, with a full check (the list down to the oldest run in
     /// flight) or without.
     Polled { full: bool },
@@ -209,6 +216,10 @@ pub struct WatchState {
     pub(crate) backfill: Option<Box<Backfill>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) check: Option<Check>,
+    /// The ids of the last records reported as not decoding (at most
+    /// [`UNREADABLE_KEPT`], oldest first): each is reported once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) unreadable: Vec<String>,
     /// Polls since the last full check, and in all.
     #[serde(default)]
     pub(crate) since_full: u32,
@@ -228,6 +239,7 @@ impl WatchState {
             in_flight: BTreeMap::new(),
             backfill: None,
             check: None,
+            unreadable: Vec::new(),
             since_full: 0,
             polls: 0,
         }
@@ -355,6 +367,14 @@ impl WatchState {
             }
             Change::Checked { next } => {
                 self.check = next.clone();
+            }
+            Change::Unreadable { id } => {
+                if !self.unreadable.contains(id) {
+                    self.unreadable.push(id.clone());
+                }
+                if self.unreadable.len() > UNREADABLE_KEPT {
+                    self.unreadable.remove(0);
+                }
             }
             Change::Polled { full } => {
                 self.since_full = if *full {

@@ -417,6 +417,82 @@ fn page_of(has_more: bool, runs: &[String]) -> String {
     )
 }
 
+// Issue 28, case 12: one run whose `created_at` is PostgreSQL's
+// "infinity" failed the whole page: every poll failed, and the runs
+// started after it were never told while it stayed on the top page.
+#[tokio::test(start_paused = true)]
+async fn a_run_that_does_not_decode_is_one_error_and_the_others_are_told() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use crate::common::raw::{self, Action};
+
+    let t = |s: u32| format!("2026-01-01T00:00:{s:02}Z");
+    let a = run_at("a", "completed", &t(0));
+    let b = run_at("b", "completed", &t(1));
+    let c = run_at("c", "completed", &t(3));
+    let bad = run_at("bad", "completed", "infinity");
+    let d = run_at("d", "running", &t(4));
+    let e = run_at("e", "completed", &t(5));
+    let pages = [
+        page_of(false, &[b.clone(), a.clone()]),
+        page_of(
+            false,
+            &[d.clone(), bad.clone(), c.clone(), b.clone(), a.clone()],
+        ),
+        page_of(false, &[e, d, bad.clone(), c, b, a]),
+    ];
+    let phase = Arc::new(AtomicUsize::new(0));
+    let at = phase.clone();
+    let server = raw::start(move |_, _| {
+        let page = &pages[at.load(Ordering::SeqCst).min(2)];
+        Action::Raw(raw::json(200, &[], page))
+    })
+    .await;
+    let client = common::paused_client(&server.base_url, RetryPolicy::disabled());
+    let mut events = client
+        .watch_automation_runs("auto")
+        .poll_interval(POLL)
+        .stream();
+    // The start: nothing told. Then the page with the bad record.
+    let _ = tokio::time::timeout(POLL / 2, events.next()).await;
+    phase.store(1, Ordering::SeqCst);
+    let mut told = Vec::new();
+    let mut errors = Vec::new();
+    let t0 = Instant::now();
+    while told.len() < 4 {
+        assert!(t0.elapsed() < POLL * 10, "told {told:?}, errors {errors:?}");
+        match events.next().await {
+            Some(Ok(event)) => told.push(format!("{} {}", event.kind(), event.run_id())),
+            Some(Err(e)) => {
+                assert!(!e.ends_watch(), "{e}");
+                errors.push(e);
+            }
+            None => panic!("the watch ended"),
+        }
+        if told.len() == 3 {
+            phase.store(2, Ordering::SeqCst);
+        }
+    }
+    assert_eq!(
+        told,
+        ["started c", "finished c", "started d", "started e"],
+        "errors: {errors:?}"
+    );
+    assert_eq!(errors.len(), 1, "once: {errors:?}");
+    assert!(errors[0].is_bad_record() && !errors[0].is_retryable());
+    let record = errors[0].as_bad_record().unwrap();
+    assert_eq!(
+        (record.id(), record.field(), record.index(), record.raw()),
+        (Some("bad"), "created_at", 1, bad.as_str())
+    );
+    let shown = errors[0].to_string();
+    assert!(
+        shown.contains("\"bad\"") && shown.contains("created_at"),
+        "{shown}"
+    );
+}
+
 // Issue 28, case 13: a server that sends the same page whatever the
 // cursor (`has_more` set) was read to the page cap on every poll: 8 polls
 // cost 4,041 requests.

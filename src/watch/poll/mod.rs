@@ -28,7 +28,7 @@ use tokio::time::Instant;
 use super::event::{RunEvent, StartAt};
 use super::plan::Plan;
 use super::state::{Change, WatchState};
-use crate::error::{Error, WatchError, WatchErrorKind};
+use crate::error::{BadRecord, Error, WatchError, WatchErrorKind};
 use crate::ids::Cursor;
 use crate::pagination::{Page, RunItem, Traversal};
 use crate::status::RunStatus;
@@ -395,12 +395,37 @@ impl<R: RunItem> Poll<R> {
             }
             other => (other, false),
         };
+        let answer = match answer {
+            Answer::Page(mut page) => {
+                for record in page.take_bad() {
+                    self.unreadable(record);
+                }
+                Answer::Page(page)
+            }
+            other => other,
+        };
         self.dispatch(answer);
         // A traversal that broke the pagination contract ends the poll:
         // the server loops, and the next traversal would too.
         if broken && !self.closing && !self.over {
             self.end();
         }
+    }
+
+    /// A record of a page that did not decode: an error item, once per
+    /// record (by its id); the page's other runs go on. A run in flight
+    /// it names counts as seen: it is not missed for it.
+    fn unreadable(&mut self, record: BadRecord) {
+        let Some(id) = record.id().map(str::to_owned) else {
+            self.items.push_back(Queued::Failed(record.into()));
+            return;
+        };
+        self.seen.insert(id.clone());
+        if self.state.unreadable.contains(&id) {
+            return;
+        }
+        self.items.push_back(Queued::Failed(record.into()));
+        self.push(Queued::Silent(Change::Unreadable { id }));
     }
 
     /// Hands an answer to the stage that asked for it.
