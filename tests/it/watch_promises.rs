@@ -565,3 +565,94 @@ async fn a_server_repeating_its_page_costs_a_request_or_two_a_poll() {
         "{errors:?}"
     );
 }
+
+// Issue 28, case 2, against the fake: the run at the backfill's cursor
+// deleted, the fake refuses the cursor with a 422; the backfill stopped
+// there for good, 100 of 349 runs told and one error a poll.
+#[tokio::test(start_paused = true)]
+async fn a_deleted_run_at_the_backfill_cursor_is_passed_and_every_run_told() {
+    let fake = common::fake().await;
+    let runs = fake.seed_automation("deleted", 349);
+    fake.fail_after(BUDGET, 403);
+    let client = common::paused_client(&fake.base_url(), RetryPolicy::default());
+    let mut events = client
+        .watch_automation_runs("deleted")
+        .start(StartAt::Beginning)
+        .backfill_pages(1)
+        .poll_interval(POLL)
+        .stream();
+    let mut started = HashSet::new();
+    let mut seen = 0;
+    // The first poll: the top page, newest first.
+    while seen < owed(&runs[..100]) {
+        match events.next().await {
+            Some(Ok(event)) => {
+                seen += 1;
+                if event.kind() == "started" {
+                    started.insert(event.run_id().to_owned());
+                }
+            }
+            other => panic!("after {seen}: {other:?}"),
+        }
+    }
+    assert!(fake.delete_run("deleted", &runs[99].id));
+    fake.clear_requests();
+    while seen < owed(&runs) {
+        match events.next().await {
+            Some(Ok(event)) => {
+                seen += 1;
+                if event.kind() == "started" {
+                    assert!(
+                        started.insert(event.run_id().to_owned()),
+                        "twice: {event:?}"
+                    );
+                }
+            }
+            other => panic!("after {seen} of {}: {other:?}", owed(&runs)),
+        }
+    }
+    assert_eq!(started.len(), 349);
+    // Each poll, the top page and a page of the backfill: the refused
+    // cursor costs a request and a page read again (the top page, all
+    // but one of its runs read already): 12 requests where 8 were left.
+    let requests = fake.requests().len();
+    assert!((8..=12).contains(&requests), "{requests} requests");
+}
+
+// Issue 28, case 4, against the fake: a run stamped an hour ahead; the
+// ten runs created after it were never told.
+#[tokio::test(start_paused = true)]
+async fn a_run_stamped_ahead_never_hides_the_runs_created_after_it() {
+    let fake = common::fake().await;
+    let runs = fake.seed_automation("ahead", 20);
+    fake.fail_after(BUDGET, 403);
+    let client = common::paused_client(&fake.base_url(), RetryPolicy::default());
+    let mut events = client
+        .watch_automation_runs("ahead")
+        .start(StartAt::Beginning)
+        .poll_interval(POLL)
+        .stream();
+    for _ in 0..owed(&runs) {
+        assert!(matches!(events.next().await, Some(Ok(_))));
+    }
+    let hour = chrono::Utc::now() + chrono::Duration::hours(1);
+    let ahead = fake
+        .insert_automation_run("ahead", RunStatus::Completed, hour.into())
+        .unwrap();
+    async fn next(
+        events: &mut resend_workflows::WatchStream<resend_workflows::AutomationRunListItem>,
+    ) -> String {
+        match events.next().await {
+            Some(Ok(event)) => format!("{} {}", event.kind(), event.run_id()),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(next(&mut events).await, format!("started {}", ahead.id));
+    assert_eq!(next(&mut events).await, format!("finished {}", ahead.id));
+    for _ in 0..10 {
+        let run = fake
+            .start_automation_run("ahead", RunStatus::Running)
+            .unwrap();
+        assert_eq!(next(&mut events).await, format!("started {}", run.id));
+    }
+}

@@ -21,17 +21,14 @@
 //! server that loops costs a request or two a poll, not its page bound.
 
 use std::collections::{HashSet, VecDeque};
-use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::event::{RunEvent, StartAt};
-use super::plan::Plan;
+use super::event::RunEvent;
 use super::state::{Change, WatchState};
-use crate::error::{BadRecord, Error, WatchError, WatchErrorKind};
+use crate::error::{Error, WatchError, WatchErrorKind};
 use crate::ids::Cursor;
-use crate::pagination::{Page, RunItem, Traversal};
-use crate::status::RunStatus;
+use crate::pagination::{Page, RunItem};
 use crate::timestamp::Timestamp;
 
 mod ask;
@@ -40,54 +37,18 @@ mod check;
 mod left;
 mod queued;
 mod report;
+mod settings;
 mod sweep;
 #[cfg(test)]
 mod tests;
 mod top;
+mod trail;
 
-use ask::Listing;
 pub(crate) use ask::{Answer, Ask};
 pub(crate) use queued::Queued;
-
-/// The statuses the terminal listing asks for: every final status the
-/// crate knows (`skipped` too: a run skipped below the top page is found
-/// at the next poll, not by the full check a dozen polls later).
-pub(crate) const TERMINAL: &[RunStatus] = &[
-    RunStatus::Completed,
-    RunStatus::Failed,
-    RunStatus::Cancelled,
-    RunStatus::Skipped,
-];
-
-/// A plan forced on every poll, instead of the cheapest (tests and the
-/// benchmark).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
-pub enum Forced {
-    /// This plan for the runs the top pages did not show (the full check
-    /// goes on beside it: it finds what no plan sees).
-    Plan(Plan),
-    /// The watch as it was before plans: new runs by a backward traversal
-    /// from the newest seen (no top page), then the running listing and a
-    /// retrieve per run in flight not in it.
-    Legacy,
-}
-
-/// What every poll of a watch is set up with.
-#[derive(Debug, Clone)]
-pub(crate) struct Settings {
-    pub(crate) start: StartAt,
-    /// Whether the list filters by status (automations; not the alpha).
-    pub(crate) filters: bool,
-    pub(crate) forced: Option<Forced>,
-    /// The final statuses whose `Finished` carries the run's steps.
-    pub(crate) steps_for: Vec<RunStatus>,
-    /// Pages of a backfill a poll reads.
-    pub(crate) backfill_pages: u32,
-    /// The most pages, and the longest time, of one poll.
-    pub(crate) max_pages: u32,
-    pub(crate) max_time: Duration,
-}
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+pub use settings::Forced;
+pub(crate) use settings::{Settings, TERMINAL};
 
 /// Where the poll is.
 #[derive(Debug)]
@@ -139,18 +100,11 @@ struct TopRead<R> {
     whole: bool,
 }
 
-/// The traversal under way: its listing, and its guard.
-#[derive(Debug)]
-struct Trail {
-    listing: Listing,
-    guard: Traversal,
-}
-
 /// One poll.
 #[derive(Debug)]
 pub(crate) struct Poll<R> {
     /// The traversal the last list request belongs to.
-    trail: Option<Trail>,
+    trail: Option<trail::Trail>,
     /// The state as this poll moves it (ahead of what was yielded).
     state: WatchState,
     settings: Settings,
@@ -332,51 +286,6 @@ impl<R: RunItem> Poll<R> {
         }
     }
 
-    /// Counts `ask` in its traversal: the one under way when it asks for
-    /// that traversal's next page, else a new one from where it starts.
-    fn follow(&mut self, ask: &Ask) {
-        let Some((listing, position)) = ask.listing() else {
-            return;
-        };
-        if let Some(trail) = &self.trail
-            && trail.listing == listing
-            && trail.guard.pending_position() == Some(&position)
-        {
-            // Asked again, unanswered (a request dropped on the way).
-            return;
-        }
-        let goes_on = self.trail.as_ref().is_some_and(|trail| {
-            trail.listing == listing && trail.guard.next_position() == Some(&position)
-        });
-        if !goes_on {
-            self.trail = Some(Trail {
-                listing,
-                guard: Traversal::boundaries_only(position),
-            });
-        }
-        if let Some(trail) = &mut self.trail {
-            // No page cap: the poll's own bounds hold.
-            let _ = trail.guard.begin();
-        }
-    }
-
-    /// Checks a page against its traversal's guard: the page as the
-    /// stage reads it (a backward page oldest first), or the pagination
-    /// error that ends the poll.
-    fn guarded(&mut self, answer: Answer<R>) -> (Answer<R>, bool) {
-        let (Answer::Page(mut page), Some(trail)) = (answer, self.trail.as_mut()) else {
-            unreachable!("called with pages only, a trail under way")
-        };
-        match trail.guard.accept(&mut page) {
-            Ok(()) => (Answer::Page(page), false),
-            Err(error) => {
-                let error = trail.guard.fail(error);
-                self.trail = None;
-                (Answer::Failed(error), true)
-            }
-        }
-    }
-
     fn past_bounds(&self, now: Instant) -> bool {
         self.pages >= self.settings.max_pages
             || now.saturating_duration_since(self.started) > self.settings.max_time
@@ -384,48 +293,13 @@ impl<R: RunItem> Poll<R> {
 
     /// Takes the answer to the last request.
     pub(crate) fn answer(&mut self, answer: Answer<R>) {
-        let (answer, broken) = match answer {
-            Answer::Page(_) if self.trail.is_some() => {
-                self.pages = self.pages.saturating_add(1);
-                self.guarded(answer)
-            }
-            Answer::Page(_) => {
-                self.pages = self.pages.saturating_add(1);
-                (answer, false)
-            }
-            other => (other, false),
-        };
-        let answer = match answer {
-            Answer::Page(mut page) => {
-                for record in page.take_bad() {
-                    self.unreadable(record);
-                }
-                Answer::Page(page)
-            }
-            other => other,
-        };
+        let (answer, broken) = self.received(answer);
         self.dispatch(answer);
         // A traversal that broke the pagination contract ends the poll:
         // the server loops, and the next traversal would too.
         if broken && !self.closing && !self.over {
             self.end();
         }
-    }
-
-    /// A record of a page that did not decode: an error item, once per
-    /// record (by its id); the page's other runs go on. A run in flight
-    /// it names counts as seen: it is not missed for it.
-    fn unreadable(&mut self, record: BadRecord) {
-        let Some(id) = record.id().map(str::to_owned) else {
-            self.items.push_back(Queued::Failed(record.into()));
-            return;
-        };
-        self.seen.insert(id.clone());
-        if self.state.unreadable.contains(&id) {
-            return;
-        }
-        self.items.push_back(Queued::Failed(record.into()));
-        self.push(Queued::Silent(Change::Unreadable { id }));
     }
 
     /// Hands an answer to the stage that asked for it.

@@ -11,10 +11,15 @@
 
 use std::collections::HashSet;
 
+use std::time::Duration;
+
 use super::*;
 use crate::error::ApiError;
 use crate::pagination::{Page, Position};
+use crate::status::RunStatus;
 use crate::transport::generated::types::AutomationRunListItem;
+use crate::watch::event::StartAt;
+use crate::watch::plan::Plan;
 use crate::watch::state::WINDOW_EVERY;
 
 type Run = AutomationRunListItem;
