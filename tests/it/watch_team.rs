@@ -604,3 +604,51 @@ async fn an_automation_created_after_the_first_look_starts_at_its_beginning_what
         other => panic!("{other:?}"),
     }
 }
+
+// Issue 28, case 12, for discovery: one automation whose record does not
+// decode failed the whole look, and no automation was watched.
+#[tokio::test]
+async fn an_automation_record_that_does_not_decode_is_one_error_and_the_others_are_watched() {
+    use crate::common::raw::{self, Action};
+
+    let automations = r#"{"object":"list","has_more":false,"data":[
+        {"id":"good","name":"Good","status":"enabled","created_at":"2026-01-01 00:00:00+00"},
+        {"id":"odd","name":"Odd","status":"enabled","created_at":"infinity"}]}"#;
+    let runs = r#"{"object":"list","has_more":false,"data":[]}"#;
+    let server = raw::start(move |req, _| {
+        let body = if req.target.starts_with("/automations?") || req.target == "/automations" {
+            automations
+        } else {
+            runs
+        };
+        Action::Raw(raw::json(200, &[], body))
+    })
+    .await;
+    let client = common::client(&server.base_url);
+    let mut events = client
+        .watch_automations()
+        .poll_interval(Duration::from_millis(200))
+        .discovery_interval(Duration::from_secs(60))
+        .store(MemoryStore::new())
+        .stream();
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        match tokio::time::timeout(Duration::from_secs(10), events.next()).await {
+            Ok(Some(Ok(event))) => seen.push(format!("{event:?}")),
+            Ok(Some(Err(e))) => {
+                assert_eq!(e.automation(), Some("odd"), "{e}");
+                let record = e.error().as_bad_record().expect("a bad record");
+                assert_eq!((record.id(), record.field()), (Some("odd"), "created_at"));
+                seen.push("bad odd".into());
+            }
+            other => panic!("{other:?} after {seen:?}"),
+        }
+    }
+    assert_eq!(
+        seen,
+        [
+            "bad odd".to_owned(),
+            format!("{:?}", added("good", StartAt::Now))
+        ]
+    );
+}

@@ -59,9 +59,12 @@ impl FirstLook {
 /// created before (say, enabled again) starts at `start`. A saved state
 /// goes first in every case. A disabled automation is not watched; one in
 /// a status the crate does not know is (a run is never lost for a word).
+/// One whose record did not decode (`unreadable`, by id) is there: a
+/// watched one stays watched, never taken for deleted.
 pub(super) fn changes(
     watched: &BTreeSet<String>,
     listed: &[Listed],
+    unreadable: &BTreeSet<String>,
     first_look: Option<FirstLook>,
     start: StartAt,
 ) -> Changes {
@@ -79,6 +82,7 @@ pub(super) fn changes(
     }
     for id in watched {
         match by_id.get(id.as_str()) {
+            None if unreadable.contains(id) => {}
             None => out.remove.push((id.clone(), Removal::Deleted)),
             Some(a) if a.status == AutomationStatus::Disabled => {
                 out.remove.push((id.clone(), Removal::Disabled));
@@ -116,7 +120,7 @@ mod tests {
             listed("b", AutomationStatus::Disabled, 100),
             listed("c", AutomationStatus::Unknown("paused".into()), 100),
         ];
-        let got = changes(&set(&[]), &all, None, StartAt::Now);
+        let got = changes(&set(&[]), &all, &set(&[]), None, StartAt::Now);
         assert_eq!(
             got,
             Changes {
@@ -135,7 +139,7 @@ mod tests {
             listed("kept", AutomationStatus::Enabled, 10),
         ];
         let first = FirstLook::of(&[listed("kept", AutomationStatus::Enabled, 100)]);
-        let got = changes(&set(&["kept"]), &all, Some(first), StartAt::Now);
+        let got = changes(&set(&["kept"]), &all, &set(&[]), Some(first), StartAt::Now);
         assert_eq!(
             got.add,
             [
@@ -153,7 +157,13 @@ mod tests {
             listed("on", AutomationStatus::Enabled, 10),
         ];
         let first = Some(FirstLook::of(&all));
-        let got = changes(&set(&["gone", "off", "on"]), &all, first, StartAt::Now);
+        let got = changes(
+            &set(&["gone", "off", "on"]),
+            &all,
+            &set(&[]),
+            first,
+            StartAt::Now,
+        );
         assert_eq!(
             got,
             Changes {
@@ -165,7 +175,7 @@ mod tests {
             }
         );
         assert_eq!(
-            changes(&set(&["a"]), &[], first, StartAt::Now).remove,
+            changes(&set(&["a"]), &[], &set(&[]), first, StartAt::Now).remove,
             [("a".to_owned(), Removal::Deleted)],
             "an empty listing drops everything"
         );
@@ -184,7 +194,7 @@ mod tests {
             listed("c", AutomationStatus::Enabled, 201),
             listed("d", AutomationStatus::Enabled, 150),
         ];
-        let got = changes(&set(&["a"]), &later, Some(first), StartAt::Now);
+        let got = changes(&set(&["a"]), &later, &set(&[]), Some(first), StartAt::Now);
         assert_eq!(
             got.add,
             [
@@ -195,7 +205,27 @@ mod tests {
         );
         // A first look that listed nothing: everything found later is new.
         let none = FirstLook::of(&[]);
-        let got = changes(&set(&[]), &later[..1], Some(none), StartAt::Now);
+        let got = changes(&set(&[]), &later[..1], &set(&[]), Some(none), StartAt::Now);
         assert_eq!(got.add, [("a".to_owned(), StartAt::Beginning)]);
+    }
+
+    #[test]
+    fn an_automation_whose_record_does_not_decode_is_not_taken_for_deleted() {
+        let first = Some(FirstLook::of(&[]));
+        let got = changes(
+            &set(&["odd", "gone"]),
+            &[],
+            &set(&["odd", "new"]),
+            first,
+            StartAt::Now,
+        );
+        assert_eq!(
+            got,
+            Changes {
+                add: vec![],
+                remove: vec![("gone".into(), Removal::Deleted)],
+            },
+            "odd stays watched; new, unreadable, is not started"
+        );
     }
 }

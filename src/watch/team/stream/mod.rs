@@ -18,7 +18,7 @@ use super::discover::{FirstLook, Listed, changes};
 use super::event::{Removal, TeamError, TeamEvent};
 use crate::client::Client;
 use crate::collections::AutomationRuns;
-use crate::error::{ApiErrorKind, Error, WatchErrorKind};
+use crate::error::{ApiErrorKind, BadRecord, Error, WatchErrorKind};
 use crate::ids::AutomationId;
 use crate::transport::gate::{Lane, LaneTicket, URGENT};
 use crate::transport::generated::types::{AutomationListItem, AutomationRunListItem};
@@ -52,9 +52,13 @@ enum Join {
 }
 
 /// The look at the team's automations: waiting for its time, or listing.
+/// What a look at the team listed: the automations, and the records that
+/// did not decode.
+type Found = (Vec<AutomationListItem>, Vec<BadRecord>);
+
 enum Look {
     Waiting(Pin<Box<Sleep>>),
-    Listing(BoxFuture<'static, Result<Vec<AutomationListItem>, Error>>),
+    Listing(BoxFuture<'static, Result<Found, Error>>),
 }
 
 mod members;
@@ -259,16 +263,27 @@ impl Inner {
         }
     }
 
-    /// The listing of the team's automations, all pages, on the budget.
-    fn list(&self) -> BoxFuture<'static, Result<Vec<AutomationListItem>, Error>> {
+    /// The listing of the team's automations, all pages, on the budget:
+    /// the automations, and the records that did not decode (a bad record
+    /// is an item, not a failed look).
+    fn list(&self) -> BoxFuture<'static, Result<Found, Error>> {
         let client = self.paced.clone();
-        async move { client.list_automations().stream().try_collect().await }.boxed()
+        async move {
+            let mut pages = client.list_automations().pages();
+            let (mut listed, mut bad) = (Vec::new(), Vec::new());
+            while let Some(mut page) = pages.try_next().await? {
+                bad.append(&mut page.take_bad());
+                listed.append(&mut page.items);
+            }
+            Ok((listed, bad))
+        }
+        .boxed()
     }
 
     /// What a look found: watches started and dropped. The next look in
     /// a discovery interval, or a poll interval after one that failed.
-    fn looked(&mut self, listed: Result<Vec<AutomationListItem>, Error>) -> Duration {
-        let listed = match listed {
+    fn looked(&mut self, listed: Result<Found, Error>) -> Duration {
+        let (listed, bad) = match listed {
             Ok(listed) => listed,
             Err(e) => {
                 self.queue.push_back(Err(TeamError::new(None, e)));
@@ -295,9 +310,17 @@ impl Inner {
                     .push_back(Err(TeamError::new(Some(a.id), e.into()))),
             }
         }
+        // Each record that did not decode: an error item; one watched
+        // already stays watched (it is there, only unreadable).
+        let mut unreadable = BTreeSet::new();
+        for record in bad {
+            let id = record.id().map(str::to_owned);
+            unreadable.extend(id.clone());
+            self.queue.push_back(Err(TeamError::new(id, record.into())));
+        }
         let watched: BTreeSet<String> = self.members.keys().cloned().collect();
         let start = self.settings.start;
-        let found = changes(&watched, &seen, self.first_look, start);
+        let found = changes(&watched, &seen, &unreadable, self.first_look, start);
         self.first_look.get_or_insert_with(|| FirstLook::of(&seen));
         for (id, reason) in found.remove {
             self.remove(&id, reason);
