@@ -846,3 +846,35 @@ fn the_terminal_listing_shows_a_skipped_run() {
             .collect::<Vec<_>>()
     );
 }
+
+// A request dropped on its way (the driver's future cancelled): the same
+// ask again belongs to the same traversal, its guard kept.
+#[test]
+fn a_page_asked_again_unanswered_stays_in_its_traversal() {
+    let mut list = List::default();
+    let s = settings(StartAt::Now);
+    for i in 0..150 {
+        list.add(i, RunStatus::Running);
+    }
+    let state = begun(&mut list, &s);
+    for i in 0..150 {
+        list.add(1_000 + i, RunStatus::Running);
+    }
+    let state = poll(&mut list, state, &s).state;
+    list.repeating = true;
+    let mut p = Poll::<Run>::new(state, s.clone(), 1, Instant::now());
+    let mut asks = 0;
+    let mut errors = 0;
+    while let Some(ask) = p.ask(Instant::now()) {
+        // Each ask made twice, as after a dropped request.
+        assert_eq!(p.ask(Instant::now()), Some(ask.clone()));
+        asks += 1;
+        assert!(asks <= 3, "{ask:?}");
+        p.answer(list.answer(&ask));
+        errors += p
+            .drain()
+            .filter(|q| matches!(q, Queued::Failed(Error::Pagination(_))))
+            .count();
+    }
+    assert_eq!(errors, 1);
+}
