@@ -39,6 +39,8 @@ struct List {
     /// The same page, `has_more` set, whatever the cursor: a looping
     /// server (a caching proxy's bug).
     repeating: bool,
+    /// With `repeating`: two pages in turn, the second after the first.
+    cycle_of_two: bool,
 }
 
 fn at(secs: i64) -> Timestamp {
@@ -148,7 +150,12 @@ impl List {
             return Answer::Page(Page::new(fresh, true, &position, None).unwrap());
         }
         if self.repeating && !matches!(ask, Ask::Retrieve { .. }) {
-            let items: Vec<Run> = self.runs.iter().take(100).cloned().collect();
+            // The first page, or (a cycle of two) the second after it.
+            let second = self.cycle_of_two
+                && matches!(ask, Ask::Top { after: Some(c) } | Ask::Terminal { after: Some(c) } | Ask::Running { after: Some(c) }
+                    if Some(c.as_str()) == self.runs.get(99).map(|r| r.id.as_str()));
+            let skip = if second { 100 } else { 0 };
+            let items: Vec<Run> = self.runs.iter().skip(skip).take(100).cloned().collect();
             let position = match ask {
                 Ask::Newer { before } => Position::Before(before.clone()),
                 _ => Position::Start,
@@ -853,28 +860,32 @@ fn the_terminal_listing_shows_a_skipped_run() {
 fn a_page_asked_again_unanswered_stays_in_its_traversal() {
     let mut list = List::default();
     let s = settings(StartAt::Now);
+    let state = begun(&mut list, &s);
+    // 150 runs in flight, below 150 finished ones: past the top page.
     for i in 0..150 {
         list.add(i, RunStatus::Running);
     }
-    let state = begun(&mut list, &s);
+    let state = poll(&mut list, state, &s).state;
     for i in 0..150 {
-        list.add(1_000 + i, RunStatus::Running);
+        list.add(1_000 + i, RunStatus::Completed);
     }
     let state = poll(&mut list, state, &s).state;
+    // Two pages in turn, whatever the cursor: a cycle of two.
     list.repeating = true;
+    list.cycle_of_two = true;
     let mut p = Poll::<Run>::new(state, s.clone(), 1, Instant::now());
-    let mut asks = 0;
+    let mut asks = Vec::new();
     let mut errors = 0;
     while let Some(ask) = p.ask(Instant::now()) {
         // Each ask made twice, as after a dropped request.
         assert_eq!(p.ask(Instant::now()), Some(ask.clone()));
-        asks += 1;
-        assert!(asks <= 3, "{ask:?}");
+        asks.push(ask.clone());
+        assert!(asks.len() <= 6, "{asks:?}");
         p.answer(list.answer(&ask));
         errors += p
             .drain()
             .filter(|q| matches!(q, Queued::Failed(Error::Pagination(_))))
             .count();
     }
-    assert_eq!(errors, 1);
+    assert_eq!(errors, 1, "{asks:?}");
 }
