@@ -27,9 +27,9 @@ pub use collections::{
     ListWorkflowRuns, WorkflowRuns,
 };
 pub use error::{
-    ApiError, ApiErrorKind, ConfigError, DecodeError, Error, HeldBy, InvalidArgument,
-    InvalidReason, PaginationError, PaginationErrorKind, ResponseTooLarge, Throttled,
-    TransportError, WatchError, WatchErrorKind,
+    ApiError, ApiErrorKind, BAD_RECORD_RAW_BYTES, BadRecord, BadRecordKind, ConfigError,
+    DecodeError, Error, HeldBy, InvalidArgument, InvalidReason, PaginationError,
+    PaginationErrorKind, ResponseTooLarge, Throttled, TransportError, WatchError, WatchErrorKind,
 };
 pub use ids::{AutomationId, Cursor, MAX_ID_LEN, PageSize, RunId, WorkflowId};
 pub use pagination::{Direction, ItemStream, ListItem, Page, PageStream, RunItem};

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 
 use crate::client::Client;
-use crate::error::{Error, InvalidArgument};
+use crate::error::{BadRecord, Error, InvalidArgument};
 use crate::ids::{Cursor, PageSize};
 use crate::pagination::{FetchPage, ItemStream, ListItem, ListOptions, Page, PageStream, Position};
 use crate::transport::{Operation, Transport};
@@ -64,7 +64,7 @@ pub trait Collection: sealed::Sealed + Debug + Clone + Send + Sync + 'static {
     /// for the team's automations).
     type Parent: Debug + Clone + Send + Sync + 'static;
     /// What a page holds.
-    type Item: ListItem + Debug + Send + Unpin + 'static;
+    type Item: ListItem + Debug + Send + Unpin + DeserializeOwned + 'static;
     /// The filter the API offers on this list ([`std::convert::Infallible`]
     /// where it offers none).
     type Filter: Debug + Clone + Send + Sync + 'static;
@@ -100,15 +100,62 @@ fn fetch<C: Collection>(
     let operation = C::list(parent, filter, page.clone());
     let transport = transport.clone();
     async move {
-        let answer = transport.call(operation).await?;
-        let (items, has_more) = C::items(answer.body);
-        Ok(Page::new(
+        let (items, bad, has_more, rate_limit) = match transport.call_keeping_body(operation).await
+        {
+            Ok(answer) => {
+                let (items, has_more) = C::items(answer.body);
+                (items, Vec::new(), has_more, answer.rate_limit)
+            }
+            Err(Error::Decode(mut decode)) => {
+                let kept = decode.kept.take();
+                let salvaged = kept
+                    .as_ref()
+                    .and_then(|kept| salvage::<C::Item>(&kept.body));
+                match (salvaged, kept) {
+                    (Some((items, bad, has_more)), Some(kept)) => {
+                        (items, bad, has_more, kept.rate_limit)
+                    }
+                    _ => return Err(Error::Decode(decode)),
+                }
+            }
+            Err(error) => return Err(error),
+        };
+        Ok(Page::with_bad(
             items,
+            bad,
             has_more,
             &page.position,
-            answer.rate_limit,
+            rate_limit,
         )?)
     }
+}
+
+/// A list's body that does not decode whole, decoded record by record: the
+/// records that decode, those that do not, and `has_more`. `None` when the
+/// list itself is broken (not an object with `has_more` and a `data`
+/// array) or every record decodes: then the page's own decode error
+/// stands.
+fn salvage<T: DeserializeOwned>(body: &[u8]) -> Option<(Vec<T>, Vec<BadRecord>, bool)> {
+    #[derive(serde::Deserialize)]
+    struct Envelope<'a> {
+        has_more: bool,
+        #[serde(borrow)]
+        data: Vec<&'a serde_json::value::RawValue>,
+    }
+    let envelope: Envelope<'_> = serde_json::from_slice(body).ok()?;
+    let mut items = Vec::with_capacity(envelope.data.len());
+    let mut bad = Vec::new();
+    for (index, raw) in envelope.data.iter().enumerate() {
+        let mut de = serde_json::Deserializer::from_str(raw.get());
+        match serde_path_to_error::deserialize::<_, T>(&mut de) {
+            Ok(item) => items.push(item),
+            Err(e) => {
+                let path = e.path().to_string();
+                bad.push(BadRecord::new(index, raw.get(), path, e.into_inner()));
+            }
+        }
+    }
+    (!bad.is_empty()).then_some((items, bad, envelope.has_more))
 }
 
 /// A list request: one page with [`send`](Self::send), or every page with

@@ -11,6 +11,7 @@ use reqwest::StatusCode;
 mod api;
 mod argument;
 mod pagination;
+mod record;
 mod response;
 mod throttled;
 mod watch;
@@ -19,6 +20,8 @@ pub(crate) use api::retryable;
 pub use api::{ApiError, ApiErrorKind};
 pub use argument::{InvalidArgument, InvalidReason};
 pub use pagination::{PaginationError, PaginationErrorKind};
+pub use record::{BAD_RECORD_RAW_BYTES, BadRecord, BadRecordKind};
+pub(crate) use response::KeptBody;
 pub(crate) use response::is_tls_failure;
 pub use response::{DecodeError, ResponseTooLarge, TransportError};
 pub use throttled::{HeldBy, Throttled};
@@ -53,6 +56,10 @@ pub enum Error {
     Decode(DecodeError),
     /// A page broke the pagination contract (a loop guard fired).
     Pagination(PaginationError),
+    /// One record of a page does not decode, while the page does (its
+    /// other records are kept): named by its id, the field, and its raw
+    /// JSON. Boxed, as `Api` is.
+    BadRecord(Box<BadRecord>),
     /// A response body larger than the client's cap (default 4 MiB).
     ResponseTooLarge(ResponseTooLarge),
     /// Not sent: the rate limit's wait would pass the call's deadline.
@@ -72,6 +79,7 @@ impl Error {
             Self::InvalidArgument(_)
             | Self::Config(_)
             | Self::Pagination(_)
+            | Self::BadRecord(_)
             | Self::Throttled(_)
             | Self::Watch(_) => None,
         }
@@ -111,6 +119,7 @@ impl Error {
             | Self::Config(_)
             | Self::Decode(_)
             | Self::Pagination(_)
+            | Self::BadRecord(_)
             | Self::ResponseTooLarge(_) => false,
         }
     }
@@ -144,6 +153,20 @@ impl Error {
             _ => None,
         }
     }
+
+    /// Whether this is one record of a page that does not decode (the
+    /// page's other records were kept): see [`BadRecord`].
+    pub fn is_bad_record(&self) -> bool {
+        matches!(self, Self::BadRecord(_))
+    }
+
+    /// The record that does not decode, if this is one.
+    pub fn as_bad_record(&self) -> Option<&BadRecord> {
+        match self {
+            Self::BadRecord(e) => Some(e),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for Error {
@@ -155,6 +178,7 @@ impl fmt::Display for Error {
             Self::Transport(e) => e.fmt(f),
             Self::Decode(e) => e.fmt(f),
             Self::Pagination(e) => e.fmt(f),
+            Self::BadRecord(e) => e.fmt(f),
             Self::ResponseTooLarge(e) => e.fmt(f),
             Self::Throttled(e) => e.fmt(f),
             Self::Watch(e) => e.fmt(f),
@@ -171,6 +195,7 @@ impl std::error::Error for Error {
             Self::Transport(e) => Some(e),
             Self::Decode(e) => Some(e),
             Self::Pagination(e) => Some(e),
+            Self::BadRecord(e) => Some(&**e),
             Self::ResponseTooLarge(e) => Some(e),
             Self::Throttled(e) => Some(e),
             Self::Watch(e) => Some(e),
@@ -198,6 +223,12 @@ from_part!(
     Throttled => Throttled,
     WatchError => Watch,
 );
+
+impl From<BadRecord> for Error {
+    fn from(e: BadRecord) -> Self {
+        Self::BadRecord(Box::new(e))
+    }
+}
 
 impl From<ApiError> for Error {
     fn from(e: ApiError) -> Self {

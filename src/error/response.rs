@@ -69,12 +69,32 @@ impl std::error::Error for TransportError {
 }
 
 /// A success response whose body does not match the spec.
-#[derive(Debug)]
 pub struct DecodeError {
     pub(crate) status: StatusCode,
     pub(crate) path: String,
     pub(crate) snippet: String,
     pub(crate) source: serde_json::Error,
+    /// The body and the answer's rate-limit headers, while a list's fetch
+    /// may still decode its records one by one; taken out before the
+    /// error leaves the crate. Boxed: errors travel in every `Result`.
+    pub(crate) kept: Option<Box<KeptBody>>,
+}
+
+/// A body a decode error keeps for a list's fetch, and its rate limit.
+pub(crate) struct KeptBody {
+    pub(crate) body: bytes::Bytes,
+    pub(crate) rate_limit: Option<crate::rate_limit::RateLimit>,
+}
+
+impl fmt::Debug for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DecodeError")
+            .field("status", &self.status)
+            .field("path", &self.path)
+            .field("snippet", &self.snippet)
+            .field("source", &self.source)
+            .finish_non_exhaustive()
+    }
 }
 
 impl DecodeError {

@@ -35,6 +35,10 @@ pub(crate) struct Traversal {
     received: u64,
     max_pages: Option<u64>,
     checkpoint: Option<Cursor>,
+    /// Whether every item's id must be usable as a cursor (every item may
+    /// become a stream's checkpoint); else only the boundary's, which
+    /// `Page::new` checks (a watch resumes from boundaries only).
+    every_id: bool,
 }
 
 fn cursor_hash(cursor: &Cursor) -> u64 {
@@ -57,7 +61,30 @@ impl Traversal {
             requested: 0,
             received: 0,
             max_pages,
+            every_id: true,
         }
+    }
+
+    /// A traversal a watch's poll makes, from `start`: the same guards as
+    /// a stream's (a page with `has_more` and no items, a cursor seen
+    /// before, a run repeated from the same or the previous page), but
+    /// only the boundary's id need be a cursor, since a poll goes on from
+    /// boundaries only.
+    pub(crate) fn boundaries_only(start: Position) -> Self {
+        Self {
+            every_id: false,
+            ..Self::new(start, None)
+        }
+    }
+
+    /// The position of the next page to request, if the traversal goes on.
+    pub(crate) fn next_position(&self) -> Option<&Position> {
+        self.next.as_ref()
+    }
+
+    /// The position requested and not yet accepted, if any.
+    pub(crate) fn pending_position(&self) -> Option<&Position> {
+        self.pending.as_ref()
     }
 
     /// A traversal that is already over.
@@ -116,7 +143,7 @@ impl Traversal {
         let fail = |kind| -> Result<(), Error> {
             Err(PaginationError::new(self.requested, asked.map(Cursor::as_str), kind).into())
         };
-        if page.has_more && page.items.is_empty() {
+        if page.has_more && page.items.is_empty() && page.bad.is_empty() {
             return fail(PaginationErrorKind::EmptyPageWithMore);
         }
         // Every item may become the checkpoint, so every id must be a
@@ -130,6 +157,7 @@ impl Traversal {
             .items
             .iter()
             .enumerate()
+            .filter(|_| self.every_id)
             .filter(|(i, _)| Some(*i) != checked)
             .find_map(|(_, item)| check_id("run id", item.item_id()).err());
         if let Some(reason) = invalid {
@@ -182,196 +210,4 @@ impl Traversal {
 }
 
 #[cfg(test)]
-#[allow(clippy::arithmetic_side_effects)]
-mod tests {
-    use super::*;
-
-    #[derive(Debug, Clone, PartialEq)]
-    struct Item(&'static str);
-
-    impl super::super::page::sealed::Sealed for Item {}
-
-    impl ListItem for Item {
-        fn item_id(&self) -> &str {
-            self.0
-        }
-    }
-
-    fn cursor(s: &str) -> Cursor {
-        Cursor::new(s).unwrap()
-    }
-
-    /// The page the server sends for the pending request, as `Page::new` builds it.
-    fn page(t: &Traversal, has_more: bool, ids: &[&'static str]) -> Page<Item> {
-        let at = t.pending.clone().expect("a request is pending");
-        Page::new(ids.iter().map(|id| Item(id)).collect(), has_more, &at, None).unwrap()
-    }
-
-    fn kind(result: Result<(), Error>) -> PaginationErrorKind {
-        match result {
-            Err(Error::Pagination(e)) => e.kind().clone(),
-            other => panic!("a pagination error expected, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn forward_cursors_follow_the_last_item_and_the_checkpoint_advances() {
-        let mut t = Traversal::new(Position::Start, None);
-        assert_eq!(t.begin().unwrap(), Some(Position::Start));
-        let mut p = page(&t, true, &["c", "b"]);
-        t.accept(&mut p).unwrap();
-        assert_eq!(p.items, [Item("c"), Item("b")]);
-        assert_eq!(t.checkpoint(), Some(&cursor("b")));
-        assert_eq!(t.begin().unwrap(), Some(Position::After(cursor("b"))));
-        let mut p = page(&t, false, &["a"]);
-        t.accept(&mut p).unwrap();
-        assert_eq!((t.checkpoint(), t.received()), (Some(&cursor("a")), 2));
-        assert_eq!(t.begin().unwrap(), None, "no request after has_more: false");
-    }
-
-    #[test]
-    fn backward_pages_are_reversed_and_cursors_follow_the_newest() {
-        let mut t = Traversal::new(Position::Before(cursor("a")), None);
-        assert_eq!(t.checkpoint(), Some(&cursor("a")));
-        assert_eq!(t.begin().unwrap(), Some(Position::Before(cursor("a"))));
-        // Newest first from the server: the runs right before the cursor.
-        let mut p = page(&t, true, &["c", "b"]);
-        t.accept(&mut p).unwrap();
-        assert_eq!(p.items, [Item("b"), Item("c")], "oldest first");
-        assert_eq!(t.checkpoint(), Some(&cursor("c")));
-        assert_eq!(t.begin().unwrap(), Some(Position::Before(cursor("c"))));
-        let mut p = page(&t, false, &["e", "d"]);
-        t.accept(&mut p).unwrap();
-        assert_eq!(p.items, [Item("d"), Item("e")]);
-        assert_eq!(t.checkpoint(), Some(&cursor("e")));
-        assert_eq!(t.begin().unwrap(), None);
-    }
-
-    #[test]
-    fn an_empty_last_page_keeps_the_checkpoint() {
-        let mut t = Traversal::new(Position::After(cursor("x")), None);
-        t.begin().unwrap();
-        let mut p = page(&t, false, &[]);
-        t.accept(&mut p).unwrap();
-        assert_eq!((t.checkpoint(), t.received()), (Some(&cursor("x")), 1));
-    }
-
-    #[test]
-    fn has_more_without_items_names_the_page_and_cursor() {
-        let mut t = Traversal::new(Position::Start, None);
-        t.begin().unwrap();
-        t.accept(&mut page(&t, true, &["b"])).unwrap();
-        t.begin().unwrap();
-        let err = t.accept(&mut page(&t, true, &[])).unwrap_err();
-        let Error::Pagination(e) = err else { panic!() };
-        assert_eq!(
-            (e.kind(), e.page(), e.cursor()),
-            (&PaginationErrorKind::EmptyPageWithMore, 2, Some("b"))
-        );
-        assert_eq!(t.begin().unwrap(), None, "the traversal is over");
-    }
-
-    #[test]
-    fn a_cursor_seen_before_is_a_cycle_of_any_length() {
-        let mut t = Traversal::new(Position::Start, None);
-        for (ids, ok) in [(["a", "b"], true), (["c", "d"], true), (["e", "b"], false)] {
-            t.begin().unwrap();
-            let result = t.accept(&mut page(&t, true, &ids));
-            if ok {
-                result.unwrap();
-            } else {
-                assert_eq!(
-                    kind(result),
-                    PaginationErrorKind::CursorCycle { cursor: "b".into() }
-                );
-            }
-        }
-        assert_eq!(t.begin().unwrap(), None);
-        // The starting cursor counts as seen.
-        let mut t = Traversal::new(Position::After(cursor("s")), None);
-        t.begin().unwrap();
-        assert_eq!(
-            kind(t.accept(&mut page(&t, true, &["s"]))),
-            PaginationErrorKind::CursorCycle { cursor: "s".into() }
-        );
-    }
-
-    #[test]
-    fn every_id_must_be_a_cursor_boundary_or_not() {
-        for (ids, has_more) in [(["a", "b/c"], false), (["a/b", "c"], true)] {
-            let mut t = Traversal::new(Position::Start, None);
-            t.begin().unwrap();
-            let at = t.pending.clone().unwrap();
-            let mut p = Page::new(ids.map(Item).to_vec(), has_more, &at, None).unwrap();
-            assert!(
-                matches!(
-                    kind(t.accept(&mut p)),
-                    PaginationErrorKind::InvalidRunId { .. }
-                ),
-                "{ids:?}"
-            );
-        }
-        // The boundary id is checked once, when the page is made.
-        let at = Position::Start;
-        let err = Page::new(vec![Item("a"), Item("b?")], true, &at, None).unwrap_err();
-        assert!(matches!(
-            err.kind(),
-            PaginationErrorKind::InvalidRunId { .. }
-        ));
-    }
-
-    #[test]
-    fn a_cursor_item_repeated_at_the_top_is_dropped_and_counted() {
-        let mut t = Traversal::new(Position::Start, None);
-        t.begin().unwrap();
-        t.accept(&mut page(&t, true, &["c", "b"])).unwrap();
-        assert_eq!(t.repeats_dropped(), 0);
-        t.begin().unwrap();
-        let mut p = page(&t, false, &["b", "a"]);
-        t.accept(&mut p).unwrap();
-        assert_eq!((p.items, t.repeats_dropped()), (vec![Item("a")], 1));
-        assert_eq!(t.checkpoint(), Some(&cursor("a")));
-    }
-
-    #[test]
-    fn the_page_cap_stops_before_the_request_with_its_own_error() {
-        let mut t = Traversal::new(Position::Start, Some(2));
-        t.begin().unwrap();
-        t.accept(&mut page(&t, true, &["a"])).unwrap();
-        t.begin().unwrap();
-        t.accept(&mut page(&t, true, &["b"])).unwrap();
-        let e = t.begin().unwrap_err();
-        assert_eq!(
-            (e.kind(), e.page(), e.cursor()),
-            (
-                &PaginationErrorKind::MaxPagesReached { max_pages: 2 },
-                3,
-                Some("b")
-            )
-        );
-        // Reached exactly with nothing left: no error.
-        let mut t = Traversal::new(Position::Start, Some(1));
-        t.begin().unwrap();
-        t.accept(&mut page(&t, false, &["a"])).unwrap();
-        assert_eq!(t.begin().unwrap(), None);
-    }
-
-    #[test]
-    fn fail_numbers_a_page_error_and_ends_the_traversal() {
-        let mut t = Traversal::new(Position::Start, None);
-        t.begin().unwrap();
-        t.accept(&mut page(&t, true, &["a"])).unwrap();
-        t.begin().unwrap();
-        let own = PaginationError::new(1, None, PaginationErrorKind::EmptyPageWithMore);
-        let Error::Pagination(e) = t.fail(own.into()) else {
-            panic!()
-        };
-        assert_eq!(e.page(), 2);
-        assert_eq!(t.begin().unwrap(), None);
-        assert_eq!(
-            t.checkpoint(),
-            Some(&cursor("a")),
-            "the checkpoint stays valid"
-        );
-    }
-}
+mod tests;

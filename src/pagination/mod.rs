@@ -10,6 +10,7 @@ mod page;
 mod position;
 mod stream;
 
+pub(crate) use guard::Traversal;
 pub(crate) use options::ListOptions;
 pub(crate) use page::sealed::Sealed as ItemSealed;
 pub use page::{ListItem, Page, RunItem};

@@ -16,8 +16,8 @@ use futures::future::BoxFuture;
 use super::guard::Traversal;
 use super::page::{ListItem, Page};
 use super::position::{Direction, Position};
-use crate::error::Error;
-use crate::ids::Cursor;
+use crate::error::{BadRecord, Error};
+use crate::ids::{Cursor, check_id};
 
 /// Fetches the page at a position.
 pub(crate) type FetchPage<T> =
@@ -217,11 +217,24 @@ impl<T: ListItem + Send + 'static> Stream for PageStream<T> {
 /// ends; [`checkpoint`](Self::checkpoint) is the last item yielded, and a
 /// new stream started from it continues with exactly the items not yet
 /// yielded. See [`PageStream`] for laziness and the loop guards.
+///
+/// A record that does not decode (a field of the wrong type, a timestamp
+/// nothing parses) while its page does is yielded in its place as an
+/// [`Error::BadRecord`], naming it, after the runs before it; the stream
+/// ends there as after any error, and the checkpoint is that record's id
+/// (when it can be a cursor): a stream started from it goes on past it,
+/// so one bad record never wedges a reader. A [`PageStream`] instead
+/// yields the page, its bad records in
+/// [`Page::bad_records`](crate::Page::bad_records), and goes on: a page is
+/// the server's answer, whole.
 #[must_use = "streams do nothing unless polled"]
 pub struct ItemStream<T> {
     pages: PageStream<T>,
     buffer: VecDeque<T>,
     checkpoint: Option<Cursor>,
+    /// A record that did not decode, yielded once the buffer is: the end.
+    bad: Option<BadRecord>,
+    over: bool,
 }
 
 impl<T> std::fmt::Debug for ItemStream<T> {
@@ -240,6 +253,8 @@ impl<T: ListItem + Send + 'static> ItemStream<T> {
             checkpoint: pages.checkpoint().cloned(),
             pages,
             buffer: VecDeque::new(),
+            bad: None,
+            over: false,
         }
     }
 }
@@ -275,6 +290,9 @@ impl<T: ListItem + Send + Unpin + 'static> Stream for ItemStream<T> {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
         loop {
+            if this.over {
+                return Poll::Ready(None);
+            }
             if let Some(item) = this.buffer.pop_front() {
                 // Ids were checked as cursors when the page was accepted;
                 // the checkpoint's buffer is reused, not reallocated per item.
@@ -284,8 +302,41 @@ impl<T: ListItem + Send + Unpin + 'static> Stream for ItemStream<T> {
                 }
                 return Poll::Ready(Some(Ok(item)));
             }
+            if let Some(bad) = this.bad.take() {
+                // The record in its place: the stream ends there, its
+                // checkpoint past it when its id can be a cursor.
+                this.over = true;
+                if let Some(id) = bad.id().filter(|id| check_id("run id", id).is_ok()) {
+                    this.checkpoint = Some(Cursor::from_checked(id.to_owned()));
+                }
+                return Poll::Ready(Some(Err(bad.into())));
+            }
             match ready!(Pin::new(&mut this.pages).poll_next(cx)) {
-                Some(Ok(page)) => this.buffer = page.items.into(),
+                Some(Ok(mut page)) => {
+                    let direction = page.direction();
+                    let mut bad = page.take_bad();
+                    this.buffer = page.items.into();
+                    // The first record in the direction of travel that
+                    // does not decode: the items before it come first.
+                    let first = match direction {
+                        Direction::Forward => bad.drain(..).next(),
+                        Direction::Backward => bad.pop(),
+                    };
+                    if let Some(first) = first {
+                        let before = match direction {
+                            Direction::Forward => first.prev.clone(),
+                            Direction::Backward => first.next.clone(),
+                        };
+                        let keep = before.map_or(0, |id| {
+                            this.buffer
+                                .iter()
+                                .position(|item| item.item_id() == id)
+                                .map_or(0, |i| i.saturating_add(1))
+                        });
+                        this.buffer.truncate(keep);
+                        this.bad = Some(first);
+                    }
+                }
                 Some(Err(error)) => return Poll::Ready(Some(Err(error))),
                 None => return Poll::Ready(None),
             }

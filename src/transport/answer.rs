@@ -10,7 +10,8 @@ use super::generated::types::ErrorBody;
 use super::headers::Hints;
 use super::record::CallRecord;
 use crate::error::{
-    ApiError, ApiErrorKind, DecodeError, Error, InvalidArgument, InvalidReason, TransportError,
+    ApiError, ApiErrorKind, DecodeError, Error, InvalidArgument, InvalidReason, KeptBody,
+    TransportError,
 };
 use crate::rate_limit::RateLimit;
 use crate::text::truncate_chars;
@@ -71,7 +72,16 @@ async fn map_error<T: DeserializeOwned>(error: GenError<ErrorBody>, record: Call
         GenError::InvalidResponsePayload(bytes, source) => match record.error_status {
             // An error status whose body is not Resend's JSON error.
             Some(status) => unstructured(status, hints, &bytes),
-            None => decode_error::<T>(StatusCode::OK, &bytes, source),
+            None => {
+                let mut error = decode_error::<T>(StatusCode::OK, &bytes, source);
+                if let Error::Decode(decode) = &mut error {
+                    decode.kept = Some(Box::new(KeptBody {
+                        body: bytes,
+                        rate_limit: hints.rate_limit,
+                    }));
+                }
+                error
+            }
         },
         GenError::UnexpectedResponse(response) => {
             // A status the spec does not list: 1xx, 2xx other than 200, 3xx.
@@ -145,6 +155,7 @@ pub(crate) fn decode_error<T: DeserializeOwned>(
         path,
         snippet: snippet(bytes),
         source,
+        kept: None,
     }
     .into()
 }

@@ -124,6 +124,18 @@ impl Transport {
         &self,
         operation: Operation<T>,
     ) -> Result<Answer<T>, Error> {
+        self.answer(operation).await.map_err(|mut error| {
+            if let Error::Decode(decode) = &mut error {
+                decode.kept = None;
+            }
+            error
+        })
+    }
+
+    async fn answer<T: DeserializeOwned>(
+        &self,
+        operation: Operation<T>,
+    ) -> Result<Answer<T>, Error> {
         // A generated client for this call alone: its hooks write the
         // call's record into it, and the record is read back from it here.
         let api = generated::Client::new_with_client(
@@ -133,5 +145,14 @@ impl Transport {
         );
         let result = (operation.send)(&api).await;
         answer::answer(result, api.inner.into_record()).await
+    }
+
+    /// [`call`](Self::call), and a decode failure keeps the body (for a
+    /// list's fetch to decode its records one by one); `call` drops it.
+    pub(crate) async fn call_keeping_body<T: DeserializeOwned>(
+        &self,
+        operation: Operation<T>,
+    ) -> Result<Answer<T>, Error> {
+        self.answer(operation).await
     }
 }

@@ -135,6 +135,8 @@ pub enum StartAt {
     Running,
     /// Every existing run, newest first, a few pages a poll (a backfill),
     /// beside the new ones as they come: a list of any length is held a
-    /// page at a time, never whole.
+    /// page at a time, never whole. A run deleted at the backfill's
+    /// cursor (refused with a 404 or a 422) does not stop it: it reads
+    /// again from the top, past the runs it read, and goes on.
     Beginning,
 }

@@ -8,7 +8,7 @@
 //! rest (`uncovered`), the ways are:
 //! - [`Plan::Top`]: go on down the unfiltered list to the oldest of them:
 //!   one page per hundred runs created since it, whatever their status;
-//! - [`Plan::Terminal`]: the `status=completed,failed,cancelled` listing
+//! - [`Plan::Terminal`]: the `status=completed,failed,cancelled,skipped` listing
 //!   from the top down to the oldest of them: one page per hundred runs
 //!   *finished* among those created since it (a run of a fixed-length
 //!   automation that just finished is near its top);

@@ -17,17 +17,40 @@ use crate::error::{WatchError, WatchErrorKind};
 use crate::status::RunStatus;
 use crate::timestamp::Timestamp;
 
+pub(crate) use backfill::Backfill;
+
 /// The version this crate writes and reads.
 const VERSION: u32 = 2;
 
 /// How far below the newest run seen a watch looks for runs it has not
 /// seen (inserted late, or created by a clock that reads earlier).
+///
+/// The window hangs from the newest creation time seen, unless that is
+/// more than `LOOK_BACK` ahead of the second newest: then from the second
+/// newest. So one run stamped ahead (a clock that reads later) never
+/// hides the runs created after it, whatever how far ahead; two stamped
+/// ahead within `LOOK_BACK` of each other move the window, and so does
+/// the only run a watch has seen.
 pub const LOOK_BACK: Duration = Duration::from_secs(30);
+
+/// Where the look-back window hangs from, given the newest creation time
+/// seen and the second newest: the newest, unless it is more than
+/// [`LOOK_BACK`] ahead of the second newest (one run stamped ahead).
+pub(crate) fn horizon_of(newest: Timestamp, runner_up: Option<Timestamp>) -> Timestamp {
+    match runner_up {
+        Some(second) if newest.minus_secs(LOOK_BACK.as_secs()) > second => second,
+        _ => newest,
+    }
+}
 
 /// Polls between two reads of the whole look-back window (every poll reads
 /// the list's top page, which holds every new run, late ones near the top
 /// included; the window deeper down is read every this many polls).
 pub(crate) const WINDOW_EVERY: u64 = 6;
+
+/// Records that did not decode, reported once each: the ids of the last
+/// this many are kept.
+pub(crate) const UNREADABLE_KEPT: usize = 100;
 
 /// Times a run in flight is looked for and not found before it is taken
 /// for gone: a retrieve's 404, or a full listing past it without it.
@@ -109,19 +132,16 @@ pub(crate) enum Change {
         baseline: Vec<(String, Timestamp)>,
         backfill: bool,
     },
-    /// The backfill goes on after run `after`, or is done (`None`).
-    Backfilled { after: Option<String> },
+    /// The backfill goes on from `next`, or is done (`None`).
+    Backfilled { next: Option<Backfill> },
     /// The full check goes on from `next`, or is done (`None`).
     Checked { next: Option<Check> },
+    /// A record that did not decode was reported (an error item): not
+    /// again while its id is among the last [`UNREADABLE_KEPT`].
+    Unreadable { id: String },
     /// A poll ended, with a full check (the list down to the oldest run in
     /// flight) or without.
     Polled { full: bool },
-}
-
-/// Where a backfill goes on: after this run (`None`: from the top).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Backfill {
-    pub(crate) after: Option<String>,
 }
 
 /// Where the full check goes on: after run `after` (`None`: from the
@@ -143,6 +163,10 @@ pub struct WatchState {
     /// Whether the start (`StartAt`) was applied.
     started: bool,
     pub(crate) mark: Option<Mark>,
+    /// The second newest creation time seen (a state saved before it was
+    /// kept: the newest in `recent` below the mark).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    runner_up: Option<Timestamp>,
     /// Runs seen in the look-back window below the newest: id -> created.
     #[serde(default)]
     pub(crate) recent: BTreeMap<String, Timestamp>,
@@ -151,9 +175,14 @@ pub struct WatchState {
     #[serde(default)]
     pub(crate) in_flight: BTreeMap<String, Tracked>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) backfill: Option<Backfill>,
+    /// Boxed: a state travels inside the stores' answers, kept small.
+    pub(crate) backfill: Option<Box<Backfill>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) check: Option<Check>,
+    /// The ids of the last records reported as not decoding (at most
+    /// [`UNREADABLE_KEPT`], oldest first): each is reported once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) unreadable: Vec<String>,
     /// Polls since the last full check, and in all.
     #[serde(default)]
     pub(crate) since_full: u32,
@@ -168,10 +197,12 @@ impl WatchState {
             collection: collection.to_owned(),
             started: false,
             mark: None,
+            runner_up: None,
             recent: BTreeMap::new(),
             in_flight: BTreeMap::new(),
             backfill: None,
             check: None,
+            unreadable: Vec::new(),
             since_full: 0,
             polls: 0,
         }
@@ -222,9 +253,24 @@ impl WatchState {
         self.started
     }
 
-    /// The creation time of the newest run seen.
+    /// Where the look-back window hangs from: the creation time of the
+    /// newest run seen, or of the second newest when the newest is more
+    /// than [`LOOK_BACK`] ahead of it ([`horizon_of`]).
     pub(crate) fn horizon(&self) -> Option<Timestamp> {
-        self.mark.as_ref().map(|m| m.created_at)
+        let mark = self.mark.as_ref()?;
+        Some(horizon_of(mark.created_at, self.runner_up()))
+    }
+
+    /// The second newest creation time seen.
+    fn runner_up(&self) -> Option<Timestamp> {
+        let mark = self.mark.as_ref()?;
+        self.runner_up.or_else(|| {
+            self.recent
+                .iter()
+                .filter(|(id, _)| **id != mark.id)
+                .map(|(_, at)| *at)
+                .max()
+        })
     }
 
     /// Whether the next poll reads the whole look-back window.
@@ -279,14 +325,22 @@ impl WatchState {
                 }
                 self.started = true;
                 if *backfill {
-                    self.backfill = Some(Backfill { after: None });
+                    self.backfill = Some(Box::default());
                 }
             }
-            Change::Backfilled { after } => {
-                self.backfill = after.clone().map(|after| Backfill { after: Some(after) });
+            Change::Backfilled { next } => {
+                self.backfill = next.clone().map(Box::new);
             }
             Change::Checked { next } => {
                 self.check = next.clone();
+            }
+            Change::Unreadable { id } => {
+                if !self.unreadable.contains(id) {
+                    self.unreadable.push(id.clone());
+                }
+                if self.unreadable.len() > UNREADABLE_KEPT {
+                    self.unreadable.remove(0);
+                }
             }
             Change::Polled { full } => {
                 self.since_full = if *full {
@@ -303,11 +357,23 @@ impl WatchState {
     /// Remembers run `id`, created at `created_at`: the newest seen when it
     /// is; in the look-back window while it is.
     fn remember(&mut self, id: &str, created_at: Timestamp) {
-        if self.mark.as_ref().is_none_or(|m| created_at > m.created_at) {
-            self.mark = Some(Mark {
-                id: id.to_owned(),
-                created_at,
-            });
+        let runner_up = self.runner_up();
+        match &self.mark {
+            Some(mark) if mark.id == id => {}
+            Some(mark) if created_at > mark.created_at => {
+                self.runner_up = Some(mark.created_at);
+                self.mark = Some(Mark {
+                    id: id.to_owned(),
+                    created_at,
+                });
+            }
+            Some(_) => self.runner_up = runner_up.max(Some(created_at)),
+            None => {
+                self.mark = Some(Mark {
+                    id: id.to_owned(),
+                    created_at,
+                });
+            }
         }
         let Some(horizon) = self.horizon() else {
             return;
@@ -320,5 +386,6 @@ impl WatchState {
     }
 }
 
+mod backfill;
 #[cfg(test)]
 mod tests;

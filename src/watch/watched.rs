@@ -4,7 +4,7 @@
 
 use futures::future::BoxFuture;
 
-use super::poll::{Answer, Ask};
+use super::poll::{Answer, Ask, TERMINAL};
 use crate::client::Client;
 use crate::collections::{AutomationRuns, Collection, ListRequest, WorkflowRuns};
 use crate::ids::{AutomationId, PageSize, WorkflowId};
@@ -75,14 +75,7 @@ impl Watched for AutomationRuns {
                     };
                 }
                 Ask::Running { .. } => list.status([RunStatus::Running]).send().await,
-                Ask::Terminal { .. } => {
-                    let terminal = [
-                        RunStatus::Completed,
-                        RunStatus::Failed,
-                        RunStatus::Cancelled,
-                    ];
-                    list.status(terminal).send().await
-                }
+                Ask::Terminal { .. } => list.status(TERMINAL.iter().cloned()).send().await,
                 Ask::Top { .. } | Ask::Newer { .. } => list.send().await,
             };
             page.map_or_else(Answer::Failed, Answer::Page)

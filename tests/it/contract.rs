@@ -350,7 +350,7 @@ async fn a_body_that_breaks_the_spec_is_a_decode_error_naming_the_field() {
     let body = invalid(
         "list_workflow_runs",
         200,
-        json!({"object": "list", "has_more": false, "data": [{"id": RUN, "status": 7, "created_at": "2025-10-01T12:00:00Z"}]}),
+        json!({"object": "list", "has_more": "no", "data": [{"id": RUN, "status": "running", "created_at": "2025-10-01T12:00:00Z"}]}),
     );
     server
         .mock_async(|when, then| {
@@ -366,10 +366,40 @@ async fn a_body_that_breaks_the_spec_is_a_decode_error_naming_the_field() {
     let Error::Decode(decode) = &err else {
         panic!("decode error expected, got {err:?}")
     };
-    assert_eq!(decode.path(), "data[0].status");
+    assert_eq!(decode.path(), "has_more");
     assert!(decode.body_snippet().starts_with('{'));
     assert_eq!(err.status().map(|s| s.as_u16()), Some(200));
     assert!(std::error::Error::source(&err).is_some());
+}
+
+// One record that breaks the spec, in a list that does not: the page
+// keeps it as a bad record naming the field (issue 28, case 12).
+#[tokio::test]
+async fn a_record_that_breaks_the_spec_is_a_bad_record_naming_the_field() {
+    let server = MockServer::start_async().await;
+    let body = invalid(
+        "list_workflow_runs",
+        200,
+        json!({"object": "list", "has_more": false, "data": [{"id": RUN, "status": 7, "created_at": "2025-10-01T12:00:00Z"}]}),
+    );
+    server
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(200).json_body(body);
+        })
+        .await;
+    let page = client(&server.base_url())
+        .list_workflow_runs(WF)
+        .send()
+        .await
+        .unwrap();
+    assert!(page.runs().is_empty());
+    let bad = &page.bad_records()[0];
+    assert_eq!(
+        (bad.id(), bad.field(), bad.index()),
+        (Some(RUN), "status", 0)
+    );
+    assert!(std::error::Error::source(bad).is_some());
 }
 
 #[tokio::test]

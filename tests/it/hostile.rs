@@ -18,6 +18,8 @@ enum Expect {
     /// An API error with this status and kind.
     Api(u16, ApiErrorKind),
     Decode(&'static str),
+    /// One record does not decode (its field), the page does.
+    BadRecord(&'static str),
     Transport,
     Timeout,
     TooLarge,
@@ -105,7 +107,7 @@ fn cases() -> Vec<(&'static str, Action, Expect)> {
                 &[],
                 r#"{"object":"list","has_more":false,"data":[{"id":"a","status":5,"created_at":"2026-01-01T00:00:00Z"}]}"#,
             )),
-            Expect::Decode("data[0].status"),
+            Expect::BadRecord("status"),
         ),
         (
             "missing data",
@@ -128,7 +130,7 @@ fn cases() -> Vec<(&'static str, Action, Expect)> {
                 &[],
                 r#"{"object":"list","has_more":false,"data":[{"id":"a","status":"running"}]}"#,
             )),
-            Expect::Decode("data[0]"),
+            Expect::BadRecord("."),
         ),
         (
             "unparseable timestamp",
@@ -137,7 +139,7 @@ fn cases() -> Vec<(&'static str, Action, Expect)> {
                 &[],
                 r#"{"object":"list","has_more":false,"data":[{"id":"a","status":"running","created_at":"yesterday"}]}"#,
             )),
-            Expect::Decode("data[0].created_at"),
+            Expect::BadRecord("created_at"),
         ),
         (
             "an unexpected object tag (the API drifted: still a page)",
@@ -334,6 +336,9 @@ fn check(name: &str, expect: &Expect, result: &Result<Vec<String>, Error>) -> Op
         (Expect::Ok(ids), Ok(got)) => got == ids,
         (Expect::Api(s, kind), Err(Error::Api(e))) => e.status().as_u16() == *s && e.kind() == kind,
         (Expect::Decode(path), Err(Error::Decode(e))) => e.path() == *path,
+        (Expect::BadRecord(field), Err(Error::BadRecord(e))) => {
+            e.field() == *field && e.id() == Some("a")
+        }
         (Expect::Transport, Err(Error::Transport(_))) => true,
         (Expect::Timeout, Err(e)) => e.is_timeout(),
         (Expect::TooLarge, Err(Error::ResponseTooLarge(e))) => {
@@ -399,4 +404,88 @@ async fn hostile_retryable_answers_are_retried_then_reported() {
     );
     assert_eq!(server.requests.load(std::sync::atomic::Ordering::SeqCst), 4);
     assert_no_key(&err);
+}
+
+// Issue 28, case 12: a run that does not decode failed its whole page, and
+// a stream resumed from its checkpoint failed on it again for ever.
+#[tokio::test(start_paused = true)]
+async fn a_run_that_does_not_decode_is_named_where_it_stands_and_a_resume_goes_past_it() {
+    let body = |ids: &[(&str, &str)]| {
+        let data: Vec<String> = ids
+            .iter()
+            .map(|(id, at)| format!(r#"{{"id":"{id}","status":"completed","created_at":"{at}"}}"#))
+            .collect();
+        format!(
+            r#"{{"object":"list","has_more":false,"data":[{}]}}"#,
+            data.join(",")
+        )
+    };
+    let page = body(&[
+        ("a", "2026-01-01T00:00:03Z"),
+        ("b", "infinity"),
+        ("c", "2026-01-01T00:00:01Z"),
+    ]);
+    let rest = body(&[("c", "2026-01-01T00:00:01Z")]);
+    let server = raw::start(move |req, _| {
+        let answer = if req.target.contains("after=b") {
+            &rest
+        } else {
+            &page
+        };
+        Action::Raw(raw::json(200, &[], answer))
+    })
+    .await;
+    let client = common::paused_client(&server.base_url, RetryPolicy::disabled());
+    let mut runs = client.list_workflow_runs("wf").stream();
+    let first = runs.next().await.expect("an item").expect("run a decodes");
+    assert_eq!(first.id, "a");
+    let err = runs.next().await.expect("an item").unwrap_err();
+    let record = err.as_bad_record().expect("a bad record");
+    assert_eq!(
+        (record.id(), record.field(), record.index()),
+        (Some("b"), "created_at", 1)
+    );
+    assert_eq!(
+        record.raw(),
+        r#"{"id":"b","status":"completed","created_at":"infinity"}"#
+    );
+    let shown = err.to_string();
+    assert!(
+        shown.contains("\"b\"") && shown.contains("created_at"),
+        "{shown}"
+    );
+    assert!(runs.next().await.is_none(), "an error ends the stream");
+    // The checkpoint is past the record: a resume goes on with run c.
+    let resumed: Vec<String> = client
+        .list_workflow_runs("wf")
+        .after(runs.checkpoint().unwrap())
+        .stream()
+        .map(|r| r.unwrap().id)
+        .collect()
+        .await;
+    assert_eq!(resumed, ["c"]);
+    // A page holds the record beside its runs, and goes on.
+    let pages: Vec<_> = client
+        .list_workflow_runs("wf")
+        .pages()
+        .map(|p| p.unwrap())
+        .collect()
+        .await;
+    assert_eq!(pages.len(), 1);
+    let ids: Vec<&str> = pages[0].runs().iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["a", "c"]);
+    let bad: Vec<_> = pages[0].bad_records().iter().map(|b| b.id()).collect();
+    assert_eq!(bad, [Some("b")]);
+    // The raw JSON is kept within its bound.
+    let long = format!(
+        r#"{{"object":"list","has_more":false,"data":[{{"id":"x","status":"completed","created_at":"never","pad":"{}"}}]}}"#,
+        "é".repeat(4_000)
+    );
+    let server = raw::start(move |_, _| Action::Raw(raw::json(200, &[], &long))).await;
+    let client = common::paused_client(&server.base_url, RetryPolicy::disabled());
+    let page = client.list_workflow_runs("wf").send().await.unwrap();
+    let bad = page.bad_records();
+    assert_eq!((bad.len(), page.runs().len()), (1, 0));
+    let max = resend_workflows::BAD_RECORD_RAW_BYTES;
+    assert!(bad[0].is_truncated() && (max - 1..=max).contains(&bad[0].raw().len()));
 }

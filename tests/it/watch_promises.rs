@@ -403,3 +403,256 @@ pub async fn replicas_with_long_polls(store: impl StateStore + Clone) {
 async fn replicas_on_one_memory_store_whose_polls_outlast_the_lease_deliver_each_run_once() {
     replicas_with_long_polls(MemoryStore::new()).await;
 }
+
+/// A run as the list endpoints send it: created `secs` after the hour,
+/// or at `created` verbatim.
+fn run_at(id: &str, status: &str, created: &str) -> String {
+    format!(r#"{{"id":"{id}","status":"{status}","created_at":"{created}"}}"#)
+}
+
+fn page_of(has_more: bool, runs: &[String]) -> String {
+    format!(
+        r#"{{"object":"list","has_more":{has_more},"data":[{}]}}"#,
+        runs.join(",")
+    )
+}
+
+// Issue 28, case 12: one run whose `created_at` is PostgreSQL's
+// "infinity" failed the whole page: every poll failed, and the runs
+// started after it were never told while it stayed on the top page.
+#[tokio::test(start_paused = true)]
+async fn a_run_that_does_not_decode_is_one_error_and_the_others_are_told() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use crate::common::raw::{self, Action};
+
+    let t = |s: u32| format!("2026-01-01T00:00:{s:02}Z");
+    let a = run_at("a", "completed", &t(0));
+    let b = run_at("b", "completed", &t(1));
+    let c = run_at("c", "completed", &t(3));
+    let bad = run_at("bad", "completed", "infinity");
+    let d = run_at("d", "running", &t(4));
+    let e = run_at("e", "completed", &t(5));
+    let pages = [
+        page_of(false, &[b.clone(), a.clone()]),
+        page_of(
+            false,
+            &[d.clone(), bad.clone(), c.clone(), b.clone(), a.clone()],
+        ),
+        page_of(false, &[e, d, bad.clone(), c, b, a]),
+    ];
+    let phase = Arc::new(AtomicUsize::new(0));
+    let at = phase.clone();
+    let server = raw::start(move |_, _| {
+        let page = &pages[at.load(Ordering::SeqCst).min(2)];
+        Action::Raw(raw::json(200, &[], page))
+    })
+    .await;
+    let client = common::paused_client(&server.base_url, RetryPolicy::disabled());
+    let mut events = client
+        .watch_automation_runs("auto")
+        .poll_interval(POLL)
+        .stream();
+    // The start: nothing told. Then the page with the bad record.
+    let _ = tokio::time::timeout(POLL / 2, events.next()).await;
+    phase.store(1, Ordering::SeqCst);
+    let mut told = Vec::new();
+    let mut errors = Vec::new();
+    let t0 = Instant::now();
+    while told.len() < 4 {
+        assert!(t0.elapsed() < POLL * 10, "told {told:?}, errors {errors:?}");
+        match events.next().await {
+            Some(Ok(event)) => told.push(format!("{} {}", event.kind(), event.run_id())),
+            Some(Err(e)) => {
+                assert!(!e.ends_watch(), "{e}");
+                errors.push(e);
+            }
+            None => panic!("the watch ended"),
+        }
+        if told.len() == 3 {
+            phase.store(2, Ordering::SeqCst);
+        }
+    }
+    assert_eq!(
+        told,
+        ["started c", "finished c", "started d", "started e"],
+        "errors: {errors:?}"
+    );
+    assert_eq!(errors.len(), 1, "once: {errors:?}");
+    assert!(errors[0].is_bad_record() && !errors[0].is_retryable());
+    let record = errors[0].as_bad_record().unwrap();
+    assert_eq!(
+        (record.id(), record.field(), record.index(), record.raw()),
+        (Some("bad"), "created_at", 1, bad.as_str())
+    );
+    let shown = errors[0].to_string();
+    assert!(
+        shown.contains("\"bad\"") && shown.contains("created_at"),
+        "{shown}"
+    );
+}
+
+// Issue 28, case 13: a server that sends the same page whatever the
+// cursor (`has_more` set) was read to the page cap on every poll: 8 polls
+// cost 4,041 requests.
+#[tokio::test(start_paused = true)]
+async fn a_server_repeating_its_page_costs_a_request_or_two_a_poll() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use crate::common::raw::{self, Action};
+
+    // 150 runs, newest first; the oldest is running.
+    let runs: Vec<String> = (0..150)
+        .rev()
+        .map(|i| {
+            let status = if i == 0 { "running" } else { "completed" };
+            let created = format!("2026-01-01T00:{:02}:{:02}Z", i / 60, i % 60);
+            run_at(&format!("r{i:03}"), status, &created)
+        })
+        .collect();
+    let looping = Arc::new(AtomicBool::new(false));
+    let on = looping.clone();
+    let server = raw::start(move |req, _| {
+        let after = req
+            .target
+            .split(['?', '&'])
+            .find_map(|p| p.strip_prefix("after="))
+            .and_then(|c| runs.iter().position(|r| r.contains(&format!("\"{c}\""))));
+        let from = match after {
+            Some(i) if !on.load(Ordering::SeqCst) => i + 1,
+            _ => 0,
+        };
+        let page: Vec<String> = runs.iter().skip(from).take(100).cloned().collect();
+        let more = on.load(Ordering::SeqCst) || from + 100 < runs.len();
+        Action::Raw(raw::json(200, &[], &page_of(more, &page)))
+    })
+    .await;
+    let client = common::paused_client(&server.base_url, RetryPolicy::disabled());
+    let mut events = client
+        .watch_automation_runs("auto")
+        .start(StartAt::Beginning)
+        .poll_interval(POLL)
+        .stream();
+    // Every run told: the oldest followed, in flight.
+    let mut told = 0;
+    while told < 150 + 149 {
+        match events.next().await {
+            Some(Ok(_)) => told += 1,
+            other => panic!("after {told}: {other:?}"),
+        }
+    }
+    looping.store(true, Ordering::SeqCst);
+    let before = server.requests.load(Ordering::SeqCst);
+    let mut errors = Vec::new();
+    while errors.len() < 8 {
+        match events.next().await {
+            Some(Err(e)) => {
+                assert!(!e.ends_watch(), "{e}");
+                errors.push(e.to_string());
+            }
+            Some(Ok(event)) => panic!("{event:?}"),
+            None => panic!("the watch ended"),
+        }
+    }
+    let spent = server.requests.load(Ordering::SeqCst) - before;
+    assert!((8..=24).contains(&spent), "{spent} requests: {errors:?}");
+    assert!(
+        errors
+            .iter()
+            .all(|e| e.contains("cycle") || e.contains("again")),
+        "{errors:?}"
+    );
+}
+
+// Issue 28, case 2, against the fake: the run at the backfill's cursor
+// deleted, the fake refuses the cursor with a 422; the backfill stopped
+// there for good, 100 of 349 runs told and one error a poll.
+#[tokio::test(start_paused = true)]
+async fn a_deleted_run_at_the_backfill_cursor_is_passed_and_every_run_told() {
+    let fake = common::fake().await;
+    let runs = fake.seed_automation("deleted", 349);
+    fake.fail_after(BUDGET, 403);
+    let client = common::paused_client(&fake.base_url(), RetryPolicy::default());
+    let mut events = client
+        .watch_automation_runs("deleted")
+        .start(StartAt::Beginning)
+        .backfill_pages(1)
+        .poll_interval(POLL)
+        .stream();
+    let mut started = HashSet::new();
+    let mut seen = 0;
+    // The first poll: the top page, newest first.
+    while seen < owed(&runs[..100]) {
+        match events.next().await {
+            Some(Ok(event)) => {
+                seen += 1;
+                if event.kind() == "started" {
+                    started.insert(event.run_id().to_owned());
+                }
+            }
+            other => panic!("after {seen}: {other:?}"),
+        }
+    }
+    assert!(fake.delete_run("deleted", &runs[99].id));
+    fake.clear_requests();
+    while seen < owed(&runs) {
+        match events.next().await {
+            Some(Ok(event)) => {
+                seen += 1;
+                if event.kind() == "started" {
+                    assert!(
+                        started.insert(event.run_id().to_owned()),
+                        "twice: {event:?}"
+                    );
+                }
+            }
+            other => panic!("after {seen} of {}: {other:?}", owed(&runs)),
+        }
+    }
+    assert_eq!(started.len(), 349);
+    // Each poll, the top page and a page of the backfill: the refused
+    // cursor costs a request and a page read again (the top page, all
+    // but one of its runs read already): 12 requests where 8 were left.
+    let requests = fake.requests().len();
+    assert!((8..=12).contains(&requests), "{requests} requests");
+}
+
+// Issue 28, case 4, against the fake: a run stamped an hour ahead; the
+// ten runs created after it were never told.
+#[tokio::test(start_paused = true)]
+async fn a_run_stamped_ahead_never_hides_the_runs_created_after_it() {
+    let fake = common::fake().await;
+    let runs = fake.seed_automation("ahead", 20);
+    fake.fail_after(BUDGET, 403);
+    let client = common::paused_client(&fake.base_url(), RetryPolicy::default());
+    let mut events = client
+        .watch_automation_runs("ahead")
+        .start(StartAt::Beginning)
+        .poll_interval(POLL)
+        .stream();
+    for _ in 0..owed(&runs) {
+        assert!(matches!(events.next().await, Some(Ok(_))));
+    }
+    let hour = chrono::Utc::now() + chrono::Duration::hours(1);
+    let ahead = fake
+        .insert_automation_run("ahead", RunStatus::Completed, hour.into())
+        .unwrap();
+    async fn next(
+        events: &mut resend_workflows::WatchStream<resend_workflows::AutomationRunListItem>,
+    ) -> String {
+        match events.next().await {
+            Some(Ok(event)) => format!("{} {}", event.kind(), event.run_id()),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(next(&mut events).await, format!("started {}", ahead.id));
+    assert_eq!(next(&mut events).await, format!("finished {}", ahead.id));
+    for _ in 0..10 {
+        let run = fake
+            .start_automation_run("ahead", RunStatus::Running)
+            .unwrap();
+        assert_eq!(next(&mut events).await, format!("started {}", run.id));
+    }
+}

@@ -556,3 +556,99 @@ async fn a_team_on_two_requests_a_second_shared_with_sends_gives_way_and_tells_e
     );
     assert_eq!(traffic.sends.refused, 0, "a send was refused: {traffic:?}");
 }
+
+// Issue 28, case 14: discovery compared the local clock with the server's
+// `created_at`. A server whose clock reads an hour behind ours: an
+// automation created after the first look was taken for an old one and
+// started `Now`, and its first run was never told.
+#[tokio::test]
+async fn an_automation_created_after_the_first_look_starts_at_its_beginning_whatever_the_clocks() {
+    let fake = common::fake().await;
+    let hour_behind = |secs: i64| -> resend_workflows::Timestamp {
+        (chrono::Utc::now() - chrono::Duration::seconds(3_600 - secs)).into()
+    };
+    let mut old = resend_workflows::fake::generate_automation("old");
+    old.created_at = hour_behind(-600);
+    fake.define_automation(&old);
+    fake.seed_automation("old", 0);
+    fake.fail_after(2_000, 403);
+    let client = common::client(&fake.base_url());
+    let mut events = client
+        .watch_automations()
+        .poll_interval(Duration::from_millis(200))
+        .max_staleness(Duration::from_millis(800))
+        .discovery_interval(Duration::from_secs(1))
+        .store(MemoryStore::new())
+        .stream();
+    assert_eq!(next(&mut events).await, added("old", StartAt::Now));
+    until_listed(&fake, &mut events, &["old"]).await;
+    // Created now, by the server's clock: an hour before ours.
+    let mut new = resend_workflows::fake::generate_automation("new");
+    new.created_at = hour_behind(0);
+    fake.define_automation(&new);
+    fake.seed_automation("new", 0);
+    let early = fake
+        .start_automation_run("new", RunStatus::Completed)
+        .unwrap();
+    assert_eq!(
+        next_change(&mut events, Duration::from_secs(3)).await,
+        added("new", StartAt::Beginning)
+    );
+    match next(&mut events).await {
+        TeamEvent::Run { automation, event } => {
+            assert_eq!(
+                (automation.as_str(), event.run_id()),
+                ("new", early.id.as_str())
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+// Issue 28, case 12, for discovery: one automation whose record does not
+// decode failed the whole look, and no automation was watched.
+#[tokio::test]
+async fn an_automation_record_that_does_not_decode_is_one_error_and_the_others_are_watched() {
+    use crate::common::raw::{self, Action};
+
+    let automations = r#"{"object":"list","has_more":false,"data":[
+        {"id":"good","name":"Good","status":"enabled","created_at":"2026-01-01 00:00:00+00"},
+        {"id":"odd","name":"Odd","status":"enabled","created_at":"infinity"}]}"#;
+    let runs = r#"{"object":"list","has_more":false,"data":[]}"#;
+    let server = raw::start(move |req, _| {
+        let body = if req.target.starts_with("/automations?") || req.target == "/automations" {
+            automations
+        } else {
+            runs
+        };
+        Action::Raw(raw::json(200, &[], body))
+    })
+    .await;
+    let client = common::client(&server.base_url);
+    let mut events = client
+        .watch_automations()
+        .poll_interval(Duration::from_millis(200))
+        .discovery_interval(Duration::from_secs(60))
+        .store(MemoryStore::new())
+        .stream();
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        match tokio::time::timeout(Duration::from_secs(10), events.next()).await {
+            Ok(Some(Ok(event))) => seen.push(format!("{event:?}")),
+            Ok(Some(Err(e))) => {
+                assert_eq!(e.automation(), Some("odd"), "{e}");
+                let record = e.error().as_bad_record().expect("a bad record");
+                assert_eq!((record.id(), record.field()), (Some("odd"), "created_at"));
+                seen.push("bad odd".into());
+            }
+            other => panic!("{other:?} after {seen:?}"),
+        }
+    }
+    assert_eq!(
+        seen,
+        [
+            "bad odd".to_owned(),
+            format!("{:?}", added("good", StartAt::Now))
+        ]
+    );
+}

@@ -2,7 +2,7 @@
 
 use crate::error::Error;
 use crate::ids::Cursor;
-use crate::pagination::Page;
+use crate::pagination::{Page, Position};
 use crate::transport::generated::types::AutomationRunStep;
 
 /// A request the poll needs sent.
@@ -14,10 +14,34 @@ pub enum Ask {
     Newer { before: Cursor },
     /// A page of the runs running now, newest first.
     Running { after: Option<Cursor> },
-    /// A page of the runs completed, failed or cancelled, newest first.
+    /// A page of the runs in a final status ([`TERMINAL`](super::TERMINAL)), newest first.
     Terminal { after: Option<Cursor> },
     /// One run, with its steps when it has them.
     Retrieve { id: String },
+}
+
+/// The listing a traversal reads: its pages follow one another only
+/// within the same listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Listing {
+    All,
+    Running,
+    Terminal,
+}
+
+impl Ask {
+    /// The listing and the page a list request asks for; `None` for a
+    /// retrieve.
+    pub(crate) fn listing(&self) -> Option<(Listing, Position)> {
+        let after = |c: &Option<Cursor>| c.clone().map_or(Position::Start, Position::After);
+        match self {
+            Self::Top { after: c } => Some((Listing::All, after(c))),
+            Self::Newer { before } => Some((Listing::All, Position::Before(before.clone()))),
+            Self::Running { after: c } => Some((Listing::Running, after(c))),
+            Self::Terminal { after: c } => Some((Listing::Terminal, after(c))),
+            Self::Retrieve { .. } => None,
+        }
+    }
 }
 
 /// What a request came to.

@@ -12,19 +12,23 @@
 //! runs in flight by the cheapest plan (`sweep.rs`, priced by `plan.rs`),
 //! then reads a few pages of a backfill (`backfill.rs`). It is bounded in
 //! pages and in time.
+//!
+//! Every traversal it makes (its pages of one listing, each after the
+//! last) keeps the pagination contract a list stream keeps
+//! ([`Traversal`]): a page with `has_more` and no runs, a cursor seen
+//! before in the traversal, or a run repeated from the same or the
+//! previous page ends the poll at once with that `Pagination` error. A
+//! server that loops costs a request or two a poll, not its page bound.
 
 use std::collections::{HashSet, VecDeque};
-use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::event::{RunEvent, StartAt};
-use super::plan::Plan;
+use super::event::RunEvent;
 use super::state::{Change, WatchState};
 use crate::error::{Error, WatchError, WatchErrorKind};
 use crate::ids::Cursor;
 use crate::pagination::{Page, RunItem};
-use crate::status::RunStatus;
 use crate::timestamp::Timestamp;
 
 mod ask;
@@ -33,43 +37,18 @@ mod check;
 mod left;
 mod queued;
 mod report;
+mod settings;
 mod sweep;
 #[cfg(test)]
 mod tests;
 mod top;
+mod trail;
 
 pub(crate) use ask::{Answer, Ask};
 pub(crate) use queued::Queued;
-
-/// A plan forced on every poll, instead of the cheapest (tests and the
-/// benchmark).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
-pub enum Forced {
-    /// This plan for the runs the top pages did not show (the full check
-    /// goes on beside it: it finds what no plan sees).
-    Plan(Plan),
-    /// The watch as it was before plans: new runs by a backward traversal
-    /// from the newest seen (no top page), then the running listing and a
-    /// retrieve per run in flight not in it.
-    Legacy,
-}
-
-/// What every poll of a watch is set up with.
-#[derive(Debug, Clone)]
-pub(crate) struct Settings {
-    pub(crate) start: StartAt,
-    /// Whether the list filters by status (automations; not the alpha).
-    pub(crate) filters: bool,
-    pub(crate) forced: Option<Forced>,
-    /// The final statuses whose `Finished` carries the run's steps.
-    pub(crate) steps_for: Vec<RunStatus>,
-    /// Pages of a backfill a poll reads.
-    pub(crate) backfill_pages: u32,
-    /// The most pages, and the longest time, of one poll.
-    pub(crate) max_pages: u32,
-    pub(crate) max_time: Duration,
-}
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
+pub use settings::Forced;
+pub(crate) use settings::{Settings, TERMINAL};
 
 /// Where the poll is.
 #[derive(Debug)]
@@ -124,6 +103,8 @@ struct TopRead<R> {
 /// One poll.
 #[derive(Debug)]
 pub(crate) struct Poll<R> {
+    /// The traversal the last list request belongs to.
+    trail: Option<trail::Trail>,
     /// The state as this poll moves it (ahead of what was yielded).
     state: WatchState,
     settings: Settings,
@@ -177,6 +158,7 @@ impl<R: RunItem> Poll<R> {
         };
         let state_window = state.window_due();
         Self {
+            trail: None,
             horizon: state.horizon(),
             state,
             settings,
@@ -299,6 +281,7 @@ impl<R: RunItem> Poll<R> {
                 },
                 Stage::Done => return None,
             };
+            self.follow(&ask);
             return Some(ask);
         }
     }
@@ -310,9 +293,17 @@ impl<R: RunItem> Poll<R> {
 
     /// Takes the answer to the last request.
     pub(crate) fn answer(&mut self, answer: Answer<R>) {
-        if let Answer::Page(_) = &answer {
-            self.pages = self.pages.saturating_add(1);
+        let (answer, broken) = self.received(answer);
+        self.dispatch(answer);
+        // A traversal that broke the pagination contract ends the poll:
+        // the server loops, and the next traversal would too.
+        if broken && !self.closing && !self.over {
+            self.end();
         }
+    }
+
+    /// Hands an answer to the stage that asked for it.
+    fn dispatch(&mut self, answer: Answer<R>) {
         match std::mem::replace(&mut self.stage, Stage::Done) {
             Stage::Begin => self.begun(answer),
             Stage::BeginRunning { .. } => self.begun_running(answer),

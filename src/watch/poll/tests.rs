@@ -11,10 +11,15 @@
 
 use std::collections::HashSet;
 
+use std::time::Duration;
+
 use super::*;
 use crate::error::ApiError;
 use crate::pagination::{Page, Position};
+use crate::status::RunStatus;
 use crate::transport::generated::types::AutomationRunListItem;
+use crate::watch::event::StartAt;
+use crate::watch::plan::Plan;
 use crate::watch::state::WINDOW_EVERY;
 
 type Run = AutomationRunListItem;
@@ -29,6 +34,13 @@ struct List {
     endless: bool,
     /// Runs made so far, for their ids.
     made: usize,
+    /// A cursor naming no run is refused with this status (default 422).
+    gone_cursor: Option<u16>,
+    /// The same page, `has_more` set, whatever the cursor: a looping
+    /// server (a caching proxy's bug).
+    repeating: bool,
+    /// With `repeating`: two pages in turn, the second after the first.
+    cycle_of_two: bool,
 }
 
 fn at(secs: i64) -> Timestamp {
@@ -95,7 +107,7 @@ impl List {
                         rest.len() > 100,
                     )
                 }
-                None => return Answer::Failed(api_error(422, "validation_error")),
+                None => return self.refused(),
             },
             Position::Before(c) => match index(c) {
                 Some(i) => {
@@ -105,10 +117,18 @@ impl List {
                         from > 0,
                     )
                 }
-                None => return Answer::Failed(api_error(422, "validation_error")),
+                None => return self.refused(),
             },
         };
         Answer::Page(Page::new(items, has_more, &position, None).unwrap())
+    }
+
+    /// The answer to a cursor that names no run.
+    fn refused(&self) -> Answer<Run> {
+        match self.gone_cursor {
+            Some(404) => Answer::Failed(api_error(404, "not_found")),
+            _ => Answer::Failed(api_error(422, "validation_error")),
+        }
     }
 
     fn answer(&mut self, ask: &Ask) -> Answer<Run> {
@@ -129,19 +149,24 @@ impl List {
             };
             return Answer::Page(Page::new(fresh, true, &position, None).unwrap());
         }
+        if self.repeating && !matches!(ask, Ask::Retrieve { .. }) {
+            // The first page, or (a cycle of two) the second after it.
+            let second = self.cycle_of_two
+                && matches!(ask, Ask::Top { after: Some(c) } | Ask::Terminal { after: Some(c) } | Ask::Running { after: Some(c) }
+                    if Some(c.as_str()) == self.runs.get(99).map(|r| r.id.as_str()));
+            let skip = if second { 100 } else { 0 };
+            let items: Vec<Run> = self.runs.iter().skip(skip).take(100).cloned().collect();
+            let position = match ask {
+                Ask::Newer { before } => Position::Before(before.clone()),
+                _ => Position::Start,
+            };
+            return Answer::Page(Page::new(items, true, &position, None).unwrap());
+        }
         match ask {
             Ask::Top { after } => self.page(|_| true, pos(after)),
             Ask::Newer { before } => self.page(|_| true, Position::Before(before.clone())),
             Ask::Running { after } => self.page(|r| r.status == RunStatus::Running, pos(after)),
-            Ask::Terminal { after } => self.page(
-                |r| {
-                    matches!(
-                        r.status,
-                        RunStatus::Completed | RunStatus::Failed | RunStatus::Cancelled
-                    )
-                },
-                pos(after),
-            ),
+            Ask::Terminal { after } => self.page(|r| TERMINAL.contains(&r.status), pos(after)),
             Ask::Retrieve { id } if self.broken.contains(id) => {
                 Answer::Failed(api_error(500, "internal_server_error"))
             }
@@ -174,6 +199,8 @@ struct Polled {
     asks: Vec<Ask>,
     shown: Vec<String>,
     state: WatchState,
+    /// Whether the poll took the collection for missing (a 404).
+    missing: bool,
 }
 
 fn poll(list: &mut List, state: WatchState, settings: &Settings) -> Polled {
@@ -206,6 +233,7 @@ fn poll(list: &mut List, state: WatchState, settings: &Settings) -> Polled {
         asks,
         shown,
         state: state_out,
+        missing: poll.missing(),
     }
 }
 
@@ -354,7 +382,10 @@ fn a_run_deleted_in_flight_is_gone_once_confirmed() {
 fn late_and_clock_skewed_runs_in_the_look_back_window_are_found() {
     let mut list = List::default();
     let s = settings(StartAt::Now);
-    list.add(0, RunStatus::Completed);
+    // 25 s before the newest: the window hangs from the newest. (More
+    // than the window before it, the newest would be a run stamped ahead,
+    // and the window would hang from this one.)
+    list.add(75, RunStatus::Completed);
     let state = begun(&mut list, &s);
     let newest = list.add(100, RunStatus::Completed);
     let p = poll(&mut list, state, &s);
@@ -652,4 +683,209 @@ fn the_full_check_reads_a_page_a_poll_and_finds_what_no_plan_sees() {
     );
     assert!((24..=31).contains(&gone_at), "gone at poll {gone_at}");
     assert!(!state.in_flight.contains_key(&doomed));
+}
+
+// Issue 28, case 2: the run at the backfill's cursor was deleted. The
+// server refused the cursor (422 here, 404 on some servers): every poll
+// failed on it, and the backfill never went on (100 of 349 runs told); a
+// 404 was taken for the automation gone.
+#[test]
+fn a_deleted_run_at_the_backfill_cursor_does_not_stop_the_backfill() {
+    for refusal in [422, 404] {
+        let mut list = List {
+            gone_cursor: Some(refusal),
+            ..List::default()
+        };
+        let s = Settings {
+            backfill_pages: 1,
+            ..settings(StartAt::Beginning)
+        };
+        // 349 runs, some in the same second (ties at the cursor's time).
+        let ids: Vec<String> = (0..349)
+            .map(|i| list.add(i / 3, RunStatus::Completed))
+            .collect();
+        let first = poll(&mut list, WatchState::new("automations/a/runs"), &s);
+        assert_eq!(started(&first), 100);
+        let cursor = first.state.backfill.clone().unwrap().after.unwrap();
+        assert_eq!(cursor, ids[249]);
+        list.runs.retain(|r| r.id != cursor);
+        let mut state = first.state;
+        let mut told: Vec<String> = first
+            .shown
+            .iter()
+            .filter(|e| e.starts_with("started"))
+            .cloned()
+            .collect();
+        let mut polls = 0;
+        while state.backfilling() {
+            polls += 1;
+            assert!(polls <= 6, "{refusal}: the backfill does not end");
+            let p = poll(&mut list, state, &s);
+            assert!(
+                !p.shown.iter().any(|e| e.starts_with("error")),
+                "{refusal}: {:?}",
+                p.shown
+            );
+            assert!(!p.missing, "{refusal}: taken for the automation gone");
+            assert!(p.asks.len() <= 3, "{refusal}: {:?}", p.asks);
+            told.extend(p.shown.iter().filter(|e| e.starts_with("started")).cloned());
+            state = p.state;
+        }
+        // Every run once, newest first: the deleted one was told already.
+        let expected: Vec<String> = ids.iter().rev().map(|id| format!("started {id}")).collect();
+        assert_eq!(told, expected, "{refusal}");
+    }
+}
+
+// Issue 28, case 4: a run stamped an hour ahead became the newest mark;
+// the ten runs created after it were below the look-back window and never
+// told, even later.
+#[test]
+fn a_run_stamped_ahead_never_hides_the_runs_after_it() {
+    let mut list = List::default();
+    let s = settings(StartAt::Now);
+    for i in 0..20 {
+        list.add(i, RunStatus::Completed);
+    }
+    let state = begun(&mut list, &s);
+    let ahead = list.add(3_600 + 100, RunStatus::Completed);
+    let p = poll(&mut list, state, &s);
+    assert_eq!(
+        p.shown,
+        [format!("started {ahead}"), format!("finished {ahead}")]
+    );
+    let mut state = p.state;
+    let mut told = Vec::new();
+    let mut expected = Vec::new();
+    for i in 0..10 {
+        let id = list.add(100 + i * 5, RunStatus::Running);
+        expected.push(format!("started {id}"));
+        let p = poll(&mut list, state, &s);
+        assert!(p.asks.len() <= 2, "{:?}", p.asks);
+        told.extend(p.shown);
+        state = p.state;
+    }
+    assert_eq!(told, expected);
+    // Nothing twice, the ahead run included, once real time is past it.
+    let after = list.add(3_600 + 120, RunStatus::Completed);
+    let p = poll(&mut list, state, &s);
+    assert_eq!(
+        p.shown,
+        [format!("started {after}"), format!("finished {after}")]
+    );
+}
+
+// Issue 28, case 13: a server that sends the same page whatever the
+// cursor, `has_more` set: every poll read it to the page cap (500
+// requests a poll).
+#[test]
+fn a_server_repeating_its_page_costs_a_request_or_two_a_poll() {
+    let mut list = List::default();
+    for (start, backfill_pages) in [(StartAt::Now, 10), (StartAt::Beginning, 10)] {
+        let s = Settings {
+            backfill_pages,
+            ..settings(start)
+        };
+        list.repeating = false;
+        list.runs.clear();
+        for i in 0..150 {
+            list.add(i, RunStatus::Running);
+        }
+        let mut state = if start == StartAt::Now {
+            begun(&mut list, &s)
+        } else {
+            WatchState::new("automations/a/runs")
+        };
+        // Runs in flight below the top page, for the plans.
+        if start == StartAt::Now {
+            for i in 0..150 {
+                list.add(1_000 + i, RunStatus::Running);
+            }
+            let p = poll(&mut list, state, &s);
+            state = p.state;
+        }
+        list.repeating = true;
+        let mut requests = 0;
+        for n in 0..8 {
+            let p = poll(&mut list, state, &s);
+            requests += p.asks.len();
+            assert!(p.asks.len() <= 3, "{start:?} poll {n}: {:?}", p.asks);
+            assert!(
+                p.shown
+                    .iter()
+                    .any(|e| e.contains("cycle") || e.contains("came again")),
+                "{start:?} poll {n}: {:?}",
+                p.shown
+            );
+            state = p.state;
+        }
+        assert!(requests <= 24, "{start:?}: {requests}");
+    }
+}
+
+// Issue 28, case 14: the terminal listing asked for completed, failed and
+// cancelled runs only: a run skipped below the top page was found by the
+// full check alone, a dozen polls later.
+#[test]
+fn the_terminal_listing_shows_a_skipped_run() {
+    let mut list = List::default();
+    let s = Settings {
+        forced: Some(Forced::Plan(Plan::Terminal)),
+        ..settings(StartAt::Now)
+    };
+    let state = begun(&mut list, &s);
+    let skipped = list.add(0, RunStatus::Running);
+    let p = poll(&mut list, state, &s);
+    for i in 0..300 {
+        list.add(100 + i, RunStatus::Completed);
+    }
+    let p = poll(&mut list, p.state, &s);
+    list.set(&skipped, RunStatus::Skipped);
+    let p = poll(&mut list, p.state, &s);
+    assert_eq!(p.shown, [format!("finished {skipped}")]);
+    // Every final status the crate knows.
+    assert_eq!(
+        TERMINAL,
+        RunStatus::KNOWN
+            .iter()
+            .filter(|s| s.is_terminal())
+            .cloned()
+            .collect::<Vec<_>>()
+    );
+}
+
+// A request dropped on its way (the driver's future cancelled): the same
+// ask again belongs to the same traversal, its guard kept.
+#[test]
+fn a_page_asked_again_unanswered_stays_in_its_traversal() {
+    let mut list = List::default();
+    let s = settings(StartAt::Now);
+    let state = begun(&mut list, &s);
+    // 150 runs in flight, below 150 finished ones: past the top page.
+    for i in 0..150 {
+        list.add(i, RunStatus::Running);
+    }
+    let state = poll(&mut list, state, &s).state;
+    for i in 0..150 {
+        list.add(1_000 + i, RunStatus::Completed);
+    }
+    let state = poll(&mut list, state, &s).state;
+    // Two pages in turn, whatever the cursor: a cycle of two.
+    list.repeating = true;
+    list.cycle_of_two = true;
+    let mut p = Poll::<Run>::new(state, s.clone(), 1, Instant::now());
+    let mut asks = Vec::new();
+    let mut errors = 0;
+    while let Some(ask) = p.ask(Instant::now()) {
+        // Each ask made twice, as after a dropped request.
+        assert_eq!(p.ask(Instant::now()), Some(ask.clone()));
+        asks.push(ask.clone());
+        assert!(asks.len() <= 6, "{asks:?}");
+        p.answer(list.answer(&ask));
+        errors += p
+            .drain()
+            .filter(|q| matches!(q, Queued::Failed(Error::Pagination(_))))
+            .count();
+    }
+    assert_eq!(errors, 1, "{asks:?}");
 }

@@ -9,7 +9,7 @@ use crate::ids::Cursor;
 use crate::pagination::RunItem;
 use crate::status::RunStatus;
 use crate::watch::event::StartAt;
-use crate::watch::state::{Change, LOOK_BACK};
+use crate::watch::state::{Change, LOOK_BACK, horizon_of};
 
 /// A page holds this many runs, at the most.
 const PAGE: usize = 100;
@@ -30,11 +30,19 @@ impl<R: RunItem> Poll<R> {
         }
         // What exists is not new: the top's runs in the look-back window
         // are known, the newest the mark.
-        let newest = page.items().iter().map(RunItem::created_at).max();
+        // The window hangs where the state will hang it: from the newest,
+        // unless one run stamped ahead is all above it.
+        let mut stamps: Vec<_> = page.items().iter().map(RunItem::created_at).collect();
+        stamps.sort_unstable_by(|a, b| b.cmp(a));
+        let horizon = stamps
+            .first()
+            .map(|newest| horizon_of(*newest, stamps.get(1).copied()));
         let baseline = page
             .items()
             .iter()
-            .filter(|r| newest.is_some_and(|n| r.created_at() >= n.minus_secs(LOOK_BACK.as_secs())))
+            .filter(|r| {
+                horizon.is_some_and(|h| r.created_at() >= h.minus_secs(LOOK_BACK.as_secs()))
+            })
             .map(|r| (r.item_id().to_owned(), r.created_at()))
             .collect();
         self.push(Queued::Silent(Change::Began {
@@ -103,9 +111,20 @@ impl<R: RunItem> Poll<R> {
         // A backfill going on reports every run below its cursor: the top
         // stops there (a window as deep as the backfill would report the
         // backfill's runs, oldest first, in one poll).
+        // One seeking where it stood (its cursor refused) owns what is
+        // below that.
         let backfill_at = self.state.backfill.as_ref().and_then(|b| b.after.clone());
+        let seeking = self
+            .state
+            .backfill
+            .as_deref()
+            .filter(|b| b.seeking())
+            .cloned();
         let mut below_backfill = false;
         for run in items {
+            below_backfill |= seeking
+                .as_ref()
+                .is_some_and(|b| b.owns(run.item_id(), run.created_at()));
             if below_backfill {
                 continue;
             }
@@ -169,9 +188,8 @@ impl<R: RunItem> Poll<R> {
             }
         };
         let next = page.next_cursor().cloned();
-        let mut items = page.into_items();
-        items.reverse();
-        for run in items {
+        // Oldest first: the traversal's guard turned the page round.
+        for run in page.into_items() {
             self.top.read = self.top.read.saturating_add(1);
             let created = run.created_at();
             self.top.reached = Some(self.top.reached.map_or(created, |r| r.min(created)));

@@ -98,19 +98,46 @@ fn a_backfill_goes_on_from_its_cursor_until_done() {
         baseline: vec![],
         backfill: true,
     });
-    assert_eq!(s.backfill, Some(Backfill { after: None }));
-    s.apply(&Change::Backfilled {
+    assert_eq!(s.backfill.as_deref(), Some(&Backfill::default()));
+    let next = Backfill {
         after: Some("r100".into()),
+        ..Backfill::default()
+    };
+    s.apply(&Change::Backfilled {
+        next: Some(next.clone()),
     });
-    assert_eq!(
-        s.backfill,
-        Some(Backfill {
-            after: Some("r100".into())
-        })
-    );
+    assert_eq!(s.backfill.as_deref(), Some(&next));
     assert!(s.backfilling());
-    s.apply(&Change::Backfilled { after: None });
+    s.apply(&Change::Backfilled { next: None });
     assert!(!s.backfilling());
+}
+
+#[test]
+fn a_backfill_owns_what_is_below_where_it_stands_ties_included() {
+    let at = |secs: i64| Timestamp::from(chrono::DateTime::from_timestamp(secs, 0).unwrap());
+    let mut b = Backfill::default();
+    assert!(b.owns("x", at(100)), "from the top: everything");
+    b.read("r3", at(50));
+    b.read("r2", at(40));
+    b.read("r1", at(40));
+    assert_eq!(
+        (b.at, b.ties.clone()),
+        (Some(at(40)), vec!["r2".into(), "r1".into()])
+    );
+    let owned = [
+        ("r9", 60),
+        ("r3", 50),
+        ("r2", 40),
+        ("r1", 40),
+        ("r0", 40),
+        ("q", 39),
+    ]
+    .map(|(id, t)| b.owns(id, at(t)));
+    assert_eq!(owned, [false, false, false, false, true, true]);
+    b.after = Some("r1".into());
+    assert!(!b.seeking(), "not yet refused");
+    b.after = None;
+    assert!(b.seeking());
 }
 
 #[test]
@@ -167,4 +194,42 @@ fn the_state_round_trips_through_json_compactly() {
             ("r1", &RunStatus::Running)
         ]
     );
+}
+
+#[test]
+fn one_run_stamped_ahead_does_not_move_the_window() {
+    let at = |secs: i64| Timestamp::from(chrono::DateTime::from_timestamp(secs, 0).unwrap());
+    // (newest, second newest) -> where the window hangs from.
+    let table = [
+        ((100, None), 100),
+        ((100, Some(70)), 100),
+        ((100, Some(69)), 69),
+        ((3_700, Some(19)), 19),
+    ];
+    for ((newest, second), expected) in table {
+        assert_eq!(horizon_of(at(newest), second.map(at)), at(expected));
+    }
+    let seen = |id: &str, secs: i64| Change::Seen {
+        id: id.into(),
+        created_at: at(secs),
+        status: RunStatus::Completed,
+    };
+    let mut s = WatchState::new("automations/a/runs");
+    s.apply(&seen("a", 10));
+    assert_eq!(s.horizon(), Some(at(10)), "the only run seen");
+    s.apply(&seen("ahead", 3_700));
+    assert_eq!(s.horizon(), Some(at(10)));
+    assert_eq!(s.newest_run(), Some("ahead"));
+    for (i, secs) in [20, 40, 60].into_iter().enumerate() {
+        s.apply(&seen(&format!("r{i}"), secs));
+        assert_eq!(s.horizon(), Some(at(secs)));
+    }
+    assert!(s.knows("ahead") && s.knows("r2"), "{s:?}");
+    // Real time past it: the newest again.
+    s.apply(&seen("later", 3_710));
+    assert_eq!(s.horizon(), Some(at(3_710)));
+    // A state saved before the second newest was kept: found in `recent`.
+    let mut old = s.clone();
+    old.runner_up = None;
+    assert_eq!(old.horizon(), Some(at(3_710)));
 }

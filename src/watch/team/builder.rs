@@ -117,9 +117,11 @@ impl TeamWatch {
 
     /// Where an automation starts when no state is saved for it: the
     /// automations found at the first look start here (default
-    /// [`StartAt::Now`]); one found later that was created after the watch
-    /// began starts at [`StartAt::Beginning`] (every run of it is new),
-    /// and one created before (say, enabled again) here.
+    /// [`StartAt::Now`]); one found later that was created after the first
+    /// look (newer than every automation it listed, by the server's
+    /// `created_at`: the local clock is never compared with the server's)
+    /// starts at [`StartAt::Beginning`] (every run of it is new), and one
+    /// created before (say, enabled again) here.
     pub fn start(mut self, start: StartAt) -> Self {
         self.start = start;
         self

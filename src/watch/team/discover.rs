@@ -26,22 +26,50 @@ pub(super) struct Changes {
     pub(super) remove: Vec<(String, Removal)>,
 }
 
+/// What the first look at the team listed, in the server's time: the
+/// newest creation time among its automations (`None`: it listed none).
+/// An automation created after the first look is newer than every one it
+/// listed; one it listed (disabled, say) is not. Only server times are
+/// compared: the local clock may read hours off the server's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct FirstLook {
+    newest: Option<Timestamp>,
+}
+
+impl FirstLook {
+    /// What the first look, which listed `listed`, saw.
+    pub(super) fn of(listed: &[Listed]) -> Self {
+        Self {
+            newest: listed.iter().map(|l| l.created_at).max(),
+        }
+    }
+
+    /// Whether an automation created at `created_at` was created after
+    /// the first look.
+    fn after(self, created_at: Timestamp) -> bool {
+        self.newest.is_none_or(|newest| created_at > newest)
+    }
+}
+
 /// The changes after a listing showed `listed`, with `watched` watched
 /// (`following`: those of them with runs told started and not finished).
-/// The automations found at the first look start at `start`; one found
-/// later that was created after the watch began (`began`) is new, and
+/// The automations found at the first look (`first_look` is `None`) start
+/// at `start`; one found later that was created after the first look (newer
+/// than every automation it listed, by the server's clock) is new, and
 /// every run of it is too: it starts at its beginning. One found later but
 /// created before (say, enabled again) starts at `start`. A saved state
 /// goes first in every case. A disabled automation is not watched, but
 /// one watched is kept while it has runs in flight, so that each is told
 /// finished; one in a status the crate does not know is watched (a run is
 /// never lost for a word).
+/// One whose record did not decode (`unreadable`, by id) is there: a
+/// watched one stays watched, never taken for deleted.
 pub(super) fn changes(
     watched: &BTreeSet<String>,
     following: &BTreeSet<String>,
     listed: &[Listed],
-    first: bool,
-    began: Timestamp,
+    unreadable: &BTreeSet<String>,
+    first_look: Option<FirstLook>,
     start: StartAt,
 ) -> Changes {
     let by_id: BTreeMap<&str, &Listed> = listed.iter().map(|l| (l.id.as_str(), l)).collect();
@@ -49,16 +77,16 @@ pub(super) fn changes(
     for (id, automation) in &by_id {
         let enabled = automation.status != AutomationStatus::Disabled;
         if enabled && !watched.contains(*id) {
-            let from = if !first && automation.created_at >= began {
-                StartAt::Beginning
-            } else {
-                start
+            let from = match first_look {
+                Some(first) if first.after(automation.created_at) => StartAt::Beginning,
+                _ => start,
             };
             out.add.push(((*id).to_owned(), from));
         }
     }
     for id in watched {
         match by_id.get(id.as_str()) {
+            None if unreadable.contains(id) => {}
             None => out.remove.push((id.clone(), Removal::Deleted)),
             Some(a) if a.status == AutomationStatus::Disabled && !following.contains(id) => {
                 out.remove.push((id.clone(), Removal::Disabled));
@@ -96,7 +124,7 @@ mod tests {
             listed("b", AutomationStatus::Disabled, 100),
             listed("c", AutomationStatus::Unknown("paused".into()), 100),
         ];
-        let got = changes(&set(&[]), &set(&[]), &all, true, at(50), StartAt::Now);
+        let got = changes(&set(&[]), &set(&[]), &all, &set(&[]), None, StartAt::Now);
         assert_eq!(
             got,
             Changes {
@@ -114,12 +142,13 @@ mod tests {
             listed("new", AutomationStatus::Enabled, 200),
             listed("kept", AutomationStatus::Enabled, 10),
         ];
+        let first = FirstLook::of(&[listed("kept", AutomationStatus::Enabled, 100)]);
         let got = changes(
             &set(&["kept"]),
             &set(&[]),
             &all,
-            false,
-            at(100),
+            &set(&[]),
+            Some(first),
             StartAt::Now,
         );
         assert_eq!(
@@ -138,12 +167,13 @@ mod tests {
             listed("off", AutomationStatus::Disabled, 10),
             listed("on", AutomationStatus::Enabled, 10),
         ];
+        let first = Some(FirstLook::of(&all));
         let got = changes(
             &set(&["gone", "off", "on"]),
             &set(&[]),
             &all,
-            false,
-            at(0),
+            &set(&[]),
+            first,
             StartAt::Now,
         );
         assert_eq!(
@@ -157,7 +187,7 @@ mod tests {
             }
         );
         assert_eq!(
-            changes(&set(&["a"]), &set(&[]), &[], false, at(0), StartAt::Now).remove,
+            changes(&set(&["a"]), &set(&[]), &[], &set(&[]), first, StartAt::Now).remove,
             [("a".to_owned(), Removal::Deleted)],
             "an empty listing drops everything"
         );
@@ -170,10 +200,18 @@ mod tests {
             listed("idle", AutomationStatus::Disabled, 10),
         ];
         let watched = set(&["off", "idle"]);
-        let got = changes(&watched, &set(&["off"]), &all, false, at(0), StartAt::Now);
+        let first = Some(FirstLook::of(&all));
+        let got = changes(
+            &watched,
+            &set(&["off"]),
+            &all,
+            &set(&[]),
+            first,
+            StartAt::Now,
+        );
         assert_eq!(got.remove, [("idle".to_owned(), Removal::Disabled)]);
         assert!(got.add.is_empty(), "a disabled one is never started");
-        let got = changes(&watched, &set(&[]), &all, false, at(0), StartAt::Now);
+        let got = changes(&watched, &set(&[]), &all, &set(&[]), first, StartAt::Now);
         assert_eq!(
             got.remove,
             [
@@ -182,7 +220,70 @@ mod tests {
             ]
         );
         // Deleted, its runs cannot be read: dropped whatever is in flight.
-        let got = changes(&watched, &watched, &[], false, at(0), StartAt::Now);
+        let got = changes(&watched, &watched, &[], &set(&[]), first, StartAt::Now);
         assert_eq!(got.remove.len(), 2);
+    }
+
+    #[test]
+    fn new_is_newer_than_every_automation_the_first_look_listed_by_the_server_s_clock() {
+        // The first look listed two; the local clock plays no part.
+        let first = FirstLook::of(&[
+            listed("a", AutomationStatus::Enabled, 100),
+            listed("b", AutomationStatus::Disabled, 200),
+        ]);
+        let later = [
+            listed("a", AutomationStatus::Enabled, 100),
+            listed("b", AutomationStatus::Enabled, 200),
+            listed("c", AutomationStatus::Enabled, 201),
+            listed("d", AutomationStatus::Enabled, 150),
+        ];
+        let got = changes(
+            &set(&["a"]),
+            &set(&[]),
+            &later,
+            &set(&[]),
+            Some(first),
+            StartAt::Now,
+        );
+        assert_eq!(
+            got.add,
+            [
+                ("b".to_owned(), StartAt::Now),
+                ("c".to_owned(), StartAt::Beginning),
+                ("d".to_owned(), StartAt::Now),
+            ]
+        );
+        // A first look that listed nothing: everything found later is new.
+        let none = FirstLook::of(&[]);
+        let got = changes(
+            &set(&[]),
+            &set(&[]),
+            &later[..1],
+            &set(&[]),
+            Some(none),
+            StartAt::Now,
+        );
+        assert_eq!(got.add, [("a".to_owned(), StartAt::Beginning)]);
+    }
+
+    #[test]
+    fn an_automation_whose_record_does_not_decode_is_not_taken_for_deleted() {
+        let first = Some(FirstLook::of(&[]));
+        let got = changes(
+            &set(&["odd", "gone"]),
+            &set(&[]),
+            &[],
+            &set(&["odd", "new"]),
+            first,
+            StartAt::Now,
+        );
+        assert_eq!(
+            got,
+            Changes {
+                add: vec![],
+                remove: vec![("gone".into(), Removal::Deleted)],
+            },
+            "odd stays watched; new, unreadable, is not started"
+        );
     }
 }

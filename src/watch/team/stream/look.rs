@@ -7,24 +7,33 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use futures::{FutureExt, TryStreamExt};
 
-use super::Inner;
+use super::{Found, Inner};
 use crate::error::Error;
 use crate::ids::AutomationId;
-use crate::transport::generated::types::AutomationListItem;
-use crate::watch::team::discover::{Listed, changes};
+use crate::watch::team::discover::{FirstLook, Listed, changes};
 use crate::watch::team::event::TeamError;
 
 impl Inner {
-    /// The listing of the team's automations, all pages, on the budget.
-    pub(super) fn list(&self) -> BoxFuture<'static, Result<Vec<AutomationListItem>, Error>> {
+    /// The listing of the team's automations, all pages, on the budget:
+    /// what decoded, and the records that did not.
+    pub(super) fn list(&self) -> BoxFuture<'static, Result<Found, Error>> {
         let client = self.paced.clone();
-        async move { client.list_automations().stream().try_collect().await }.boxed()
+        async move {
+            let mut pages = client.list_automations().pages();
+            let (mut listed, mut bad) = (Vec::new(), Vec::new());
+            while let Some(mut page) = pages.try_next().await? {
+                bad.append(&mut page.take_bad());
+                listed.append(&mut page.items);
+            }
+            Ok((listed, bad))
+        }
+        .boxed()
     }
 
     /// What a look found: watches started and dropped. The next look in
     /// a discovery interval, or a poll interval after one that failed.
-    pub(super) fn looked(&mut self, listed: Result<Vec<AutomationListItem>, Error>) -> Duration {
-        let listed = match listed {
+    pub(super) fn looked(&mut self, listed: Result<Found, Error>) -> Duration {
+        let (listed, bad) = match listed {
             Ok(listed) => listed,
             Err(e) => {
                 self.queue.push_back(Err(TeamError::new(None, e)));
@@ -51,7 +60,16 @@ impl Inner {
                     .push_back(Err(TeamError::new(Some(a.id), e.into()))),
             }
         }
+        // Each record that did not decode: an error item; one watched
+        // already stays watched (it is there, only unreadable).
+        let mut unreadable = BTreeSet::new();
+        for record in bad {
+            let id = record.id().map(str::to_owned);
+            unreadable.extend(id.clone());
+            self.queue.push_back(Err(TeamError::new(id, record.into())));
+        }
         let watched: BTreeSet<String> = self.members.keys().cloned().collect();
+        // Disabled ones with runs in flight are kept until those end.
         let following: BTreeSet<String> = self
             .members
             .iter()
@@ -59,8 +77,15 @@ impl Inner {
             .map(|(id, _)| id.clone())
             .collect();
         let start = self.settings.start;
-        let found = changes(&watched, &following, &seen, self.first, self.began, start);
-        self.first = false;
+        let found = changes(
+            &watched,
+            &following,
+            &seen,
+            &unreadable,
+            self.first_look,
+            start,
+        );
+        self.first_look.get_or_insert_with(|| FirstLook::of(&seen));
         for (id, reason) in found.remove {
             self.remove(&id, reason);
         }

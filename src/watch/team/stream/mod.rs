@@ -14,12 +14,12 @@ use futures::{FutureExt, Stream, StreamExt};
 use tokio::time::Sleep;
 
 use super::builder::TeamWatch;
+use super::discover::FirstLook;
 use super::event::{Removal, TeamError, TeamEvent};
 use crate::client::Client;
 use crate::collections::AutomationRuns;
-use crate::error::{ApiErrorKind, Error, WatchErrorKind};
+use crate::error::{ApiErrorKind, BadRecord, Error, WatchErrorKind};
 use crate::ids::AutomationId;
-use crate::timestamp::Timestamp;
 use crate::transport::gate::{Lane, LaneTicket, URGENT};
 use crate::transport::generated::types::AutomationListItem;
 use crate::watch::event::StartAt;
@@ -38,9 +38,13 @@ struct Member {
 }
 
 /// The look at the team's automations: waiting for its time, or listing.
+/// What a look at the team listed: the automations, and the records that
+/// did not decode.
+type Found = (Vec<AutomationListItem>, Vec<BadRecord>);
+
 enum Look {
     Waiting(Pin<Box<Sleep>>),
-    Listing(BoxFuture<'static, Result<Vec<AutomationListItem>, Error>>),
+    Listing(BoxFuture<'static, Result<Found, Error>>),
 }
 
 mod look;
@@ -81,8 +85,8 @@ struct Inner {
     /// The live replicas watching the same automations, at the last count
     /// (`None`: not counted yet).
     live: Option<usize>,
-    first: bool,
-    began: Timestamp,
+    /// What the first look listed (server times only), once it was made.
+    first_look: Option<FirstLook>,
 }
 
 /// The events of a team watch: `Item = Result<TeamEvent, TeamError>`,
@@ -150,8 +154,7 @@ impl TeamStream {
             membership: None,
             membership_due: true,
             live: None,
-            first: true,
-            began: Timestamp::from(chrono::Utc::now()),
+            first_look: None,
         };
         for id in set.into_iter().flatten() {
             let start = inner.settings.start;

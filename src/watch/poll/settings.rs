@@ -1,0 +1,49 @@
+//! What every poll of a watch is set up with: its start, its bounds, the
+//! plan forced on it (tests), and the statuses the terminal listing asks
+//! for.
+
+use std::time::Duration;
+
+use crate::status::RunStatus;
+use crate::watch::event::StartAt;
+use crate::watch::plan::Plan;
+
+/// The statuses the terminal listing asks for: every final status the
+/// crate knows (`skipped` too: a run skipped below the top page is found
+/// at the next poll, not by the full check a dozen polls later).
+pub(crate) const TERMINAL: &[RunStatus] = &[
+    RunStatus::Completed,
+    RunStatus::Failed,
+    RunStatus::Cancelled,
+    RunStatus::Skipped,
+];
+
+/// A plan forced on every poll, instead of the cheapest (tests and the
+/// benchmark).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
+pub enum Forced {
+    /// This plan for the runs the top pages did not show (the full check
+    /// goes on beside it: it finds what no plan sees).
+    Plan(Plan),
+    /// The watch as it was before plans: new runs by a backward traversal
+    /// from the newest seen (no top page), then the running listing and a
+    /// retrieve per run in flight not in it.
+    Legacy,
+}
+
+/// What every poll of a watch is set up with.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) start: StartAt,
+    /// Whether the list filters by status (automations; not the alpha).
+    pub(crate) filters: bool,
+    pub(crate) forced: Option<Forced>,
+    /// The final statuses whose `Finished` carries the run's steps.
+    pub(crate) steps_for: Vec<RunStatus>,
+    /// Pages of a backfill a poll reads.
+    pub(crate) backfill_pages: u32,
+    /// The most pages, and the longest time, of one poll.
+    pub(crate) max_pages: u32,
+    pub(crate) max_time: Duration,
+}
