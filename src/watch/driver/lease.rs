@@ -4,6 +4,7 @@
 use tokio::time::Instant;
 
 use super::Driver;
+use super::tenancy::{Holding, Tenancy};
 use crate::error::{WatchError, WatchErrorKind};
 use crate::instant::later;
 use crate::trace::event;
@@ -21,7 +22,6 @@ impl<C: Watched> Driver<C> {
         if let Some(quota) = &self.quota {
             quota.left(&self.handle.tenure.key);
         }
-        self.keeper = None;
         self.handle.held.set(None);
         let again = match loss {
             // A single watch ends: its service learns another took over.
@@ -42,20 +42,19 @@ impl<C: Watched> Driver<C> {
             }
             Loss::Free => Instant::now(),
         };
-        // From the last commit, once the lease is held again.
-        self.queue.clear();
-        self.poll = None;
-        self.yielded = None;
-        self.uncommitted = 0;
+        // What was held under the lease goes with it; the next poll takes
+        // it again, from the last commit.
+        self.tenancy = Tenancy::Free;
         self.next_poll = again;
         None
     }
 
-    /// The state to poll from, with the lease held: taken first if need
-    /// be. `Ok(None)`: another watcher holds it; wait.
-    pub(super) async fn hold(&mut self) -> Result<Option<WatchState>, Option<Item<C::Item>>> {
-        if let (Some(_), Some(state)) = (&self.keeper, &self.yielded) {
-            return Ok(Some(state.clone()));
+    /// Makes sure the lease is held before a poll: taken, with the state
+    /// last committed, if need be. `Ok` when held, or when another watcher
+    /// holds it (the tenancy stays free: wait).
+    pub(super) async fn hold(&mut self) -> Result<(), Option<Item<C::Item>>> {
+        if let Tenancy::Held(_) = self.tenancy {
+            return Ok(());
         }
         let tenure = self.tenure().clone();
         if let Some(quota) = &self.quota
@@ -63,7 +62,7 @@ impl<C: Watched> Driver<C> {
         {
             // This replica holds its share: leave this one to the others.
             self.next_poll = later(Instant::now(), self.interval);
-            return Ok(None);
+            return Ok(());
         }
         let sent = Instant::now();
         let (saved, token) = match tenure
@@ -75,7 +74,7 @@ impl<C: Watched> Driver<C> {
             Ok(Lease::Taken { expires_in, .. }) => {
                 // Waiting: ask again when it expires, or at the next poll.
                 self.next_poll = later(Instant::now(), expires_in.min(self.interval));
-                return Ok(None);
+                return Ok(());
             }
             Err(e) => return Err(Some(Err(WatchError::store(e).into()))),
         };
@@ -87,20 +86,14 @@ impl<C: Watched> Driver<C> {
             token,
             ..tenure.clone()
         };
-        self.keeper = Some(Keeper::start(
-            kept,
-            sent,
-            self.lane.waiting(),
-            self.unpolled.unpolled(),
-        ));
+        let keeper = Keeper::start(kept, sent, self.lane.waiting(), self.unpolled.unpolled());
         let state = saved.unwrap_or_else(|| WatchState::new(&tenure.key));
         if let Err(e) = state.check(&tenure.key) {
             return Err(self.end(e));
         }
         self.stats.set_in_flight(state.in_flight.len());
-        self.yielded = Some(state.clone());
-        self.uncommitted = 0;
-        Ok(Some(state))
+        self.tenancy = Tenancy::Held(Box::new(Holding::new(keeper, state)));
+        Ok(())
     }
 }
 
@@ -110,12 +103,13 @@ impl<C: Watched> Driver<C> {
     /// now: the consumer asked for more). `true` when given back.
     pub(super) async fn past_share(&mut self) -> bool {
         let key = self.tenure().key.clone();
-        let over = self.keeper.is_some()
-            && self.uncommitted == 0
+        let over = matches!(&self.tenancy, Tenancy::Held(h) if h.uncommitted == 0)
             && self.quota.as_ref().is_some_and(|q| q.over(&key));
         if !over {
             return false;
         }
+        // What was held under it goes first: no renewal races the release.
+        self.tenancy = Tenancy::Free;
         let tenure = self.tenure().clone();
         if let Some(token) = self.handle.held.take() {
             let _ = tenure
@@ -126,10 +120,6 @@ impl<C: Watched> Driver<C> {
         if let Some(quota) = &self.quota {
             quota.left(&key);
         }
-        self.keeper = None;
-        self.yielded = None;
-        self.poll = None;
-        self.queue.clear();
         self.next_poll = later(Instant::now(), self.interval);
         true
     }

@@ -11,8 +11,12 @@
 //! Delivery is at least once: a commit covers only events yielded before
 //! the consumer asked for the next, so a crash repeats at most the events
 //! since the last commit, and never loses one.
+//!
+//! Where the watch stands with its lease is one value (`tenancy.rs`: free,
+//! held, ended): what it holds under the lease (keeper, yielded state,
+//! the poll and its items) lives in the held state alone, so a lease lost
+//! or given back drops all of it at once.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -21,11 +25,9 @@ use futures::future::BoxFuture;
 use tokio::time::Instant;
 
 use super::cadence::{Activity, Cadence};
-use super::keeper::{Keeper, Loss, Tenure, Validity};
+use super::keeper::{Tenure, Validity};
 use super::poll::{self, Poll, Queued};
 use super::quota::Quota;
-use super::state::WatchState;
-use super::store::Renewal;
 use super::stream::{Handle, Held, Item, Next, Run, Stats, WatchStream};
 use super::unpolled::Wakeup;
 use super::watched::Watched;
@@ -35,7 +37,11 @@ use crate::instant::later;
 use crate::trace::event;
 use crate::transport::gate::{Lane, LaneTicket, QUIET, URGENT};
 
+mod commit;
 mod lease;
+mod tenancy;
+
+use tenancy::Tenancy;
 
 /// Polls in a row whose listing answered 404 before the collection is
 /// taken for gone.
@@ -74,32 +80,17 @@ pub(super) struct Driver<C: Watched> {
     /// the collection, quiet otherwise (ahead of it or not, in a team).
     lane: LaneTicket,
     stats: Arc<Stats>,
-    /// The poll under way, a page at a time.
-    poll: Option<Poll<C::Item>>,
     /// Runs expected to leave `running` unseen by the top pages, a poll:
     /// the average of what polls saw.
     departures: f64,
     handle: Arc<Handle>,
-    /// Renews the lease while it is held, from its own task.
-    keeper: Option<Keeper>,
     /// Whether the watch's work is left unpolled: for each keeper.
     unpolled: Arc<Wakeup>,
-    /// The state after the last item yielded: what a commit saves.
-    yielded: Option<WatchState>,
-    /// Items yielded since the last commit.
-    uncommitted: usize,
-    /// No commit is tried again before this, after one failed.
-    commit_retry: Option<Instant>,
-    /// No event is yielded before this, after a renewal failed and the
-    /// lease could not be vouched for: one error a poll interval, never a
-    /// stream of them while the store is down.
-    unsure_retry: Option<Instant>,
-    /// The current poll's items not yet yielded.
-    queue: VecDeque<Queued<C::Item>>,
+    /// The lease, and what the watch holds under it.
+    tenancy: Tenancy<C::Item>,
     next_poll: Instant,
     /// Polls in a row whose listing answered 404.
     missing: u32,
-    done: bool,
 }
 
 impl<C: Watched> Driver<C> {
@@ -131,19 +122,12 @@ impl<C: Watched> Driver<C> {
             polls: setup.polls,
             lane,
             stats: Arc::clone(&stats),
-            poll: None,
             departures: 0.0,
             handle: Arc::clone(&handle),
-            keeper: None,
             unpolled: Arc::clone(&wakeup),
-            yielded: None,
-            uncommitted: 0,
-            commit_retry: None,
-            unsure_retry: None,
-            queue: VecDeque::new(),
+            tenancy: Tenancy::Free,
             next_poll: Instant::now(),
             missing: 0,
-            done: false,
         };
         WatchStream::new(Box::new(driver), handle, stats, wakeup)
     }
@@ -152,14 +136,13 @@ impl<C: Watched> Driver<C> {
         &self.handle.tenure
     }
 
-    /// Ends the watch with `error`.
+    /// Ends the watch with `error` (what it held dropped, the lease given
+    /// back when the stream goes).
     fn end(&mut self, error: WatchError) -> Option<Item<C::Item>> {
         if let Some(quota) = &self.quota {
             quota.left(&self.handle.tenure.key);
         }
-        self.done = true;
-        self.queue.clear();
-        self.poll = None;
+        self.tenancy = Tenancy::Ended;
         Some(Err(error.into()))
     }
 
@@ -169,18 +152,39 @@ impl<C: Watched> Driver<C> {
             if let Some(item) = self.commit_if_due().await {
                 return Some(item);
             }
-            if let Some(queued) = self.queue.pop_front() {
-                if let Some(item) = self.deliver(queued).await {
-                    return Some(item);
+            // What comes next, by where the watch stands.
+            enum Step<R> {
+                Deliver(Queued<R>),
+                Advance,
+                End,
+                Poll,
+            }
+            let step = match &mut self.tenancy {
+                Tenancy::Ended => return None,
+                Tenancy::Free => Step::Poll,
+                Tenancy::Held(holding) => match holding.queue.pop_front() {
+                    Some(queued) => Step::Deliver(queued),
+                    None if holding.poll.is_some() => Step::Advance,
+                    None if holding.last => Step::End,
+                    None => Step::Poll,
+                },
+            };
+            match step {
+                Step::Deliver(queued) => {
+                    if let Some(item) = self.deliver(queued).await {
+                        return Some(item);
+                    }
+                    continue;
                 }
-                continue;
-            }
-            if self.poll.is_some() {
-                self.advance().await;
-                continue;
-            }
-            if self.done {
-                return None;
+                Step::Advance => {
+                    self.advance().await;
+                    continue;
+                }
+                Step::End => {
+                    self.tenancy = Tenancy::Ended;
+                    return None;
+                }
+                Step::Poll => {}
             }
             let scheduled = self.next_poll;
             tokio::time::sleep_until(scheduled).await;
@@ -202,30 +206,34 @@ impl<C: Watched> Driver<C> {
             if self.past_share().await {
                 continue;
             }
-            let state = match self.hold().await {
-                Ok(Some(state)) => state,
-                Ok(None) => continue,
-                Err(item) => return item,
-            };
+            if let Err(item) = self.hold().await {
+                return item;
+            }
             let departures = self.departures.round();
             // A handful of runs: exact in an f64, and never negative.
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             let departures = departures as u64;
-            self.poll = Some(Poll::new(state, self.polls.clone(), departures, started));
+            let polls = self.polls.clone();
+            if let Some(holding) = self.tenancy.holding() {
+                let state = holding.yielded.clone();
+                holding.poll = Some(Poll::new(state, polls, departures, started));
+            }
         }
     }
 
     /// Sends the poll's next request and queues what it found; or, with
     /// none left, closes the poll.
     async fn advance(&mut self) {
-        let (Some(poll), Some(keeper)) = (self.poll.as_mut(), &self.keeper) else {
-            self.poll = None;
+        let Some(holding) = self.tenancy.holding() else {
+            return;
+        };
+        let Some(poll) = holding.poll.as_mut() else {
             return;
         };
         if let Some(ask) = poll.ask(Instant::now()) {
-            keeper.renew_if_due().await;
+            holding.keeper.renew_if_due().await;
             let answer = {
-                let _busy = keeper.busy();
+                let _busy = holding.keeper.busy();
                 C::read(&self.client, &self.parent, ask).await
             };
             poll.answer(answer);
@@ -238,7 +246,10 @@ impl<C: Watched> Driver<C> {
             return;
         }
         self.take_items();
-        let Some(poll) = self.poll.as_mut() else {
+        let Some(holding) = self.tenancy.holding() else {
+            return;
+        };
+        let Some(poll) = holding.poll.take() else {
             return;
         };
         if let Some(departed) = poll.departed() {
@@ -247,12 +258,10 @@ impl<C: Watched> Driver<C> {
             let departed = departed as f64;
             self.departures = 0.7 * self.departures + 0.3 * departed;
         }
-        let missing = poll.missing();
         let activity = Activity {
             events: self.poll_events,
             in_flight: poll.outstanding(),
         };
-        self.poll = None;
         self.quiet = self.cadence.quiet_after(self.quiet, activity);
         let priority = if self.quiet > 0 { QUIET } else { URGENT };
         self.lane.priority.store(priority, Ordering::Relaxed);
@@ -260,138 +269,62 @@ impl<C: Watched> Driver<C> {
             self.next_poll = later(self.poll_started, self.cadence.interval(self.quiet));
         }
         self.stats.polled();
-        self.missing = if missing { self.missing + 1 } else { 0 };
+        self.missing = if poll.missing() { self.missing + 1 } else { 0 };
         if self.missing >= MISSING_POLLS {
-            let collection = self.tenure().key.clone();
+            let collection = self.handle.tenure.key.clone();
             let gone = WatchError::new(WatchErrorKind::CollectionNotFound { collection });
-            self.queue.push_back(Queued::Failed(gone.into()));
-            self.done = true;
+            holding.queue.push_back(Queued::Failed(gone.into()));
+            holding.last = true;
         }
     }
 
     /// Queues what the poll found, counting its events for the cadence.
     fn take_items(&mut self) {
-        let Some(poll) = self.poll.as_mut() else {
+        let Some(holding) = self.tenancy.holding() else {
+            return;
+        };
+        let Some(poll) = holding.poll.as_mut() else {
             return;
         };
         for queued in poll.drain() {
             if let Queued::Event(_) = &queued {
                 self.poll_events += 1;
             }
-            self.queue.push_back(queued);
+            holding.queue.push_back(queued);
         }
     }
 
     /// Yields `queued`, if it is not silent, once the lease is surely held;
     /// the state of what was yielded moves by its change.
     async fn deliver(&mut self, queued: Queued<C::Item>) -> Option<Item<C::Item>> {
-        if let Queued::Event(_) = &queued
-            && let Some(keeper) = &self.keeper
-        {
-            if let Some(at) = self.unsure_retry.take() {
+        let interval = self.interval;
+        let holding = self.tenancy.holding()?;
+        if let Queued::Event(_) = &queued {
+            if let Some(at) = holding.unsure_retry.take() {
                 tokio::time::sleep_until(at).await;
             }
-            match keeper.valid().await {
+            match holding.keeper.valid().await {
                 Ok(()) => {}
                 Err(Validity::Lost(loss)) => return self.lost(loss),
                 Err(Validity::Unsure(e)) => {
                     // Renewals fail: hold the event back, say why, and
                     // try again a poll interval later.
-                    self.queue.push_front(queued);
-                    self.unsure_retry = Some(later(Instant::now(), self.interval));
+                    holding.queue.push_front(queued);
+                    holding.unsure_retry = Some(later(Instant::now(), interval));
                     return Some(Err(WatchError::store(e).into()));
                 }
             }
         }
-        if let (Some(change), Some(state)) = (queued.change(), self.yielded.as_mut()) {
-            state.apply(&change);
-            self.stats.set_in_flight(state.in_flight.len());
-            self.uncommitted += 1;
+        if let Some(change) = queued.change() {
+            holding.yielded.apply(&change);
+            self.stats.set_in_flight(holding.yielded.in_flight.len());
+            holding.uncommitted += 1;
         }
         match queued {
             Queued::Event(event) => Some(Ok(event)),
             Queued::Failed(error) => Some(Err(error)),
             Queued::Silent(_) => None,
         }
-    }
-
-    /// Commits what was yielded when a chunk is done or the poll is; an
-    /// item when that ended the watch or failed.
-    async fn commit_if_due(&mut self) -> Option<Item<C::Item>> {
-        let polled = self.queue.is_empty() && self.poll.is_none();
-        let due = self.uncommitted > 0
-            && (polled || self.uncommitted >= self.commit_every)
-            && self.commit_retry.is_none_or(|at| Instant::now() >= at);
-        if !due {
-            return None;
-        }
-        let (Some(state), Some(_), Some(token)) =
-            (&self.yielded, &self.keeper, self.handle.held.token())
-        else {
-            return None;
-        };
-        let tenure = self.tenure().clone();
-        let sent = Instant::now();
-        let committed = tenure
-            .store
-            .commit(&tenure.key, &tenure.holder, token, tenure.ttl, state)
-            .await;
-        match committed {
-            Ok(renewal) => {
-                if let Some(keeper) = &self.keeper {
-                    keeper.renewed(&renewal, sent);
-                }
-                match renewal {
-                    Renewal::Held => {
-                        self.uncommitted = 0;
-                        self.commit_retry = None;
-                        None
-                    }
-                    Renewal::TakenBy { holder, since } => {
-                        self.lost(Loss::TakenBy { holder, since })
-                    }
-                    Renewal::Free => self.lost(Loss::Free),
-                }
-            }
-            // Not committed: the next poll goes on from what was yielded,
-            // and a commit is tried again after a while.
-            Err(e) => {
-                self.commit_retry = Some(later(Instant::now(), self.interval));
-                Some(Err(WatchError::store(e).into()))
-            }
-        }
-    }
-
-    /// Commits what was yielded and gives the lease back.
-    async fn close(mut self) -> Result<(), Error> {
-        let tenure = self.tenure().clone();
-        let mut result = Ok(());
-        if let (Some(state), Some(_), Some(token)) =
-            (&self.yielded, &self.keeper, self.handle.held.token())
-            && self.uncommitted > 0
-        {
-            match tenure
-                .store
-                .commit(&tenure.key, &tenure.holder, token, tenure.ttl, state)
-                .await
-            {
-                Ok(Renewal::Held | Renewal::Free) => {}
-                Ok(Renewal::TakenBy { holder, since }) => {
-                    self.handle.held.set(None);
-                    return Err(WatchError::new(WatchErrorKind::LeaseLost { holder, since }).into());
-                }
-                Err(e) => result = Err(WatchError::store(e).into()),
-            }
-        }
-        self.keeper = None;
-        if let Some(token) = self.handle.held.take() {
-            tenure
-                .store
-                .release(&tenure.key, &tenure.holder, token)
-                .await
-                .map_err(WatchError::store)?;
-        }
-        result
     }
 }
 
