@@ -2,14 +2,16 @@
 //! chunk or a poll's last item, and at a clean shutdown (then the lease is
 //! given back).
 
+use futures::future::BoxFuture;
 use tokio::time::Instant;
 
 use super::Driver;
 use super::tenancy::Tenancy;
 use crate::error::{Error, WatchError, WatchErrorKind};
 use crate::instant::later;
-use crate::watch::keeper::Loss;
-use crate::watch::store::Renewal;
+use crate::watch::keeper::{Loss, Tenure};
+use crate::watch::state::WatchState;
+use crate::watch::store::{Renewal, StoreError};
 use crate::watch::stream::Item;
 use crate::watch::watched::Watched;
 
@@ -26,16 +28,7 @@ impl<C: Watched> Driver<C> {
             && holding.commit_retry.is_none_or(|at| Instant::now() >= at);
         let token = token.filter(|_| due)?;
         let sent = Instant::now();
-        let committed = tenure
-            .store
-            .commit(
-                &tenure.key,
-                &tenure.holder,
-                token,
-                tenure.ttl,
-                &holding.yielded,
-            )
-            .await;
+        let committed = save(&tenure, token, &holding.yielded).await;
         match committed {
             Ok(renewal) => {
                 holding.keeper.renewed(&renewal, sent);
@@ -68,17 +61,7 @@ impl<C: Watched> Driver<C> {
         if let (Tenancy::Held(holding), Some(token)) = (tenancy, self.handle.held.token())
             && holding.uncommitted > 0
         {
-            match tenure
-                .store
-                .commit(
-                    &tenure.key,
-                    &tenure.holder,
-                    token,
-                    tenure.ttl,
-                    &holding.yielded,
-                )
-                .await
-            {
+            match save(&tenure, token, &holding.yielded).await {
                 Ok(Renewal::Held | Renewal::Free) => {}
                 Ok(Renewal::TakenBy { holder, since }) => {
                     self.handle.held.set(None);
@@ -96,4 +79,15 @@ impl<C: Watched> Driver<C> {
         }
         result
     }
+}
+
+/// Saves `state` under the lease's take `token`, renewing it.
+fn save<'a>(
+    tenure: &'a Tenure,
+    token: u64,
+    state: &'a WatchState,
+) -> BoxFuture<'a, Result<Renewal, StoreError>> {
+    tenure
+        .store
+        .commit(&tenure.key, &tenure.holder, token, tenure.ttl, state)
 }
