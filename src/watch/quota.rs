@@ -94,6 +94,7 @@ mod tests {
         quota.left("d");
         assert!(!quota.over("b"));
         assert_eq!(quota.count(), 2);
+        assert!(!quota.may_take("e"), "exactly its share held: full");
         quota.set(5, 2);
         assert_eq!(quota.share(), 3, "rounded up");
         assert!(quota.may_take("e"));

@@ -238,3 +238,52 @@ fn the_depth_of_a_run_is_read_off_the_top_pages_density() {
     };
     assert!(dense.depth(at(now, 1)) >= 100);
 }
+
+#[test]
+fn the_depth_counts_the_runs_in_flight_between_a_time_and_the_top_pages_end() {
+    let now: Timestamp = "2026-12-01T12:00:00Z".parse().unwrap();
+    // Ages in seconds: three above the pages' end (10 s), one on it, ten
+    // between it and the time asked (20 s, included), two below.
+    let ages = [5, 5, 5, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 25, 25];
+    let in_flight: Vec<Timestamp> = ages.iter().map(|a| at(now, *a)).collect();
+    let sight = Sight {
+        horizon: now,
+        read: 2,
+        reached: at(now, 10),
+        whole: false,
+        uncovered: &[],
+        in_flight: &in_flight,
+        running: 0,
+        filters: true,
+        departures: 0,
+    };
+    // The density alone says 4 (2 runs in 10 s, over 20 s); the runs
+    // known in flight in [20 s, 10 s) say 2 + 10.
+    assert_eq!(sight.depth(at(now, 20)), 12);
+    assert_eq!(sight.depth(at(now, 10)), 2, "at the pages' end: what was read");
+}
+
+#[test]
+fn a_tie_goes_to_the_plan_first_in_the_list() {
+    let now: Timestamp = "2026-12-01T12:00:00Z".parse().unwrap();
+    let uncovered = [Uncovered {
+        created_at: at(now, 15),
+        running: true,
+    }];
+    let in_flight = [at(now, 15)];
+    let sight = Sight {
+        horizon: now,
+        read: 100,
+        reached: at(now, 10),
+        whole: false,
+        uncovered: &uncovered,
+        in_flight: &in_flight,
+        running: 1,
+        filters: false,
+        departures: 0,
+    };
+    // One page further down, or one retrieve: the top pages go first.
+    assert_eq!(sight.price(Plan::Top), Some(1));
+    assert_eq!(sight.price(Plan::Retrieve), Some(1));
+    assert_eq!(sight.choose(), priced(Plan::Top, 1));
+}
