@@ -367,9 +367,9 @@ impl Sim {
     }
 
     /// The next item of `replica`'s stream, waiting at most `window`;
-    /// then its stream is driven on at this instant while it has items
-    /// at once or a request half made (its consumer takes them too).
-    /// Whether an item came.
+    /// then, while its stream left a request half made, polled on at this
+    /// instant (an item it has then, its consumer takes too). Whether an
+    /// item came.
     ///
     /// Why: a stream that yields one automation's item while another of
     /// its automations connects leaves that connection half made until
@@ -378,15 +378,12 @@ impl Sim {
     async fn take(&mut self, replica: usize, window: Duration) -> bool {
         let got = self.take_one(replica, Some(window)).await;
         for _ in 0..1_000 {
-            let started = self.wire.started();
-            // The driver's turn: a connection made is ready to go on.
+            // The connections' turn: the requests made are written.
             tokio::task::yield_now().await;
-            let more = self.take_one(replica, None).await;
-            // The connections' turn: their requests written.
-            tokio::task::yield_now().await;
-            if !more && self.wire.started() == started && !self.wire.stranded() {
+            if !self.wire.stranded() {
                 break;
             }
+            self.take_one(replica, None).await;
         }
         got
     }
