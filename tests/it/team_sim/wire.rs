@@ -171,11 +171,6 @@ impl Wire {
         }
     }
 
-    /// Connections started so far.
-    pub fn started(&self) -> u64 {
-        self.ledger.lock().started
-    }
-
     /// Whether a connection was made and its request not sent: a stream
     /// that yielded an item while another of its automations connected
     /// sends that request only when polled again, and until then its
