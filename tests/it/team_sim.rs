@@ -29,7 +29,7 @@ mod wire;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -117,11 +117,14 @@ impl Rng {
 }
 
 /// A replica's way to the shared store, which a partition cuts: every
-/// call then fails (as tests/it/team_promises.rs's `Cut`).
+/// call then fails (as tests/it/team_promises.rs's `Cut`); or slow: every
+/// call then answers that much later (a database far away or busy).
 #[derive(Debug, Clone, Default)]
 struct Cut {
     inner: MemoryStore,
     cut: Arc<AtomicBool>,
+    /// Each call's delay, in milliseconds.
+    slow: Arc<AtomicU64>,
 }
 
 impl Cut {
@@ -129,15 +132,23 @@ impl Cut {
         self.cut.load(Ordering::Acquire)
     }
 
+    /// The call, after the store's delay, unless cut off by then
+    /// (`MemoryStore` acts when called).
     fn or<'a, T: Send + 'a>(
         &self,
-        call: impl FnOnce() -> BoxFuture<'a, Result<T, StoreError>>,
+        call: impl FnOnce() -> BoxFuture<'a, Result<T, StoreError>> + Send + 'a,
     ) -> BoxFuture<'a, Result<T, StoreError>> {
-        if self.is_cut() {
-            Box::pin(async { Err(StoreError::from("cut off from the store")) })
-        } else {
-            call()
-        }
+        let slow = Duration::from_millis(self.slow.load(Ordering::Acquire));
+        let cut = Arc::clone(&self.cut);
+        Box::pin(async move {
+            if !slow.is_zero() {
+                tokio::time::sleep(slow).await;
+            }
+            if cut.load(Ordering::Acquire) {
+                return Err(StoreError::from("cut off from the store"));
+            }
+            call().await
+        })
     }
 }
 
@@ -148,7 +159,7 @@ impl StateStore for Cut {
         holder: &'a str,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<Lease, StoreError>> {
-        self.or(|| self.inner.acquire(key, holder, ttl))
+        self.or(move || self.inner.acquire(key, holder, ttl))
     }
 
     fn renew<'a>(
@@ -157,7 +168,7 @@ impl StateStore for Cut {
         holder: &'a str,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<Renewal, StoreError>> {
-        self.or(|| self.inner.renew(key, holder, ttl))
+        self.or(move || self.inner.renew(key, holder, ttl))
     }
 
     fn commit<'a>(
@@ -167,7 +178,7 @@ impl StateStore for Cut {
         ttl: Duration,
         state: &'a WatchState,
     ) -> BoxFuture<'a, Result<Renewal, StoreError>> {
-        self.or(|| self.inner.commit(key, holder, ttl, state))
+        self.or(move || self.inner.commit(key, holder, ttl, state))
     }
 
     fn join<'a>(
@@ -176,12 +187,12 @@ impl StateStore for Cut {
         holder: &'a str,
         ttl: Duration,
     ) -> Option<BoxFuture<'a, Result<usize, StoreError>>> {
-        if self.is_cut() {
-            return Some(Box::pin(async {
-                Err(StoreError::from("cut off from the store"))
-            }));
-        }
-        self.inner.join(group, holder, ttl)
+        let inner = &self.inner;
+        Some(self.or(move || {
+            inner
+                .join(group, holder, ttl)
+                .expect("a MemoryStore keeps members")
+        }))
     }
 
     fn release<'a>(
@@ -189,7 +200,7 @@ impl StateStore for Cut {
         key: &'a str,
         holder: &'a str,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.or(|| self.inner.release(key, holder))
+        self.or(move || self.inner.release(key, holder))
     }
 }
 
@@ -599,10 +610,9 @@ impl Sim {
     /// `replica` reaches the store again: its partition ends.
     fn heal(&mut self, replica: usize) {
         self.replicas[replica].healed_at = None;
-        self.replicas[replica]
-            .cut
-            .cut
-            .store(false, Ordering::Release);
+        let way = &self.replicas[replica].cut;
+        way.cut.store(false, Ordering::Release);
+        way.slow.store(0, Ordering::Release);
         let now = self.told.len();
         if self.replicas[replica].stream.is_some() {
             let epoch = self.replicas[replica].epoch;
@@ -658,10 +668,16 @@ impl Sim {
             76..=81 => {
                 if self.replicas[r].healed_at.is_none() {
                     let until = self.step + self.rng.within(1..8);
-                    self.note(format!("r{r} cut from the store until step {until}"));
-                    self.replicas[r].cut.cut.store(true, Ordering::Release);
                     self.replicas[r].healed_at = Some(until);
-                    self.disturbed(r, Some(usize::MAX));
+                    if self.rng.chance(60) {
+                        self.note(format!("r{r} cut from the store until step {until}"));
+                        self.replicas[r].cut.cut.store(true, Ordering::Release);
+                        self.disturbed(r, Some(usize::MAX));
+                    } else {
+                        let slow = self.rng.within(50..1_500);
+                        self.note(format!("r{r}'s store {slow} ms slow until step {until}"));
+                        self.replicas[r].cut.slow.store(slow, Ordering::Release);
+                    }
                 }
             }
             82..=83 => {
@@ -724,7 +740,7 @@ impl Sim {
             }
             if self.replicas[i].healed_at.is_some_and(|s| s <= self.step) {
                 self.heal(i);
-                self.note(format!("r{i} reaches the store again"));
+                self.note(format!("r{i} reaches the store again, at speed"));
             }
         }
         self.leases();
@@ -972,6 +988,7 @@ fn play(seed: u64) -> (Vec<String>, Verdict) {
                 cut: Cut {
                     inner: store.clone(),
                     cut: Arc::default(),
+                    slow: Arc::default(),
                 },
                 healed_at: None,
                 up_at: None,
