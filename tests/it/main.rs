@@ -35,6 +35,7 @@ mod run_ends;
 mod schemas;
 mod spec_lint;
 mod team_promises;
+mod team_sim;
 mod validation;
 mod watch;
 mod watch_floor;

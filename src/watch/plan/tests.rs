@@ -260,7 +260,11 @@ fn the_depth_counts_the_runs_in_flight_between_a_time_and_the_top_pages_end() {
     // The density alone says 4 (2 runs in 10 s, over 20 s); the runs
     // known in flight in [20 s, 10 s) say 2 + 10.
     assert_eq!(sight.depth(at(now, 20)), 12);
-    assert_eq!(sight.depth(at(now, 10)), 2, "at the pages' end: what was read");
+    assert_eq!(
+        sight.depth(at(now, 10)),
+        2,
+        "at the pages' end: what was read"
+    );
 }
 
 #[test]
