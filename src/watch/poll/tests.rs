@@ -41,6 +41,8 @@ struct List {
     repeating: bool,
     /// With `repeating`: two pages in turn, the second after the first.
     cycle_of_two: bool,
+    /// Every listing answers 404 (the collection is gone).
+    gone: bool,
 }
 
 fn at(secs: i64) -> Timestamp {
@@ -133,6 +135,9 @@ impl List {
 
     fn answer(&mut self, ask: &Ask) -> Answer<Run> {
         let pos = |c: &Option<Cursor>| c.clone().map_or(Position::Start, Position::After);
+        if self.gone && !matches!(ask, Ask::Retrieve { .. }) {
+            return Answer::Failed(api_error(404, "not_found"));
+        }
         if self.endless
             && let Ask::Top { .. } | Ask::Newer { .. } = ask
         {
@@ -201,6 +206,9 @@ struct Polled {
     state: WatchState,
     /// Whether the poll took the collection for missing (a 404).
     missing: bool,
+    /// The work it left, and the runs it saw leave `running` unseen.
+    outstanding: usize,
+    departed: Option<u64>,
 }
 
 fn poll(list: &mut List, state: WatchState, settings: &Settings) -> Polled {
@@ -234,6 +242,8 @@ fn poll(list: &mut List, state: WatchState, settings: &Settings) -> Polled {
         shown,
         state: state_out,
         missing: poll.missing(),
+        outstanding: poll.outstanding(),
+        departed: poll.departed(),
     }
 }
 
@@ -888,4 +898,38 @@ fn a_page_asked_again_unanswered_stays_in_its_traversal() {
             .count();
     }
     assert_eq!(errors, 1, "{asks:?}");
+}
+
+#[test]
+fn what_a_poll_leaves_for_the_cadence_and_the_next_poll() {
+    // Three runs in flight below 150 finished ones: the running listing
+    // finds them out.
+    let mut list = List::default();
+    let ids: Vec<String> = (0..3).map(|i| list.add(i, RunStatus::Running)).collect();
+    for i in 0..150 {
+        list.add(10 + i, RunStatus::Completed);
+    }
+    let s = Settings {
+        forced: Some(Forced::Plan(Plan::Running)),
+        ..settings(StartAt::Running)
+    };
+    let first = poll(&mut list, WatchState::new("automations/a/runs"), &s);
+    assert_eq!(started(&first), 3, "{:?}", first.shown);
+    assert_eq!(first.outstanding, 3, "three in flight, no backfill");
+    assert!(!first.missing);
+    // Two leave `running`, unseen by the top pages.
+    list.set(&ids[0], RunStatus::Completed);
+    list.set(&ids[1], RunStatus::Failed);
+    let second = poll(&mut list, first.state.clone(), &s);
+    assert_eq!(second.departed, Some(2), "{:?}", second.shown);
+    assert_eq!(second.outstanding, 1, "one left in flight");
+    // A backfill not done counts one beside the runs in flight.
+    let mut state = second.state.clone();
+    state.backfill = Some(Box::default());
+    let backfilling = Poll::<Run>::new(state, s.clone(), 0, Instant::now());
+    assert_eq!(backfilling.outstanding(), 2);
+    // Every listing answers 404: missing.
+    list.gone = true;
+    let gone = poll(&mut list, second.state, &s);
+    assert!(gone.missing, "{:?}", gone.shown);
 }

@@ -44,6 +44,7 @@ fn runs_are_remembered_while_in_the_look_back_window() {
 #[test]
 fn each_change_moves_the_state_as_its_event_says() {
     let mut s = WatchState::new("automations/a/runs");
+    assert_eq!(s.collection(), "automations/a/runs");
     assert!(!s.is_started());
     s.apply(&Change::Began {
         baseline: vec![("r0".into(), at("2026-10-01T12:00:00Z"))],
