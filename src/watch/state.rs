@@ -28,9 +28,10 @@ const VERSION: u32 = 2;
 /// The window hangs from the newest creation time seen, unless that is
 /// more than `LOOK_BACK` ahead of the second newest: then from the second
 /// newest. So one run stamped ahead (a clock that reads later) never
-/// hides the runs created after it, whatever how far ahead; two stamped
-/// ahead within `LOOK_BACK` of each other move the window, and so does
-/// the only run a watch has seen.
+/// hides the runs created after it, whatever how far ahead. Two do: when
+/// the second newest is itself more than `LOOK_BACK` ahead of the runs
+/// after them, or the two are within `LOOK_BACK` of each other, the
+/// window moves up with them; and so does the only run a watch has seen.
 pub const LOOK_BACK: Duration = Duration::from_secs(30);
 
 /// Where the look-back window hangs from, given the newest creation time
