@@ -10,112 +10,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use futures::future::BoxFuture;
-use resend_workflows::{
-    Lease, Members, MemoryStore, Renewal, RunStatus, StartAt, StateStore, StoreError, TeamEvent,
-    TeamStream, WatchState,
-};
+use resend_workflows::{MemoryStore, RunStatus, StartAt, StateStore, TeamEvent, TeamStream};
 use tokio::sync::mpsc;
 
 use crate::common;
+use crate::common::cut::Cut;
 
 const TTL: Duration = Duration::from_millis(1500);
 
 fn ids(n: usize) -> Vec<String> {
     (0..n).map(|i| format!("auto-{i}")).collect()
-}
-
-/// A replica's way to a shared `MemoryStore`, which can be cut: every
-/// call then fails, as a replica cut off from its database sees.
-#[derive(Debug, Clone, Default)]
-struct Cut {
-    inner: MemoryStore,
-    cut: Arc<AtomicBool>,
-}
-
-impl Cut {
-    fn to(inner: &MemoryStore) -> Self {
-        Self {
-            inner: inner.clone(),
-            cut: Arc::default(),
-        }
-    }
-
-    /// The call, unless cut off (`MemoryStore` acts when called).
-    fn or<'a, T: Send + 'a>(
-        &self,
-        call: impl FnOnce() -> BoxFuture<'a, Result<T, StoreError>>,
-    ) -> BoxFuture<'a, Result<T, StoreError>> {
-        if self.cut.load(Ordering::Acquire) {
-            Box::pin(async { Err(StoreError::from("cut off from the store")) })
-        } else {
-            call()
-        }
-    }
-}
-
-impl StateStore for Cut {
-    fn acquire<'a>(
-        &'a self,
-        key: &'a str,
-        holder: &'a str,
-        ttl: Duration,
-    ) -> BoxFuture<'a, Result<Lease, StoreError>> {
-        self.or(|| self.inner.acquire(key, holder, ttl))
-    }
-
-    fn renew<'a>(
-        &'a self,
-        key: &'a str,
-        holder: &'a str,
-        token: u64,
-        ttl: Duration,
-    ) -> BoxFuture<'a, Result<Renewal, StoreError>> {
-        self.or(|| self.inner.renew(key, holder, token, ttl))
-    }
-
-    fn commit<'a>(
-        &'a self,
-        key: &'a str,
-        holder: &'a str,
-        token: u64,
-        ttl: Duration,
-        state: &'a WatchState,
-    ) -> BoxFuture<'a, Result<Renewal, StoreError>> {
-        self.or(|| self.inner.commit(key, holder, token, ttl, state))
-    }
-
-    fn join<'a>(
-        &'a self,
-        group: &'a str,
-        holder: &'a str,
-        watching: &'a str,
-        ttl: Duration,
-    ) -> Option<BoxFuture<'a, Result<Members, StoreError>>> {
-        if self.cut.load(Ordering::Acquire) {
-            return Some(Box::pin(async {
-                Err(StoreError::from("cut off from the store"))
-            }));
-        }
-        self.inner.join(group, holder, watching, ttl)
-    }
-
-    fn leave<'a>(
-        &'a self,
-        group: &'a str,
-        holder: &'a str,
-    ) -> Option<BoxFuture<'a, Result<(), StoreError>>> {
-        self.inner.leave(group, holder)
-    }
-
-    fn release<'a>(
-        &'a self,
-        key: &'a str,
-        holder: &'a str,
-        token: u64,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.or(|| self.inner.release(key, holder, token))
-    }
 }
 
 /// A replica of a team watch of `ids` on `store`, under `holder`.
@@ -303,7 +207,9 @@ async fn a_set_replica_takes_back_an_automation_it_lost_once_its_lease_is_free()
         .unwrap();
     let t0 = Instant::now();
     loop {
-        let got = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await;
+        // Bounded in all, whatever else comes (a's errors while cut).
+        let left = Duration::from_secs(5).saturating_sub(t0.elapsed());
+        let got = tokio::time::timeout(left, rx.recv()).await;
         match got {
             Ok(Some(("a", id, "started"))) if id == run.id => break,
             Ok(Some(_)) => {}
@@ -336,8 +242,9 @@ async fn a_disabled_automations_runs_in_flight_are_followed_to_their_end() {
     let run = fake
         .start_automation_run("busy", RunStatus::Running)
         .unwrap();
-    let mut next = async || match tokio::time::timeout(Duration::from_secs(5), events.next()).await
-    {
+    // Every wait below ends by this, however many other items come.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let mut next = async || match tokio::time::timeout_at(deadline, events.next()).await {
         Ok(Some(Ok(event))) => event,
         other => panic!("{other:?}"),
     };

@@ -28,18 +28,18 @@
 mod wire;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use futures::StreamExt;
-use futures::future::BoxFuture;
 use resend_workflows::fake::FakeResend;
 use resend_workflows::{
-    AutomationStatus, Budget, Client, Lease, Members, MemoryStore, Renewal, RunStatus, StartAt,
-    StateStore, StoreError, TeamEvent, TeamStream, WatchState,
+    AutomationStatus, Budget, Client, MemoryStore, RunStatus, StartAt, TeamEvent, TeamStream,
+    WatchState,
 };
 use tokio::time::Instant;
+
+use crate::common::cut::Cut;
 
 /// Schedules a run of the suite plays (about a minute on two shared cores,
 /// debug).
@@ -119,111 +119,6 @@ impl Rng {
 
     fn ms(&mut self, range: std::ops::Range<u64>) -> Duration {
         Duration::from_millis(self.within(range))
-    }
-}
-
-/// A replica's way to the shared store, which a partition cuts: every
-/// call then fails (as tests/it/team_promises.rs's `Cut`); or slow: every
-/// call then answers that much later (a database far away or busy).
-#[derive(Debug, Clone, Default)]
-struct Cut {
-    inner: MemoryStore,
-    cut: Arc<AtomicBool>,
-    /// Each call's delay, in milliseconds.
-    slow: Arc<AtomicU64>,
-}
-
-impl Cut {
-    fn is_cut(&self) -> bool {
-        self.cut.load(Ordering::Acquire)
-    }
-
-    /// The call, after the store's delay, unless cut off by then
-    /// (`MemoryStore` acts when called).
-    fn or<'a, T: Send + 'a>(
-        &self,
-        call: impl FnOnce() -> BoxFuture<'a, Result<T, StoreError>> + Send + 'a,
-    ) -> BoxFuture<'a, Result<T, StoreError>> {
-        let slow = Duration::from_millis(self.slow.load(Ordering::Acquire));
-        let cut = Arc::clone(&self.cut);
-        Box::pin(async move {
-            if !slow.is_zero() {
-                tokio::time::sleep(slow).await;
-            }
-            if cut.load(Ordering::Acquire) {
-                return Err(StoreError::from("cut off from the store"));
-            }
-            call().await
-        })
-    }
-}
-
-impl StateStore for Cut {
-    fn acquire<'a>(
-        &'a self,
-        key: &'a str,
-        holder: &'a str,
-        ttl: Duration,
-    ) -> BoxFuture<'a, Result<Lease, StoreError>> {
-        self.or(move || self.inner.acquire(key, holder, ttl))
-    }
-
-    fn renew<'a>(
-        &'a self,
-        key: &'a str,
-        holder: &'a str,
-        token: u64,
-        ttl: Duration,
-    ) -> BoxFuture<'a, Result<Renewal, StoreError>> {
-        self.or(move || self.inner.renew(key, holder, token, ttl))
-    }
-
-    fn commit<'a>(
-        &'a self,
-        key: &'a str,
-        holder: &'a str,
-        token: u64,
-        ttl: Duration,
-        state: &'a WatchState,
-    ) -> BoxFuture<'a, Result<Renewal, StoreError>> {
-        self.or(move || self.inner.commit(key, holder, token, ttl, state))
-    }
-
-    fn join<'a>(
-        &'a self,
-        group: &'a str,
-        holder: &'a str,
-        watching: &'a str,
-        ttl: Duration,
-    ) -> Option<BoxFuture<'a, Result<Members, StoreError>>> {
-        let inner = &self.inner;
-        Some(self.or(move || {
-            inner
-                .join(group, holder, watching, ttl)
-                .expect("a MemoryStore keeps members")
-        }))
-    }
-
-    fn leave<'a>(
-        &'a self,
-        group: &'a str,
-        holder: &'a str,
-    ) -> Option<BoxFuture<'a, Result<(), StoreError>>> {
-        let inner = &self.inner;
-        Some(self.or(move || {
-            inner
-                .leave(group, holder)
-                .expect("a MemoryStore keeps members")
-        }))
-    }
-
-    fn release<'a>(
-        &'a self,
-        key: &'a str,
-        holder: &'a str,
-        token: u64,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.or(move || self.inner.release(key, holder, token))
     }
 }
 
@@ -1013,11 +908,7 @@ fn play(seed: u64) -> (Vec<String>, Verdict) {
                 discover: rng.chance(50),
                 stream: None,
                 epoch: 0,
-                cut: Cut {
-                    inner: store.clone(),
-                    cut: Arc::default(),
-                    slow: Arc::default(),
-                },
+                cut: Cut::to(&store),
                 healed_at: None,
                 up_at: None,
             })
