@@ -23,7 +23,7 @@ impl Drop for Inner {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let store = Arc::clone(&self.settings.store);
+        let store = Arc::clone(&self.store);
         let group = self.settings.budget_key.clone();
         let holder = self.holder.clone();
         runtime.spawn(async move {
@@ -49,7 +49,7 @@ impl Inner {
     /// live, if the store can tell. Ends when the store shares nothing,
     /// or when the stream (the receiver) is gone.
     pub(super) fn membership(&self) -> Membership {
-        let store = Arc::clone(&self.settings.store);
+        let store = Arc::clone(&self.store);
         let group = self.settings.budget_key.clone();
         let holder = self.holder.clone();
         let watching = self.settings.watching();

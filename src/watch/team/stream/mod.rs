@@ -25,7 +25,7 @@ use crate::transport::generated::types::AutomationListItem;
 use crate::watch::event::StartAt;
 use crate::watch::quota::Quota;
 use crate::watch::store::deadline::{bound, deadline};
-use crate::watch::store::{Members, StoreTurns};
+use crate::watch::store::{Members, StateStore, StoreTurns};
 use crate::watch::stream::Stats;
 use crate::watch::watched::Watched;
 use tagged::{Tagged, Tagging};
@@ -66,6 +66,9 @@ impl Drop for Membership {
 
 struct Inner {
     settings: TeamWatch,
+    /// The store, each call ending by the deadline of a store call: for
+    /// the membership (each automation's watch bounds its own calls).
+    store: Arc<dyn StateStore>,
     holder: String,
     lane: Arc<Lane>,
     /// The client whose every attempt takes a turn of the budget.
@@ -130,6 +133,7 @@ pub struct TeamStats {
 impl TeamStream {
     pub(super) fn start(
         settings: TeamWatch,
+        store: Arc<dyn StateStore>,
         holder: String,
         set: Option<Vec<AutomationId>>,
         lane: Arc<Lane>,
@@ -143,6 +147,7 @@ impl TeamStream {
         };
         let mut inner = Inner {
             settings,
+            store,
             holder,
             lane,
             paced,
@@ -363,15 +368,16 @@ impl TeamWatch {
     /// The events, one stream for every automation: it never ends on its
     /// own; it ends after an error for which [`TeamError::ends_watch`] is
     /// true (an invalid argument, the first item).
-    pub fn stream(mut self) -> TeamStream {
+    pub fn stream(self) -> TeamStream {
         match self.validate() {
             Ok((holder, set)) => {
                 // Its membership and shared turns too end by the deadline
-                // of every store call.
+                // of every store call (each automation's watch bounds its
+                // own, once).
                 let deadline = deadline(self.poll_interval, self.lease_ttl);
-                self.store = bound(self.store, deadline);
+                let store = bound(Arc::clone(&self.store), deadline);
                 let turns = StoreTurns {
-                    store: Arc::clone(&self.store),
+                    store: Arc::clone(&store),
                     key: format!("budgets/{}", self.budget_key),
                 };
                 // A quiet automation waits for its turn no longer than it
@@ -379,7 +385,7 @@ impl TeamWatch {
                 let lane = Lane::new(format!("team watch {}", self.budget_key), self.budget)
                     .shared(Arc::new(turns))
                     .aging(self.max_staleness);
-                TeamStream::start(self, holder, set, Arc::new(lane))
+                TeamStream::start(self, store, holder, set, Arc::new(lane))
             }
             Err(error) => TeamStream::failed(error),
         }
