@@ -116,6 +116,8 @@ struct Queue {
     arrivals: u64,
     /// Whether the last turn went to an urgent one.
     last_urgent: bool,
+    /// When the last turn was taken.
+    last: Option<Instant>,
 }
 
 impl Queue {
@@ -211,6 +213,15 @@ impl Lane {
         Duration::try_from_secs_f64(1.02 / rate).unwrap_or(Duration::from_secs(3600))
     }
 
+    /// When the next turn comes (not before `now`): the time the last turn
+    /// set (or a store's failure moved), and not before the spacing for
+    /// what `team` says now has passed since the last turn, so an answer
+    /// that tells a burst holds back a turn already set.
+    fn due(&self, q: &Queue, team: &Team, now: Instant) -> Instant {
+        let by_rate = q.last.map_or(now, |last| later(last, self.spacing(team)));
+        q.next.unwrap_or(now).max(by_rate).max(now)
+    }
+
     /// When the next turn could come at the earliest, if any is set.
     pub(crate) fn next_turn(&self) -> Option<Instant> {
         self.queue().next
@@ -244,7 +255,7 @@ impl Lane {
                 let now = Instant::now();
                 // The head now; when the turn comes, it is asked again
                 // (a quiet one may have aged, a shared turn moved `next`).
-                (q.head(now, self.age) == Some(me)).then(|| q.next.map_or(now, |n| n.max(now)))
+                (q.head(now, self.age) == Some(me)).then(|| self.due(&q, &team(), now))
             };
             let Some(at) = turn else {
                 changed.await;
@@ -259,9 +270,10 @@ impl Lane {
             let won = {
                 let mut q = self.queue();
                 let now = Instant::now();
-                let first = q.head(now, self.age) == Some(me) && q.next.is_none_or(|n| n <= now);
+                let first = q.head(now, self.age) == Some(me) && self.due(&q, &team(), now) <= now;
                 if first {
                     q.next = Some(later(now, spacing));
+                    q.last = Some(now);
                     q.last_urgent = me.0 == URGENT;
                 }
                 first

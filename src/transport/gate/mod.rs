@@ -139,7 +139,7 @@ impl RateGate {
             limit: traffic.2,
             window: traffic.1,
             others: traffic.0.others(now),
-            measured: traffic.0.measured(),
+            measured: traffic.0.measured(now),
         }
     }
 

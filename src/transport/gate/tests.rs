@@ -446,8 +446,8 @@ async fn every_answer_tells_the_lanes_what_the_team_s_other_calls_spend() {
     gate.heed_answer(&answer(2), 0, t0 + MS(500), 0);
     let team = gate.team(t0 + MS(500));
     assert_eq!((team.others, team.measured), (6.0, true));
-    // They leave 4: the default budget spends 3 (4 less a reserve of 1).
-    assert_eq!(DEFAULT_BUDGET.rate(&team), 3.0);
+    // They leave 4: the default budget spends 2 (4 less a reserve of 2).
+    assert_eq!(DEFAULT_BUDGET.rate(&team), 2.0);
 }
 
 #[cfg(feature = "fake")]

@@ -12,9 +12,12 @@
 //! the first counted.
 //!
 //! Two answers in one window tell the others' **rate** between them (what
-//! they spent in between, over the time between): that replaces the
-//! estimate, up or down, so the lane steps back within the window a burst
-//! starts in and comes back as soon as it ends. One answer alone tells
+//! they spent in between, over the time between): that raises the
+//! estimate at once, so the lane steps back within the window a burst
+//! starts in, and lowers it at once when under half of it, so the lane
+//! comes back as soon as the burst ends; a rate between the two is a
+//! burst counted over a fraction of a window (3 or 4 of 9 a second in
+//! 400 ms), and holds the estimate anew. One answer alone tells
 //! only what the others spent of the window so far, a floor: it raises
 //! the estimate, never lowers it, and keeps it (held anew) while it shows
 //! the others spending at least half of it. Otherwise the estimate is
@@ -109,6 +112,16 @@ impl Traffic {
                 #[allow(clippy::cast_precision_loss)]
                 let between = others.saturating_sub(w.others_first) as f64;
                 let rate = (between / span.as_secs_f64()).max(floor);
+                // A rate over a fraction of a window counts a handful of
+                // sends (3 or 4 of a burst of 9 a second in 400 ms): one
+                // under the last, but at least half of it, is that noise,
+                // not the burst ending, and holds the estimate anew.
+                let now = self.others(seen.sent);
+                let rate = if rate < now && rate >= now / 2.0 {
+                    now
+                } else {
+                    rate
+                };
                 self.estimate = Some((rate, seen.sent));
                 self.measured = true;
             }
@@ -124,9 +137,14 @@ impl Traffic {
         }
     }
 
-    /// Whether a rate was seen yet: see the module's docs.
-    pub(crate) fn measured(&self) -> bool {
+    /// Whether a rate was seen, and the estimate set or held anew since,
+    /// within [`HOLD`] of `now`: see the module's docs. A lane silent
+    /// longer knows nothing of a burst begun meanwhile.
+    pub(crate) fn measured(&self, now: Instant) -> bool {
         self.measured
+            && self
+                .estimate
+                .is_some_and(|(_, at)| now < crate::instant::later(at, HOLD))
     }
 
     /// What the others spend, in requests a second, as of `now`: the last

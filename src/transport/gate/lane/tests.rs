@@ -164,3 +164,31 @@ async fn a_lane_that_gives_way_spaces_its_turns_by_what_the_others_leave() {
     // on a timer of whole milliseconds).
     assert_eq!(t1.elapsed().as_millis(), 10_200 + 128);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_turn_already_set_is_held_back_by_an_answer_that_tells_a_burst() {
+    // Default budget, a team of 10 a second: 8 a second while quiet.
+    let lane = Arc::new(Lane::new("w", crate::transport::gate::DEFAULT_BUDGET));
+    let others = Arc::new(std::sync::Mutex::new(0.0));
+    let team = {
+        let others = Arc::clone(&others);
+        move || Team {
+            others: *others.lock().unwrap(),
+            ..quiet_team()
+        }
+    };
+    let t0 = Instant::now();
+    lane.turn(URGENT, team.clone()).await; // at 0: the next at 127.5 ms
+    // An answer at 50 ms tells the sends at 7 a second: 1 a second left.
+    let burst = Arc::clone(&others);
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        *burst.lock().unwrap() = 7.0;
+    });
+    lane.turn(URGENT, team).await;
+    assert_eq!(
+        t0.elapsed().as_millis(),
+        1020,
+        "a second (and 2%) after the last turn, not at the 127 ms set before"
+    );
+}

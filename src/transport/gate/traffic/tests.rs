@@ -67,7 +67,7 @@ fn a_floor_raises_the_estimate_which_is_held_then_halves() {
     assert_eq!(traffic.others(t0), 0.0, "nothing seen: nothing spent");
     // One answer: the others spent 8 of the window so far.
     assert_eq!(heed(&mut traffic, t0, 0, 1), 8.0);
-    assert!(!traffic.measured(), "a floor is no rate");
+    assert!(!traffic.measured(t0), "a floor is no rate");
     assert_eq!(traffic.others(t0 + HOLD), 8.0, "held");
     assert_eq!(traffic.others(t0 + HOLD + HALF_LIFE), 4.0, "halved");
     assert_eq!(traffic.others(t0 + HOLD + HALF_LIFE * 2), 2.0);
@@ -88,10 +88,14 @@ fn a_rate_from_two_answers_in_a_window_replaces_the_estimate() {
     // second, and no floor above it.
     assert_eq!(heed(&mut traffic, t0, 3_000, 8), 8.0);
     assert_eq!(heed(&mut traffic, t0, 3_500, 6), 2.0, "lowered at once");
-    assert!(traffic.measured());
+    assert!(traffic.measured(t0 + Duration::from_millis(3_500)));
     // A burst: 4 more in 200 ms; over the window so far, 5 in 700 ms.
     let burst = heed(&mut traffic, t0, 3_700, 1);
     assert!((burst - 5.0 / 0.7).abs() < 1e-9, "raised at once: {burst}");
+    // Silent for longer than it is held: a burst may have begun unseen.
+    let set = t0 + Duration::from_millis(3_700);
+    assert!(traffic.measured(set + HOLD - Duration::from_millis(1)));
+    assert!(!traffic.measured(set + HOLD), "measured no more");
     // Requests in flight together: an answer with more left may be the
     // older one's; within a window's length it is the same window.
     let mut together = Traffic::default();
@@ -112,7 +116,28 @@ fn a_rate_from_two_answers_in_a_window_replaces_the_estimate() {
     let mut close = Traffic::default();
     assert_eq!(heed(&mut close, t0, 0, 9), 0.0);
     assert_eq!(heed(&mut close, t0, 100, 5), 3.0);
-    assert!(!close.measured());
+    assert!(!close.measured(t0 + Duration::from_millis(100)));
+}
+
+#[test]
+fn a_burst_counted_over_part_of_a_window_holds_the_estimate_until_it_halves() {
+    let t0 = Instant::now();
+    let mut traffic = Traffic::default();
+    // A burst: 5 sends in 500 ms, 10 a second.
+    assert_eq!(heed(&mut traffic, t0, 0, 8), 1.0);
+    assert_eq!(heed(&mut traffic, t0, 500, 2), 10.0);
+    // The next window counts 3 in 400 ms (7.5 a second): the same burst,
+    // counted short; held at 10, not lowered to 7.5.
+    assert_eq!(heed(&mut traffic, t0, 1_100, 8), 10.0);
+    assert_eq!(heed(&mut traffic, t0, 1_500, 4), 10.0);
+    assert_eq!(
+        traffic.others(t0 + Duration::from_millis(1_500) + HOLD),
+        10.0,
+        "anew"
+    );
+    // Then 1 in 500 ms: under half, the burst is over: lowered at once.
+    assert_eq!(heed(&mut traffic, t0, 2_100, 8), 10.0);
+    assert_eq!(heed(&mut traffic, t0, 2_600, 6), 2.0);
 }
 
 #[test]
