@@ -34,6 +34,7 @@ mod retry;
 mod run_ends;
 mod schemas;
 mod spec_lint;
+mod store_contracts;
 mod team_promises;
 mod team_sim;
 mod validation;
