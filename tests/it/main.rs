@@ -25,6 +25,7 @@ mod options;
 mod pacing;
 mod paginate;
 mod postgres;
+mod postgres_tables;
 mod postgres_team;
 mod ratelimit;
 mod recorded;

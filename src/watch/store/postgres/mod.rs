@@ -2,8 +2,10 @@
 //! PostgreSQL table, so that replicas poll a collection once between them
 //! and lose nothing when one dies. The lease is a holder and an expiry on
 //! the collection's row, both decided by the database's clock; a commit is
-//! an update conditional on holding it. The connection is made again
-//! after it breaks (`connection.rs`), and the table checked (`schema.rs`).
+//! an update conditional on holding it. The team watches' members
+//! (`membership.rs`) and the budgets' turns (`turns.rs`) each have a table
+//! of their own. The connection is made again after it breaks
+//! (`connection.rs`), and the tables made and checked (`schema.rs`).
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -29,10 +31,13 @@ use crate::watch::state::WatchState;
 /// `lease_until`, `taken_at`, `updated_at` and `generation` (the lease's
 /// token: one more at each take; added to a table of an older version of
 /// this crate when it is opened). An existing table of another shape is
-/// refused by name, column by column. Beside it, `<table>_members` holds
-/// the members of team watches' groups (a row per replica, keyed by group
-/// and holder, deleted when it stops and by the others a few ttls after
-/// it crashed), so a table name is at most 55 characters.
+/// refused by name, column by column. Beside it, each in a table of its
+/// own: `<table>_members` holds the members of team watches' groups (a
+/// row per replica, keyed by group and holder, deleted when it stops and
+/// by the others a few ttls after it crashed), and `<table>_turns` the
+/// budgets' turns (a row per budget, its next turn; the turns an older
+/// version kept in the state table move there when it is opened). So a
+/// table name is at most 55 characters.
 ///
 /// [`connect`](Self::connect) (and [`connect_with`](Self::connect_with), for
 /// TLS) make the connection again when it breaks, so a watch goes on
@@ -54,6 +59,8 @@ pub struct PostgresStore {
     table: String,
     /// The table of the team watches' members, quoted.
     members: String,
+    /// The table of the budgets' turns, quoted.
+    turns: String,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -136,6 +143,7 @@ impl PostgresStore {
             connection: Arc::new(connection),
             table: table.quoted,
             members: table.members_quoted,
+            turns: table.turns_quoted,
         })
     }
 

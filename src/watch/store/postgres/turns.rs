@@ -1,5 +1,5 @@
-//! `PostgresStore`'s shared turns: a row per budget, its next turn, on
-//! the database's clock.
+//! `PostgresStore`'s shared turns: a row per budget in a table of their
+//! own, `<table>_turns`, its next turn, on the database's clock.
 
 use std::time::Duration;
 
@@ -10,10 +10,11 @@ use crate::watch::store::error::StoreError;
 use crate::watch::store::turns::TurnStore;
 
 impl TurnStore for PostgresStore {
-    /// One row per shared budget (`key`), its next turn in `lease_until`:
-    /// each turn moves it `spacing` on from the later of itself and the
-    /// database's clock, in one statement, so the replicas' turns are
-    /// spaced on one clock.
+    /// A row per budget (`key`) in the table of turns
+    /// (`<table>_turns`), its next turn in `next_turn`: each turn moves
+    /// it `spacing` on from the later of itself and the database's
+    /// clock, in one statement, so the replicas' turns are spaced on one
+    /// clock.
     fn take_turn<'a>(
         &'a self,
         key: &'a str,
@@ -24,13 +25,13 @@ impl TurnStore for PostgresStore {
             let row = client
                 .answer(client.query_one(
                     &format!(
-                        "INSERT INTO {} AS w (key, lease_until)
+                        "INSERT INTO {} AS t (key, next_turn)
                          VALUES ($1, clock_timestamp() + make_interval(secs => $2))
-                         ON CONFLICT (key) DO UPDATE SET lease_until =
-                           GREATEST(w.lease_until, clock_timestamp()) + make_interval(secs => $2)
+                         ON CONFLICT (key) DO UPDATE SET next_turn =
+                           GREATEST(t.next_turn, clock_timestamp()) + make_interval(secs => $2)
                          RETURNING GREATEST(EXTRACT(EPOCH FROM (
-                           w.lease_until - make_interval(secs => $2) - clock_timestamp())), 0)::float8",
-                        self.table
+                           t.next_turn - make_interval(secs => $2) - clock_timestamp())), 0)::float8",
+                        self.turns
                     ),
                     &[&key, &spacing.as_secs_f64()],
                 ))
