@@ -51,8 +51,8 @@ pub use watch::PostgresStore;
 pub use watch::{
     Budget, DEFAULT_BACKFILL_PAGES, DEFAULT_BUDGET, DEFAULT_COMMIT_EVERY, DEFAULT_LEASE_TTL,
     DEFAULT_MAX_PAGES_PER_POLL, DEFAULT_POLL_INTERVAL, FileStore, LOOK_BACK, Lease,
-    MAX_WATCH_DURATION, Members, MemoryStore, Renewal, RunEvent, StartAt, StateStore, StoreError,
-    Watch, WatchState, WatchStats, WatchStream, Watched,
+    MAX_WATCH_DURATION, Members, MembershipStore, MemoryStore, Renewal, RunEvent, StartAt,
+    StateStore, StoreError, TurnStore, Watch, WatchState, WatchStats, WatchStream, Watched,
 };
 pub use watch::{
     DEFAULT_DISCOVERY_INTERVAL, DEFAULT_MAX_STALENESS, Removal, TeamError, TeamEvent, TeamStats,

@@ -38,7 +38,10 @@ pub use poll::Forced;
 pub use state::{LOOK_BACK, WatchState};
 #[cfg(feature = "postgres")]
 pub use store::PostgresStore;
-pub use store::{FileStore, Lease, Members, MemoryStore, Renewal, StateStore, StoreError};
+pub use store::{
+    FileStore, Lease, Members, MembershipStore, MemoryStore, Renewal, StateStore, StoreError,
+    TurnStore,
+};
 pub use stream::{WatchStats, WatchStream};
 #[cfg(feature = "internals")]
 pub use team::simulate_schedule;

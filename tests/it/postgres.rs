@@ -689,34 +689,6 @@ async fn a_black_holed_database_gives_an_error_a_poll_interval_never_silence() {
     task.abort();
 }
 
-// Before: members were counted by the prefix of their key, so the members
-// of `team/eu` counted in `team`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn budget_keys_do_not_nest() {
-    let Some(pg) = Pg::start() else { return };
-    let store = PostgresStore::connect(&pg.config(), "resend_watch_state")
-        .await
-        .unwrap();
-    let ttl = Duration::from_secs(30);
-    let join = |group: &'static str, holder: &'static str| {
-        let store = store.clone();
-        async move {
-            let members = store.join(group, holder, "team", ttl).unwrap().await;
-            members.unwrap().live
-        }
-    };
-    assert_eq!(join("team", "a").await, 1);
-    assert_eq!(join("team/eu", "b").await, 1);
-    assert_eq!(join("team/eu", "c").await, 2);
-    assert_eq!(
-        join("team", "a").await,
-        1,
-        "team/eu's members are not team's"
-    );
-    assert_eq!(join("tea", "d").await, 1);
-    assert_eq!(join("team/eu", "b").await, 2);
-}
-
 // The lease's token on PostgreSQL: each take a new one, and only the take
 // that holds the lease renews, commits or releases it; a table of an older
 // version gets the column when opened, its rows kept.

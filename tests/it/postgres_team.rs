@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use resend_workflows::{Budget, PostgresStore, StateStore, TeamStream};
+use resend_workflows::{Budget, MembershipStore, PostgresStore, TeamStream};
 
 use crate::common;
 use crate::postgres::Pg;
@@ -324,11 +324,7 @@ async fn restarts_of_a_team_replica_leave_no_membership_rows() {
     // given back). A survivor deletes its row after a few ttls.
     let ttl = Duration::from_millis(1500);
     assert_eq!(
-        store
-            .join("team", "crashed", "team", ttl)
-            .unwrap()
-            .await
-            .unwrap(),
+        store.join("team", "crashed", "team", ttl).await.unwrap(),
         resend_workflows::Members::new(1, 1)
     );
     let mut survivor = team(&client, &store, &["restarted"], Some("survivor"));

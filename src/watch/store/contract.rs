@@ -1,4 +1,7 @@
-//! What a store promises: [`StateStore`], and its answers about the lease.
+//! The state-and-lease contract: [`StateStore`], and its answers about
+//! the lease. A store may serve two more contracts, each of its own
+//! (`membership.rs`, `turns.rs`), which it names through
+//! [`StateStore::membership`] and [`StateStore::turns`].
 
 use std::fmt;
 use std::time::{Duration, SystemTime};
@@ -6,6 +9,8 @@ use std::time::{Duration, SystemTime};
 use futures::future::BoxFuture;
 
 use super::error::StoreError;
+use super::membership::MembershipStore;
+use super::turns::TurnStore;
 use crate::watch::state::WatchState;
 
 /// The answer to a watcher asking for the lease on a collection.
@@ -34,30 +39,6 @@ pub enum Lease {
         /// How long until it expires.
         expires_in: Duration,
     },
-}
-
-/// The live members of a group, as a [`join`](StateStore::join) counted
-/// them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Members {
-    /// Every live member of the group, the one joining included: they
-    /// share the group's budget.
-    pub live: usize,
-    /// Those watching the same as the one joining, itself included: they
-    /// share its automations.
-    pub watching_same: usize,
-}
-
-impl Members {
-    /// `live` members, `watching_same` of them watching the same as the
-    /// one joining (both counting it).
-    pub fn new(live: usize, watching_same: usize) -> Self {
-        Self {
-            live,
-            watching_same,
-        }
-    }
 }
 
 /// The answer to a holder renewing its lease (or committing under it),
@@ -103,6 +84,15 @@ pub enum Renewal {
 /// answered by then is dropped and the watch yields an error. A store need
 /// not bound its calls itself, but a call dropped half-way must leave it
 /// usable (`PostgresStore` then leaves the connection for a new one).
+///
+/// This is one of three contracts, each with rules of its own: the state
+/// and lease here; the membership of a team watch's replicas
+/// ([`MembershipStore`]); the turns of a budget that several processes
+/// share ([`TurnStore`]). A watch's options take one store, which names
+/// the others it serves through [`membership`](Self::membership) and
+/// [`turns`](Self::turns): [`MemoryStore`](crate::MemoryStore) keeps
+/// members, `PostgresStore` members and turns, [`FileStore`](crate::FileStore)
+/// neither.
 pub trait StateStore: Send + Sync + fmt::Debug + 'static {
     /// Takes the lease on `key` for `holder`, for `ttl`: held when nobody
     /// holds it, `holder` does (under any token: a stream rebuilt under
@@ -139,59 +129,6 @@ pub trait StateStore: Send + Sync + fmt::Debug + 'static {
         state: &'a WatchState,
     ) -> BoxFuture<'a, Result<Renewal, StoreError>>;
 
-    /// Marks `holder` a live member of `group` (exactly: `team` and
-    /// `team/eu` are two groups) for `ttl`, watching `watching` (a name
-    /// for what it watches: the same for the replicas of one team watch),
-    /// and counts the live members: all of them (itself included), which
-    /// share the budget, and those watching the same (itself included),
-    /// which share the automations. Replicas of a team watch spread their
-    /// automations over the latter only, so two services watching other
-    /// automations on one store never halve each other's share.
-    ///
-    /// A member that lapsed (it crashed, nothing left) is deleted after a
-    /// few time-to-lives by the members that still join (`PostgresStore`:
-    /// three of the joiner's), and a count reads the group's members only,
-    /// never the whole store. `None`, the default: the store is not
-    /// shared, and a replica takes every automation it finds free.
-    fn join<'a>(
-        &'a self,
-        group: &'a str,
-        holder: &'a str,
-        watching: &'a str,
-        ttl: Duration,
-    ) -> Option<BoxFuture<'a, Result<Members, StoreError>>> {
-        let _ = (group, holder, watching, ttl);
-        None
-    }
-
-    /// Takes `holder` out of `group` at once: a team watch that stops
-    /// (its stream dropped) leaves, so the others count it no more and
-    /// its row does not stay behind. `None`, the default: a store without
-    /// [`join`](Self::join).
-    fn leave<'a>(
-        &'a self,
-        group: &'a str,
-        holder: &'a str,
-    ) -> Option<BoxFuture<'a, Result<(), StoreError>>> {
-        let _ = (group, holder);
-        None
-    }
-
-    /// Takes the next of the turns that every watcher sharing `key` takes
-    /// `spacing` apart, in any process: how long from now until it comes.
-    /// A store several processes share implements it so that their watches
-    /// keep to one budget together (`PostgresStore` does, on the
-    /// database's clock). `None`, the default: each process keeps to its
-    /// own budget.
-    fn take_turn<'a>(
-        &'a self,
-        key: &'a str,
-        spacing: Duration,
-    ) -> Option<BoxFuture<'a, Result<Duration, StoreError>>> {
-        let _ = (key, spacing);
-        None
-    }
-
     /// Gives up `holder`'s lease on `key`, if it holds it with `token`, so
     /// another watcher (or the same holder after a restart) takes it at
     /// once. With another token (a later take, under the same name or
@@ -202,4 +139,20 @@ pub trait StateStore: Send + Sync + fmt::Debug + 'static {
         holder: &'a str,
         token: u64,
     ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// The membership this store keeps too, if it does: where the
+    /// replicas of a team watch count each other ([`MembershipStore`]).
+    /// `None`, the default: the store is not shared by replicas, and a
+    /// replica takes every automation it finds free.
+    fn membership(&self) -> Option<&dyn MembershipStore> {
+        None
+    }
+
+    /// The shared turns this store keeps too, if it does: where the
+    /// watches of several processes take the turns of one budget
+    /// ([`TurnStore`]). `None`, the default: each process keeps to its
+    /// own budget.
+    fn turns(&self) -> Option<&dyn TurnStore> {
+        None
+    }
 }

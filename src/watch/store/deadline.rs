@@ -12,8 +12,10 @@ use std::time::Duration;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 
-use super::contract::{Lease, Members, Renewal, StateStore};
+use super::contract::{Lease, Renewal, StateStore};
 use super::error::StoreError;
+use super::membership::{Members, MembershipStore};
+use super::turns::TurnStore;
 use crate::watch::state::WatchState;
 
 /// The shortest deadline: a store call given less may fail while the store
@@ -91,35 +93,6 @@ impl StateStore for Bounded {
         self.within(self.store.commit(key, holder, token, ttl, state))
     }
 
-    fn join<'a>(
-        &'a self,
-        group: &'a str,
-        holder: &'a str,
-        watching: &'a str,
-        ttl: Duration,
-    ) -> Option<BoxFuture<'a, Result<Members, StoreError>>> {
-        let joined = self.store.join(group, holder, watching, ttl)?;
-        Some(self.within(joined))
-    }
-
-    fn leave<'a>(
-        &'a self,
-        group: &'a str,
-        holder: &'a str,
-    ) -> Option<BoxFuture<'a, Result<(), StoreError>>> {
-        let left = self.store.leave(group, holder)?;
-        Some(self.within(left))
-    }
-
-    fn take_turn<'a>(
-        &'a self,
-        key: &'a str,
-        spacing: Duration,
-    ) -> Option<BoxFuture<'a, Result<Duration, StoreError>>> {
-        let turn = self.store.take_turn(key, spacing)?;
-        Some(self.within(turn))
-    }
-
     fn release<'a>(
         &'a self,
         key: &'a str,
@@ -127,6 +100,61 @@ impl StateStore for Bounded {
         token: u64,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         self.within(self.store.release(key, holder, token))
+    }
+
+    fn membership(&self) -> Option<&dyn MembershipStore> {
+        self.store.membership().map(|_| self as _)
+    }
+
+    fn turns(&self) -> Option<&dyn TurnStore> {
+        self.store.turns().map(|_| self as _)
+    }
+}
+
+/// What the wrapper serves only when the store does
+/// ([`Bounded::membership`], [`Bounded::turns`]): asked all the same, an
+/// error.
+fn not_served<'a, T: Send + 'a>(contract: &str) -> BoxFuture<'a, Result<T, StoreError>> {
+    let error = StoreError::new(format!("the store keeps no {contract}"));
+    Box::pin(async move { Err(error) })
+}
+
+impl MembershipStore for Bounded {
+    fn join<'a>(
+        &'a self,
+        group: &'a str,
+        holder: &'a str,
+        watching: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Members, StoreError>> {
+        match self.store.membership() {
+            Some(members) => self.within(members.join(group, holder, watching, ttl)),
+            None => not_served("members"),
+        }
+    }
+
+    fn leave<'a>(
+        &'a self,
+        group: &'a str,
+        holder: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        match self.store.membership() {
+            Some(members) => self.within(members.leave(group, holder)),
+            None => not_served("members"),
+        }
+    }
+}
+
+impl TurnStore for Bounded {
+    fn take_turn<'a>(
+        &'a self,
+        key: &'a str,
+        spacing: Duration,
+    ) -> BoxFuture<'a, Result<Duration, StoreError>> {
+        match self.store.turns() {
+            Some(turns) => self.within(turns.take_turn(key, spacing)),
+            None => not_served("turns"),
+        }
     }
 }
 
@@ -187,22 +215,33 @@ mod tests {
             futures::future::pending().boxed()
         }
 
-        fn join<'a>(
-            &'a self,
-            _: &'a str,
-            _: &'a str,
-            _: &'a str,
-            _: Duration,
-        ) -> Option<BoxFuture<'a, Result<Members, StoreError>>> {
-            Some(futures::future::pending().boxed())
-        }
-
         fn release<'a>(
             &'a self,
             _: &'a str,
             _: &'a str,
             _: u64,
         ) -> BoxFuture<'a, Result<(), StoreError>> {
+            futures::future::pending().boxed()
+        }
+
+        fn membership(&self) -> Option<&dyn MembershipStore> {
+            Some(self)
+        }
+    }
+
+    /// Keeps members, and hangs.
+    impl MembershipStore for Hangs {
+        fn join<'a>(
+            &'a self,
+            _: &'a str,
+            _: &'a str,
+            _: &'a str,
+            _: Duration,
+        ) -> BoxFuture<'a, Result<Members, StoreError>> {
+            futures::future::pending().boxed()
+        }
+
+        fn leave<'a>(&'a self, _: &'a str, _: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
             futures::future::pending().boxed()
         }
     }
@@ -215,15 +254,16 @@ mod tests {
         let err = hangs.renew("k", "a", 1, d).await.unwrap_err().to_string();
         assert_eq!(err, "the store did not answer within 1500 ms");
         assert_eq!(t0.elapsed(), d);
-        assert!(hangs.join("g", "a", "team", d).unwrap().await.is_err());
-        assert!(hangs.leave("g", "a").is_none(), "what the store has not");
-        assert!(hangs.take_turn("k", d).is_none());
-        assert_eq!(t0.elapsed(), d * 2);
+        let members = hangs.membership().expect("the store's members");
+        assert!(members.join("g", "a", "team", d).await.is_err());
+        assert!(members.leave("g", "a").await.is_err());
+        assert!(hangs.turns().is_none(), "what the store has not");
+        assert_eq!(t0.elapsed(), d * 3);
         let answers = bound(Arc::new(MemoryStore::new()), d);
         assert!(matches!(
             answers.acquire("k", "a", d).await.unwrap(),
             Lease::Held { token: 1, .. }
         ));
-        assert_eq!(t0.elapsed(), d * 2);
+        assert_eq!(t0.elapsed(), d * 3);
     }
 }

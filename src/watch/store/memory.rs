@@ -1,4 +1,5 @@
-//! `MemoryStore`: states and leases in memory, for one process and tests.
+//! `MemoryStore`: states and leases, and team watches' members, in
+//! memory, for one process and tests.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -7,9 +8,10 @@ use std::time::{Duration, SystemTime};
 use futures::future::BoxFuture;
 use tokio::time::Instant;
 
-use super::contract::{Lease, Members, Renewal, StateStore};
+use super::contract::{Lease, Renewal, StateStore};
 use super::error::StoreError;
 use super::lease::{self, Slot};
+use super::membership::{Members, MembershipStore};
 use crate::instant::later;
 use crate::watch::state::WatchState;
 
@@ -86,36 +88,6 @@ impl StateStore for MemoryStore {
         Box::pin(async move { Ok(taken) })
     }
 
-    fn join<'a>(
-        &'a self,
-        group: &'a str,
-        holder: &'a str,
-        watching: &'a str,
-        ttl: Duration,
-    ) -> Option<BoxFuture<'a, Result<Members, StoreError>>> {
-        let now = Instant::now();
-        let mut members = self.members.lock().unwrap_or_else(PoisonError::into_inner);
-        let group = members.entry(group.to_owned()).or_default();
-        group.insert(holder.to_owned(), (watching.to_owned(), later(now, ttl)));
-        // The lapsed go at once: nothing of theirs is read again.
-        group.retain(|_, (_, until)| *until > now);
-        let same = group.values().filter(|(w, _)| w == watching).count();
-        let counted = Members::new(group.len(), same);
-        Some(Box::pin(async move { Ok(counted) }))
-    }
-
-    fn leave<'a>(
-        &'a self,
-        group: &'a str,
-        holder: &'a str,
-    ) -> Option<BoxFuture<'a, Result<(), StoreError>>> {
-        let mut members = self.members.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(members) = members.get_mut(group) {
-            members.remove(holder);
-        }
-        Some(Box::pin(async { Ok(()) }))
-    }
-
     fn renew<'a>(
         &'a self,
         key: &'a str,
@@ -154,6 +126,43 @@ impl StateStore for MemoryStore {
         token: u64,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         self.with(key, |entry| lease::release(&mut entry.lease, holder, token));
+        Box::pin(async { Ok(()) })
+    }
+
+    fn membership(&self) -> Option<&dyn MembershipStore> {
+        Some(self)
+    }
+}
+
+/// The members live in the process, on tokio's clock, as the leases do.
+impl MembershipStore for MemoryStore {
+    fn join<'a>(
+        &'a self,
+        group: &'a str,
+        holder: &'a str,
+        watching: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Members, StoreError>> {
+        let now = Instant::now();
+        let mut members = self.members.lock().unwrap_or_else(PoisonError::into_inner);
+        let group = members.entry(group.to_owned()).or_default();
+        group.insert(holder.to_owned(), (watching.to_owned(), later(now, ttl)));
+        // The lapsed go at once: nothing of theirs is read again.
+        group.retain(|_, (_, until)| *until > now);
+        let same = group.values().filter(|(w, _)| w == watching).count();
+        let counted = Members::new(group.len(), same);
+        Box::pin(async move { Ok(counted) })
+    }
+
+    fn leave<'a>(
+        &'a self,
+        group: &'a str,
+        holder: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let mut members = self.members.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(members) = members.get_mut(group) {
+            members.remove(holder);
+        }
         Box::pin(async { Ok(()) })
     }
 }
@@ -249,7 +258,7 @@ mod tests {
     async fn no_duration_makes_the_store_panic() {
         let store = MemoryStore::new();
         let max = Duration::MAX;
-        let join = |holder| store.join("team", holder, "all", max).unwrap();
+        let join = |holder| store.join("team", holder, "all", max);
         assert_eq!(join("a").await.unwrap(), Members::new(1, 1));
         assert_eq!(join("b").await.unwrap(), Members::new(2, 2));
         assert_eq!(
@@ -260,23 +269,5 @@ mod tests {
             }
         );
         assert_eq!(store.renew("k", "a", 1, max).await.unwrap(), Renewal::Held);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn members_by_exact_group_by_what_they_watch_and_until_they_leave_or_lapse() {
-        let store = MemoryStore::new();
-        let ttl = Duration::from_secs(3);
-        let join = |group, holder, watching| store.join(group, holder, watching, ttl).unwrap();
-        assert_eq!(join("team", "a", "x").await.unwrap(), Members::new(1, 1));
-        assert_eq!(join("team", "b", "y").await.unwrap(), Members::new(2, 1));
-        assert_eq!(join("team/eu", "c", "x").await.unwrap(), Members::new(1, 1));
-        assert_eq!(join("team", "d", "x").await.unwrap(), Members::new(3, 2));
-        store.leave("team", "d").unwrap().await.unwrap();
-        assert_eq!(join("team", "a", "x").await.unwrap(), Members::new(2, 1));
-        // b lapses: a, joining on, counts it no more.
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        assert_eq!(join("team", "a", "x").await.unwrap(), Members::new(2, 1));
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        assert_eq!(join("team", "a", "x").await.unwrap(), Members::new(1, 1));
     }
 }

@@ -1,26 +1,32 @@
-//! A store's shared turns, as a lane of the client's rate gate takes them:
-//! every process whose team watch shares the store and the budget's key
-//! keeps to one budget ([`StateStore::take_turn`]).
+//! The shared-turns contract: [`TurnStore`].
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use futures::FutureExt;
 use futures::future::BoxFuture;
 
-use super::contract::StateStore;
-use crate::transport::gate::SharedTurns;
+use super::error::StoreError;
 
-/// The turns taken in `store` under `key`.
-#[derive(Debug)]
-pub(crate) struct StoreTurns {
-    pub(crate) store: Arc<dyn StateStore>,
-    pub(crate) key: String,
-}
-
-impl SharedTurns for StoreTurns {
-    fn take_turn(&self, spacing: Duration) -> Option<BoxFuture<'_, Result<Duration, String>>> {
-        let turn = self.store.take_turn(&self.key, spacing)?;
-        Some(turn.map(|r| r.map_err(|e| e.to_string())).boxed())
-    }
+/// Where the watches of several processes take the turns of one budget,
+/// so that their requests together keep to it: a queue of turns per key
+/// (a team watch's budget), spaced on one clock. `PostgresStore` (feature
+/// `postgres`) serves it, on the database's clock, through
+/// [`StateStore::turns`](crate::StateStore::turns); so can a service's own
+/// store, following the rules of [`take_turn`](Self::take_turn). It holds
+/// no state, no lease and no members: a store may keep turns without
+/// them, and the reverse.
+///
+/// A team watch takes a turn before each of its requests, each call with
+/// the deadline of the watch's store calls; while the store fails, each
+/// process keeps to its last known share of the budget.
+pub trait TurnStore: Send + Sync {
+    /// Takes the next turn under `key`: how long from now until it comes.
+    /// The first turn of a key comes at once; each next one `spacing` (the
+    /// spacing of the turn before it) after the one before, or at once
+    /// when that time has passed: turns are never saved up. Keys are
+    /// apart: a turn under one never delays another's.
+    fn take_turn<'a>(
+        &'a self,
+        key: &'a str,
+        spacing: Duration,
+    ) -> BoxFuture<'a, Result<Duration, StoreError>>;
 }

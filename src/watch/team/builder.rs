@@ -239,7 +239,7 @@ impl TeamWatch {
 
 impl TeamWatch {
     /// What this team watch watches, as its replicas tell it the store
-    /// when they join ([`StateStore::join`]): `team` for every automation
+    /// when they join ([`MembershipStore::join`](crate::MembershipStore::join)): `team` for every automation
     /// of the team, else `set:` and a hash of the set's ids (in order,
     /// once each), so the replicas of one set share its automations and
     /// nobody else's.

@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use resend_workflows::{Lease, Members, MemoryStore, Renewal, StateStore, StoreError, WatchState};
+use resend_workflows::{
+    Lease, Members, MembershipStore, MemoryStore, Renewal, StateStore, StoreError, WatchState,
+};
 
 /// A replica's way to the shared store, which a partition cuts: every
 /// call then fails or slow: every
@@ -87,34 +89,6 @@ impl StateStore for Cut {
         self.or(move || self.inner.commit(key, holder, token, ttl, state))
     }
 
-    fn join<'a>(
-        &'a self,
-        group: &'a str,
-        holder: &'a str,
-        watching: &'a str,
-        ttl: Duration,
-    ) -> Option<BoxFuture<'a, Result<Members, StoreError>>> {
-        let inner = &self.inner;
-        Some(self.or(move || {
-            inner
-                .join(group, holder, watching, ttl)
-                .expect("a MemoryStore keeps members")
-        }))
-    }
-
-    fn leave<'a>(
-        &'a self,
-        group: &'a str,
-        holder: &'a str,
-    ) -> Option<BoxFuture<'a, Result<(), StoreError>>> {
-        let inner = &self.inner;
-        Some(self.or(move || {
-            inner
-                .leave(group, holder)
-                .expect("a MemoryStore keeps members")
-        }))
-    }
-
     fn release<'a>(
         &'a self,
         key: &'a str,
@@ -122,5 +96,29 @@ impl StateStore for Cut {
         token: u64,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         self.or(move || self.inner.release(key, holder, token))
+    }
+
+    fn membership(&self) -> Option<&dyn MembershipStore> {
+        Some(self)
+    }
+}
+
+impl MembershipStore for Cut {
+    fn join<'a>(
+        &'a self,
+        group: &'a str,
+        holder: &'a str,
+        watching: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Members, StoreError>> {
+        self.or(move || self.inner.join(group, holder, watching, ttl))
+    }
+
+    fn leave<'a>(
+        &'a self,
+        group: &'a str,
+        holder: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.or(move || self.inner.leave(group, holder))
     }
 }

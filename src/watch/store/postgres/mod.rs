@@ -2,8 +2,10 @@
 //! PostgreSQL table, so that replicas poll a collection once between them
 //! and lose nothing when one dies. The lease is a holder and an expiry on
 //! the collection's row, both decided by the database's clock; a commit is
-//! an update conditional on holding it. The connection is made again
-//! after it breaks (`connection.rs`), and the table checked (`schema.rs`).
+//! an update conditional on holding it. The team watches' members
+//! (`membership.rs`) and the budgets' turns (`turns.rs`) each have a table
+//! of their own. The connection is made again after it breaks
+//! (`connection.rs`), and the tables made and checked (`schema.rs`).
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -11,13 +13,17 @@ use std::time::{Duration, SystemTime};
 use futures::future::BoxFuture;
 
 mod connection;
+mod membership;
 mod schema;
+mod turns;
 
 use connection::{Checkout, Connection, Connector};
 use schema::Table;
 
-use super::contract::{Lease, Members, Renewal, StateStore};
+use super::contract::{Lease, Renewal, StateStore};
 use super::error::StoreError;
+use super::membership::MembershipStore;
+use super::turns::TurnStore;
 use crate::watch::state::WatchState;
 
 /// A store in a PostgreSQL table (created if absent): one row per
@@ -25,10 +31,13 @@ use crate::watch::state::WatchState;
 /// `lease_until`, `taken_at`, `updated_at` and `generation` (the lease's
 /// token: one more at each take; added to a table of an older version of
 /// this crate when it is opened). An existing table of another shape is
-/// refused by name, column by column. Beside it, `<table>_members` holds
-/// the members of team watches' groups (a row per replica, keyed by group
-/// and holder, deleted when it stops and by the others a few ttls after
-/// it crashed), so a table name is at most 55 characters.
+/// refused by name, column by column. Beside it, each in a table of its
+/// own: `<table>_members` holds the members of team watches' groups (a
+/// row per replica, keyed by group and holder, deleted when it stops and
+/// by the others a few ttls after it crashed), and `<table>_turns` the
+/// budgets' turns (a row per budget, its next turn; the turns an older
+/// version kept in the state table move there when it is opened). So a
+/// table name is at most 55 characters.
 ///
 /// [`connect`](Self::connect) (and [`connect_with`](Self::connect_with), for
 /// TLS) make the connection again when it breaks, so a watch goes on
@@ -50,6 +59,8 @@ pub struct PostgresStore {
     table: String,
     /// The table of the team watches' members, quoted.
     members: String,
+    /// The table of the budgets' turns, quoted.
+    turns: String,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -132,6 +143,7 @@ impl PostgresStore {
             connection: Arc::new(connection),
             table: table.quoted,
             members: table.members_quoted,
+            turns: table.turns_quoted,
         })
     }
 
@@ -281,100 +293,6 @@ impl StateStore for PostgresStore {
         })
     }
 
-    /// A row per member in the table of members (`<table>_members`),
-    /// keyed by group and holder, live until its `lease_until` on the
-    /// database's clock: one statement renews this one, deletes the
-    /// group's members lapsed three ttls ago, and counts the group's live
-    /// ones, all by the key's index (the group's rows, never the table).
-    fn join<'a>(
-        &'a self,
-        group: &'a str,
-        holder: &'a str,
-        watching: &'a str,
-        ttl: Duration,
-    ) -> Option<BoxFuture<'a, Result<Members, StoreError>>> {
-        Some(Box::pin(async move {
-            let client = self.connection.client().await?;
-            let members = &self.members;
-            // The statement's snapshot is from before its own changes:
-            // the others are counted, and this one added.
-            let row = client
-                .answer(client.query_one(
-                    &format!(
-                        "WITH joined AS (
-                           INSERT INTO {members} AS m (grp, holder, watching, lease_until)
-                           VALUES ($1, $2, $3, now() + make_interval(secs => $4))
-                           ON CONFLICT (grp, holder) DO UPDATE
-                             SET watching = EXCLUDED.watching, lease_until = EXCLUDED.lease_until
-                           RETURNING 1
-                         ), lapsed AS (
-                           DELETE FROM {members}
-                           WHERE grp = $1 AND holder <> $2
-                             AND lease_until < now() - make_interval(secs => $4 * 3)
-                           RETURNING 1
-                         )
-                         SELECT count(*), count(*) FILTER (WHERE watching = $3)
-                         FROM {members}
-                         WHERE grp = $1 AND holder <> $2 AND lease_until > now()"
-                    ),
-                    &[&group, &holder, &watching, &ttl.as_secs_f64()],
-                ))
-                .await?;
-            let count = |n: i64| usize::try_from(n).unwrap_or(0).saturating_add(1);
-            Ok(Members::new(count(row.get(0)), count(row.get(1))))
-        }))
-    }
-
-    fn leave<'a>(
-        &'a self,
-        group: &'a str,
-        holder: &'a str,
-    ) -> Option<BoxFuture<'a, Result<(), StoreError>>> {
-        Some(Box::pin(async move {
-            let client = self.connection.client().await?;
-            client
-                .answer(client.execute(
-                    &format!(
-                        "DELETE FROM {} WHERE grp = $1 AND holder = $2",
-                        self.members
-                    ),
-                    &[&group, &holder],
-                ))
-                .await?;
-            Ok(())
-        }))
-    }
-
-    /// One row per shared budget (`key`), its next turn in `lease_until`:
-    /// each turn moves it `spacing` on from the later of itself and the
-    /// database's clock, in one statement, so the replicas' turns are
-    /// spaced on one clock.
-    fn take_turn<'a>(
-        &'a self,
-        key: &'a str,
-        spacing: Duration,
-    ) -> Option<BoxFuture<'a, Result<Duration, StoreError>>> {
-        Some(Box::pin(async move {
-            let client = self.connection.client().await?;
-            let row = client
-                .answer(client.query_one(
-                    &format!(
-                        "INSERT INTO {} AS w (key, lease_until)
-                         VALUES ($1, clock_timestamp() + make_interval(secs => $2))
-                         ON CONFLICT (key) DO UPDATE SET lease_until =
-                           GREATEST(w.lease_until, clock_timestamp()) + make_interval(secs => $2)
-                         RETURNING GREATEST(EXTRACT(EPOCH FROM (
-                           w.lease_until - make_interval(secs => $2) - clock_timestamp())), 0)::float8",
-                        self.table
-                    ),
-                    &[&key, &spacing.as_secs_f64()],
-                ))
-                .await?;
-            let wait: f64 = row.get(0);
-            Ok(Duration::try_from_secs_f64(wait).unwrap_or(Duration::ZERO))
-        }))
-    }
-
     fn release<'a>(
         &'a self,
         key: &'a str,
@@ -395,5 +313,12 @@ impl StateStore for PostgresStore {
                 .await?;
             Ok(())
         })
+    }
+    fn membership(&self) -> Option<&dyn MembershipStore> {
+        Some(self)
+    }
+
+    fn turns(&self) -> Option<&dyn TurnStore> {
+        Some(self)
     }
 }

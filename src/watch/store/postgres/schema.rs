@@ -1,7 +1,9 @@
-//! The store's table: its name, made safe to put in SQL; created when
-//! absent; and checked, when it exists, to be the table this crate makes,
-//! so a table of another shape is refused with what is wrong instead of
-//! failing every poll.
+//! The store's tables: the state table's name, made safe to put in SQL,
+//! and the names of the tables of members and of turns beside it; all
+//! created when absent, what older versions kept in the state table moved
+//! out; and the state table checked, when it exists, to be the table this
+//! crate makes, so a table of another shape is refused with what is wrong
+//! instead of failing every poll.
 
 use crate::watch::store::error::StoreError;
 
@@ -21,21 +23,25 @@ const COLUMNS: &[(&str, &str)] = &[
 /// columns are found good).
 const ADDED: &[(&str, &str)] = &[("generation", "bigint NOT NULL DEFAULT 0")];
 
-/// What the table of members is named after the table's name.
+/// What the tables beside the state table are named after its name: the
+/// team watches' members, and the budgets' turns.
 const MEMBERS_SUFFIX: &str = "_members";
+const TURNS_SUFFIX: &str = "_turns";
 
-/// The longest table name: PostgreSQL's 63 bytes, less the members'
-/// suffix.
+/// The longest table name: PostgreSQL's 63 bytes, less the longer suffix
+/// (the members').
 const MAX_NAME: usize = 63 - MEMBERS_SUFFIX.len();
+const _: () = assert!(TURNS_SUFFIX.len() <= MEMBERS_SUFFIX.len());
 
 /// A table name: its schema (if given), its name, and both quoted; and the
-/// table of members beside it, quoted.
+/// tables of members and of turns beside it, quoted.
 #[derive(Debug, Clone)]
 pub(super) struct Table {
     pub(super) schema: Option<String>,
     pub(super) name: String,
     pub(super) quoted: String,
     pub(super) members_quoted: String,
+    pub(super) turns_quoted: String,
 }
 
 impl Table {
@@ -71,12 +77,14 @@ impl Table {
         Ok(Self {
             quoted: quote(&name),
             members_quoted: quote(&format!("{name}{MEMBERS_SUFFIX}")),
+            turns_quoted: quote(&format!("{name}{TURNS_SUFFIX}")),
             schema,
             name,
         })
     }
 
-    /// Creates the table if absent, then checks it has this crate's columns.
+    /// Creates the tables if absent, checks the state table has this
+    /// crate's columns, and moves out what older versions kept in it.
     pub(super) async fn prepare(&self, client: &tokio_postgres::Client) -> Result<(), StoreError> {
         client
             .batch_execute(&format!(
@@ -105,6 +113,11 @@ impl Table {
         // rows are read by the key's index, never the whole table. The
         // rows older versions kept in the table itself (`members/...`)
         // are deleted once lapsed.
+        //
+        // The budgets' turns, a row per budget. Older versions kept them
+        // in the table itself (`budgets/...`, never taken as a lease: no
+        // holder, state or `taken_at`): they move, their next turn kept
+        // (the later of two), so the replicas' spacing goes on.
         client
             .batch_execute(&format!(
                 "CREATE TABLE IF NOT EXISTS {members} (
@@ -114,8 +127,22 @@ impl Table {
                     lease_until timestamptz NOT NULL,
                     PRIMARY KEY (grp, holder)
                 );
-                DELETE FROM {table} WHERE key LIKE 'members/%' AND lease_until < now()",
+                DELETE FROM {table} WHERE key LIKE 'members/%' AND lease_until < now();
+                CREATE TABLE IF NOT EXISTS {turns} (
+                    key text PRIMARY KEY,
+                    next_turn timestamptz NOT NULL
+                );
+                WITH moved AS (
+                    DELETE FROM {table}
+                    WHERE key LIKE 'budgets/%'
+                      AND holder IS NULL AND state IS NULL AND taken_at IS NULL
+                    RETURNING key, lease_until
+                )
+                INSERT INTO {turns} AS t (key, next_turn) SELECT key, lease_until FROM moved
+                ON CONFLICT (key) DO UPDATE
+                  SET next_turn = GREATEST(t.next_turn, EXCLUDED.next_turn)",
                 members = self.members_quoted,
+                turns = self.turns_quoted,
                 table = self.quoted,
             ))
             .await?;
@@ -168,22 +195,24 @@ mod tests {
     fn table_names_are_plain_identifiers() {
         let t = Table::parse("resend_watch_state").unwrap();
         assert_eq!(
-            (t.schema, t.name, t.quoted, t.members_quoted),
+            (t.schema, t.name, t.quoted, t.members_quoted, t.turns_quoted),
             (
                 None,
                 "resend_watch_state".into(),
                 "\"resend_watch_state\"".into(),
-                "\"resend_watch_state_members\"".into()
+                "\"resend_watch_state_members\"".into(),
+                "\"resend_watch_state_turns\"".into()
             )
         );
         let t = Table::parse("app.watch").unwrap();
         assert_eq!(
-            (t.schema, t.name, t.quoted, t.members_quoted),
+            (t.schema, t.name, t.quoted, t.members_quoted, t.turns_quoted),
             (
                 Some("app".into()),
                 "watch".into(),
                 "\"app\".\"watch\"".into(),
-                "\"app\".\"watch_members\"".into()
+                "\"app\".\"watch_members\"".into(),
+                "\"app\".\"watch_turns\"".into()
             )
         );
         let longest = "a".repeat(55);

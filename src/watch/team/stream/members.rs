@@ -27,8 +27,8 @@ impl Drop for Inner {
         let group = self.settings.budget_key.clone();
         let holder = self.holder.clone();
         runtime.spawn(async move {
-            if let Some(leaving) = store.leave(&group, &holder) {
-                let _ = tokio::time::timeout(LEAVE_TIMEOUT, leaving).await;
+            if let Some(members) = store.membership() {
+                let _ = tokio::time::timeout(LEAVE_TIMEOUT, members.leave(&group, &holder)).await;
             }
         });
     }
@@ -57,8 +57,9 @@ impl Inner {
         let (tx, rx) = mpsc::unbounded_channel();
         let task = tokio::spawn(async move {
             loop {
-                let live = match store.join(&group, &holder, &watching, ttl) {
-                    Some(joined) => joined
+                let live = match store.membership() {
+                    Some(members) => members
+                        .join(&group, &holder, &watching, ttl)
                         .await
                         .map(Some)
                         .map_err(|e| WatchError::store(e).into()),

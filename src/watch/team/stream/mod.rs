@@ -98,7 +98,7 @@ struct Inner {
 /// and the watch goes on. Dropped, each automation's lease is given back
 /// (best effort, as a [`WatchStream`](crate::WatchStream)'s), and the
 /// replica leaves its group in the store
-/// ([`StateStore::leave`](crate::StateStore::leave)).
+/// ([`MembershipStore::leave`](crate::MembershipStore::leave)).
 #[must_use = "streams do nothing unless polled"]
 pub struct TeamStream {
     inner: Option<Box<Inner>>,
