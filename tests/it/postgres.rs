@@ -492,10 +492,13 @@ async fn a_restart_on_postgres_takes_over_at_once() {
     let mut seen = Vec::new();
     until(&mut rx, &mut seen, |s| has(s, "started", &run)).await;
     task.abort();
+    // The run ends while nobody watches: the new process tells it (and
+    // its start again, unless the old one committed it before it went).
+    fake.set_run_status("deploys", &run, RunStatus::Completed);
     let t0 = Instant::now();
     let (mut rx, task) = spawn_watch(watch("pod-b"));
     let mut seen = Vec::new();
-    until(&mut rx, &mut seen, |s| has(s, "started", &run)).await;
+    until(&mut rx, &mut seen, |s| has(s, "finished", &run)).await;
     let took = t0.elapsed();
     eprintln!(
         "postgres: a new process took over {took:?} after the old one was dropped (ttl {ttl:?})"
@@ -510,10 +513,14 @@ async fn a_restart_on_postgres_takes_over_at_once() {
         store.acquire(key, "pod-c", ttl).await.unwrap(),
         resend_workflows::Lease::Held { .. }
     ));
+    let next = fake
+        .start_automation_run("deploys", RunStatus::Running)
+        .unwrap()
+        .id;
     let t0 = Instant::now();
     let (mut rx, task) = spawn_watch(watch("pod-c"));
     let mut seen = Vec::new();
-    until(&mut rx, &mut seen, |s| has(s, "started", &run)).await;
+    until(&mut rx, &mut seen, |s| has(s, "started", &next)).await;
     assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
     task.abort();
 }
