@@ -380,6 +380,9 @@ impl Sim {
             }
             self.seen_state[a] = now;
         }
+        // A lease this replica took while driven was lost by its holder
+        // before this replica told anything under it.
+        self.leases();
         match item {
             Err(_) => false,
             Ok(None) => {
