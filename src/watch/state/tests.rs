@@ -27,6 +27,10 @@ fn runs_are_remembered_while_in_the_look_back_window() {
     seen_final(&mut s, "r2", "2026-10-01T12:00:20Z");
     assert_eq!(s.newest_run(), Some("r2"));
     assert!(s.knows("r1") && s.knows("r2") && !s.knows("r3"));
+    // A run created at the newest's very instant: known, not the newest.
+    seen_final(&mut s, "r2b", "2026-10-01T12:00:20Z");
+    assert_eq!(s.newest_run(), Some("r2"));
+    assert!(s.knows("r2b"));
     // A run whose clock reads earlier, seen later: known, not the newest.
     seen_final(&mut s, "r0", "2026-10-01T11:59:59Z");
     assert_eq!(s.newest_run(), Some("r2"));
@@ -301,4 +305,26 @@ fn a_start_hangs_its_window_from_the_server_s_clock_its_answer_told() {
     assert_eq!(s.horizon(), Some(at("2026-10-01T12:00:01Z")));
     assert_eq!(s.newest_run(), Some("ahead"));
     assert!(s.knows("r0") && s.knows("ahead"), "{:?}", s.recent);
+}
+
+#[test]
+fn a_record_that_did_not_decode_is_kept_once_and_the_last_hundred_only() {
+    let mut s = WatchState::new("automations/a/runs");
+    let unreadable = |id: &str| Change::Unreadable { id: id.into() };
+    s.apply(&unreadable("a"));
+    s.apply(&unreadable("a"));
+    assert_eq!(s.unreadable, ["a"]);
+    for i in 1..UNREADABLE_KEPT {
+        s.apply(&unreadable(&format!("u{i}")));
+    }
+    assert_eq!(
+        (s.unreadable.len(), s.unreadable[0].as_str()),
+        (UNREADABLE_KEPT, "a")
+    );
+    s.apply(&unreadable("last"));
+    assert_eq!(
+        (s.unreadable.len(), s.unreadable[0].as_str()),
+        (UNREADABLE_KEPT, "u1")
+    );
+    assert_eq!(s.unreadable.last().map(String::as_str), Some("last"));
 }
