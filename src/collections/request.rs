@@ -100,11 +100,12 @@ fn fetch<C: Collection>(
     let operation = C::list(parent, filter, page.clone());
     let transport = transport.clone();
     async move {
-        let (items, bad, has_more, rate_limit) = match transport.call_keeping_body(operation).await
-        {
+        // The answer's rate limit and the server's clock.
+        let (items, bad, has_more, heard) = match transport.call_keeping_body(operation).await {
             Ok(answer) => {
                 let (items, has_more) = C::items(answer.body);
-                (items, Vec::new(), has_more, answer.rate_limit)
+                let heard = (answer.rate_limit, answer.server_clock);
+                (items, Vec::new(), has_more, heard)
             }
             Err(Error::Decode(mut decode)) => {
                 let kept = decode.kept.take();
@@ -113,20 +114,17 @@ fn fetch<C: Collection>(
                     .and_then(|kept| salvage::<C::Item>(&kept.body));
                 match (salvaged, kept) {
                     (Some((items, bad, has_more)), Some(kept)) => {
-                        (items, bad, has_more, kept.rate_limit)
+                        (items, bad, has_more, (kept.rate_limit, kept.server_clock))
                     }
                     _ => return Err(Error::Decode(decode)),
                 }
             }
             Err(error) => return Err(error),
         };
-        Ok(Page::with_bad(
-            items,
-            bad,
-            has_more,
-            &page.position,
-            rate_limit,
-        )?)
+        let (rate_limit, server_clock) = heard;
+        let mut listed = Page::with_bad(items, bad, has_more, &page.position, rate_limit)?;
+        listed.server_clock = server_clock;
+        Ok(listed)
     }
 }
 

@@ -74,16 +74,19 @@ pub struct DecodeError {
     pub(crate) path: String,
     pub(crate) snippet: String,
     pub(crate) source: serde_json::Error,
-    /// The body and the answer's rate-limit headers, while a list's fetch
-    /// may still decode its records one by one; taken out before the
-    /// error leaves the crate. Boxed: errors travel in every `Result`.
+    /// The body, the answer's rate-limit headers and the server's clock,
+    /// while a list's fetch may still decode its records one by one;
+    /// taken out before the error leaves the crate. Boxed: errors travel
+    /// in every `Result`.
     pub(crate) kept: Option<Box<KeptBody>>,
 }
 
-/// A body a decode error keeps for a list's fetch, and its rate limit.
+/// A body a decode error keeps for a list's fetch, its rate limit and the
+/// server's clock.
 pub(crate) struct KeptBody {
     pub(crate) body: bytes::Bytes,
     pub(crate) rate_limit: Option<crate::rate_limit::RateLimit>,
+    pub(crate) server_clock: Option<crate::timestamp::Timestamp>,
 }
 
 impl fmt::Debug for DecodeError {

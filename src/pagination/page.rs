@@ -40,6 +40,9 @@ pub struct Page<T> {
     pub(crate) next_cursor: Option<Cursor>,
     pub(crate) direction: Direction,
     pub(crate) rate_limit: Option<RateLimit>,
+    /// The latest the server's clock read when it sent the page (the end
+    /// of the second its `Date` header names), if it said.
+    pub(crate) server_clock: Option<Timestamp>,
 }
 
 impl<T: ListItem> Page<T> {
@@ -110,6 +113,7 @@ impl<T: ListItem> Page<T> {
             next_cursor,
             direction,
             rate_limit,
+            server_clock: None,
         })
     }
 }

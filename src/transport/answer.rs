@@ -15,15 +15,17 @@ use crate::error::{
 };
 use crate::rate_limit::RateLimit;
 use crate::text::truncate_chars;
+use crate::timestamp::Timestamp;
 
 /// Longest part of a response body kept in an error.
 const SNIPPET_CHARS: usize = 200;
 
-/// A decoded answer and its rate-limit headers.
+/// A decoded answer, its rate-limit headers and the server's clock.
 #[derive(Debug)]
 pub(crate) struct Answer<T> {
     pub(crate) body: T,
     pub(crate) rate_limit: Option<RateLimit>,
+    pub(crate) server_clock: Option<Timestamp>,
 }
 
 /// The call's outcome, from the generated operation's result and the
@@ -36,6 +38,7 @@ pub(crate) async fn answer<T: DeserializeOwned>(
         Ok(value) => Ok(Answer {
             body: value.into_inner(),
             rate_limit: record.hints.rate_limit,
+            server_clock: record.server_clock,
         }),
         Err(e) => {
             let attempts = record.attempts;
@@ -56,7 +59,7 @@ async fn map_error<T: DeserializeOwned>(error: GenError<ErrorBody>, record: Call
         // the `post` hook stopped the operation with `Custom` for it.
         return failure;
     }
-    let hints = record.hints;
+    let (hints, server_clock) = (record.hints, record.server_clock);
     match error {
         GenError::ErrorResponse(value) => {
             let status = value.status();
@@ -78,6 +81,7 @@ async fn map_error<T: DeserializeOwned>(error: GenError<ErrorBody>, record: Call
                     decode.kept = Some(Box::new(KeptBody {
                         body: bytes,
                         rate_limit: hints.rate_limit,
+                        server_clock,
                     }));
                 }
                 error

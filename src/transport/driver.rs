@@ -19,7 +19,7 @@ use tokio::time::Instant;
 use super::attempt::{Answered, Attempts, Finish, Step};
 use super::body::{Fetched, error_name, fetch_whole};
 use super::gate::LaneTicket;
-use super::headers::Hints;
+use super::headers::{Hints, server_clock};
 use super::record::CallContext;
 use super::retry::{Outcome, jitter};
 use crate::error::{HeldBy, ResponseTooLarge, Throttled, is_tls_failure, retryable};
@@ -196,7 +196,11 @@ async fn send(
         "response"
     );
     let hints = Hints::read(response.headers(), SystemTime::now());
-    context.record().hints = hints;
+    {
+        let mut record = context.record();
+        record.hints = hints;
+        record.server_clock = server_clock(response.headers());
+    }
     // What the server asked of the next request holds for every clone of
     // this client, whatever this call does next.
     settings.gate.heed_answer(&hints, others, sent_at, beside);

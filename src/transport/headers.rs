@@ -12,6 +12,7 @@ use std::time::{Duration, SystemTime};
 use reqwest::header::HeaderMap;
 
 use crate::rate_limit::{MAX_SERVER_WAIT, RateLimit, wait_asked};
+use crate::timestamp::Timestamp;
 
 mod structured;
 
@@ -177,6 +178,16 @@ impl Hints {
     pub(crate) fn server_wait(&self) -> Option<Duration> {
         wait_asked(self.retry_after, self.rate_limit.as_ref())
     }
+}
+
+/// The latest the server's clock read when it answered: the end of the
+/// second its `Date` header names (an HTTP date has whole seconds); `None`
+/// when there is none, or it is not one.
+pub(crate) fn server_clock(headers: &HeaderMap) -> Option<Timestamp> {
+    let value = headers.get("date")?.to_str().ok()?.trim();
+    let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let end = date.checked_add_signed(chrono::TimeDelta::seconds(1))?;
+    Some(end.with_timezone(&chrono::Utc).into())
 }
 
 /// A header holding a non-negative integer, if present and well formed.

@@ -14,6 +14,7 @@ use super::gate::LaneTicket;
 use super::headers::Hints;
 use super::settings::Settings;
 use crate::error::Error;
+use crate::timestamp::Timestamp;
 
 /// What the hooks saw that progenitor's result type would lose.
 #[derive(Debug, Default)]
@@ -22,6 +23,9 @@ pub(crate) struct CallRecord {
     pub(crate) error_status: Option<StatusCode>,
     /// What the last response's headers said, read once.
     pub(crate) hints: Hints,
+    /// The latest the server's clock read when it sent the last response
+    /// ([`server_clock`](super::headers::server_clock)).
+    pub(crate) server_clock: Option<Timestamp>,
     /// Attempts sent, retries included.
     pub(crate) attempts: u32,
     /// A failure of the crate's own (a body over the size cap, a request

@@ -1,8 +1,9 @@
 //! `WatchState`: what a watch remembers between polls, saved by its store.
 //! Versioned, and bounded by the runs in flight and the look-back window:
-//! the newest run seen, the runs seen in the window below it, each run
-//! not finished yet (its last status, when it was created, and how often
-//! it was looked for and not found), and where a backfill goes on.
+//! the newest run seen, the latest time the server's clock read as its
+//! answers told it, the runs seen in the window, each run not finished
+//! yet (its last status, when it was created, and how often it was looked
+//! for and not found), and where a backfill goes on.
 //!
 //! The state moves only by [`Change`]s, each the meaning of one item of a
 //! poll ([`WatchState::apply`]), so the state a watch commits is exactly
@@ -25,23 +26,20 @@ const VERSION: u32 = 2;
 /// How far below the newest run seen a watch looks for runs it has not
 /// seen (inserted late, or created by a clock that reads earlier).
 ///
-/// The window hangs from the newest creation time seen, unless that is
-/// more than `LOOK_BACK` ahead of the second newest: then from the second
-/// newest. So one run stamped ahead (a clock that reads later) never
-/// hides the runs created after it, whatever how far ahead. Two do: when
-/// the second newest is itself more than `LOOK_BACK` ahead of the runs
-/// after them, or the two are within `LOOK_BACK` of each other, the
-/// window moves up with them; and so does the only run a watch has seen.
+/// The window hangs from the newest creation time seen, but never above
+/// the server's clock: the latest its answers' `Date` header told (to the
+/// end of the second it names). So runs stamped ahead of the server's
+/// clock (by clocks that read later), however many and however far, never
+/// hide the runs created after them: they move the window only as far as
+/// the server's clock, and are remembered while the window holds them. A
+/// server that sends no `Date` leaves the window at the newest creation
+/// time.
 pub const LOOK_BACK: Duration = Duration::from_secs(30);
 
-/// Where the look-back window hangs from, given the newest creation time
-/// seen and the second newest: the newest, unless it is more than
-/// [`LOOK_BACK`] ahead of the second newest (one run stamped ahead).
-pub(crate) fn horizon_of(newest: Timestamp, runner_up: Option<Timestamp>) -> Timestamp {
-    match runner_up {
-        Some(second) if newest.minus_secs(LOOK_BACK.as_secs()) > second => second,
-        _ => newest,
-    }
+/// Where the look-back window hangs from: the newest creation time seen,
+/// no later than the server's `clock` when it is known.
+pub(crate) fn horizon_of(newest: Timestamp, clock: Option<Timestamp>) -> Timestamp {
+    clock.map_or(newest, |clock| newest.min(clock))
 }
 
 /// Polls between two reads of the whole look-back window (every poll reads
@@ -128,10 +126,12 @@ pub(crate) enum Change {
     /// A run no longer tracked: finished (`Finished`), or gone (`Gone`).
     Ended { id: String },
     /// The start was applied: the runs of the list's top in the look-back
-    /// window are known (not new); a backfill starts when `backfill`.
+    /// window are known (not new); a backfill starts when `backfill`. The
+    /// top's answer told the server's clock up to `clock`.
     Began {
         baseline: Vec<(String, Timestamp)>,
         backfill: bool,
+        clock: Option<Timestamp>,
     },
     /// The backfill goes on from `next`, or is done (`None`).
     Backfilled { next: Option<Backfill> },
@@ -141,8 +141,13 @@ pub(crate) enum Change {
     /// again while its id is among the last [`UNREADABLE_KEPT`].
     Unreadable { id: String },
     /// A poll ended, with a full check (the list down to the oldest run in
-    /// flight) or without.
-    Polled { full: bool },
+    /// flight) or without; its answers told the server's clock up to
+    /// `clock`. (Told once a poll, not an item an answer: the items a poll
+    /// yields do not hang on when the server's second turns.)
+    Polled {
+        full: bool,
+        clock: Option<Timestamp>,
+    },
 }
 
 /// Where the full check goes on: after run `after` (`None`: from the
@@ -164,11 +169,11 @@ pub struct WatchState {
     /// Whether the start (`StartAt`) was applied.
     started: bool,
     pub(crate) mark: Option<Mark>,
-    /// The second newest creation time seen (a state saved before it was
-    /// kept: the newest in `recent` below the mark).
+    /// The latest the server's clock read, as its answers told
+    /// ([`Change::Clock`]); `None` until one did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    runner_up: Option<Timestamp>,
-    /// Runs seen in the look-back window below the newest: id -> created.
+    clock: Option<Timestamp>,
+    /// Runs seen in the look-back window: id -> created.
     #[serde(default)]
     pub(crate) recent: BTreeMap<String, Timestamp>,
     /// Runs seen and not told finished (a final run's `Started` committed
@@ -198,7 +203,7 @@ impl WatchState {
             collection: collection.to_owned(),
             started: false,
             mark: None,
-            runner_up: None,
+            clock: None,
             recent: BTreeMap::new(),
             in_flight: BTreeMap::new(),
             backfill: None,
@@ -255,23 +260,10 @@ impl WatchState {
     }
 
     /// Where the look-back window hangs from: the creation time of the
-    /// newest run seen, or of the second newest when the newest is more
-    /// than [`LOOK_BACK`] ahead of it ([`horizon_of`]).
+    /// newest run seen, no later than the server's clock ([`horizon_of`]).
     pub(crate) fn horizon(&self) -> Option<Timestamp> {
         let mark = self.mark.as_ref()?;
-        Some(horizon_of(mark.created_at, self.runner_up()))
-    }
-
-    /// The second newest creation time seen.
-    fn runner_up(&self) -> Option<Timestamp> {
-        let mark = self.mark.as_ref()?;
-        self.runner_up.or_else(|| {
-            self.recent
-                .iter()
-                .filter(|(id, _)| **id != mark.id)
-                .map(|(_, at)| *at)
-                .max()
-        })
+        Some(horizon_of(mark.created_at, self.clock))
     }
 
     /// Whether the next poll reads the whole look-back window.
@@ -320,7 +312,12 @@ impl WatchState {
             Change::Ended { id } => {
                 self.in_flight.remove(id);
             }
-            Change::Began { baseline, backfill } => {
+            Change::Began {
+                baseline,
+                backfill,
+                clock,
+            } => {
+                self.hear(*clock);
                 for (id, created_at) in baseline {
                     self.remember(id, *created_at);
                 }
@@ -343,7 +340,8 @@ impl WatchState {
                     self.unreadable.remove(0);
                 }
             }
-            Change::Polled { full } => {
+            Change::Polled { full, clock } => {
+                self.hear(*clock);
                 self.since_full = if *full {
                     self.check = None;
                     0
@@ -355,26 +353,21 @@ impl WatchState {
         }
     }
 
+    /// Takes what an answer told of the server's clock. Never back: the
+    /// window never moves down (a run it let go would be new again),
+    /// whatever one of the server's machines says.
+    fn hear(&mut self, clock: Option<Timestamp>) {
+        self.clock = self.clock.max(clock);
+    }
+
     /// Remembers run `id`, created at `created_at`: the newest seen when it
     /// is; in the look-back window while it is.
     fn remember(&mut self, id: &str, created_at: Timestamp) {
-        let runner_up = self.runner_up();
-        match &self.mark {
-            Some(mark) if mark.id == id => {}
-            Some(mark) if created_at > mark.created_at => {
-                self.runner_up = Some(mark.created_at);
-                self.mark = Some(Mark {
-                    id: id.to_owned(),
-                    created_at,
-                });
-            }
-            Some(_) => self.runner_up = runner_up.max(Some(created_at)),
-            None => {
-                self.mark = Some(Mark {
-                    id: id.to_owned(),
-                    created_at,
-                });
-            }
+        if self.mark.as_ref().is_none_or(|m| created_at > m.created_at) {
+            self.mark = Some(Mark {
+                id: id.to_owned(),
+                created_at,
+            });
         }
         let Some(horizon) = self.horizon() else {
             return;

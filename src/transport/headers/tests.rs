@@ -395,3 +395,33 @@ fn a_used_up_structured_window_is_a_server_wait() {
         Some(S(5))
     );
 }
+
+#[test]
+fn the_server_s_clock_is_the_end_of_the_second_its_date_names() {
+    // (header, value) -> the server's clock.
+    let table = [
+        (
+            "date",
+            "Sun, 06 Nov 1994 08:49:37 GMT",
+            Some("1994-11-06T08:49:38+00:00"),
+        ),
+        (
+            "Date",
+            " Mon, 07 Dec 2026 16:07:59 GMT ",
+            Some("2026-12-07T16:08:00+00:00"),
+        ),
+        // Another zone, as RFC 2822 allows: the same instant.
+        (
+            "date",
+            "Mon, 07 Dec 2026 17:07:59 +0100",
+            Some("2026-12-07T16:08:00+00:00"),
+        ),
+        ("x-date", "Mon, 07 Dec 2026 16:07:59 GMT", None),
+        ("date", "1765123679", None),
+        ("date", "yesterday", None),
+    ];
+    for (name, value, expected) in table {
+        let clock = server_clock(&headers(&[(name, value)])).map(|t| t.to_string());
+        assert_eq!(clock.as_deref(), expected, "{name}: {value}");
+    }
+}

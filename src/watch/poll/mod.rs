@@ -108,8 +108,10 @@ pub(crate) struct Poll<R> {
     /// The state as this poll moves it (ahead of what was yielded).
     state: WatchState,
     settings: Settings,
-    /// The newest run's creation time when the poll started.
+    /// Where the look-back window hung from when the poll started.
     horizon: Option<Timestamp>,
+    /// The latest the server's clock read, as this poll's pages told.
+    clock: Option<Timestamp>,
     stage: Stage,
     items: VecDeque<Queued<R>>,
     started: Instant,
@@ -160,6 +162,7 @@ impl<R: RunItem> Poll<R> {
         Self {
             trail: None,
             horizon: state.horizon(),
+            clock: None,
             state,
             settings,
             stage,
@@ -375,7 +378,10 @@ impl<R: RunItem> Poll<R> {
             self.push(Queued::Event(RunEvent::Finished { run, steps: None }));
         }
         if self.state.is_started() {
-            self.push(Queued::Silent(Change::Polled { full: self.full }));
+            self.push(Queued::Silent(Change::Polled {
+                full: self.full,
+                clock: self.clock,
+            }));
         }
         self.stage = Stage::Done;
     }

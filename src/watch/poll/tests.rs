@@ -43,6 +43,9 @@ struct List {
     cycle_of_two: bool,
     /// Every listing answers 404 (the collection is gone).
     gone: bool,
+    /// The server's clock (seconds, as `at` takes them): the newest
+    /// creation time of a run added in its time ([`List::add`]).
+    clock: i64,
 }
 
 fn at(secs: i64) -> Timestamp {
@@ -75,8 +78,20 @@ fn api_error(status: u16, name: &str) -> Error {
 }
 
 impl List {
-    /// Adds a run created at `created` (seconds), in `status`.
+    /// Adds a run created at `created` (seconds), in `status`, by the
+    /// server's clock: it reads that at least.
     fn add(&mut self, created: i64, status: RunStatus) -> String {
+        self.clock = self.clock.max(created);
+        self.put(created, status)
+    }
+
+    /// Adds a run stamped `secs` ahead of the server's clock, in `status`.
+    fn add_ahead(&mut self, secs: i64, status: RunStatus) -> String {
+        self.put(self.clock + secs, status)
+    }
+
+    /// Adds a run created at `created`, in its place.
+    fn put(&mut self, created: i64, status: RunStatus) -> String {
         let n = self.made;
         self.made += 1;
         let r = run(n, created, status);
@@ -133,7 +148,17 @@ impl List {
         }
     }
 
+    /// The answer to `ask`, a page dated by the server's clock (to the end
+    /// of its second, as a `Date` header tells it).
     fn answer(&mut self, ask: &Ask) -> Answer<Run> {
+        let mut answer = self.respond(ask);
+        if let Answer::Page(page) = &mut answer {
+            page.server_clock = Some(at(self.clock + 1));
+        }
+        answer
+    }
+
+    fn respond(&mut self, ask: &Ask) -> Answer<Run> {
         let pos = |c: &Option<Cursor>| c.clone().map_or(Position::Start, Position::After);
         if self.gone && !matches!(ask, Ask::Retrieve { .. }) {
             return Answer::Failed(api_error(404, "not_found"));
@@ -259,6 +284,15 @@ fn begun(list: &mut List, s: &Settings) -> WatchState {
     let first = poll(list, WatchState::new("automations/a/runs"), s);
     assert!(first.shown.is_empty(), "nothing reported at the start");
     first.state
+}
+
+/// A list of `runs` finished runs, one a second, with the watch started
+/// now on it.
+fn begun_after(list: &mut List, s: &Settings, runs: i64) -> WatchState {
+    for i in 0..runs {
+        list.add(i, RunStatus::Completed);
+    }
+    begun(list, s)
 }
 
 #[test]
@@ -747,28 +781,37 @@ fn a_deleted_run_at_the_backfill_cursor_does_not_stop_the_backfill() {
     }
 }
 
-// Issue 28, case 4: a run stamped an hour ahead became the newest mark;
-// the ten runs created after it were below the look-back window and never
-// told, even later.
+// Issue 28, case 4: runs stamped ahead of the server's clock. One was
+// handled (the window hung from the second newest); two were not: stamped
+// 87 s and 32 s ahead (the simulation's seed 9), or an hour and an hour
+// and 10 s ahead, they moved the look-back window up with them, and every
+// run created after them was below it, never told, even later.
 #[test]
-fn a_run_stamped_ahead_never_hides_the_runs_after_it() {
+fn runs_stamped_ahead_never_hide_the_runs_after_them() {
     let mut list = List::default();
     let s = settings(StartAt::Now);
-    for i in 0..20 {
-        list.add(i, RunStatus::Completed);
-    }
-    let state = begun(&mut list, &s);
-    let ahead = list.add(3_600 + 100, RunStatus::Completed);
+    let state = begun_after(&mut list, &s, 20);
+    let ahead: Vec<String> = [87, 32, 3_600, 3_610]
+        .into_iter()
+        .map(|secs| list.add_ahead(secs, RunStatus::Completed))
+        .collect();
     let p = poll(&mut list, state, &s);
-    assert_eq!(
-        p.shown,
-        [format!("started {ahead}"), format!("finished {ahead}")]
-    );
+    // Oldest first: by their stamps.
+    let expected: Vec<String> = [1, 0, 2, 3]
+        .into_iter()
+        .flat_map(|i| {
+            [
+                format!("started {}", ahead[i]),
+                format!("finished {}", ahead[i]),
+            ]
+        })
+        .collect();
+    assert_eq!(p.shown, expected);
     let mut state = p.state;
     let mut told = Vec::new();
     let mut expected = Vec::new();
     for i in 0..10 {
-        let id = list.add(100 + i * 5, RunStatus::Running);
+        let id = list.add(19 + 24 + i * 5, RunStatus::Running);
         expected.push(format!("started {id}"));
         let p = poll(&mut list, state, &s);
         assert!(p.asks.len() <= 2, "{:?}", p.asks);
@@ -776,13 +819,37 @@ fn a_run_stamped_ahead_never_hides_the_runs_after_it() {
         state = p.state;
     }
     assert_eq!(told, expected);
-    // Nothing twice, the ahead run included, once real time is past it.
-    let after = list.add(3_600 + 120, RunStatus::Completed);
+    // Nothing twice, the runs stamped ahead included, once the server's
+    // clock is past them.
+    let after = list.add(3_700, RunStatus::Completed);
     let p = poll(&mut list, state, &s);
     assert_eq!(
         p.shown,
         [format!("started {after}"), format!("finished {after}")]
     );
+}
+
+// Issue 28, case 4, any number: more runs stamped ahead than a page holds,
+// and the runs created after them are below the top page.
+#[test]
+fn a_page_of_runs_stamped_ahead_hides_nothing_below_it() {
+    let mut list = List::default();
+    let s = settings(StartAt::Now);
+    let state = begun_after(&mut list, &s, 20);
+    for i in 0..150 {
+        list.add_ahead(60 + i, RunStatus::Completed);
+    }
+    let p = poll(&mut list, state, &s);
+    assert_eq!(started(&p), 150);
+    let mut state = p.state;
+    for i in 0..3 {
+        let id = list.add(25 + i, RunStatus::Running);
+        let p = poll(&mut list, state, &s);
+        assert_eq!(p.shown, [format!("started {id}")], "{:?}", p.asks);
+        // The top page, all stamped ahead, and the next, where it is.
+        assert_eq!(p.asks.len(), 2, "{:?}", p.asks);
+        state = p.state;
+    }
 }
 
 // Issue 28, case 13: a server that sends the same page whatever the

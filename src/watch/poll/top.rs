@@ -25,18 +25,15 @@ impl<R: RunItem> Poll<R> {
             self.push(Queued::Silent(Change::Began {
                 baseline: Vec::new(),
                 backfill: true,
+                clock: self.clock,
             }));
             return self.backfilled(Answer::Page(page), self.settings.backfill_pages);
         }
         // What exists is not new: the top's runs in the look-back window
-        // are known, the newest the mark.
-        // The window hangs where the state will hang it: from the newest,
-        // unless one run stamped ahead is all above it.
-        let mut stamps: Vec<_> = page.items().iter().map(RunItem::created_at).collect();
-        stamps.sort_unstable_by(|a, b| b.cmp(a));
-        let horizon = stamps
-            .first()
-            .map(|newest| horizon_of(*newest, stamps.get(1).copied()));
+        // are known, the newest the mark. The window hangs where the state
+        // will hang it: from the newest, no later than the server's clock.
+        let horizon = (page.items().iter().map(RunItem::created_at).max())
+            .map(|newest| horizon_of(newest, self.clock));
         let baseline = page
             .items()
             .iter()
@@ -48,6 +45,7 @@ impl<R: RunItem> Poll<R> {
         self.push(Queued::Silent(Change::Began {
             baseline,
             backfill: false,
+            clock: self.clock,
         }));
         match self.settings.start {
             StartAt::Running if self.settings.filters => {
@@ -148,8 +146,17 @@ impl<R: RunItem> Poll<R> {
                 .top
                 .reached
                 .is_some_and(|r| floor.is_none_or(|f| r >= f));
+        // Every run read is above where the window hangs (stamped ahead
+        // of the server's clock, or new): a list ordered by creation time
+        // keeps the runs stamped ahead on top, the runs created since
+        // below them.
+        let ahead = self
+            .top
+            .reached
+            .zip(self.horizon)
+            .is_some_and(|(r, h)| r > h);
         match next {
-            Some(after) if in_window => {
+            Some(after) if in_window || ahead => {
                 self.stage = Stage::Top {
                     after: Some(after),
                     first: false,

@@ -63,7 +63,8 @@ impl<R: RunItem> Poll<R> {
 
     /// An answer as its stage reads it: a page checked against its
     /// traversal's guard (or the pagination error instead, and `true`:
-    /// the poll ends), its bad records queued.
+    /// the poll ends), the server's clock it tells kept, its bad records
+    /// queued.
     pub(super) fn received(&mut self, answer: Answer<R>) -> (Answer<R>, bool) {
         let (answer, broken) = match answer {
             Answer::Page(_) if self.trail.is_some() => {
@@ -78,6 +79,7 @@ impl<R: RunItem> Poll<R> {
         };
         let answer = match answer {
             Answer::Page(mut page) => {
+                self.clock = self.clock.max(page.server_clock);
                 for record in page.take_bad() {
                     self.unreadable(record);
                 }

@@ -27,6 +27,10 @@ fn runs_are_remembered_while_in_the_look_back_window() {
     seen_final(&mut s, "r2", "2026-10-01T12:00:20Z");
     assert_eq!(s.newest_run(), Some("r2"));
     assert!(s.knows("r1") && s.knows("r2") && !s.knows("r3"));
+    // A run created at the newest's very instant: known, not the newest.
+    seen_final(&mut s, "r2b", "2026-10-01T12:00:20Z");
+    assert_eq!(s.newest_run(), Some("r2"));
+    assert!(s.knows("r2b"));
     // A run whose clock reads earlier, seen later: known, not the newest.
     seen_final(&mut s, "r0", "2026-10-01T11:59:59Z");
     assert_eq!(s.newest_run(), Some("r2"));
@@ -49,6 +53,7 @@ fn each_change_moves_the_state_as_its_event_says() {
     s.apply(&Change::Began {
         baseline: vec![("r0".into(), at("2026-10-01T12:00:00Z"))],
         backfill: false,
+        clock: None,
     });
     assert!(s.is_started() && s.knows("r0") && !s.backfilling());
     assert_eq!(s.horizon(), Some(at("2026-10-01T12:00:00Z")));
@@ -85,10 +90,19 @@ fn each_change_moves_the_state_as_its_event_says() {
     assert_eq!(s.in_flight().count(), 0);
     assert!(s.knows("r1") && s.knows("r2"), "still in the window");
     // Polls count towards the next full check; a full one starts over.
-    s.apply(&Change::Polled { full: false });
-    s.apply(&Change::Polled { full: false });
+    s.apply(&Change::Polled {
+        full: false,
+        clock: None,
+    });
+    s.apply(&Change::Polled {
+        full: false,
+        clock: None,
+    });
     assert_eq!(s.since_full, 2);
-    s.apply(&Change::Polled { full: true });
+    s.apply(&Change::Polled {
+        full: true,
+        clock: None,
+    });
     assert_eq!(s.since_full, 0);
 }
 
@@ -98,6 +112,7 @@ fn a_backfill_goes_on_from_its_cursor_until_done() {
     s.apply(&Change::Began {
         baseline: vec![],
         backfill: true,
+        clock: None,
     });
     assert_eq!(s.backfill.as_deref(), Some(&Backfill::default()));
     let next = Backfill {
@@ -170,6 +185,7 @@ fn the_state_round_trips_through_json_compactly() {
     s.apply(&Change::Began {
         baseline: vec![],
         backfill: true,
+        clock: None,
     });
     s.apply(&seen(
         "r0",
@@ -178,6 +194,10 @@ fn the_state_round_trips_through_json_compactly() {
     ));
     s.apply(&seen("r1", "2026-10-01T12:00:01.5Z", RunStatus::Running));
     s.apply(&Change::Missed { id: "r1".into() });
+    s.apply(&Change::Polled {
+        full: false,
+        clock: Some(at("2026-10-01T12:00:03Z")),
+    });
     let json = serde_json::to_string(&s).unwrap();
     // A run in flight is its status, creation time and misses, as a tuple.
     assert!(
@@ -198,39 +218,113 @@ fn the_state_round_trips_through_json_compactly() {
 }
 
 #[test]
-fn one_run_stamped_ahead_does_not_move_the_window() {
+fn runs_stamped_ahead_move_the_window_no_further_than_the_server_s_clock() {
     let at = |secs: i64| Timestamp::from(chrono::DateTime::from_timestamp(secs, 0).unwrap());
-    // (newest, second newest) -> where the window hangs from.
+    // (newest, the server's clock) -> where the window hangs from.
     let table = [
         ((100, None), 100),
-        ((100, Some(70)), 100),
-        ((100, Some(69)), 69),
-        ((3_700, Some(19)), 19),
+        ((100, Some(101)), 100),
+        ((100, Some(100)), 100),
+        ((100, Some(99)), 99),
+        ((3_700, Some(20)), 20),
     ];
-    for ((newest, second), expected) in table {
-        assert_eq!(horizon_of(at(newest), second.map(at)), at(expected));
+    for ((newest, clock), expected) in table {
+        assert_eq!(horizon_of(at(newest), clock.map(at)), at(expected));
     }
-    let seen = |id: &str, secs: i64| Change::Seen {
-        id: id.into(),
-        created_at: at(secs),
-        status: RunStatus::Completed,
+    // A run told started and finished: known while in the window.
+    let seen = |s: &mut WatchState, id: &str, secs: i64| {
+        s.apply(&Change::Seen {
+            id: id.into(),
+            created_at: at(secs),
+            status: RunStatus::Completed,
+        });
+        s.apply(&Change::Ended { id: id.into() });
+    };
+    // A poll whose answers told the server's clock up to `secs`.
+    let polled = |secs: i64| Change::Polled {
+        full: false,
+        clock: Some(at(secs)),
     };
     let mut s = WatchState::new("automations/a/runs");
-    s.apply(&seen("a", 10));
-    assert_eq!(s.horizon(), Some(at(10)), "the only run seen");
-    s.apply(&seen("ahead", 3_700));
-    assert_eq!(s.horizon(), Some(at(10)));
-    assert_eq!(s.newest_run(), Some("ahead"));
-    for (i, secs) in [20, 40, 60].into_iter().enumerate() {
-        s.apply(&seen(&format!("r{i}"), secs));
-        assert_eq!(s.horizon(), Some(at(secs)));
+    seen(&mut s, "a", 10);
+    assert_eq!(s.horizon(), Some(at(10)), "no clock told: the newest");
+    s.apply(&polled(20));
+    assert_eq!((s.clock, s.horizon()), (Some(at(20)), Some(at(10))));
+    // Any number stamped ahead of it, by any amount.
+    for (i, secs) in [107, 52, 3_620, 3_630].into_iter().enumerate() {
+        seen(&mut s, &format!("ahead{i}"), secs);
+        assert_eq!(s.horizon(), Some(at(20)));
     }
-    assert!(s.knows("ahead") && s.knows("r2"), "{s:?}");
-    // Real time past it: the newest again.
-    s.apply(&seen("later", 3_710));
-    assert_eq!(s.horizon(), Some(at(3_710)));
-    // A state saved before the second newest was kept: found in `recent`.
-    let mut old = s.clone();
-    old.runner_up = None;
-    assert_eq!(old.horizon(), Some(at(3_710)));
+    assert_eq!(s.newest_run(), Some("ahead3"));
+    // The runs created after them, as the clock goes on: the window hangs
+    // from the clock, and the runs stamped ahead stay known.
+    for (i, secs) in [44, 49, 54].into_iter().enumerate() {
+        s.apply(&polled(secs + 1));
+        seen(&mut s, &format!("r{i}"), secs);
+        assert_eq!(s.horizon(), Some(at(secs + 1)));
+    }
+    let known = ["a", "ahead0", "ahead1", "ahead2", "ahead3", "r0", "r2"].map(|id| s.knows(id));
+    assert_eq!(known, [false, true, true, true, true, true, true]);
+    // An answer that tells an earlier time moves nothing back.
+    s.apply(&polled(40));
+    assert_eq!((s.clock, s.horizon()), (Some(at(55)), Some(at(55))));
+    // The clock past them all: the newest again, and they leave the
+    // window in turn.
+    s.apply(&polled(4_000));
+    seen(&mut s, "later", 3_649);
+    assert_eq!(s.horizon(), Some(at(3_649)));
+    let known = ["ahead1", "r2", "ahead2", "ahead3", "later"].map(|id| s.knows(id));
+    assert_eq!(known, [false, false, true, true, true]);
+    seen(&mut s, "latest", 3_651);
+    assert!(!s.knows("ahead2") && s.knows("ahead3"), "{:?}", s.recent);
+}
+
+#[test]
+fn a_state_saved_before_the_clock_was_kept_loads_without_one() {
+    let mut s = WatchState::new("automations/a/runs");
+    s.apply(&seen("r0", "2026-10-01T12:00:00Z", RunStatus::Completed));
+    let mut json = serde_json::to_value(&s).unwrap();
+    assert!(json.get("clock").is_none(), "{json}");
+    json["runner_up"] = "2026-10-01T11:00:00Z".into();
+    let old: WatchState = serde_json::from_value(json).unwrap();
+    assert_eq!(old, s);
+    assert_eq!(old.horizon(), Some(at("2026-10-01T12:00:00Z")));
+}
+
+#[test]
+fn a_start_hangs_its_window_from_the_server_s_clock_its_answer_told() {
+    let mut s = WatchState::new("automations/a/runs");
+    s.apply(&Change::Began {
+        baseline: vec![
+            ("r0".into(), at("2026-10-01T12:00:00Z")),
+            ("ahead".into(), at("2026-10-01T12:05:00Z")),
+        ],
+        backfill: false,
+        clock: Some(at("2026-10-01T12:00:01Z")),
+    });
+    assert_eq!(s.horizon(), Some(at("2026-10-01T12:00:01Z")));
+    assert_eq!(s.newest_run(), Some("ahead"));
+    assert!(s.knows("r0") && s.knows("ahead"), "{:?}", s.recent);
+}
+
+#[test]
+fn a_record_that_did_not_decode_is_kept_once_and_the_last_hundred_only() {
+    let mut s = WatchState::new("automations/a/runs");
+    let unreadable = |id: &str| Change::Unreadable { id: id.into() };
+    s.apply(&unreadable("a"));
+    s.apply(&unreadable("a"));
+    assert_eq!(s.unreadable, ["a"]);
+    for i in 1..UNREADABLE_KEPT {
+        s.apply(&unreadable(&format!("u{i}")));
+    }
+    assert_eq!(
+        (s.unreadable.len(), s.unreadable[0].as_str()),
+        (UNREADABLE_KEPT, "a")
+    );
+    s.apply(&unreadable("last"));
+    assert_eq!(
+        (s.unreadable.len(), s.unreadable[0].as_str()),
+        (UNREADABLE_KEPT, "u1")
+    );
+    assert_eq!(s.unreadable.last().map(String::as_str), Some("last"));
 }

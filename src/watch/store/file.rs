@@ -246,6 +246,7 @@ mod tests {
         first.apply(&Change::Began {
             baseline: Vec::new(),
             backfill: false,
+            clock: None,
         });
         assert_eq!(
             store.acquire(key, "h", ttl).await.unwrap(),
