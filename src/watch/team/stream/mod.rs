@@ -227,13 +227,9 @@ impl Inner {
     /// Stops watching `id` (its stream dropped, its lease given back).
     fn remove(&mut self, id: &str, reason: Removal) {
         if let Some(member) = self.members.remove(id) {
-            // Dropped: its lease given back.
-            drop(
-                self.streams
-                    .iter_mut()
-                    .find(|t| t.automation == id)
-                    .and_then(Tagging::stop),
-            );
+            if let Some(tagging) = self.streams.iter_mut().find(|t| t.automation == id) {
+                tagging.retire();
+            }
             self.quota.left(&member.lease_key);
         }
         self.reshare();

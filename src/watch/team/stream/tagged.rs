@@ -46,6 +46,32 @@ impl Tagging {
     }
 }
 
+impl Tagging {
+    /// Stops the watch of an automation the team no longer watches and
+    /// shuts it down on a task of its own: shut down, not dropped, so that
+    /// its last commit saves what it yielded (every item of it was
+    /// delivered: the team's queue is drained before its automations are
+    /// polled) and the next holder does not tell those events again; then
+    /// its lease is given back.
+    pub(super) fn retire(&mut self) {
+        let Some(watch) = self.stop() else {
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        runtime.spawn(async move {
+            if let Err(_e) = watch.shutdown().await {
+                crate::trace::event!(
+                    tracing::Level::WARN,
+                    error = %_e,
+                    "an automation no longer watched: its last commit failed, and its events since the one before may be told again"
+                );
+            }
+        });
+    }
+}
+
 impl Stream for Tagging {
     type Item = Tagged;
 
