@@ -321,6 +321,29 @@ fn tracking(list: &List, ids: &[&String]) -> WatchState {
     state
 }
 
+/// The asks of `pages` pages of a listing from its top, `ask` after each
+/// hundredth run of `list` (a listing holding the list's runs from the
+/// top, as far as it is read).
+fn down(list: &List, ask: fn(Option<Cursor>) -> Ask, pages: usize) -> Vec<Ask> {
+    (0..pages)
+        .map(|n| {
+            ask(n
+                .checked_sub(1)
+                .map(|k| Cursor::from_checked(list.runs[k * 100 + 99].id.clone())))
+        })
+        .collect()
+}
+
+/// The ask of a page of the terminal listing.
+fn terminal(after: Option<Cursor>) -> Ask {
+    Ask::Terminal { after }
+}
+
+/// The ask of a page of the list.
+fn top(after: Option<Cursor>) -> Ask {
+    Ask::Top { after }
+}
+
 #[test]
 fn new_runs_and_finishes_near_the_top_cost_one_request() {
     let mut list = List::default();

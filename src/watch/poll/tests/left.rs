@@ -45,17 +45,9 @@ fn many_runs_that_left_running_are_found_by_the_terminal_listing() {
         list.set(id, RunStatus::Completed);
     }
     let p = poll(&mut list, state, &s);
-    let cursor = |i: usize| Some(Cursor::from_checked(list.runs[i].id.clone()));
-    assert_eq!(
-        p.asks,
-        [
-            Ask::Top { after: None },
-            Ask::Running { after: None },
-            Ask::Terminal { after: None },
-            Ask::Terminal { after: cursor(99) },
-            Ask::Terminal { after: cursor(199) },
-        ]
-    );
+    let mut asks = vec![Ask::Top { after: None }, Ask::Running { after: None }];
+    asks.extend(down(&list, terminal, 3));
+    assert_eq!(p.asks, asks);
     assert_eq!(p.departed, Some(150));
     assert_eq!(started(&p), 0);
     assert_eq!(p.shown.len(), 150);
@@ -74,17 +66,10 @@ fn a_run_in_another_status_takes_the_terminal_listing_then_retrieves() {
     list.set(&ids[0], RunStatus::Completed);
     list.runs.retain(|r| r.id != ids[1]);
     let p = poll(&mut list, state, &s);
-    let cursor = |i: usize| Some(Cursor::from_checked(list.runs[i].id.clone()));
-    assert_eq!(
-        p.asks,
-        [
-            Ask::Top { after: None },
-            Ask::Running { after: None },
-            Ask::Terminal { after: None },
-            Ask::Terminal { after: cursor(99) },
-            Ask::Retrieve { id: ids[1].clone() },
-        ]
-    );
+    let mut asks = vec![Ask::Top { after: None }, Ask::Running { after: None }];
+    asks.extend(down(&list, terminal, 2));
+    asks.push(Ask::Retrieve { id: ids[1].clone() });
+    assert_eq!(p.asks, asks);
     assert_eq!(p.shown, [format!("finished {}", ids[0])]);
     assert_eq!(p.state.in_flight[&ids[1]].misses(), 1);
     assert_eq!(p.state.in_flight[&ids[2]].misses(), 0);

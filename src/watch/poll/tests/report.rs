@@ -37,8 +37,9 @@ fn a_run_missed_then_seen_again_is_sighted_once() {
     assert_eq!(p.state.in_flight[&kept].misses(), 0);
 }
 
-#[test]
-fn a_finish_whose_steps_cannot_be_read_is_told_without_them() {
+/// A state begun on a list of one run, a failed run new since, and
+/// settings that ask for a failed run's steps.
+fn a_failure_new() -> (List, WatchState, Settings, String) {
     let mut list = List::default();
     list.add(0, RunStatus::Completed);
     let s = Settings {
@@ -47,6 +48,12 @@ fn a_finish_whose_steps_cannot_be_read_is_told_without_them() {
     };
     let state = begun(&mut list, &s);
     let failed = list.add(10, RunStatus::Failed);
+    (list, state, s, failed)
+}
+
+#[test]
+fn a_finish_whose_steps_cannot_be_read_is_told_without_them() {
+    let (mut list, state, s, failed) = a_failure_new();
     list.broken.insert(failed.clone());
     let p = poll(&mut list, state, &s);
     assert_eq!(
@@ -64,14 +71,7 @@ fn a_finish_whose_steps_cannot_be_read_is_told_without_them() {
 fn a_finish_is_told_with_steps_only_from_a_final_run() {
     // The retrieve shows the run not final (a server's stale read): the
     // finish is told as listed, without steps.
-    let mut list = List::default();
-    list.add(0, RunStatus::Completed);
-    let s = Settings {
-        steps_for: vec![RunStatus::Failed],
-        ..settings(StartAt::Now)
-    };
-    let state = begun(&mut list, &s);
-    let failed = list.add(10, RunStatus::Failed);
+    let (mut list, state, s, failed) = a_failure_new();
     let stale = Run {
         status: RunStatus::Running,
         ..list.runs[0].clone()

@@ -19,10 +19,6 @@ fn deep_in_flight(above: i64, deep: i64, status: RunStatus) -> (List, WatchState
     (list, state)
 }
 
-fn cursor(list: &List, index: usize) -> Option<Cursor> {
-    Some(Cursor::from_checked(list.runs[index].id.clone()))
-}
-
 #[test]
 fn few_runs_running_deep_are_found_by_the_running_listing() {
     // 150 running below 1 000 finished: two pages of the running listing
@@ -35,7 +31,7 @@ fn few_runs_running_deep_are_found_by_the_running_listing() {
             Ask::Top { after: None },
             Ask::Running { after: None },
             Ask::Running {
-                after: cursor(&list, 1_099)
+                after: Some(Cursor::from_checked(list.runs[1_099].id.clone()))
             },
         ]
     );
@@ -47,19 +43,9 @@ fn many_runs_running_are_found_by_the_terminal_listing() {
     // listing beat ten of the running listing.
     let (mut list, state) = deep_in_flight(250, 1_000, RunStatus::Running);
     let p = poll(&mut list, state, &settings(StartAt::Now));
-    assert_eq!(
-        p.asks,
-        [
-            Ask::Top { after: None },
-            Ask::Terminal { after: None },
-            Ask::Terminal {
-                after: cursor(&list, 99)
-            },
-            Ask::Terminal {
-                after: cursor(&list, 199)
-            },
-        ]
-    );
+    let mut asks = vec![Ask::Top { after: None }];
+    asks.extend(down(&list, terminal, 3));
+    assert_eq!(p.asks, asks);
 }
 
 #[test]
@@ -92,12 +78,7 @@ fn a_list_without_filters_is_swept_by_the_plans_it_allows() {
         // No terminal listing without filters: the list on down.
         (
             unfiltered(Forced::Plan(Plan::Terminal)),
-            vec![
-                Ask::Top { after: None },
-                Ask::Top {
-                    after: cursor(&list, 99),
-                },
-            ],
+            down(&list, top, 2),
         ),
     ] {
         // The same list again, each case asking its own.
@@ -107,41 +88,41 @@ fn a_list_without_filters_is_swept_by_the_plans_it_allows() {
     }
 }
 
+/// `tracked` runs in flight at these seconds, 300 finished runs above
+/// them and `below` under them; the plan `forced`.
+fn sandwich(
+    tracked: &[i64],
+    below: i64,
+    forced: Plan,
+) -> (List, Vec<String>, WatchState, Settings) {
+    let mut list = List::default();
+    for i in 0..below {
+        list.add(10 + i, RunStatus::Completed);
+    }
+    let ids: Vec<String> = tracked
+        .iter()
+        .map(|t| list.add(*t, RunStatus::Running))
+        .collect();
+    for i in 0..300 {
+        list.add(300 + i, RunStatus::Completed);
+    }
+    let state = tracking(&list, &ids.iter().collect::<Vec<_>>());
+    let s = Settings {
+        forced: Some(Forced::Plan(forced)),
+        ..settings(StartAt::Now)
+    };
+    (list, ids, state, s)
+}
+
 #[test]
 fn the_list_on_down_is_read_to_the_oldest_run_in_flight_and_misses_the_rest() {
     // Runs in flight at 200 and 201 s (the second deleted), 300 finished
     // above them and 99 below.
-    let mut list = List::default();
-    for i in 0..99 {
-        list.add(10 + i, RunStatus::Completed);
-    }
-    let kept = list.add(200, RunStatus::Running);
-    let doomed = list.add(201, RunStatus::Running);
-    for i in 0..300 {
-        list.add(300 + i, RunStatus::Completed);
-    }
-    let state = tracking(&list, &[&kept, &doomed]);
+    let (mut list, ids, state, s) = sandwich(&[200, 201], 99, Plan::Top);
+    let [kept, doomed] = [ids[0].clone(), ids[1].clone()];
     list.runs.retain(|r| r.id != doomed);
-    let s = Settings {
-        forced: Some(Forced::Plan(Plan::Top)),
-        ..settings(StartAt::Now)
-    };
     let p = poll(&mut list, state, &s);
-    assert_eq!(
-        p.asks,
-        [
-            Ask::Top { after: None },
-            Ask::Top {
-                after: cursor(&list, 99)
-            },
-            Ask::Top {
-                after: cursor(&list, 199)
-            },
-            Ask::Top {
-                after: cursor(&list, 299)
-            },
-        ]
-    );
+    assert_eq!(p.asks, down(&list, top, 4));
     assert_eq!(
         p.silent,
         [Change::Missed { id: doomed }, Change::Polled { full: true }]
@@ -152,36 +133,11 @@ fn the_list_on_down_is_read_to_the_oldest_run_in_flight_and_misses_the_rest() {
 #[test]
 fn the_terminal_listing_is_read_to_the_oldest_run_in_flight() {
     // A run in flight at 200 s finished, 300 finished above it, 150 below.
-    let mut list = List::default();
-    for i in 0..150 {
-        list.add(10 + i, RunStatus::Completed);
-    }
-    let done = list.add(200, RunStatus::Running);
-    for i in 0..300 {
-        list.add(300 + i, RunStatus::Completed);
-    }
-    let state = tracking(&list, &[&done]);
-    list.set(&done, RunStatus::Completed);
-    let s = Settings {
-        forced: Some(Forced::Plan(Plan::Terminal)),
-        ..settings(StartAt::Now)
-    };
+    let (mut list, ids, state, s) = sandwich(&[200], 150, Plan::Terminal);
+    list.set(&ids[0], RunStatus::Completed);
     let p = poll(&mut list, state, &s);
-    assert_eq!(
-        p.asks,
-        [
-            Ask::Top { after: None },
-            Ask::Terminal { after: None },
-            Ask::Terminal {
-                after: cursor(&list, 99)
-            },
-            Ask::Terminal {
-                after: cursor(&list, 199)
-            },
-            Ask::Terminal {
-                after: cursor(&list, 299)
-            },
-        ]
-    );
-    assert_eq!(p.shown, [format!("finished {done}")]);
+    let mut asks = vec![Ask::Top { after: None }];
+    asks.extend(down(&list, terminal, 4));
+    assert_eq!(p.asks, asks);
+    assert_eq!(p.shown, [format!("finished {}", ids[0])]);
 }
