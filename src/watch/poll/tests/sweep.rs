@@ -117,8 +117,9 @@ fn sandwich(
 #[test]
 fn the_list_on_down_is_read_to_the_oldest_run_in_flight_and_misses_the_rest() {
     // Runs in flight at 200 and 201 s (the second deleted), 300 finished
-    // above them and 99 below.
-    let (mut list, ids, state, s) = sandwich(&[200, 201], 99, Plan::Top);
+    // above them and 150 below: the list goes on past the page that
+    // passes them.
+    let (mut list, ids, state, s) = sandwich(&[200, 201], 150, Plan::Top);
     let [kept, doomed] = [ids[0].clone(), ids[1].clone()];
     list.runs.retain(|r| r.id != doomed);
     let p = poll(&mut list, state, &s);
