@@ -22,6 +22,14 @@ use crate::watch::event::StartAt;
 use crate::watch::plan::Plan;
 use crate::watch::state::WINDOW_EVERY;
 
+// The cases by stage, each catching what a mutant of that stage changes.
+mod bounds;
+mod check;
+mod left;
+mod report;
+mod sweep;
+mod top;
+
 type Run = AutomationRunListItem;
 
 /// A list in memory, newest first.
@@ -228,6 +236,10 @@ fn settings(start: StartAt) -> Settings {
 struct Polled {
     asks: Vec<Ask>,
     shown: Vec<String>,
+    /// The changes of its silent items, in order.
+    silent: Vec<Change>,
+    /// The runs whose `Finished` carried their steps.
+    with_steps: Vec<String>,
     state: WatchState,
     /// Whether the poll took the collection for missing (a 404).
     missing: bool,
@@ -237,39 +249,63 @@ struct Polled {
 }
 
 fn poll(list: &mut List, state: WatchState, settings: &Settings) -> Polled {
-    let mut state_out = state.clone();
+    drive(state, settings, |ask| list.answer(ask))
+}
+
+/// One poll, each request answered by `answer`.
+fn drive(
+    state: WatchState,
+    settings: &Settings,
+    mut answer: impl FnMut(&Ask) -> Answer<Run>,
+) -> Polled {
+    let mut p = Polled {
+        asks: Vec::new(),
+        shown: Vec::new(),
+        silent: Vec::new(),
+        with_steps: Vec::new(),
+        state: state.clone(),
+        missing: false,
+        outstanding: 0,
+        departed: None,
+    };
     let mut poll = Poll::<Run>::new(state, settings.clone(), 1, Instant::now());
-    let mut asks = Vec::new();
-    let mut shown = Vec::new();
-    let mut take = |poll: &mut Poll<Run>, shown: &mut Vec<String>| {
+    let take = |poll: &mut Poll<Run>, p: &mut Polled| {
         for item in poll.drain() {
             if let Some(change) = item.change() {
-                state_out.apply(&change);
+                p.state.apply(&change);
             }
             match item {
-                Queued::Event(e) => shown.push(format!("{} {}", e.kind(), e.run_id())),
-                Queued::Failed(Error::Watch(w)) => shown.push(format!("error {:?}", w.kind())),
-                Queued::Failed(e) => shown.push(format!("error {e}")),
-                Queued::Silent(_) => {}
+                Queued::Event(e) => {
+                    if let RunEvent::Finished {
+                        run,
+                        steps: Some(_),
+                    } = &e
+                    {
+                        p.with_steps.push(run.id.clone());
+                    }
+                    p.shown.push(format!("{} {}", e.kind(), e.run_id()));
+                }
+                Queued::Failed(Error::Watch(w)) => p.shown.push(format!("error {:?}", w.kind())),
+                Queued::Failed(e) => p.shown.push(format!("error {e}")),
+                Queued::Silent(change) => p.silent.push(change),
             }
         }
     };
     while let Some(ask) = poll.ask(Instant::now()) {
-        asks.push(ask.clone());
-        assert!(asks.len() <= 1_000, "a poll that never ends: {asks:?}");
-        let answer = list.answer(&ask);
-        poll.answer(answer);
-        take(&mut poll, &mut shown);
+        p.asks.push(ask.clone());
+        assert!(
+            p.asks.len() <= 1_000,
+            "a poll that never ends: {:?}",
+            p.asks
+        );
+        poll.answer(answer(&ask));
+        take(&mut poll, &mut p);
     }
-    take(&mut poll, &mut shown);
-    Polled {
-        asks,
-        shown,
-        state: state_out,
-        missing: poll.missing(),
-        outstanding: poll.outstanding(),
-        departed: poll.departed(),
-    }
+    take(&mut poll, &mut p);
+    p.missing = poll.missing();
+    p.outstanding = poll.outstanding();
+    p.departed = poll.departed();
+    p
 }
 
 fn started(poll: &Polled) -> usize {
@@ -293,6 +329,54 @@ fn begun_after(list: &mut List, s: &Settings, runs: i64) -> WatchState {
         list.add(i, RunStatus::Completed);
     }
     begun(list, s)
+}
+
+/// A state past its first poll (the look-back window not due) that knows
+/// every run of `list` and tracks those of `ids` as in flight.
+fn tracking(list: &List, ids: &[&String]) -> WatchState {
+    let mut state = WatchState::new("automations/a/runs");
+    let baseline = list
+        .runs
+        .iter()
+        .map(|r| (r.id.clone(), r.created_at))
+        .collect();
+    state.apply(&Change::Began {
+        baseline,
+        backfill: false,
+        clock: None,
+    });
+    for r in list.runs.iter().filter(|r| ids.contains(&&r.id)) {
+        state.apply(&Change::Seen {
+            id: r.id.clone(),
+            created_at: r.created_at,
+            status: r.status.clone(),
+        });
+    }
+    state.polls = 1;
+    state
+}
+
+/// The asks of `pages` pages of a listing from its top, `ask` after each
+/// hundredth run of `list` (a listing holding the list's runs from the
+/// top, as far as it is read).
+fn down(list: &List, ask: fn(Option<Cursor>) -> Ask, pages: usize) -> Vec<Ask> {
+    (0..pages)
+        .map(|n| {
+            ask(n
+                .checked_sub(1)
+                .map(|k| Cursor::from_checked(list.runs[k * 100 + 99].id.clone())))
+        })
+        .collect()
+}
+
+/// The ask of a page of the terminal listing.
+fn terminal(after: Option<Cursor>) -> Ask {
+    Ask::Terminal { after }
+}
+
+/// The ask of a page of the list.
+fn top(after: Option<Cursor>) -> Ask {
+    Ask::Top { after }
 }
 
 #[test]

@@ -5,7 +5,7 @@
 use super::ask::Listing;
 use super::{Answer, Ask, Poll, Queued};
 use crate::error::BadRecord;
-use crate::pagination::{RunItem, Traversal};
+use crate::pagination::{Page, RunItem, Traversal};
 use crate::watch::state::Change;
 
 /// The traversal under way: its listing, and its guard.
@@ -46,10 +46,11 @@ impl<R: RunItem> Poll<R> {
 
     /// Checks a page against its traversal's guard: the page as the
     /// stage reads it (a backward page oldest first), or the pagination
-    /// error that ends the poll.
-    fn guarded(&mut self, answer: Answer<R>) -> (Answer<R>, bool) {
-        let (Answer::Page(mut page), Some(trail)) = (answer, self.trail.as_mut()) else {
-            unreachable!("called with pages only, a trail under way")
+    /// error that ends the poll. A page with no traversal under way (none
+    /// was asked for) has no guard to keep.
+    fn guarded(&mut self, mut page: Page<R>) -> (Answer<R>, bool) {
+        let Some(trail) = self.trail.as_mut() else {
+            return (Answer::Page(page), false);
         };
         match trail.guard.accept(&mut page) {
             Ok(()) => (Answer::Page(page), false),
@@ -67,13 +68,9 @@ impl<R: RunItem> Poll<R> {
     /// queued.
     pub(super) fn received(&mut self, answer: Answer<R>) -> (Answer<R>, bool) {
         let (answer, broken) = match answer {
-            Answer::Page(_) if self.trail.is_some() => {
+            Answer::Page(page) => {
                 self.pages = self.pages.saturating_add(1);
-                self.guarded(answer)
-            }
-            Answer::Page(_) => {
-                self.pages = self.pages.saturating_add(1);
-                (answer, false)
+                self.guarded(page)
             }
             other => (other, false),
         };

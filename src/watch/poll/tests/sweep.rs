@@ -1,0 +1,150 @@
+//! The sweep of the runs in flight the top pages did not show: the plan
+//! chosen (priced, or forced, as the list's filters allow), and how far
+//! the list on down and the terminal listing are read.
+
+use super::*;
+
+/// `above` finished runs on top (a second apart, from 10 000 s) of
+/// `deep` runs in flight in `status` (a second apart, up to 10 000 s),
+/// tracked.
+fn deep_in_flight(above: i64, deep: i64, status: RunStatus) -> (List, WatchState) {
+    let mut list = List::default();
+    let tracked: Vec<String> = (0..deep)
+        .map(|i| list.add(10_000 - deep + i, status.clone()))
+        .collect();
+    for i in 0..above {
+        list.add(10_000 + i, RunStatus::Completed);
+    }
+    let state = tracking(&list, &tracked.iter().collect::<Vec<_>>());
+    (list, state)
+}
+
+#[test]
+fn few_runs_running_deep_are_found_by_the_running_listing() {
+    // 150 running below 1 000 finished: two pages of the running listing
+    // beat ten of the terminal listing or of the list on down.
+    let (mut list, state) = deep_in_flight(1_000, 150, RunStatus::Running);
+    let p = poll(&mut list, state, &settings(StartAt::Now));
+    assert_eq!(
+        p.asks,
+        [
+            Ask::Top { after: None },
+            Ask::Running { after: None },
+            Ask::Running {
+                after: Some(Cursor::from_checked(list.runs[1_099].id.clone()))
+            },
+        ]
+    );
+}
+
+#[test]
+fn many_runs_running_are_found_by_the_terminal_listing() {
+    // 1 000 running below 250 finished: three pages of the terminal
+    // listing beat ten of the running listing.
+    let (mut list, state) = deep_in_flight(250, 1_000, RunStatus::Running);
+    let p = poll(&mut list, state, &settings(StartAt::Now));
+    let mut asks = vec![Ask::Top { after: None }];
+    asks.extend(down(&list, terminal, 3));
+    assert_eq!(p.asks, asks);
+}
+
+#[test]
+fn a_list_without_filters_is_swept_by_the_plans_it_allows() {
+    let unfiltered = |forced| Settings {
+        filters: false,
+        forced: Some(forced),
+        ..settings(StartAt::Now)
+    };
+    let filtered = |forced| Settings {
+        forced: Some(forced),
+        ..settings(StartAt::Now)
+    };
+    let (list, state) = deep_in_flight(150, 1, RunStatus::Running);
+    let tracked = list.runs[150].id.clone();
+    let mark = Cursor::from_checked(list.runs[0].id.clone());
+    let newer = Ask::Newer {
+        before: mark.clone(),
+    };
+    for (s, asks) in [
+        // The watch before plans: the running listing, or a retrieve each.
+        (
+            filtered(Forced::Legacy),
+            vec![newer.clone(), Ask::Running { after: None }],
+        ),
+        (
+            unfiltered(Forced::Legacy),
+            vec![newer, Ask::Retrieve { id: tracked }],
+        ),
+        // No terminal listing without filters: the list on down.
+        (
+            unfiltered(Forced::Plan(Plan::Terminal)),
+            down(&list, top, 2),
+        ),
+    ] {
+        // The same list again, each case asking its own.
+        let (mut list, _) = deep_in_flight(150, 1, RunStatus::Running);
+        let p = poll(&mut list, state.clone(), &s);
+        assert_eq!(p.asks, asks, "{:?}", s.forced);
+    }
+}
+
+/// `tracked` runs in flight at these seconds, 300 finished runs above
+/// them and `below` under them; the plan `forced`.
+fn sandwich(
+    tracked: &[i64],
+    below: i64,
+    forced: Plan,
+) -> (List, Vec<String>, WatchState, Settings) {
+    let mut list = List::default();
+    for i in 0..below {
+        list.add(10 + i, RunStatus::Completed);
+    }
+    let ids: Vec<String> = tracked
+        .iter()
+        .map(|t| list.add(*t, RunStatus::Running))
+        .collect();
+    for i in 0..300 {
+        list.add(300 + i, RunStatus::Completed);
+    }
+    let state = tracking(&list, &ids.iter().collect::<Vec<_>>());
+    let s = Settings {
+        forced: Some(Forced::Plan(forced)),
+        ..settings(StartAt::Now)
+    };
+    (list, ids, state, s)
+}
+
+#[test]
+fn the_list_on_down_is_read_to_the_oldest_run_in_flight_and_misses_the_rest() {
+    // Runs in flight at 200 and 201 s (the second deleted), 300 finished
+    // above them and 150 below: the list goes on past the page that
+    // passes them.
+    let (mut list, ids, state, s) = sandwich(&[200, 201], 150, Plan::Top);
+    let [kept, doomed] = [ids[0].clone(), ids[1].clone()];
+    list.runs.retain(|r| r.id != doomed);
+    let p = poll(&mut list, state, &s);
+    assert_eq!(p.asks, down(&list, top, 4));
+    assert_eq!(
+        p.silent,
+        [
+            Change::Missed { id: doomed },
+            Change::Polled {
+                full: true,
+                clock: Some(at(list.clock + 1))
+            }
+        ]
+    );
+    assert_eq!(p.state.in_flight[&kept].misses(), 0);
+}
+
+#[test]
+fn the_terminal_listing_is_read_to_the_oldest_run_in_flight() {
+    // A run in flight at 200 s finished, 300 finished above it, 150 below.
+    let (mut list, ids, state, s) = sandwich(&[200], 150, Plan::Terminal);
+    list.set(&ids[0], RunStatus::Completed);
+    let p = poll(&mut list, state, &s);
+    let mut asks = vec![Ask::Top { after: None }];
+    asks.extend(down(&list, terminal, 4));
+    assert_eq!(p.asks, asks);
+    assert_eq!(p.shown, [format!("finished {}", ids[0])]);
+}
