@@ -224,16 +224,23 @@ impl Inner {
         }));
     }
 
-    /// Stops watching `id` (its stream dropped, its lease given back).
+    /// Stops watching `id`: its watch shut down on a task, as a clean
+    /// shutdown does. What it yielded the consumer handled (it asks for
+    /// the next item now), so that is committed, even in mid-poll (a
+    /// dropped watch left its last events uncommitted, and the next watch
+    /// of the automation told them again); then its lease is given back.
     fn remove(&mut self, id: &str, reason: Removal) {
         if let Some(member) = self.members.remove(id) {
-            // Dropped: its lease given back.
-            drop(
-                self.streams
-                    .iter_mut()
-                    .find(|t| t.automation == id)
-                    .and_then(Tagging::stop),
-            );
+            let watch = self
+                .streams
+                .iter_mut()
+                .find(|t| t.automation == id)
+                .and_then(Tagging::stop);
+            if let (Some(watch), Ok(runtime)) = (watch, tokio::runtime::Handle::try_current()) {
+                runtime.spawn(async move {
+                    let _ = watch.shutdown().await;
+                });
+            }
             self.quota.left(&member.lease_key);
         }
         self.reshare();
