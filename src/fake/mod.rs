@@ -334,6 +334,15 @@ impl FakeResend {
         lock(&self.state).faults = Faults::default();
     }
 
+    /// The answer to `request`, as the fake on [`base_url`](Self::base_url)
+    /// gives it, counted among [`requests`](Self::requests) (its body is
+    /// not read: no route reads one). For a test that brings its own
+    /// server: one on tokio's paused clock, in the test's runtime, whose
+    /// requests take no time on that clock (tests/it/team_sim.rs).
+    pub fn answer<B>(&self, request: &http::Request<B>) -> http::Response<String> {
+        serve::answer(&self.state, request)
+    }
+
     /// Every request received so far, oldest first.
     pub fn requests(&self) -> Vec<FakeRequest> {
         lock(&self.state).requests.clone()

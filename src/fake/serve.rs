@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use std::sync::Mutex;
 
+use http::{HeaderMap, Request, Response};
 use httpmock::{HttpMockRequest, HttpMockResponse};
 
 use super::state::{FakeRequest, State, StoredRun, lock};
@@ -39,11 +40,11 @@ fn validation(message: String) -> Reply {
 
 fn route(
     state: &mut State,
-    req: &HttpMockRequest,
+    method: &str,
+    headers: &HeaderMap,
     path: &str,
     query: &[(String, String)],
 ) -> Reply {
-    let headers = req.headers();
     if !headers.contains_key("user-agent") {
         // What Resend's edge does (error code 1010): HTML, not JSON.
         return Reply {
@@ -66,13 +67,13 @@ fn route(
              request: Authorization: Bearer YOUR_API_KEY",
         );
     }
-    if Caller::of(req.method_str(), path) == Caller::Sends {
+    if Caller::of(method, path) == Caller::Sends {
         // One of the team's sends, accepted as Resend accepts an email.
         state.emails += 1;
         let id = format!("00000000-0000-4000-8000-{:012x}", state.emails);
         return Reply::json(200, serde_json::json!({ "id": id }).to_string());
     }
-    if req.method_str() != "GET" {
+    if method != "GET" {
         return Reply::error(405, "method_not_allowed", "Method not allowed");
     }
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
@@ -256,12 +257,28 @@ fn injected(status: u16) -> Reply {
     Reply::error(status, name, "Injected by FakeResend.")
 }
 
+/// The answer on loopback (httpmock's server).
 pub(super) fn respond(shared: &Mutex<State>, req: &HttpMockRequest) -> HttpMockResponse {
+    let answer = answer(shared, &req.to_http_request());
+    let mut response = HttpMockResponse::builder().status(answer.status().as_u16());
+    for (name, value) in answer.headers() {
+        response = response.header(name.as_str(), value.to_str().unwrap_or_default());
+    }
+    response.body(answer.into_body()).build()
+}
+
+/// The answer to `req`, whichever server received it (its body unread:
+/// no route reads one).
+pub(super) fn answer<B>(shared: &Mutex<State>, req: &Request<B>) -> Response<String> {
     let path = req.uri().path().to_owned();
-    let query = req.query_params();
+    let query: Vec<(String, String)> =
+        url::form_urlencoded::parse(req.uri().query().unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect();
+    let method = req.method().as_str();
     let mut state = lock(shared);
     let now = state.limit.now();
-    let caller = Caller::of(req.method_str(), &path);
+    let caller = Caller::of(method, &path);
     let mut window = state.limit.admit_from(caller, now);
     state.requests.push(FakeRequest {
         path: path.clone(),
@@ -286,7 +303,7 @@ pub(super) fn respond(shared: &Mutex<State>, req: &HttpMockRequest) -> HttpMockR
     } else {
         match if reads { state.fault() } else { None } {
             Some(status) => injected(status),
-            None => route(&mut state, req, &path, &query),
+            None => route(&mut state, method, req.headers(), &path, &query),
         }
     };
     let check = state.check.clone();
@@ -303,7 +320,7 @@ pub(super) fn respond(shared: &Mutex<State>, req: &HttpMockRequest) -> HttpMockR
     } else {
         "application/json"
     };
-    let mut response = HttpMockResponse::builder()
+    let mut response = Response::builder()
         .status(reply.status)
         .header("content-type", content_type)
         .header("ratelimit-limit", window.limit.to_string())
@@ -312,5 +329,7 @@ pub(super) fn respond(shared: &Mutex<State>, req: &HttpMockRequest) -> HttpMockR
     if window.refused {
         response = response.header("retry-after", window.reset_secs.to_string());
     }
-    response.body(reply.body).build()
+    response
+        .body(reply.body)
+        .expect("a status and headers the fake chose")
 }

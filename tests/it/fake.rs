@@ -205,3 +205,51 @@ async fn the_fake_reports_every_answer_its_check_rejects() {
         "{violations:?}"
     );
 }
+
+// A test that brings its own server (the simulation's, on tokio's paused
+// clock) passes each request to `answer`: the answers the fake's port
+// gives, counted among its requests.
+#[tokio::test]
+async fn the_fake_answers_a_request_without_its_server_as_on_its_port() {
+    let fake = FakeResend::start().await;
+    let runs = fake.seed_automation("a", 5);
+    let asks = [
+        (
+            format!("/automations/a/runs?limit=2&after={}", runs[0].id),
+            200,
+        ),
+        ("/automations/a/runs?limit=0".to_owned(), 422),
+        ("/automations/nope/runs".to_owned(), 404),
+    ];
+    for (path, status) in &asks {
+        let mut request = http::Request::get(path.as_str());
+        for (k, v) in AUTH {
+            request = request.header(k, v);
+        }
+        let answer = fake.answer(&request.body(()).unwrap());
+        let (served, body) = raw(&fake, "list_automation_runs", path, &AUTH).await;
+        assert_eq!(
+            (answer.status().as_u16(), served),
+            (*status, *status),
+            "{path}"
+        );
+        let answered: Value = serde_json::from_str(answer.body()).unwrap();
+        assert_eq!(answered, body, "{path}");
+        assert_eq!(
+            answer.headers()["content-type"],
+            "application/json",
+            "{path}"
+        );
+    }
+    let answered = fake.answer(
+        &http::Request::get(asks[0].0.as_str())
+            .header("authorization", "Bearer re_x")
+            .header("user-agent", "test/1")
+            .body(())
+            .unwrap(),
+    );
+    let body: Value = serde_json::from_str(answered.body()).unwrap();
+    assert_eq!(ids(&body), [runs[1].id.as_str(), runs[2].id.as_str()]);
+    // Each asked twice (answered and served), the first once more.
+    assert_eq!(fake.requests().len(), 7);
+}

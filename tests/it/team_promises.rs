@@ -1,8 +1,8 @@
 //! The team watch's promises in their slow cases, in real time on a shared
 //! `MemoryStore` (the replicas of one process): a consumer busy for longer
 //! than the lease, a replica's lost automation, a disabled automation's
-//! runs in flight, a clean shutdown. (Issue "The team watch keeps its
-//! promises", cases 6, 7, 8 and 14.)
+//! runs in flight and the finish it told last, a clean shutdown. (Issue
+//! "The team watch keeps its promises", cases 6, 7, 8 and 14.)
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -53,6 +53,15 @@ async fn until(limit: Duration, what: &str, mut check: impl FnMut() -> bool) {
     while !check() {
         assert!(t0.elapsed() < limit, "not within {limit:?}: {what}");
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The next event of `events`, by `deadline` (every wait of a test ends
+/// by one, however many other items come).
+async fn next_by(events: &mut TeamStream, deadline: tokio::time::Instant) -> TeamEvent {
+    match tokio::time::timeout_at(deadline, events.next()).await {
+        Ok(Some(Ok(event))) => event,
+        other => panic!("{other:?}"),
     }
 }
 
@@ -242,12 +251,8 @@ async fn a_disabled_automations_runs_in_flight_are_followed_to_their_end() {
     let run = fake
         .start_automation_run("busy", RunStatus::Running)
         .unwrap();
-    // Every wait below ends by this, however many other items come.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    let mut next = async || match tokio::time::timeout_at(deadline, events.next()).await {
-        Ok(Some(Ok(event))) => event,
-        other => panic!("{other:?}"),
-    };
+    let mut next = async || next_by(&mut events, deadline).await;
     loop {
         if let TeamEvent::Run { event, .. } = next().await {
             assert_eq!((event.kind(), event.run_id()), ("started", run.id.as_str()));
@@ -289,6 +294,69 @@ async fn a_disabled_automations_runs_in_flight_are_followed_to_their_end() {
             break;
         }
     }
+}
+
+// Seen in the simulation (tests/it/team_sim.rs, seed 792 as it stood):
+// the look that dropped a disabled automation came while its watch's
+// commit of the last finish was under way; the watch was dropped, the
+// commit with it, and the next replica to watch the automation told that
+// finish again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_automation_commits_the_finish_it_told() {
+    let fake = common::fake().await;
+    fake.seed_automation("busy", 0);
+    let client = common::client(&fake.base_url());
+    let store = MemoryStore::new();
+    let cut = Cut::to(&store);
+    let mut events = client
+        .watch_automations()
+        .holder("replica-a")
+        .start(StartAt::Running)
+        .poll_interval(Duration::from_millis(200))
+        .max_staleness(Duration::from_millis(400))
+        .discovery_interval(Duration::from_secs(1))
+        .lease_ttl(TTL)
+        .commit_every(500)
+        .store(cut.clone())
+        .stream();
+    let run = fake
+        .start_automation_run("busy", RunStatus::Running)
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let mut told = Vec::new();
+    while told.len() < 2 {
+        if let TeamEvent::Run { event, .. } = next_by(&mut events, deadline).await {
+            told.push((event.kind(), event.run_id().to_owned()));
+            // Disabled with its run in flight, which ends then.
+            if told.len() == 1 {
+                fake.set_automation_status("busy", resend_workflows::AutomationStatus::Disabled);
+                fake.set_run_status("busy", &run.id, RunStatus::Completed);
+            }
+        }
+    }
+    assert_eq!(
+        told,
+        [("started", run.id.clone()), ("finished", run.id.clone())]
+    );
+    // The store slow: the commit of the finish is under way when the
+    // look (due by now: the consumer worked past it) drops the automation.
+    cut.slow.store(500, Ordering::Release);
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    match next_by(&mut events, deadline).await {
+        TeamEvent::Removed { automation, reason } => assert_eq!(
+            (automation.as_str(), reason),
+            ("busy", resend_workflows::Removal::Disabled)
+        ),
+        other => panic!("{other:?}"),
+    }
+    cut.slow.store(0, Ordering::Release);
+    until(Duration::from_secs(5), "the lease given back", || {
+        store.holder("automations/busy/runs").is_none()
+    })
+    .await;
+    let state = store.get("automations/busy/runs").expect("a state saved");
+    let in_flight: Vec<&str> = state.in_flight().map(|(id, _)| id).collect();
+    assert_eq!(in_flight, Vec::<&str>::new(), "its finish not committed");
 }
 
 // On main at 6a29866 there was no `TeamStream::shutdown` (a deploy could

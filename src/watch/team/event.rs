@@ -27,8 +27,9 @@ pub enum TeamEvent {
         /// Where it starts when no state is saved for it.
         start: StartAt,
     },
-    /// `automation` is no longer watched; its state stays in the store,
-    /// so a watch of it later goes on from there.
+    /// `automation` is no longer watched: what its watch told is
+    /// committed and its lease given back (on a task), and its state stays
+    /// in the store, so a watch of it later goes on from there.
     Removed {
         /// The automation's id.
         automation: String,

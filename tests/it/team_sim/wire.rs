@@ -1,147 +1,153 @@
-//! The simulation's way to the fake: one connection a request, through a
-//! relay on threads of its own, with tokio's paused clock held still
-//! while a request is on the wire, and answers given in the order the
-//! connections were made.
+//! The simulation's way to the fake: a server in the schedule's own
+//! runtime, one connection a request, each answered by
+//! [`FakeResend::answer`], and a hold that keeps tokio's paused clock still
+//! while a request is on the wire.
 //!
 //! Why: on a paused clock, a runtime with nothing to run and a timer
 //! pending jumps to the timer at once, even while an answer is on its way
-//! over loopback; with a team watch's keepers and polls there is always a
-//! timer, so each request moved the clock by a second or two, as much as
-//! the threads' timing let it, and two answers in flight came in either
-//! order: no schedule would play twice alike. A blocking task holds the
-//! clock (tokio does not auto-advance while one runs); one starts as each
-//! connection is made (the resolver is asked once a connection, there
-//! being no pool) and ends when the relay has written the whole answer to
-//! the client's socket, where the runtime finds it before the clock may
-//! move again. [`Wire::settle`] waits for every answer owed, so the fake
-//! changes between two requests, never during one; [`Wire::stranded`]
-//! says whether a stream left a connection half made (see there).
+//! over loopback (the I/O it finds as it looks does not stop the jump), so
+//! each request would take as long as the watch's next timer. A task that
+//! yields keeps the runtime busy without moving the clock (a yield looks
+//! at the I/O and moves the clock by nothing): while a connection is open
+//! the hold yields, and a request's hops (connect, request, answer) all
+//! come at one instant. Everything runs on the schedule's one thread and
+//! loopback has delivered a write when the write returns, so one seed
+//! plays one schedule. The hold starts when the client connects (the
+//! resolver is asked once a connection, there being no pool) and lets go
+//! once every connection is answered and the client had its turns to read,
+//! or when nothing moved for [`STALL`] yields: a stream that yields an item
+//! while another of its automations connects leaves that connection half
+//! made until polled again ([`Wire::stranded`]). Each replica's life has a
+//! line of its own (a port, a client), so that what one left half made is
+//! told apart from another's; [`Wire::trap`] deletes the run a request
+//! names as its cursor just before answering it.
+//!
+//! Before, a relay on threads of its own held the clock by blocking tasks,
+//! and the fake answered on httpmock's threads: each request cost threads'
+//! wake-ups and 2 ms of CPU, and each connection half made 50 ms of real
+//! time waiting to see whether its request was merely late.
 
-use std::collections::BTreeSet;
-use std::io::{Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use resend_workflows::fake::FakeResend;
 use resend_workflows::{Client, RetryPolicy};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 
 use crate::common;
 
-/// How long (real time) a held clock waits for an answer before letting
-/// go anyway, so a lost connection costs a pause and never a hang.
-const HOLD_AT_MOST: Duration = Duration::from_secs(2);
+/// Yields with nothing moving on the wire after which the hold lets go:
+/// what is left open waits on a stream nobody polls (a request's hops
+/// come a yield apart).
+const STALL: u32 = 8;
 
-/// How long (real time) a request written may take to reach the relay.
-const IN_TRANSIT: Duration = Duration::from_millis(50);
+/// Yields after the last answer, for the client to read it.
+const READ: u32 = 2;
 
-/// The connections' accounts, shared by the client's holds and the relay.
+/// The wire's accounts.
 #[derive(Debug, Default)]
 struct Accounts {
-    /// Connections the client started (each with a hold).
-    started: u64,
-    /// Connections the relay accepted, numbered in that order.
-    accepted: u64,
-    /// Connections whose request came.
-    requested: BTreeSet<u64>,
-    /// The lowest connection not done, and those done above it.
-    lowest: u64,
-    done_above: BTreeSet<u64>,
-    /// Holds that ended by `HOLD_AT_MOST` rather than an answer.
-    timeouts: u64,
+    /// Each line's connections.
+    lines: Vec<Line>,
+    /// Each change to the wire (a connection started, accepted, asked or
+    /// closed): what the hold watches.
+    moves: u64,
+    /// Whether the hold is on.
+    holding: bool,
+    /// Runs deleted at a cursor (see [`Wire::trap`]), not yet told.
+    deleted: Vec<String>,
+    /// Per automation, the request with a cursor whose run is deleted
+    /// first (the nth), and how many came.
+    traps: HashMap<String, (usize, usize)>,
 }
 
-impl Accounts {
-    fn is_done(&self, n: u64) -> bool {
-        n < self.lowest || self.done_above.contains(&n)
-    }
+/// One line's connections: a replica's life reaches the fake on a line
+/// of its own, so that what it left half made is told apart.
+#[derive(Debug, Default)]
+struct Line {
+    /// Connections the client started (each through the resolver).
+    started: u64,
+    /// Requests the server read whole.
+    requested: u64,
+    /// Connections that ended before a request came.
+    unasked: u64,
+    /// Connections closed: answered, or ended before a request came.
+    closed: u64,
 }
 
 #[derive(Debug, Default)]
-struct Ledger {
-    accounts: Mutex<Accounts>,
-    changed: Condvar,
-}
+struct Ledger(Mutex<Accounts>);
 
 impl Ledger {
     fn lock(&self) -> MutexGuard<'_, Accounts> {
-        self.accounts.lock().unwrap_or_else(PoisonError::into_inner)
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Waits (at most `limit`) until `ready` holds; whether it did.
-    fn wait(&self, limit: Duration, ready: impl Fn(&Accounts) -> bool) -> bool {
-        let guard = self.lock();
-        let (guard, _) = self
-            .changed
-            .wait_timeout_while(guard, limit, |a| !ready(a))
-            .unwrap_or_else(PoisonError::into_inner);
-        ready(&guard)
-    }
-
-    /// Connection `n` is done.
-    fn done(&self, n: u64) {
+    /// A move on line `line`.
+    fn moved(&self, line: usize, change: impl FnOnce(&mut Line)) {
         let mut a = self.lock();
-        a.done_above.insert(n);
-        loop {
-            let lowest = a.lowest;
-            if !a.done_above.remove(&lowest) {
-                break;
-            }
-            a.lowest += 1;
-        }
-        drop(a);
-        self.changed.notify_all();
+        a.moves += 1;
+        change(&mut a.lines[line]);
     }
 }
 
-/// A relay to the fake for one schedule; stopped when dropped.
+/// The fake, served in the schedule's runtime; stops with it.
 pub struct Wire {
-    addr: SocketAddr,
+    fake: Arc<FakeResend>,
     ledger: Arc<Ledger>,
-    stop: Arc<AtomicBool>,
 }
 
 impl Wire {
-    /// Starts a relay to `upstream` (the fake's address), on the runtime
-    /// whose clock it holds.
-    pub fn start(upstream: SocketAddr) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
-        let addr = listener.local_addr().unwrap();
-        let ledger = Arc::new(Ledger::default());
-        let stop = Arc::new(AtomicBool::new(false));
-        let (stopping, accounts) = (Arc::clone(&stop), Arc::clone(&ledger));
-        let upstreams = Arc::new(Upstreams {
-            addr: upstream,
-            idle: Mutex::default(),
-        });
-        std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                if stopping.load(Ordering::Acquire) {
-                    return;
-                }
-                let Ok(conn) = conn else { continue };
-                let n = {
-                    let mut a = accounts.lock();
-                    a.accepted += 1;
-                    a.accepted - 1
-                };
-                accounts.changed.notify_all();
-                let done = Done(n, Arc::clone(&accounts));
-                let upstreams = Arc::clone(&upstreams);
-                std::thread::spawn(move || relay(conn, &upstreams, done));
-            }
-        });
-        Self { addr, ledger, stop }
+    /// A wire to `fake`, with no line yet.
+    pub fn start(fake: Arc<FakeResend>) -> Self {
+        Self {
+            fake,
+            ledger: Arc::default(),
+        }
     }
 
-    /// A client for the paused clock that reaches the fake through this
-    /// relay, one connection a request.
-    pub fn client(&self) -> Client {
+    /// A new line, served on a port of its own in the current runtime,
+    /// and a client for the paused clock that reaches the fake over it,
+    /// one connection a request.
+    pub fn line(&self) -> (Client, usize) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let listener = TcpListener::from_std(listener).expect("in the schedule's runtime");
+        let line = {
+            let mut a = self.ledger.lock();
+            a.lines.push(Line::default());
+            a.lines.len() - 1
+        };
+        let (fake, ledger) = (Arc::clone(&self.fake), Arc::clone(&self.ledger));
+        tokio::spawn(async move {
+            while let Ok((conn, _)) = listener.accept().await {
+                ledger.moved(line, |_| ());
+                let _ = conn.set_nodelay(true);
+                tokio::spawn(answer(conn, line, Arc::clone(&fake), Arc::clone(&ledger)));
+            }
+        });
+        (self.client(port, line), line)
+    }
+
+    fn client(&self, port: u16, line: usize) -> Client {
         let hold = Hold {
-            addr: self.addr,
+            port,
+            line,
             ledger: Arc::clone(&self.ledger),
         };
-        let http = common::reqwest_builder()
+        // No certificates to load: the fake is plain HTTP, and the
+        // platform's roots cost 17 ms of CPU a client, debug.
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("ring's protocol versions")
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth();
+        let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
             .pool_idle_timeout(None)
             .pool_max_idle_per_host(0)
             .no_proxy()
@@ -152,7 +158,7 @@ impl Wire {
             .unwrap();
         Client::builder()
             .api_key(common::KEY)
-            .base_url(format!("http://localhost:{}", self.addr.port()))
+            .base_url(format!("http://localhost:{port}"))
             .http_client(http)
             .no_timeout()
             .retry(RetryPolicy::default())
@@ -160,175 +166,192 @@ impl Wire {
             .expect("test client builds")
     }
 
-    /// Waits (real time, briefly) until every connection started is
-    /// answered: the fake may change now without racing a request.
-    pub fn settle(&self) {
-        let settled = self.ledger.wait(HOLD_AT_MOST, |a| {
-            a.accepted == a.started && a.lowest == a.accepted
-        });
-        if !settled {
-            self.ledger.lock().timeouts += 1;
+    /// From now on, the run named as the cursor of the `nth` request for
+    /// `automation`'s runs with one (`after`) is deleted just before that
+    /// request is answered: the server refuses the cursor (case 2 of issue
+    /// 28, at the backfill's cursor).
+    pub fn trap(&self, automation: &str, nth: usize) {
+        let path = format!("/automations/{automation}/runs");
+        self.ledger.lock().traps.insert(path, (nth, 0));
+    }
+
+    /// The runs deleted at a cursor since last asked.
+    pub fn deleted(&self) -> Vec<String> {
+        std::mem::take(&mut self.ledger.lock().deleted)
+    }
+
+    /// Yields until the hold lets go: every request that can go on is
+    /// answered, and the fake may change without racing one.
+    pub async fn settle(&self) {
+        while self.ledger.lock().holding {
+            tokio::task::yield_now().await;
         }
     }
 
-    /// Whether a connection was made and its request not sent: a stream
-    /// that yielded an item while another of its automations connected
-    /// sends that request only when polled again, and until then its
-    /// hold keeps the clock still. Waits a moment for a request on its
-    /// way.
-    pub fn stranded(&self) -> bool {
-        !self.ledger.wait(IN_TRANSIT, |a| {
-            a.accepted == a.started
-                && (0..a.started).all(|n| a.is_done(n) || a.requested.contains(&n))
-        })
+    /// Moves on the wire so far.
+    pub fn moves(&self) -> u64 {
+        self.ledger.lock().moves
     }
 
-    /// How many holds or settles ended by their limit, not an answer: a
-    /// schedule with any may not replay alike.
-    pub fn timeouts(&self) -> u64 {
-        self.ledger.lock().timeouts
+    /// Whether, the wire settled, a connection on `line` was started and
+    /// its request never sent: a stream that yielded an item while another
+    /// of its automations connected sends that request only when polled
+    /// again.
+    pub async fn stranded(&self, line: usize) -> bool {
+        self.settle().await;
+        let a = self.ledger.lock();
+        let l = &a.lines[line];
+        l.started > l.requested + l.unasked
     }
 }
 
-impl Drop for Wire {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Release);
-        // Wakes the accepting thread, which then sees `stop`.
-        let _ = TcpStream::connect(self.addr);
-    }
-}
-
-/// Connection `.0` done when dropped: once, however it ends.
-struct Done(u64, Arc<Ledger>);
-
-impl Drop for Done {
-    fn drop(&mut self) {
-        self.1.done(self.0);
-    }
-}
-
-/// The resolver: every name is the relay, and each lookup (one a
-/// connection) holds the clock until that many connections are done.
+/// The resolver of one line: every name is its server, and each lookup
+/// (one a connection) puts the hold on.
 struct Hold {
-    addr: SocketAddr,
+    port: u16,
+    line: usize,
     ledger: Arc<Ledger>,
 }
 
 impl reqwest::dns::Resolve for Hold {
     fn resolve(&self, _name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let ledger = Arc::clone(&self.ledger);
-        let n = {
-            let mut a = ledger.lock();
-            a.started += 1;
-            a.started - 1
+        let start = {
+            let mut a = self.ledger.lock();
+            a.moves += 1;
+            a.lines[self.line].started += 1;
+            !std::mem::replace(&mut a.holding, true)
         };
-        // Awaited by a task, so its end wakes the runtime at once.
-        tokio::spawn(tokio::task::spawn_blocking(move || {
-            if !ledger.wait(HOLD_AT_MOST, |a| a.is_done(n)) {
-                ledger.lock().timeouts += 1;
-            }
-        }));
-        let addrs: reqwest::dns::Addrs = Box::new(std::iter::once(self.addr));
+        if start {
+            tokio::spawn(hold(Arc::clone(&self.ledger)));
+        }
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], self.port));
+        let addrs: reqwest::dns::Addrs = Box::new(std::iter::once(addr));
         Box::pin(std::future::ready(Ok(addrs)))
     }
 }
 
-/// One connection: its request read whole and sent on one of the relay's
-/// connections to the fake (kept open between requests), the answer read
-/// to its end and written back once every earlier connection is done,
-/// then closed.
-fn relay(mut client: TcpStream, upstreams: &Upstreams, done: Done) {
-    let Some(request) = read_whole(&mut client) else {
-        return;
-    };
-    {
-        let mut a = done.1.lock();
-        a.requested.insert(done.0);
-    }
-    done.1.changed.notify_all();
-    let Some(answer) = upstreams.ask(&request) else {
-        return;
-    };
-    // Answers in the order the connections were made.
-    let n = done.0;
-    done.1.wait(HOLD_AT_MOST, |a| a.lowest >= n);
-    let _ = client.write_all(&answer);
-    let _ = client.flush();
-    drop(done);
-    let _ = client.shutdown(Shutdown::Both);
-}
-
-/// The relay's connections to the fake, kept open between requests.
-struct Upstreams {
-    addr: SocketAddr,
-    idle: Mutex<Vec<TcpStream>>,
-}
-
-impl Upstreams {
-    /// The fake's answer to `request`, on an idle connection or a new one.
-    fn ask(&self, request: &[u8]) -> Option<Vec<u8>> {
-        let idle = self
-            .idle
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop();
-        // An idle connection the fake closed meanwhile: once more, anew.
-        for mut up in idle.into_iter().chain(TcpStream::connect(self.addr).ok()) {
-            if up.write_all(request).is_err() {
-                continue;
-            }
-            let Some(answer) = read_whole(&mut up) else {
-                continue;
-            };
-            if !head(&answer).contains("connection: close") {
-                self.idle
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push(up);
-            }
-            return Some(answer);
+/// Keeps the clock still (by yielding) until every connection is closed
+/// and the client had [`READ`] turns, or nothing moved for [`STALL`].
+async fn hold(ledger: Arc<Ledger>) {
+    let mut still = 0;
+    let mut seen = u64::MAX;
+    loop {
+        tokio::task::yield_now().await;
+        let mut a = ledger.lock();
+        if a.moves == seen {
+            still += 1;
+        } else {
+            seen = a.moves;
+            still = 0;
         }
-        None
+        let open = a.lines.iter().any(|l| l.started > l.closed);
+        if (!open && still >= READ) || still >= STALL {
+            a.holding = false;
+            return;
+        }
     }
 }
 
-/// One whole HTTP/1.1 message from `from` (head, and body by its length or
-/// chunked); `None` if it closed first.
-fn read_whole(from: &mut TcpStream) -> Option<Vec<u8>> {
+/// One connection of line `line`: its request read whole, the fake's
+/// answer written (the run at its cursor deleted first, if trapped), and
+/// closed.
+async fn answer(mut conn: TcpStream, line: usize, fake: Arc<FakeResend>, ledger: Arc<Ledger>) {
     let mut message = Vec::new();
-    let mut buf = [0u8; 16 * 1024];
-    while !complete(&message) {
-        match from.read(&mut buf) {
-            Ok(0) | Err(_) => return None,
+    let mut buf = [0u8; 4096];
+    let request = loop {
+        if let Some(request) = parse(&message) {
+            break Some(request);
+        }
+        match conn.read(&mut buf).await {
+            Ok(0) | Err(_) => break None,
             Ok(got) => message.extend_from_slice(&buf[..got]),
         }
-    }
-    Some(message)
-}
-
-/// A message's head, lowercase.
-fn head(message: &[u8]) -> String {
-    let end = message
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or(message.len());
-    String::from_utf8_lossy(&message[..end]).to_ascii_lowercase()
-}
-
-/// Whether `message` holds a whole HTTP/1.1 message (no length: no body,
-/// as the watch's requests and the fake's answers have it).
-fn complete(message: &[u8]) -> bool {
-    let Some(end) = message.windows(4).position(|w| w == b"\r\n\r\n") else {
-        return false;
     };
-    let body = &message[end + 4..];
-    for line in head(message).lines() {
-        if let Some(len) = line.strip_prefix("content-length:") {
-            return len.trim().parse::<usize>().is_ok_and(|n| body.len() >= n);
-        }
-        if line.starts_with("transfer-encoding:") && line.contains("chunked") {
-            return body.ends_with(b"0\r\n\r\n");
-        }
+    let Some(request) = request else {
+        ledger.moved(line, |l| {
+            l.closed += 1;
+            l.unasked += 1;
+        });
+        return;
+    };
+    ledger.moved(line, |l| l.requested += 1);
+    spring(&ledger, &fake, &request);
+    let answer = fake.answer(&request);
+    let _ = conn.write_all(&encode(&answer)).await;
+    let _ = conn.shutdown().await;
+    ledger.moved(line, |l| l.closed += 1);
+}
+
+/// Deletes the run `request` names as its cursor, if a trap is set on it.
+fn spring(ledger: &Ledger, fake: &FakeResend, request: &http::Request<Vec<u8>>) {
+    let path = request.uri().path();
+    let Some(cursor) = url::form_urlencoded::parse(request.uri().query().unwrap_or("").as_bytes())
+        .find(|(k, _)| k == "after")
+        .map(|(_, v)| v.into_owned())
+    else {
+        return;
+    };
+    let mut a = ledger.lock();
+    let Some((nth, seen)) = a.traps.get_mut(path) else {
+        return;
+    };
+    *seen += 1;
+    if *seen != *nth {
+        return;
     }
-    true
+    let automation = path
+        .trim_start_matches("/automations/")
+        .trim_end_matches("/runs");
+    if fake.delete_run(automation, &cursor) {
+        a.deleted.push(cursor);
+    }
+}
+
+/// A whole HTTP/1.1 request in `message` (head, and body by its length),
+/// or `None` while it is not all there.
+fn parse(message: &[u8]) -> Option<http::Request<Vec<u8>>> {
+    let end = message.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = std::str::from_utf8(&message[..end]).ok()?;
+    let mut lines = head.split("\r\n");
+    let mut first = lines.next()?.split(' ');
+    let (method, target) = (first.next()?, first.next()?);
+    let mut request = http::Request::builder().method(method).uri(target);
+    let mut length = 0;
+    for line in lines {
+        let (name, value) = line.split_once(':')?;
+        let value = value.trim();
+        if name.eq_ignore_ascii_case("content-length") {
+            length = value.parse().ok()?;
+        }
+        request = request.header(name, value);
+    }
+    let body = message.get(end + 4..end + 4 + length)?;
+    request.body(body.to_vec()).ok()
+}
+
+/// `answer` as HTTP/1.1 bytes, closing the connection, with the `Date` an
+/// origin server sends (as hyper does for the fake's own server): the
+/// watch's look-back hangs no higher than the server's clock, and without
+/// it runs stamped far ahead hide the runs created after them.
+fn encode(answer: &http::Response<String>) -> Vec<u8> {
+    let status = answer.status();
+    let mut out = format!(
+        "HTTP/1.1 {} {}\r\n",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("")
+    );
+    for (name, value) in answer.headers() {
+        out.push_str(&format!(
+            "{name}: {}\r\n",
+            value.to_str().unwrap_or_default()
+        ));
+    }
+    // The wall clock, as the fake stamps its runs by it.
+    let date = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT");
+    out.push_str(&format!(
+        "date: {date}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        answer.body().len()
+    ));
+    out.push_str(answer.body());
+    out.into_bytes()
 }

@@ -224,7 +224,11 @@ impl Inner {
         }));
     }
 
-    /// Stops watching `id` (its stream dropped, its lease given back).
+    /// Stops watching `id`: its watch shut down on a task, as a clean
+    /// shutdown does. What it yielded the consumer handled (it asks for
+    /// the next item now), so that is committed, even in mid-poll (a
+    /// dropped watch left its last events uncommitted, and the next watch
+    /// of the automation told them again); then its lease is given back.
     fn remove(&mut self, id: &str, reason: Removal) {
         if let Some(member) = self.members.remove(id) {
             if let Some(tagging) = self.streams.iter_mut().find(|t| t.automation == id) {
