@@ -46,17 +46,29 @@ fn modules() -> BTreeMap<String, String> {
 
 /// The code of a file, without comments and without its unit tests.
 fn code(text: &str) -> String {
-    // Unit tests sit at the end, behind `#[cfg(test)]` (and maybe other
-    // attributes) then `mod tests`.
-    let text = text
+    // Unit tests sit behind `#[cfg(test)]` (and maybe other attributes)
+    // then `mod tests`: inline at the end (`mod tests {`: cut from there),
+    // or in a file of their own (`mod tests;`: only the declaration goes,
+    // wherever it stands, and the code after it stays).
+    let mut text = text.to_owned();
+    while let Some(at) = text
         .match_indices("#[cfg(test)]")
-        .find(|(at, _)| {
+        .map(|(at, _)| at)
+        .find(|at| {
             text[*at..]
                 .lines()
                 .take(4)
                 .any(|l| l.starts_with("mod tests"))
         })
-        .map_or(text, |(at, _)| &text[..at]);
+    {
+        let decl = text[at..].find("mod tests").map(|i| at + i).unwrap();
+        let line_end = text[decl..].find('\n').map_or(text.len(), |i| decl + i);
+        if text[decl..line_end].trim_end().ends_with(';') {
+            text.replace_range(at..line_end, "");
+        } else {
+            text.truncate(at);
+        }
+    }
     text.lines()
         .filter(|l| !l.trim_start().starts_with("//"))
         .collect::<Vec<_>>()
@@ -258,6 +270,18 @@ fn only_the_transport_holds_the_generated_client() {
         holders.is_empty(),
         "the generated client held outside the transport: {holders:?}"
     );
+}
+
+/// A unit-test module in a file of its own is declared anywhere in its
+/// parent: only the declaration goes, the code after it is checked (cut
+/// there, `watch::poll`'s imports of its stages hid two cycles). An inline
+/// one at the end goes whole.
+#[test]
+fn unit_tests_go_and_the_code_around_them_stays() {
+    let file = "use a;\n#[cfg(test)]\nmod tests;\nuse b;\n// c\n#[cfg(test)]\nmod tests {\n    use d;\n}\n";
+    assert_eq!(code(file), "use a;\n\nuse b;");
+    let inline = "use a;\n#[cfg(test)]\n#[allow(x)]\nmod tests {\n    use d;\n}\n";
+    assert_eq!(code(inline), "use a;");
 }
 
 #[test]

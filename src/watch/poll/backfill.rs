@@ -9,8 +9,9 @@
 //! from there (a page per hundred runs above where it stood), as the full
 //! check and the burst read-back do for their cursors.
 
+use super::stage::Stage;
 use super::top::is_gone;
-use super::{Answer, Poll, Queued, Stage};
+use super::{Answer, Poll, Queued};
 use crate::pagination::RunItem;
 use crate::watch::state::{Backfill, Change};
 

@@ -6,9 +6,10 @@
 //! (gone after two checks). It starts again [`FULL_EVERY`] polls after the
 //! last one ended.
 
+use super::stage::Stage;
 use super::sweep::bottom;
 use super::top::is_gone;
-use super::{Answer, Forced, Poll, Queued, Stage};
+use super::{Answer, Forced, Poll, Queued};
 use crate::ids::Cursor;
 use crate::pagination::RunItem;
 use crate::timestamp::Timestamp;

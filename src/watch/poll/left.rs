@@ -3,8 +3,8 @@
 
 use std::collections::{HashSet, VecDeque};
 
-use super::sweep::Sweep;
-use super::{Answer, Poll, Queued, Stage};
+use super::stage::{Stage, Sweep};
+use super::{Answer, Poll, Queued};
 use crate::error::{ApiErrorKind, WatchError, WatchErrorKind};
 use crate::pagination::RunItem;
 use crate::status::RunStatus;

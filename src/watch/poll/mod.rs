@@ -38,6 +38,7 @@ mod left;
 mod queued;
 mod report;
 mod settings;
+mod stage;
 mod sweep;
 #[cfg(test)]
 mod tests;
@@ -49,41 +50,7 @@ pub(crate) use queued::Queued;
 #[cfg_attr(not(feature = "internals"), allow(unreachable_pub))]
 pub use settings::Forced;
 pub(crate) use settings::{Settings, TERMINAL};
-
-/// Where the poll is.
-#[derive(Debug)]
-enum Stage {
-    /// The start (`StartAt`), applied at the first poll.
-    Begin,
-    /// The running runs, for `StartAt::Running`.
-    BeginRunning {
-        after: Option<Cursor>,
-    },
-    /// The list from the top, down to the look-back window.
-    Top {
-        after: Option<Cursor>,
-        first: bool,
-    },
-    /// A burst of new runs, read back up from the newest seen.
-    Newer {
-        before: Cursor,
-    },
-    /// Choosing how to learn about the runs in flight the top did not show.
-    Plan,
-    Sweep(sweep::Sweep),
-    /// A page of the full check, after run `after` (`None`: the top), its
-    /// runs in flight created before `upper` judged.
-    Check {
-        after: Option<Cursor>,
-        upper: Option<Timestamp>,
-    },
-    /// Retrieves of finished runs whose steps were asked for.
-    Steps,
-    Backfill {
-        left: u32,
-    },
-    Done,
-}
+use stage::{Stage, Trail};
 
 /// What the top pages read.
 #[derive(Debug)]
@@ -104,7 +71,7 @@ struct TopRead<R> {
 #[derive(Debug)]
 pub(crate) struct Poll<R> {
     /// The traversal the last list request belongs to.
-    trail: Option<trail::Trail>,
+    trail: Option<Trail>,
     /// The state as this poll moves it (ahead of what was yielded).
     state: WatchState,
     settings: Settings,

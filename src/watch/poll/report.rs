@@ -2,7 +2,8 @@
 //! again, one finished (with its steps, when asked for), one missed or
 //! gone.
 
-use super::{Answer, Poll, Queued, Stage};
+use super::stage::Stage;
+use super::{Answer, Poll, Queued};
 use crate::error::{WatchError, WatchErrorKind};
 use crate::pagination::RunItem;
 use crate::transport::generated::types::AutomationRunStep;

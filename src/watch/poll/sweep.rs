@@ -3,52 +3,13 @@
 
 use std::collections::{HashSet, VecDeque};
 
-use super::{Answer, Ask, Forced, Poll, Queued, Stage};
+use super::stage::{Stage, Sweep};
+use super::{Answer, Forced, Poll, Queued};
 use crate::ids::Cursor;
 use crate::pagination::{ListItem, Page, RunItem};
 use crate::status::RunStatus;
 use crate::timestamp::Timestamp;
 use crate::watch::plan::{Plan, Sight, Uncovered};
-
-/// A sweep under way.
-#[derive(Debug)]
-pub(super) enum Sweep {
-    /// The list on down, to `until`: the runs not met are missed.
-    Top {
-        next: Option<Option<Cursor>>,
-        until: Timestamp,
-        targets: Vec<String>,
-    },
-    /// The terminal listing down to `until`; then retrieves of the runs of
-    /// `then` it did not show.
-    Terminal {
-        next: Option<Option<Cursor>>,
-        until: Timestamp,
-        targets: HashSet<String>,
-        then: Vec<String>,
-    },
-    /// The running listing, whole; then what left it.
-    Running {
-        next: Option<Option<Cursor>>,
-        listed: HashSet<String>,
-        targets: Vec<String>,
-        legacy: bool,
-    },
-    /// A retrieve a run.
-    Retrieve { ids: VecDeque<String> },
-}
-
-impl Sweep {
-    /// The next request; `None` when the sweep is done.
-    pub(super) fn ask(&self) -> Option<Ask> {
-        match self {
-            Self::Top { next, .. } => next.clone().map(|after| Ask::Top { after }),
-            Self::Terminal { next, .. } => next.clone().map(|after| Ask::Terminal { after }),
-            Self::Running { next, .. } => next.clone().map(|after| Ask::Running { after }),
-            Self::Retrieve { ids } => ids.front().map(|id| Ask::Retrieve { id: id.clone() }),
-        }
-    }
-}
 
 /// The oldest creation time on `page`, and where the listing goes on.
 pub(super) fn bottom<R: RunItem>(page: &Page<R>) -> (Option<Timestamp>, Option<Cursor>) {

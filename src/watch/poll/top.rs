@@ -3,7 +3,8 @@
 //! show; a burst of over a page of new runs read back up from the newest
 //! seen, oldest first.
 
-use super::{Answer, Poll, Queued, Stage};
+use super::stage::Stage;
+use super::{Answer, Poll, Queued};
 use crate::error::Error;
 use crate::ids::Cursor;
 use crate::pagination::RunItem;

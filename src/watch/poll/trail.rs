@@ -2,18 +2,11 @@
 //! stream keeps ([`Traversal`]), and the records of a page that did not
 //! decode.
 
-use super::ask::Listing;
+use super::stage::Trail;
 use super::{Answer, Ask, Poll, Queued};
 use crate::error::BadRecord;
 use crate::pagination::{Page, RunItem, Traversal};
 use crate::watch::state::Change;
-
-/// The traversal under way: its listing, and its guard.
-#[derive(Debug)]
-pub(super) struct Trail {
-    listing: Listing,
-    guard: Traversal,
-}
 
 impl<R: RunItem> Poll<R> {
     /// Counts `ask` in its traversal: the one under way when it asks for
