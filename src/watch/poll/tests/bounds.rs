@@ -123,3 +123,103 @@ fn a_broken_sweep_ends_the_poll_though_a_check_is_due() {
     let errors: Vec<&String> = p.shown.iter().filter(|e| e.starts_with("error")).collect();
     assert_eq!(errors.len(), 1, "{:?}", p.shown);
 }
+
+#[test]
+fn a_server_that_has_more_without_end_stops_the_poll_at_its_bound() {
+    let mut list = List {
+        endless: true,
+        ..List::default()
+    };
+    let s = Settings {
+        max_pages: 30,
+        ..settings(StartAt::Now)
+    };
+    let state = begun(&mut list, &s);
+    let p = poll(&mut list, state, &s);
+    assert_eq!(p.asks.len(), 30);
+    assert!(p.shown.last().unwrap().contains("PollTooLong"));
+}
+
+// Issue 28, case 13: a server that sends the same page whatever the
+// cursor, `has_more` set: every poll read it to the page cap (500
+// requests a poll).
+#[test]
+fn a_server_repeating_its_page_costs_a_request_or_two_a_poll() {
+    let mut list = List::default();
+    for (start, backfill_pages) in [(StartAt::Now, 10), (StartAt::Beginning, 10)] {
+        let s = Settings {
+            backfill_pages,
+            ..settings(start)
+        };
+        list.repeating = false;
+        list.runs.clear();
+        for i in 0..150 {
+            list.add(i, RunStatus::Running);
+        }
+        let mut state = if start == StartAt::Now {
+            begun(&mut list, &s)
+        } else {
+            WatchState::new("automations/a/runs")
+        };
+        // Runs in flight below the top page, for the plans.
+        if start == StartAt::Now {
+            for i in 0..150 {
+                list.add(1_000 + i, RunStatus::Running);
+            }
+            let p = poll(&mut list, state, &s);
+            state = p.state;
+        }
+        list.repeating = true;
+        let mut requests = 0;
+        for n in 0..8 {
+            let p = poll(&mut list, state, &s);
+            requests += p.asks.len();
+            assert!(p.asks.len() <= 3, "{start:?} poll {n}: {:?}", p.asks);
+            assert!(
+                p.shown
+                    .iter()
+                    .any(|e| e.contains("cycle") || e.contains("came again")),
+                "{start:?} poll {n}: {:?}",
+                p.shown
+            );
+            state = p.state;
+        }
+        assert!(requests <= 24, "{start:?}: {requests}");
+    }
+}
+
+// A request dropped on its way (the driver's future cancelled): the same
+// ask again belongs to the same traversal, its guard kept.
+#[test]
+fn a_page_asked_again_unanswered_stays_in_its_traversal() {
+    let mut list = List::default();
+    let s = settings(StartAt::Now);
+    let state = begun(&mut list, &s);
+    // 150 runs in flight, below 150 finished ones: past the top page.
+    for i in 0..150 {
+        list.add(i, RunStatus::Running);
+    }
+    let state = poll(&mut list, state, &s).state;
+    for i in 0..150 {
+        list.add(1_000 + i, RunStatus::Completed);
+    }
+    let state = poll(&mut list, state, &s).state;
+    // Two pages in turn, whatever the cursor: a cycle of two.
+    list.repeating = true;
+    list.cycle_of_two = true;
+    let mut p = Poll::<Run>::new(state, s.clone(), 1, Instant::now());
+    let mut asks = Vec::new();
+    let mut errors = 0;
+    while let Some(ask) = p.ask(Instant::now()) {
+        // Each ask made twice, as after a dropped request.
+        assert_eq!(p.ask(Instant::now()), Some(ask.clone()));
+        asks.push(ask.clone());
+        assert!(asks.len() <= 6, "{asks:?}");
+        p.answer(list.answer(&ask));
+        errors += p
+            .drain()
+            .filter(|q| matches!(q, Queued::Failed(Error::Pagination(_))))
+            .count();
+    }
+    assert_eq!(errors, 1, "{asks:?}");
+}

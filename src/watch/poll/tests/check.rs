@@ -182,3 +182,56 @@ fn no_check_in_the_watch_before_plans_nor_with_no_run_left_in_flight() {
     assert_eq!(p.asks, asks);
     assert_eq!(p.shown, [format!("finished {deep}")]);
 }
+
+#[test]
+fn the_full_check_reads_a_page_a_poll_and_finds_what_no_plan_sees() {
+    // 200 runs in flight below 150 finished ones, and the terminal listing
+    // for them: it shows neither a run gone to a status the crate does not
+    // know nor one deleted.
+    let mut list = List::default();
+    let s = Settings {
+        forced: Some(Forced::Plan(Plan::Terminal)),
+        ..settings(StartAt::Now)
+    };
+    let mut state = begun(&mut list, &s);
+    let running: Vec<String> = (0..200).map(|i| list.add(i, RunStatus::Running)).collect();
+    for i in 0..150 {
+        list.add(1_000 + i, RunStatus::Completed);
+    }
+    let first = poll(&mut list, state, &s);
+    assert_eq!(started(&first), 350);
+    state = first.state;
+    let (odd, doomed) = (running[10].clone(), running[150].clone());
+    list.set(&odd, RunStatus::Unknown("paused".into()));
+    list.runs.retain(|r| r.id != doomed);
+    let (mut changed_at, mut gone_at) = (None, None);
+    for n in 1..=40 {
+        let p = poll(&mut list, state, &s);
+        // The top page, the terminal listing's 2 pages, and at most one of
+        // the check: never a poll of many pages.
+        let checks = p
+            .asks
+            .iter()
+            .filter(|a| matches!(a, Ask::Top { after: Some(_) }))
+            .count();
+        assert!(checks <= 1 && p.asks.len() <= 4, "poll {n}: {:?}", p.asks);
+        if p.shown.contains(&format!("changed {odd}")) {
+            changed_at.get_or_insert(n);
+        }
+        if p.shown.contains(&format!("gone {doomed}")) {
+            gone_at.get_or_insert(n);
+        }
+        state = p.state;
+    }
+    // The first check starts 12 polls on and takes 3 pages (the list below
+    // the top page down to the oldest run in flight); a deletion is
+    // confirmed by the second.
+    let changed_at = changed_at.expect("the status the crate does not know");
+    let gone_at = gone_at.expect("the deleted run");
+    assert!(
+        (12..=15).contains(&changed_at),
+        "changed at poll {changed_at}"
+    );
+    assert!((24..=31).contains(&gone_at), "gone at poll {gone_at}");
+    assert!(!state.in_flight.contains_key(&doomed));
+}

@@ -148,3 +148,64 @@ fn the_terminal_listing_is_read_to_the_oldest_run_in_flight() {
     assert_eq!(p.asks, asks);
     assert_eq!(p.shown, [format!("finished {}", ids[0])]);
 }
+
+#[test]
+fn a_long_delay_is_followed_by_the_terminal_listing() {
+    let mut list = List::default();
+    let s = settings(StartAt::Now);
+    let state = begun(&mut list, &s);
+    // 720 runs over the last hour, all running.
+    let ids: Vec<String> = (0..720)
+        .map(|i| list.add(i * 5, RunStatus::Running))
+        .collect();
+    let mut p = poll(&mut list, state, &s);
+    assert_eq!(started(&p), 720);
+    // Each poll, the oldest finishes and a new one starts.
+    for (n, id) in ids.iter().take(5).enumerate() {
+        list.set(id, RunStatus::Completed);
+        let new = list.add(3_600 + n as i64 * 5, RunStatus::Running);
+        p = poll(&mut list, p.state, &s);
+        assert_eq!(
+            p.shown,
+            [format!("started {new}"), format!("finished {id}")],
+            "poll {n}"
+        );
+        // The top page, and one page of the terminal listing.
+        assert_eq!(
+            p.asks,
+            [Ask::Top { after: None }, Ask::Terminal { after: None }],
+            "poll {n}"
+        );
+    }
+}
+
+// Issue 28, case 14: the terminal listing asked for completed, failed and
+// cancelled runs only: a run skipped below the top page was found by the
+// full check alone, a dozen polls later.
+#[test]
+fn the_terminal_listing_shows_a_skipped_run() {
+    let mut list = List::default();
+    let s = Settings {
+        forced: Some(Forced::Plan(Plan::Terminal)),
+        ..settings(StartAt::Now)
+    };
+    let state = begun(&mut list, &s);
+    let skipped = list.add(0, RunStatus::Running);
+    let p = poll(&mut list, state, &s);
+    for i in 0..300 {
+        list.add(100 + i, RunStatus::Completed);
+    }
+    let p = poll(&mut list, p.state, &s);
+    list.set(&skipped, RunStatus::Skipped);
+    let p = poll(&mut list, p.state, &s);
+    assert_eq!(p.shown, [format!("finished {skipped}")]);
+    // Every final status the crate knows.
+    assert_eq!(
+        TERMINAL,
+        RunStatus::KNOWN
+            .iter()
+            .filter(|s| s.is_terminal())
+            .cloned()
+            .collect::<Vec<_>>()
+    );
+}
