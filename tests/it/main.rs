@@ -35,6 +35,7 @@ mod retry;
 mod run_ends;
 mod schemas;
 mod spec_lint;
+mod spec_reference;
 mod store_contracts;
 mod team_promises;
 mod team_sim;
