@@ -652,3 +652,37 @@ async fn an_automation_record_that_does_not_decode_is_one_error_and_the_others_a
         ]
     );
 }
+
+// Before: stats() said nothing of when an automation was last polled
+// successfully, so a liveness check needed logs or a metrics stack.
+#[tokio::test]
+async fn stats_tell_each_automation_s_last_successful_poll() {
+    let fake = common::fake().await;
+    for id in ["alpha", "bravo"] {
+        fake.seed_automation(id, 0);
+    }
+    fake.fail_after(2_000, 403);
+    let client = common::client(&fake.base_url());
+    let mut events = client
+        .watch_automations()
+        .poll_interval(Duration::from_millis(200))
+        .store(MemoryStore::new())
+        .stream();
+    let before = std::time::SystemTime::now();
+    assert_eq!(next(&mut events).await, added("alpha", StartAt::Now));
+    assert_eq!(next(&mut events).await, added("bravo", StartAt::Now));
+    let stats = events.stats();
+    let none: BTreeMap<String, _> = [("alpha".into(), None), ("bravo".into(), None)].into();
+    assert_eq!(stats.last_success, none, "none polled yet");
+    // The team's budget (2.5 requests a second until it has seen the
+    // others' traffic) polls both within a second or so: 3 s is ample.
+    run_for(&mut events, Duration::from_secs(3)).await;
+    let after = std::time::SystemTime::now();
+    let stats = events.stats();
+    assert_eq!(stats.automations, 2);
+    for id in ["alpha", "bravo"] {
+        let last = stats.last_success[id].expect("polled successfully");
+        assert!(before <= last && last <= after, "{id}: {last:?}");
+    }
+    assert_eq!(stats.last_success.len(), 2);
+}
