@@ -85,43 +85,46 @@ fn a_watch_on_the_fake_records_its_requests_events_and_429s_exactly() {
         .start_paused(true)
         .build()
         .unwrap();
-    let (stats, fake_requests, polled_at) = metrics::with_local_recorder(&recorder, || {
-        runtime.block_on(async {
-            let fake = common::fake().await;
-            let seeded = fake.seed_automation("a", 3);
-            let client = client(&fake);
-            let mut events = client
-                .watch_automation_runs("a")
-                .poll_interval(POLL)
-                .start(StartAt::Beginning)
-                .store(MemoryStore::new())
-                .stream();
-            // The first poll: the three seeded runs, two of them finished.
-            assert_eq!(
-                take(&mut events, 5).await,
-                [
-                    started(&seeded[0].id, "running"),
-                    started(&seeded[1].id, "completed"),
-                    finished(&seeded[1].id, "completed"),
-                    started(&seeded[2].id, "completed"),
-                    finished(&seeded[2].id, "completed"),
-                ]
-            );
-            // The next poll's first request is answered 429, and retried.
-            fake.fail_next(1, 429);
-            let x = fake
-                .start_automation_run("a", RunStatus::Completed)
-                .unwrap();
-            assert_eq!(
-                take(&mut events, 2).await,
-                [started(&x.id, "completed"), finished(&x.id, "completed")]
-            );
-            let stats = events.stats();
-            let polled_at = std::time::SystemTime::now();
-            events.shutdown().await.unwrap();
-            (stats, fake.requests().len(), polled_at)
-        })
-    });
+    let (stats, fake_requests, polled_at, seeded_ids) =
+        metrics::with_local_recorder(&recorder, || {
+            runtime.block_on(async {
+                let fake = common::fake().await;
+                let seeded = fake.seed_automation("a", 3);
+                let client = client(&fake);
+                let mut events = client
+                    .watch_automation_runs("a")
+                    .poll_interval(POLL)
+                    .start(StartAt::Beginning)
+                    .store(MemoryStore::new())
+                    .stream();
+                // The first poll: the three seeded runs, two of them finished.
+                assert_eq!(
+                    take(&mut events, 5).await,
+                    [
+                        started(&seeded[0].id, "running"),
+                        started(&seeded[1].id, "completed"),
+                        finished(&seeded[1].id, "completed"),
+                        started(&seeded[2].id, "completed"),
+                        finished(&seeded[2].id, "completed"),
+                    ]
+                );
+                // The next poll's first request is answered 429, and retried.
+                fake.fail_next(1, 429);
+                let x = fake
+                    .start_automation_run("a", RunStatus::Completed)
+                    .unwrap();
+                assert_eq!(
+                    take(&mut events, 2).await,
+                    [started(&x.id, "completed"), finished(&x.id, "completed")]
+                );
+                let stats = events.stats();
+                let polled_at = std::time::SystemTime::now();
+                events.shutdown().await.unwrap();
+                let mut ids: Vec<String> = seeded.into_iter().map(|r| r.id).collect();
+                ids.push(x.id);
+                (stats, fake.requests().len(), polled_at, ids)
+            })
+        });
     let all = recorded(&snapshotter);
     let list = [("operation", "list_automation_runs")];
     let ok = [
@@ -198,6 +201,21 @@ fn a_watch_on_the_fake_records_its_requests_events_and_429s_exactly() {
         &lane,
     );
     assert_eq!(budget, 2.5);
+    // No label carries the key, a run id or a header: the recorded ones
+    // are the operation, outcome, automation, kind and lane.
+    for (name, labels, _) in &all {
+        for (key, value) in labels {
+            assert!(
+                ["operation", "outcome", "automation", "kind", "lane"].contains(&key.as_str()),
+                "{name}: {key}"
+            );
+            assert!(!value.contains(common::KEY), "{name}: the key leaked");
+            assert!(
+                seeded_ids.iter().all(|id| !value.contains(id.as_str())),
+                "{name}: a run id in {value}"
+            );
+        }
+    }
     // Every metric recorded is one the module documents.
     for name in names(&all) {
         assert!(
