@@ -2,15 +2,13 @@
 //! facade's debugging recorder, installed on the test's thread alone (a
 //! current-thread runtime on tokio's paused clock runs everything there).
 
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::UNIX_EPOCH;
 
 use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
-use resend_workflows::{MemoryStore, RunStatus, StartAt};
+use resend_workflows::{MemoryStore, RunStatus};
 
 use crate::common;
-use crate::watch::{client, finished, started, take};
-
-const POLL: Duration = Duration::from_secs(5);
+use crate::watch::{backfill_of_three, client, finished, started, take, watch};
 
 /// Every metric recorded: name, labels (sorted), value.
 type Recorded = Vec<(String, Vec<(String, String)>, DebugValue)>;
@@ -76,8 +74,10 @@ fn names(all: &Recorded) -> Vec<&str> {
     names
 }
 
-#[test]
-fn a_watch_on_the_fake_records_its_requests_events_and_429s_exactly() {
+/// Runs `test` on a current-thread runtime on tokio's paused clock, with
+/// the debugging recorder installed on this thread: what it returned, and
+/// every metric recorded.
+fn recording<T>(test: impl std::future::Future<Output = T>) -> (T, Recorded) {
     let recorder = DebuggingRecorder::new();
     let snapshotter = recorder.snapshotter();
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -85,47 +85,34 @@ fn a_watch_on_the_fake_records_its_requests_events_and_429s_exactly() {
         .start_paused(true)
         .build()
         .unwrap();
-    let (stats, fake_requests, polled_at, seeded_ids) =
-        metrics::with_local_recorder(&recorder, || {
-            runtime.block_on(async {
-                let fake = common::fake().await;
-                let seeded = fake.seed_automation("a", 3);
-                let client = client(&fake);
-                let mut events = client
-                    .watch_automation_runs("a")
-                    .poll_interval(POLL)
-                    .start(StartAt::Beginning)
-                    .store(MemoryStore::new())
-                    .stream();
-                // The first poll: the three seeded runs, two of them finished.
-                assert_eq!(
-                    take(&mut events, 5).await,
-                    [
-                        started(&seeded[0].id, "running"),
-                        started(&seeded[1].id, "completed"),
-                        finished(&seeded[1].id, "completed"),
-                        started(&seeded[2].id, "completed"),
-                        finished(&seeded[2].id, "completed"),
-                    ]
-                );
-                // The next poll's first request is answered 429, and retried.
-                fake.fail_next(1, 429);
-                let x = fake
-                    .start_automation_run("a", RunStatus::Completed)
-                    .unwrap();
-                assert_eq!(
-                    take(&mut events, 2).await,
-                    [started(&x.id, "completed"), finished(&x.id, "completed")]
-                );
-                let stats = events.stats();
-                let polled_at = std::time::SystemTime::now();
-                events.shutdown().await.unwrap();
-                let mut ids: Vec<String> = seeded.into_iter().map(|r| r.id).collect();
-                ids.push(x.id);
-                (stats, fake.requests().len(), polled_at, ids)
-            })
-        });
-    let all = recorded(&snapshotter);
+    let out = metrics::with_local_recorder(&recorder, || runtime.block_on(test));
+    (out, recorded(&snapshotter))
+}
+
+#[test]
+fn a_watch_on_the_fake_records_its_requests_events_and_429s_exactly() {
+    let ((stats, fake_requests, polled_at, seeded_ids), all) = recording(async {
+        let fake = common::fake().await;
+        let seeded = fake.seed_automation("a", 3);
+        let client = client(&fake);
+        let mut events = watch(&client, "a", &MemoryStore::new());
+        assert_eq!(take(&mut events, 5).await, backfill_of_three(&seeded));
+        // The next poll's first request is answered 429, and retried.
+        fake.fail_next(1, 429);
+        let x = fake
+            .start_automation_run("a", RunStatus::Completed)
+            .unwrap();
+        assert_eq!(
+            take(&mut events, 2).await,
+            [started(&x.id, "completed"), finished(&x.id, "completed")]
+        );
+        let stats = events.stats();
+        let polled_at = std::time::SystemTime::now();
+        events.shutdown().await.unwrap();
+        let mut ids: Vec<String> = seeded.into_iter().map(|r| r.id).collect();
+        ids.push(x.id);
+        (stats, fake.requests().len(), polled_at, ids)
+    });
     let list = [("operation", "list_automation_runs")];
     let ok = [
         ("operation", "list_automation_runs"),
@@ -229,45 +216,30 @@ fn a_watch_on_the_fake_records_its_requests_events_and_429s_exactly() {
 
 #[test]
 fn a_failed_poll_is_an_error_by_kind_and_keeps_the_last_success() {
-    let recorder = DebuggingRecorder::new();
-    let snapshotter = recorder.snapshotter();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .start_paused(true)
-        .build()
-        .unwrap();
-    let (failed, later) = metrics::with_local_recorder(&recorder, || {
-        runtime.block_on(async {
-            let fake = common::fake().await;
-            let seeded = fake.seed_automation("b", 1);
-            let client = client(&fake);
-            let mut events = client
-                .watch_automation_runs("b")
-                .poll_interval(POLL)
-                .start(StartAt::Beginning)
-                .store(MemoryStore::new())
-                .stream();
-            assert_eq!(
-                take(&mut events, 1).await,
-                [started(&seeded[0].id, "running")]
-            );
-            // The next poll's request is refused (403: not retried).
-            fake.fail_next(1, 403);
-            let error = futures::TryStreamExt::try_next(&mut events)
-                .await
-                .expect_err("the poll fails");
-            assert_eq!(error.as_api().map(|a| a.status().as_u16()), Some(403));
-            let failed = events.stats();
-            // The poll after it finds a new run (a poll ends when the
-            // consumer asks for the item after its last).
-            let x = fake.start_automation_run("b", RunStatus::Running).unwrap();
-            assert_eq!(take(&mut events, 1).await, [started(&x.id, "running")]);
-            let later = events.stats();
-            events.shutdown().await.unwrap();
-            (failed, later)
-        })
+    let ((failed, later), all) = recording(async {
+        let fake = common::fake().await;
+        let seeded = fake.seed_automation("b", 1);
+        let client = client(&fake);
+        let mut events = watch(&client, "b", &MemoryStore::new());
+        assert_eq!(
+            take(&mut events, 1).await,
+            [started(&seeded[0].id, "running")]
+        );
+        // The next poll's request is refused (403: not retried).
+        fake.fail_next(1, 403);
+        let error = futures::TryStreamExt::try_next(&mut events)
+            .await
+            .expect_err("the poll fails");
+        assert_eq!(error.as_api().map(|a| a.status().as_u16()), Some(403));
+        let failed = events.stats();
+        // The poll after it finds a new run (a poll ends when the
+        // consumer asks for the item after its last).
+        let x = fake.start_automation_run("b", RunStatus::Running).unwrap();
+        assert_eq!(take(&mut events, 1).await, [started(&x.id, "running")]);
+        let later = events.stats();
+        events.shutdown().await.unwrap();
+        (failed, later)
     });
-    let all = recorded(&snapshotter);
     let b = [("automation", "b")];
     // The first poll ended (a success) when the error was asked for.
     assert_eq!(failed.polls, 1);
