@@ -6,6 +6,7 @@ mod collections;
 mod error;
 mod ids;
 mod instant;
+pub mod metrics;
 mod pagination;
 mod payload;
 mod rate_limit;

@@ -23,6 +23,7 @@ use super::headers::{Hints, server_clock};
 use super::record::CallContext;
 use super::retry::{Outcome, jitter};
 use crate::error::{HeldBy, ResponseTooLarge, Throttled, is_tls_failure, retryable};
+use crate::metrics;
 use crate::trace::event;
 
 /// Sends `request` with the client's retry policy, rate gate and size cap.
@@ -206,6 +207,9 @@ async fn send(
     settings.gate.heed_answer(&hints, others, sent_at, beside);
     let failed = (!status.is_success()).then(|| {
         let name = error_name(response);
+        if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            metrics::count!(metrics::RATE_LIMITED, 1, "operation" => context.record().operation);
+        }
         let refused_for_rate =
             status == reqwest::StatusCode::TOO_MANY_REQUESTS && retryable(status, name.as_deref());
         settings.gate.heed_refusal(&hints, refused_for_rate);

@@ -35,6 +35,7 @@ impl ClientHooks<CallContext> for Client {
     }
 
     async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
+        self.inner().record().operation = info.operation_id;
         #[cfg(feature = "tracing")]
         {
             use tracing::Instrument;
@@ -49,7 +50,6 @@ impl ClientHooks<CallContext> for Client {
         }
         #[cfg(not(feature = "tracing"))]
         {
-            let _ = info;
             execute(self.client(), self.inner(), request).await
         }
     }

@@ -50,6 +50,7 @@ use record::CallContext;
 use settings::Settings;
 
 use crate::error::Error;
+use crate::metrics;
 
 /// What a generated operation's `send()` returns.
 pub(crate) type Sent<'a, T> = BoxFuture<'a, Result<ResponseValue<T>, GenError<ErrorBody>>>;
@@ -143,8 +144,13 @@ impl Transport {
             self.http.clone(),
             CallContext::new(Arc::clone(&self.settings), self.lane.clone()),
         );
+        let stopwatch = metrics::Stopwatch::start();
         let result = (operation.send)(&api).await;
-        answer::answer(result, api.inner.into_record()).await
+        let record = api.inner.into_record();
+        let (op, attempts) = (record.operation, record.attempts);
+        let answer = answer::answer(result, record).await;
+        stopwatch.call_ended(op, attempts, answer.as_ref().err());
+        answer
     }
 
     /// [`call`](Self::call), and a decode failure keeps the body (for a

@@ -28,6 +28,8 @@ pub(crate) struct CallRecord {
     pub(crate) server_clock: Option<Timestamp>,
     /// Attempts sent, retries included.
     pub(crate) attempts: u32,
+    /// The generated operation's id, for the metrics' `operation` label.
+    pub(crate) operation: &'static str,
     /// A failure of the crate's own (a body over the size cap, a request
     /// the gate refused): progenitor cannot carry it, so the `post` hook
     /// stops the generated operation, and the call reports this instead.

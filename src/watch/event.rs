@@ -47,6 +47,18 @@ pub enum RunEvent<R> {
     },
 }
 
+impl<R> RunEvent<R> {
+    /// The event's kind: `started`, `changed`, `finished` or `gone`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Started(_) => "started",
+            Self::Changed { .. } => "changed",
+            Self::Finished { .. } => "finished",
+            Self::Gone { .. } => "gone",
+        }
+    }
+}
+
 impl<R: RunItem> RunEvent<R> {
     /// The id of the run the event is about.
     pub fn run_id(&self) -> &str {
@@ -95,16 +107,6 @@ impl<R: RunItem> RunEvent<R> {
         match self {
             Self::Finished { steps, .. } => steps.as_deref(),
             _ => None,
-        }
-    }
-
-    /// The event's kind: `started`, `changed`, `finished` or `gone`.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Self::Started(_) => "started",
-            Self::Changed { .. } => "changed",
-            Self::Finished { .. } => "finished",
-            Self::Gone { .. } => "gone",
         }
     }
 

@@ -19,6 +19,7 @@ mod plan;
 mod poll;
 mod quota;
 mod state;
+mod stats;
 mod store;
 mod stream;
 mod team;
@@ -36,13 +37,14 @@ pub use plan::Plan;
 #[cfg(feature = "internals")]
 pub use poll::Forced;
 pub use state::{LOOK_BACK, WatchState};
+pub use stats::WatchStats;
 #[cfg(feature = "postgres")]
 pub use store::PostgresStore;
 pub use store::{
     FileStore, Lease, Members, MembershipStore, MemoryStore, Renewal, StateStore, StoreError,
     TurnStore,
 };
-pub use stream::{WatchStats, WatchStream};
+pub use stream::WatchStream;
 #[cfg(feature = "internals")]
 pub use team::simulate_schedule;
 pub use team::{

@@ -4,7 +4,6 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
@@ -14,9 +13,10 @@ use futures::future::BoxFuture;
 
 use super::event::RunEvent;
 use super::keeper::Tenure;
+use super::stats::{Stats, WatchStats};
 use super::unpolled::Wakeup;
 use crate::error::Error;
-use crate::transport::gate::Lane;
+use crate::metrics;
 
 /// How long a dropped watch tries to give its lease back.
 const RELEASE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -48,18 +48,41 @@ pub(super) struct Handle {
 
 /// The token of the lease's take while the watch holds it: its renewals,
 /// commits and release pass it, so they never touch a later take (a
-/// successor's, under the same name).
-#[derive(Debug, Default)]
-pub(super) struct Held(Mutex<Option<u64>>);
+/// successor's, under the same name). Whether it is held is the metrics'
+/// lease gauge, labelled with the automation.
+#[derive(Debug)]
+pub(super) struct Held {
+    token: Mutex<Option<u64>>,
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    automation: Arc<str>,
+}
 
 impl Held {
+    /// Not held yet, the lease of `automation`'s watch.
+    pub(super) fn new(automation: Arc<str>) -> Self {
+        Self {
+            token: Mutex::new(None),
+            automation,
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<u64>> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+        self.token.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Held with `token`, or (`None`) not held.
     pub(super) fn set(&self, token: Option<u64>) {
         *self.lock() = token;
+        self.gauge(token.is_some());
+    }
+
+    #[cfg_attr(not(feature = "metrics"), allow(unused_variables))]
+    fn gauge(&self, held: bool) {
+        metrics::gauge!(
+            metrics::WATCH_LEASE_HELD,
+            f64::from(u8::from(held)),
+            "automation" => Arc::clone(&self.automation)
+        );
     }
 
     /// The token, while held.
@@ -69,7 +92,9 @@ impl Held {
 
     /// The token, while held; not held from now on.
     pub(super) fn take(&self) -> Option<u64> {
-        self.lock().take()
+        let token = self.lock().take();
+        self.gauge(false);
+        token
     }
 }
 
@@ -87,68 +112,6 @@ impl Drop for Handle {
             let _ = tokio::time::timeout(RELEASE_TIMEOUT, release).await;
         });
     }
-}
-
-/// What a watch has done so far, shared by the stream and its driver.
-#[derive(Debug)]
-pub(super) struct Stats {
-    lane: Arc<Lane>,
-    polls: AtomicU64,
-    lag_micros: AtomicU64,
-    /// Runs told started and not yet finished, as yielded.
-    in_flight: AtomicU64,
-}
-
-impl Stats {
-    pub(super) fn new(lane: Arc<Lane>) -> Self {
-        Self {
-            lane,
-            polls: AtomicU64::new(0),
-            lag_micros: AtomicU64::new(0),
-            in_flight: AtomicU64::new(0),
-        }
-    }
-
-    pub(super) fn polled(&self) {
-        self.polls.fetch_add(1, Ordering::Relaxed);
-    }
-
-    pub(super) fn set_lag(&self, lag: Duration) {
-        let micros = u64::try_from(lag.as_micros()).unwrap_or(u64::MAX);
-        self.lag_micros.store(micros, Ordering::Relaxed);
-    }
-
-    pub(super) fn set_in_flight(&self, runs: usize) {
-        let runs = u64::try_from(runs).unwrap_or(u64::MAX);
-        self.in_flight.store(runs, Ordering::Relaxed);
-    }
-
-    /// Runs told started and not yet finished, as yielded.
-    pub(super) fn in_flight(&self) -> u64 {
-        self.in_flight.load(Ordering::Relaxed)
-    }
-
-    pub(super) fn snapshot(&self) -> WatchStats {
-        WatchStats {
-            polls: self.polls.load(Ordering::Relaxed),
-            requests: self.lane.spent(),
-            lag: Duration::from_micros(self.lag_micros.load(Ordering::Relaxed)),
-        }
-    }
-}
-
-/// What a watch has done so far: see [`WatchStream::stats`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub struct WatchStats {
-    /// Polls done.
-    pub polls: u64,
-    /// Requests sent (each attempt, retries included).
-    pub requests: u64,
-    /// How late the last poll started against its schedule (the poll
-    /// before it, or its consumer, took longer than the interval; or the
-    /// budget stretched it). Zero when on time.
-    pub lag: Duration,
 }
 
 enum State<R> {
@@ -215,8 +178,11 @@ impl<R> WatchStream<R> {
     }
 
     /// What the watch has done so far: its polls, the requests they sent,
-    /// and how far behind its interval it is (also a `tracing` warning,
-    /// with the `tracing` feature, when more than an interval).
+    /// how far behind its interval it is (also a `tracing` warning, with
+    /// the `tracing` feature, when more than an interval), and when its
+    /// last successful poll ended (for a liveness check). With the
+    /// `metrics` feature, the same figures are recorded as metrics
+    /// ([`crate::metrics`]).
     pub fn stats(&self) -> WatchStats {
         self.stats
             .as_ref()
@@ -282,6 +248,9 @@ impl<R: 'static> Stream for WatchStream<R> {
                         return Poll::Pending;
                     }
                     Poll::Ready((driver, item)) => {
+                        if let (Some(item), Some(stats)) = (&item, &this.stats) {
+                            stats.yielded(item);
+                        }
                         if item.is_some() {
                             this.state = State::Idle(driver);
                         } else {

@@ -16,7 +16,7 @@ use crate::transport::generated::types::{
 
 /// A collection of runs a watch can follow. Implemented by
 /// [`AutomationRuns`] and [`WorkflowRuns`] (sealed, like [`Collection`]).
-pub trait Watched: Collection<Item: RunItem> {
+pub trait Watched: Collection<Item: RunItem, Parent: std::fmt::Display> {
     /// The key the watch's state is saved under, e.g. `automations/<id>/runs`.
     #[doc(hidden)]
     fn state_key(parent: &Self::Parent) -> String;

@@ -21,6 +21,8 @@ mod faults;
 mod generated_surface;
 mod header_props;
 mod hostile;
+#[cfg(feature = "metrics")]
+mod metrics;
 mod options;
 mod pacing;
 mod paginate;

@@ -7,8 +7,8 @@ use std::time::Duration;
 use futures::{StreamExt, TryStreamExt};
 use resend_workflows::fake::FakeResend;
 use resend_workflows::{
-    AutomationRunListItem, Client, Error, MemoryStore, RetryPolicy, RunEvent, RunStatus, StartAt,
-    WatchErrorKind, WatchStream, WorkflowRunListItem,
+    AutomationRun, AutomationRunListItem, Client, Error, MemoryStore, RetryPolicy, RunEvent,
+    RunStatus, StartAt, WatchErrorKind, WatchStream, WorkflowRunListItem,
 };
 use tokio::time::Instant;
 
@@ -90,8 +90,20 @@ pub fn client(fake: &FakeResend) -> Client {
     common::paused_client(&fake.base_url(), RetryPolicy::default())
 }
 
+/// What a watch from the beginning first tells of three seeded runs
+/// (newest first: running, completed, completed).
+pub fn backfill_of_three(seeded: &[AutomationRun]) -> [Shown; 5] {
+    [
+        started(&seeded[0].id, "running"),
+        started(&seeded[1].id, "completed"),
+        finished(&seeded[1].id, "completed"),
+        started(&seeded[2].id, "completed"),
+        finished(&seeded[2].id, "completed"),
+    ]
+}
+
 /// A watch of `id` from the beginning, polling every 5 s.
-fn watch(client: &Client, id: &str, store: &MemoryStore) -> WatchStream<AutomationRunListItem> {
+pub fn watch(client: &Client, id: &str, store: &MemoryStore) -> WatchStream<AutomationRunListItem> {
     client
         .watch_automation_runs(id)
         .poll_interval(POLL)
@@ -108,16 +120,7 @@ async fn the_beginning_comes_newest_first_then_new_runs_and_outcomes() {
     let store = MemoryStore::new();
     let mut events = watch(&client, "a", &store);
     // The backfill: every existing run, newest first, held a page at a time.
-    assert_eq!(
-        take(&mut events, 5).await,
-        [
-            started(&seeded[0].id, "running"),
-            started(&seeded[1].id, "completed"),
-            finished(&seeded[1].id, "completed"),
-            started(&seeded[2].id, "completed"),
-            finished(&seeded[2].id, "completed"),
-        ]
-    );
+    assert_eq!(take(&mut events, 5).await, backfill_of_three(&seeded));
     // Between polls: a run starts, another starts and fails at once, and
     // the seeded running run finishes. One poll reports all of it.
     let t0 = Instant::now();

@@ -17,8 +17,8 @@ use std::time::Duration;
 use futures::StreamExt;
 use resend_workflows::fake::FakeResend;
 use resend_workflows::{
-    AutomationStatus, Budget, MemoryStore, Removal, RunEvent, RunStatus, StartAt, TeamEvent,
-    TeamStream,
+    AutomationStatus, Budget, Client, MemoryStore, Removal, RunEvent, RunStatus, StartAt,
+    TeamEvent, TeamStream,
 };
 use tokio::time::Instant;
 
@@ -80,6 +80,18 @@ async fn until_listed(fake: &FakeResend, events: &mut TeamStream, ids: &[&str]) 
     }
 }
 
+/// A fake with automations `ids`, no runs yet, answering 2,000 requests
+/// before a 403, and a client for it.
+async fn team_of(ids: &[&str]) -> (common::Fake, Client) {
+    let fake = common::fake().await;
+    for id in ids {
+        fake.seed_automation(id, 0);
+    }
+    fake.fail_after(2_000, 403);
+    let client = common::client(&fake.base_url());
+    (fake, client)
+}
+
 fn added(id: &str, start: StartAt) -> TeamEvent {
     TeamEvent::Added {
         automation: id.to_owned(),
@@ -110,12 +122,7 @@ fn listings(fake: &FakeResend) -> BTreeMap<String, Vec<Instant>> {
 // until a restart.
 #[tokio::test]
 async fn every_event_names_its_automation_and_automations_come_and_go() {
-    let fake = common::fake().await;
-    for id in ["alpha", "bravo", "charlie"] {
-        fake.seed_automation(id, 0);
-    }
-    fake.fail_after(2_000, 403);
-    let client = common::client(&fake.base_url());
+    let (fake, client) = team_of(&["alpha", "bravo", "charlie"]).await;
     let mut events = client
         .watch_automations()
         .poll_interval(Duration::from_millis(200))
@@ -342,13 +349,8 @@ async fn many_quiet_automations_on_a_small_budget_are_each_checked_about_every_n
 // state: nothing lost, nothing reported twice once committed.
 #[tokio::test]
 async fn each_automation_s_state_is_its_own_file_and_a_restart_goes_on_from_it() {
-    let fake = common::fake().await;
-    for id in ["one", "two"] {
-        fake.seed_automation(id, 0);
-    }
-    fake.fail_after(2_000, 403);
+    let (fake, client) = team_of(&["one", "two"]).await;
     let dir = common::TempDir::new("team-files");
-    let client = common::client(&fake.base_url());
     let watch = || {
         client
             .watch_automations()
@@ -651,4 +653,33 @@ async fn an_automation_record_that_does_not_decode_is_one_error_and_the_others_a
             format!("{:?}", added("good", StartAt::Now))
         ]
     );
+}
+
+// Before: stats() said nothing of when an automation was last polled
+// successfully, so a liveness check needed logs or a metrics stack.
+#[tokio::test]
+async fn stats_tell_each_automation_s_last_successful_poll() {
+    let (_fake, client) = team_of(&["alpha", "bravo"]).await;
+    let mut events = client
+        .watch_automations()
+        .poll_interval(Duration::from_millis(200))
+        .store(MemoryStore::new())
+        .stream();
+    let before = std::time::SystemTime::now();
+    assert_eq!(next(&mut events).await, added("alpha", StartAt::Now));
+    assert_eq!(next(&mut events).await, added("bravo", StartAt::Now));
+    let stats = events.stats();
+    let none: BTreeMap<String, _> = [("alpha".into(), None), ("bravo".into(), None)].into();
+    assert_eq!(stats.last_success, none, "none polled yet");
+    // The team's budget (2.5 requests a second until it has seen the
+    // others' traffic) polls both within a second or so: 3 s is ample.
+    run_for(&mut events, Duration::from_secs(3)).await;
+    let after = std::time::SystemTime::now();
+    let stats = events.stats();
+    assert_eq!(stats.automations, 2);
+    for id in ["alpha", "bravo"] {
+        let last = stats.last_success[id].expect("polled successfully");
+        assert!(before <= last && last <= after, "{id}: {last:?}");
+    }
+    assert_eq!(stats.last_success.len(), 2);
 }

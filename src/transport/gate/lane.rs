@@ -27,6 +27,7 @@ use tokio::time::Instant;
 
 use super::budget::{Budget, Team};
 use crate::instant::later;
+use crate::metrics;
 
 /// The priority of a turn: see the module's docs.
 pub(crate) const URGENT: u8 = 0;
@@ -143,7 +144,8 @@ impl Queue {
 /// A named part of the team's limit, spending its budget.
 #[derive(Debug)]
 pub(crate) struct Lane {
-    name: String,
+    /// Shared, as the metrics' `lane` label is.
+    name: Arc<str>,
     budget: Budget,
     queue: std::sync::Mutex<Queue>,
     /// Wakes the waiting when the queue's head or next turn changes.
@@ -162,7 +164,7 @@ impl Lane {
     /// A lane named `name` (for errors and logs) spending `budget`.
     pub(crate) fn new(name: impl Into<String>, budget: Budget) -> Self {
         Self {
-            name: name.into(),
+            name: name.into().into(),
             budget,
             queue: std::sync::Mutex::default(),
             changed: Notify::new(),
@@ -198,6 +200,7 @@ impl Lane {
     /// A request of this lane was sent.
     pub(crate) fn sent(&self) {
         self.spent.fetch_add(1, Ordering::Relaxed);
+        metrics::count!(metrics::WATCH_REQUESTS, 1, "lane" => Arc::clone(&self.name));
     }
 
     /// `n` processes share this lane's budget now (counted by the store
@@ -210,6 +213,7 @@ impl Lane {
     /// The time between two turns for `team`: 2% wider than the rate.
     pub(crate) fn spacing(&self, team: &Team) -> Duration {
         let rate = self.budget.rate(team);
+        metrics::gauge!(metrics::WATCH_BUDGET, rate, "lane" => Arc::clone(&self.name));
         Duration::try_from_secs_f64(1.02 / rate).unwrap_or(Duration::from_secs(3600))
     }
 

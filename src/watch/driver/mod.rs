@@ -19,7 +19,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use futures::future::BoxFuture;
 use tokio::time::Instant;
@@ -28,7 +28,8 @@ use super::cadence::{Activity, Cadence};
 use super::keeper::{Tenure, Validity};
 use super::poll::{self, Poll, Queued};
 use super::quota::Quota;
-use super::stream::{Handle, Held, Item, Next, Run, Stats, WatchStream};
+use super::stats::Stats;
+use super::stream::{Handle, Held, Item, Next, Run, WatchStream};
 use super::unpolled::Wakeup;
 use super::watched::Watched;
 use crate::client::Client;
@@ -70,9 +71,11 @@ pub(super) struct Driver<C: Watched> {
     /// Quiet polls in a row (nothing found, nothing in flight).
     quiet: u32,
     quota: Option<Arc<Quota>>,
-    /// When the current poll started, and the events it found so far.
+    /// When the current poll started, the events it found so far, and
+    /// whether it found an error (then it is no success).
     poll_started: Instant,
     poll_events: usize,
+    poll_failed: bool,
     commit_every: usize,
     polls: poll::Settings,
     /// The watch's place in its lane; the priority of its turns: urgent
@@ -96,12 +99,13 @@ pub(super) struct Driver<C: Watched> {
 impl<C: Watched> Driver<C> {
     /// A watch set up by `setup`, under `tenure`'s lease.
     pub(super) fn start(setup: Setup<C>, tenure: Tenure) -> WatchStream<C::Item> {
+        let automation: Arc<str> = setup.parent.to_string().into();
         let handle = Arc::new(Handle {
             tenure,
-            held: Held::default(),
+            held: Held::new(Arc::clone(&automation)),
             stop: tokio::sync::Notify::new(),
         });
-        let stats = Arc::new(Stats::new(Arc::clone(&setup.lane)));
+        let stats = Arc::new(Stats::new(Arc::clone(&setup.lane), automation));
         let wakeup = Wakeup::new();
         // Quiet until a poll finds something: a team's first looks at its
         // many automations queue behind the ones where runs happen.
@@ -118,6 +122,7 @@ impl<C: Watched> Driver<C> {
             quota: setup.quota,
             poll_started: Instant::now(),
             poll_events: 0,
+            poll_failed: false,
             commit_every: setup.commit_every,
             polls: setup.polls,
             lane,
@@ -194,6 +199,7 @@ impl<C: Watched> Driver<C> {
             self.next_poll = later(started, self.interval);
             self.poll_started = started;
             self.poll_events = 0;
+            self.poll_failed = false;
             let lag = started.saturating_duration_since(scheduled);
             self.stats.set_lag(lag);
             if lag > self.interval {
@@ -268,7 +274,7 @@ impl<C: Watched> Driver<C> {
         if self.quiet > 0 {
             self.next_poll = later(self.poll_started, self.cadence.interval(self.quiet));
         }
-        self.stats.polled();
+        self.stats.polled(SystemTime::now(), self.poll_failed);
         self.missing = if poll.missing() { self.missing + 1 } else { 0 };
         if self.missing >= MISSING_POLLS {
             let collection = self.handle.tenure.key.clone();
@@ -287,8 +293,10 @@ impl<C: Watched> Driver<C> {
             return;
         };
         for queued in poll.drain() {
-            if let Queued::Event(_) = &queued {
-                self.poll_events += 1;
+            match &queued {
+                Queued::Event(_) => self.poll_events += 1,
+                Queued::Failed(_) => self.poll_failed = true,
+                Queued::Silent(_) => {}
             }
             holding.queue.push_back(queued);
         }

@@ -2,11 +2,11 @@
 //! tagged with its automation, and the look at the team's automations
 //! that starts and drops them.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use futures::future::BoxFuture;
 use futures::stream::SelectAll;
@@ -24,9 +24,9 @@ use crate::transport::gate::{Lane, LaneTicket, URGENT};
 use crate::transport::generated::types::AutomationListItem;
 use crate::watch::event::StartAt;
 use crate::watch::quota::Quota;
+use crate::watch::stats::Stats;
 use crate::watch::store::deadline::{bound, deadline};
 use crate::watch::store::{Members, StateStore, StoreTurns};
-use crate::watch::stream::Stats;
 use crate::watch::watched::Watched;
 use tagged::{Tagged, Tagging};
 
@@ -114,7 +114,7 @@ impl std::fmt::Debug for TeamStream {
 }
 
 /// What a team watch has done so far: see [`TeamStream::stats`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct TeamStats {
     /// Automations watched now.
@@ -128,6 +128,12 @@ pub struct TeamStats {
     /// Automations whose lease this replica holds (the others wait for
     /// it, or are polled by another replica).
     pub leases: usize,
+    /// Each watched automation's last successful poll here (see
+    /// [`WatchStats::last_success`](crate::WatchStats::last_success)), by
+    /// id: `None` until this replica has polled it successfully. On
+    /// several replicas, only the one holding an automation's lease polls
+    /// it: a liveness check takes the latest over the replicas.
+    pub last_success: BTreeMap<String, Option<SystemTime>>,
 }
 
 impl TeamStream {
@@ -179,7 +185,8 @@ impl TeamStream {
     }
 
     /// What the watch has done so far: the automations it watches, their
-    /// polls and requests, and the most any of them is behind.
+    /// polls and requests, the most any of them is behind, and when each
+    /// was last polled successfully here.
     pub fn stats(&self) -> TeamStats {
         let Some(inner) = &self.inner else {
             return TeamStats::default();
@@ -190,12 +197,14 @@ impl TeamStream {
             leases: inner.quota.count(),
             ..TeamStats::default()
         };
-        for member in inner.members.values() {
-            if let Some(s) = &member.stats {
-                let one = s.snapshot();
+        for (id, member) in &inner.members {
+            let one = member.stats.as_ref().map(|s| s.snapshot());
+            if let Some(one) = one {
                 stats.polls += one.polls;
                 stats.lag = stats.lag.max(one.lag);
             }
+            let last = one.and_then(|one| one.last_success);
+            stats.last_success.insert(id.clone(), last);
         }
         stats
     }
