@@ -103,11 +103,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// The client's TLS (rustls, ring, the platform's verifier), for raw GETs:
+/// The client's TLS (rustls, aws-lc-rs, the platform's verifier), for raw GETs:
 /// the drift check wants the bytes as sent, not the crate's decoding.
 fn http_client() -> Result<reqwest::Client, Box<dyn std::error::Error>> {
     use rustls_platform_verifier::BuilderVerifierExt;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_platform_verifier()?

@@ -214,11 +214,12 @@ impl ClientBuilder {
     /// Use this `reqwest::Client` (for custom TLS roots, shared pools). Its
     /// proxy settings are its own: reqwest reads the environment's
     /// (`HTTP_PROXY`...) unless built with `.no_proxy()`. With the `rustls`
-    /// feature this crate compiles reqwest with rustls but no default
-    /// crypto provider (it hands its own clients a ring configuration), so
-    /// unless your application enables one through reqwest's features,
-    /// build yours with `.tls_backend_preconfigured(..)` or install a
-    /// provider first (`rustls::crypto::ring::default_provider().install_default()`).
+    /// features this crate compiles reqwest with rustls but no default
+    /// crypto provider (it hands its own clients a configuration on
+    /// aws-lc-rs, or ring with `rustls-ring`), so unless your application
+    /// enables one through reqwest's features, build yours with
+    /// `.tls_backend_preconfigured(..)` or install a provider first
+    /// (`rustls::crypto::aws_lc_rs::default_provider().install_default()`).
     /// Build it with `.redirect(reqwest::redirect::Policy::none())`:
     /// the API never redirects, and the client this crate builds follows no
     /// redirect, so a 3xx is reported as an error instead of being chased.

@@ -1,12 +1,12 @@
 //! TLS as users get it, with whichever TLS feature is compiled (rustls +
-//! ring and the platform verifier by default; `.ci/run` also runs this
+//! aws-lc-rs and the platform verifier by default; `.ci/run` also runs this
 //! binary with `native-tls` alone): a server whose certificate is not
 //! trusted is refused during the handshake, so no request, and no API
 //! key, ever reaches it; and the refusal is reported as a TLS transport
 //! error that is not retried. A binary of its own, so that it can be built
 //! per TLS feature without building every other test again.
 
-#![cfg(any(feature = "rustls", feature = "native-tls"))]
+#![cfg(any(feature = "__rustls", feature = "native-tls"))]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -32,7 +32,7 @@ async fn an_untrusted_certificate_is_refused_before_the_key_is_sent() {
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
         certified.signing_key.serialize_der(),
     ));
-    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let provider = Arc::new(tokio_rustls::rustls::crypto::aws_lc_rs::default_provider());
     let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .unwrap()
@@ -78,4 +78,48 @@ async fn an_untrusted_certificate_is_refused_before_the_key_is_sent() {
         0,
         "no request reached the server"
     );
+}
+
+/// The key-exchange groups the crate's own client offers, first preferred:
+/// with `rustls` (the default) aws-lc-rs's, post-quantum hybrid first;
+/// with `rustls-ring` ring's, which has no post-quantum group; in the
+/// order rustls 0.23.48 gives them (a later change of defaults fails here).
+#[cfg(feature = "__rustls")]
+#[tokio::test]
+async fn the_client_offers_the_providers_key_exchange_groups() {
+    use tokio_rustls::rustls::NamedGroup;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hello = tokio::spawn(async move {
+        let (socket, _) = listener.accept().await.unwrap();
+        let acceptor = tokio_rustls::rustls::server::Acceptor::default();
+        let start = tokio_rustls::LazyConfigAcceptor::new(acceptor, socket)
+            .await
+            .unwrap();
+        start.client_hello().named_groups().map(<[_]>::to_vec)
+    });
+    let client = Client::builder()
+        .api_key(KEY)
+        .base_url(format!("https://localhost:{port}"))
+        .retry(resend_workflows::RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    // The server reads the hello and hangs up: the request fails, unsent.
+    let err = client.list_workflow_runs("wf").send().await.unwrap_err();
+    assert_no_key(&err);
+    let expected = if cfg!(feature = "rustls-ring") {
+        vec![
+            NamedGroup::secp384r1,
+            NamedGroup::X25519,
+            NamedGroup::secp256r1,
+        ]
+    } else {
+        vec![
+            NamedGroup::X25519MLKEM768,
+            NamedGroup::secp384r1,
+            NamedGroup::X25519,
+            NamedGroup::secp256r1,
+        ]
+    };
+    assert_eq!(hello.await.unwrap(), Some(expected));
 }

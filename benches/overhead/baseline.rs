@@ -22,9 +22,10 @@ pub(crate) struct List {
 }
 
 /// The same settings the crate gives its own reqwest client, and the same
-/// TLS provider (ring), installed the way a hand-written client would.
+/// TLS provider (aws-lc-rs, the default), installed the way a hand-written
+/// client would.
 pub(crate) fn http() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .redirect(reqwest::redirect::Policy::none())

@@ -192,7 +192,7 @@ pub(crate) fn is_tls_failure(error: &(dyn std::error::Error + 'static)) -> bool 
 /// Whether `e` itself is an error of a TLS library compiled in.
 #[allow(unused_variables)] // without a TLS feature, nothing is one
 fn is_tls_error(e: &(dyn std::error::Error + 'static)) -> bool {
-    #[cfg(feature = "rustls")]
+    #[cfg(feature = "__rustls")]
     if e.is::<rustls::Error>() {
         return true;
     }

@@ -152,11 +152,10 @@ fn http_client() -> reqwest::Client {
 }
 
 /// The fake serves plain http, but reqwest compiled with rustls and no
-/// default provider needs one to build a client: ring's, with no roots.
-#[cfg(feature = "rustls")]
+/// default provider needs one to build a client: the crate's, with no roots.
+#[cfg(feature = "__rustls")]
 fn with_tls(builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    match rustls::ClientConfig::builder_with_provider(provider)
+    match rustls::ClientConfig::builder_with_provider(crate::transport::tls::provider())
         .with_safe_default_protocol_versions()
     {
         Ok(config) => builder.tls_backend_preconfigured(
@@ -168,7 +167,7 @@ fn with_tls(builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
     }
 }
 
-#[cfg(not(feature = "rustls"))]
+#[cfg(not(feature = "__rustls"))]
 fn with_tls(builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
     builder
 }

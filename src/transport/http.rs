@@ -34,17 +34,17 @@ pub(crate) fn client(
         .map_err(|e| ConfigError::with_source("cannot create the HTTP client", e))
 }
 
-/// The TLS library compiled in (feature `rustls`, else `native-tls`).
-#[cfg(feature = "rustls")]
+/// The TLS library compiled in (a `rustls` feature, else `native-tls`).
+#[cfg(feature = "__rustls")]
 fn with_tls(
     builder: reqwest::ClientBuilder,
     _: &str,
 ) -> Result<reqwest::ClientBuilder, ConfigError> {
-    Ok(builder.tls_backend_preconfigured(tls_config()?))
+    Ok(builder.tls_backend_preconfigured(super::tls::config()?))
 }
 
-/// The TLS library compiled in (feature `rustls`, else `native-tls`).
-#[cfg(all(feature = "native-tls", not(feature = "rustls")))]
+/// The TLS library compiled in (a `rustls` feature, else `native-tls`).
+#[cfg(all(feature = "native-tls", not(feature = "__rustls")))]
 fn with_tls(
     builder: reqwest::ClientBuilder,
     _: &str,
@@ -53,41 +53,25 @@ fn with_tls(
 }
 
 /// No TLS library compiled in: only plain `http://` (to loopback) works.
-#[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+#[cfg(not(any(feature = "__rustls", feature = "native-tls")))]
 fn with_tls(
     builder: reqwest::ClientBuilder,
     base_url: &str,
 ) -> Result<reqwest::ClientBuilder, ConfigError> {
     if base_url.starts_with("https:") {
         return Err(ConfigError::new(
-            "this build has no TLS: enable the crate's `rustls` (default) or `native-tls` feature",
+            "this build has no TLS: enable the crate's `rustls` (default), `rustls-ring` or `native-tls` feature",
         ));
     }
     Ok(builder)
 }
 
-/// rustls with the ring provider and the platform's certificate verifier,
-/// passed to reqwest explicitly: no process-wide crypto provider is
-/// installed, so an application's own choice is never overridden.
-#[cfg(feature = "rustls")]
-fn tls_config() -> Result<rustls::ClientConfig, ConfigError> {
-    use rustls_platform_verifier::BuilderVerifierExt;
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .and_then(|builder| builder.with_platform_verifier())
-        .map_err(|e| ConfigError::with_source("cannot set up TLS", e))?
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(config)
-}
-
 #[cfg(test)]
+#[cfg(not(feature = "__rustls"))] // with rustls, the tests are in tls.rs
 mod tests {
-    use super::*;
     use crate::client::Client;
 
-    #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+    #[cfg(not(any(feature = "__rustls", feature = "native-tls")))]
     #[test]
     fn without_a_tls_feature_https_is_a_config_error() {
         let err = Client::builder().api_key("re_x").build().unwrap_err();
@@ -99,22 +83,10 @@ mod tests {
         assert!(plain.is_ok());
     }
 
-    #[cfg(all(feature = "native-tls", not(feature = "rustls")))]
+    #[cfg(all(feature = "native-tls", not(feature = "__rustls")))]
     #[test]
     fn the_default_https_client_builds_on_native_tls() {
         let client = Client::builder().api_key("re_x").build().unwrap();
         assert_eq!(client.base_url(), "https://api.resend.com");
-    }
-
-    #[cfg(feature = "rustls")]
-    #[test]
-    fn the_default_https_client_builds_with_its_own_tls_config() {
-        let client = Client::builder().api_key("re_x").build().unwrap();
-        assert_eq!(client.base_url(), "https://api.resend.com");
-        let config = tls_config().unwrap();
-        assert_eq!(
-            config.alpn_protocols,
-            [b"h2".to_vec(), b"http/1.1".to_vec()]
-        );
     }
 }

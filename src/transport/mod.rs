@@ -20,7 +20,7 @@
 //! `settings.rs` is what a client is built with (the key, the user agent,
 //! the timeout, the retry policy, the cap, the gate), `endpoint.rs` checks
 //! where requests go, `http.rs` builds the HTTP client (TLS, proxy, no
-//! redirects), and `generated.rs` is progenitor's output.
+//! redirects; `tls.rs` configures rustls), and `generated.rs` is progenitor's output.
 
 use std::sync::Arc;
 
@@ -41,6 +41,8 @@ pub(crate) mod http;
 mod record;
 pub(crate) mod retry;
 pub(crate) mod settings;
+#[cfg(feature = "__rustls")]
+pub(crate) mod tls;
 
 pub(crate) use answer::Answer;
 #[cfg(feature = "internals")]

@@ -36,9 +36,9 @@ pub fn client(base_url: &str) -> Client {
 /// A reqwest builder for the tests' own HTTP clients. The crate builds its
 /// reqwest clients with an explicit TLS configuration and compiles no
 /// default crypto provider into reqwest, so a hand-built client needs one
-/// installed: ring, as the crate uses.
+/// installed: aws-lc-rs, as the crate uses by default.
 pub fn reqwest_builder() -> reqwest::ClientBuilder {
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     reqwest::Client::builder()
 }
 

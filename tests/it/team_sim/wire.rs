@@ -140,10 +140,10 @@ impl Wire {
         // No certificates to load: the fake is plain HTTP, and the
         // platform's roots cost 17 ms of CPU a client, debug.
         let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
+            rustls::crypto::aws_lc_rs::default_provider(),
         ))
         .with_safe_default_protocol_versions()
-        .expect("ring's protocol versions")
+        .expect("the provider's protocol versions")
         .with_root_certificates(rustls::RootCertStore::empty())
         .with_no_client_auth();
         let http = reqwest::Client::builder()
