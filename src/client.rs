@@ -86,8 +86,11 @@ impl Client {
         self.transport.base_url()
     }
 
-    /// A clone whose calls take their turns in `lane`.
-    pub(crate) fn with_lane(&self, lane: gate::LaneTicket) -> Self {
+    /// A clone whose calls take their turns in `lane` (a part of the
+    /// team's rate limit with a budget of its own: [`Lane`](crate::Lane)),
+    /// before the rate limit's: a background job's client, which gives
+    /// way to the team's other calls. Its clones share the ticket.
+    pub fn with_lane(&self, lane: gate::LaneTicket) -> Self {
         Self {
             transport: self.transport.with_lane(lane),
         }

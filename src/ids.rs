@@ -67,7 +67,12 @@ macro_rules! id_type {
                 Ok(Self::parse_for($parameter, value)?)
             }
 
-            pub(crate) fn parse_for(
+            /// Validates `value` as [`new`](Self::new) does, naming
+            /// `parameter` in the error (a builder's own option's name).
+            ///
+            /// # Errors
+            /// [`InvalidArgument`] naming `parameter` and showing the value.
+            pub fn parse_for(
                 parameter: &'static str,
                 value: impl AsRef<str> + Into<String>,
             ) -> Result<Self, InvalidArgument> {

@@ -91,7 +91,3 @@ pub fn read_headers(
     let hints = Hints::read(headers, now);
     (hints.rate_limit, hints.retry_after, hints.server_wait())
 }
-
-/// The plans a watch can be forced to (the differential tests, the
-/// benchmark's baseline).
-pub use crate::watch::{Forced, Plan, simulate_schedule};

@@ -17,7 +17,6 @@ mod text;
 mod timestamp;
 mod trace;
 mod transport;
-mod watch;
 
 pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
@@ -30,10 +29,12 @@ pub use collections::{
 pub use error::{
     ApiError, ApiErrorKind, BAD_RECORD_RAW_BYTES, BadRecord, BadRecordKind, ConfigError,
     DecodeError, Error, HeldBy, InvalidArgument, InvalidReason, PaginationError,
-    PaginationErrorKind, ResponseTooLarge, Throttled, TransportError, WatchError, WatchErrorKind,
+    PaginationErrorKind, ResponseTooLarge, Throttled, TransportError,
 };
 pub use ids::{AutomationId, Cursor, MAX_ID_LEN, PageSize, RunId, WorkflowId};
-pub use pagination::{Direction, ItemStream, ListItem, Page, PageStream, RunItem};
+pub use pagination::{
+    Direction, ItemStream, ListItem, Page, PageStream, Position, RunItem, Traversal,
+};
 pub use payload::EventPayload;
 pub use rate_limit::{MAX_SERVER_WAIT, RateLimit};
 pub use status::{
@@ -41,29 +42,18 @@ pub use status::{
     WorkflowRunStatus,
 };
 pub use timestamp::{Timestamp, TimestampError};
+pub use transport::gate::{
+    Budget, DEFAULT_BUDGET, Lane, LaneTicket, LaneWaiting, Priority, SharedTurns, TeamLimit,
+};
+/// The wire types progenitor generates from the spec (`openapi/`), for
+/// building fixtures and using the [`mock`] helpers. The ergonomic API
+/// re-exports the ones it returns at the crate root.
+pub use transport::generated::types;
 pub use transport::generated::types::{
     Automation, AutomationConnection, AutomationListItem, AutomationRun, AutomationRunListItem,
     AutomationRunStep, AutomationStep, WorkflowRun, WorkflowRunListItem, WorkflowRunTrigger,
 };
 pub use transport::retry::RetryPolicy;
-#[cfg(feature = "postgres")]
-#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
-pub use watch::PostgresStore;
-pub use watch::{
-    Budget, DEFAULT_BACKFILL_PAGES, DEFAULT_BUDGET, DEFAULT_COMMIT_EVERY, DEFAULT_LEASE_TTL,
-    DEFAULT_MAX_PAGES_PER_POLL, DEFAULT_POLL_INTERVAL, FileStore, LOOK_BACK, Lease,
-    MAX_WATCH_DURATION, Members, MembershipStore, MemoryStore, Renewal, RunEvent, StartAt,
-    StateStore, StoreError, TurnStore, Watch, WatchState, WatchStats, WatchStream, Watched,
-};
-pub use watch::{
-    DEFAULT_DISCOVERY_INTERVAL, DEFAULT_MAX_STALENESS, Removal, TeamError, TeamEvent, TeamStats,
-    TeamStream, TeamWatch,
-};
-
-/// The wire types progenitor generates from the spec (`openapi/`), for
-/// building fixtures and using the [`mock`] helpers. The ergonomic API
-/// re-exports the ones it returns at the crate root.
-pub use transport::generated::types;
 
 #[cfg(feature = "fake")]
 #[cfg_attr(docsrs, doc(cfg(feature = "fake")))]

@@ -1,17 +1,16 @@
 //! The metrics the crate records with the `metrics` feature, through the
 //! [`metrics`](https://docs.rs/metrics) facade: the service installs the
 //! exporter it likes (Prometheus, StatsD, …) and the crate's requests and
-//! watches show up in it. Without the feature, nothing is recorded and the
+//! lanes show up in it (a watch's own, polls, events, lag, lease, are
+//! `resend-workflows-watch`'s: see its `metrics` module). Without the feature, nothing is recorded and the
 //! facade is not a dependency; the names below stay, for dashboards built
 //! from code.
 //!
 //! Names and labels follow Prometheus' conventions. Every label's values
 //! are bounded: operations are the API's operation ids, outcomes and kinds
-//! are the lists below, `automation` is the id of an automation (or, for a
-//! workflow watch, of the workflow) this process watches, so its values
-//! are the watched set, and `lane` names a watch's budget (`watch
-//! automations/<id>/runs` for a single watch, `team watch <key>` for a team
-//! watch's). No run id, key or header is ever a label.
+//! are the lists below, and `lane` names a lane of the team's limit
+//! ([`Lane`](crate::Lane); a watch's: `watch automations/<id>/runs` for a
+//! single watch, `team watch <key>` for a team watch's). No run id, key or header is ever a label.
 //!
 //! | Metric | Type | Labels | What |
 //! |---|---|---|---|
@@ -19,13 +18,7 @@
 //! | [`REQUEST_ATTEMPTS`] | counter | `operation` | attempts sent, retries included |
 //! | [`RATE_LIMITED`] | counter | `operation` | 429 answers received |
 //! | [`REQUEST_DURATION`] | histogram | `operation`, `outcome` | a call's time, waits and retries included |
-//! | [`WATCH_POLLS`] | counter | `automation` | polls done |
-//! | [`WATCH_EVENTS`] | counter | `automation`, `kind` | events yielded |
-//! | [`WATCH_ERRORS`] | counter | `automation`, `kind` | errors yielded |
-//! | [`WATCH_LAG`] | gauge | `automation` | how late the last poll started |
-//! | [`WATCH_LEASE_HELD`] | gauge | `automation` | 1 while this process holds the lease |
-//! | [`WATCH_LAST_SUCCESS`] | gauge | `automation` | when the last successful poll ended |
-//! | [`WATCH_REQUESTS`] | counter | `lane` | attempts sent in a watch's lane |
+//! | [`WATCH_REQUESTS`] | counter | `lane` | attempts sent in a lane |
 //! | [`WATCH_BUDGET`] | gauge | `lane` | the rate the lane's budget allows now |
 //!
 //! Outcomes of a call ([`REQUESTS`], [`REQUEST_DURATION`]): `success`,
@@ -36,25 +29,11 @@
 //! `too_large` (a body over the cap), `decode_error`, `invalid` (refused
 //! before sending).
 //!
-//! Kinds of an event ([`WATCH_EVENTS`]): those of
-//! [`RunEvent::kind`](crate::RunEvent::kind). Kinds of an error
-//! ([`WATCH_ERRORS`]): [`Error`]'s variants in snake case (`api`,
-//! `transport`, `decode`, `pagination`, `bad_record`, `too_large`,
-//! `throttled`, `invalid_argument`, `config`), and for a watch's own
-//! errors its [`crate::WatchErrorKind`] (`state_mismatch`,
-//! `state_version`, `store`, `lease_lost`, `run_unreadable`,
-//! `poll_too_long`, `collection_not_found`).
-//!
-//! To alert on silence: `time() -
-//! max by (automation) (resend_workflows_watch_last_success_timestamp_seconds)`
-//! above a few poll intervals (a team watch on several replicas: only the
-//! replica holding an automation's lease polls it, hence the `max`). To see
-//! a watch spend its budget: `rate(resend_workflows_watch_requests_total[5m])
+//! To see
+//! a lane spend its budget: `rate(resend_workflows_watch_requests_total[5m])
 //! / resend_workflows_watch_budget_requests_per_second`.
 
 use crate::error::Error;
-#[cfg(feature = "metrics")]
-use crate::error::WatchErrorKind;
 
 /// Calls made (once each, however many attempts), by `operation` and
 /// `outcome`.
@@ -66,26 +45,8 @@ pub const RATE_LIMITED: &str = "resend_workflows_rate_limited_responses_total";
 /// A call's time in seconds, from its first turn at the rate gate to its
 /// answer, waits and retries included, by `operation` and `outcome`.
 pub const REQUEST_DURATION: &str = "resend_workflows_request_duration_seconds";
-/// Polls done (failed ones included), by `automation`.
-pub const WATCH_POLLS: &str = "resend_workflows_watch_polls_total";
-/// Events yielded, by `automation` and `kind`.
-pub const WATCH_EVENTS: &str = "resend_workflows_watch_events_total";
-/// Errors an automation's watch yielded (each a failed poll, or the
-/// watch's end), by `automation` and `kind`; in a team watch, those it
-/// takes for the automation's removal (a 404) included, and its own look
-/// at the team's automations not.
-pub const WATCH_ERRORS: &str = "resend_workflows_watch_errors_total";
-/// How late the last poll started against its schedule, in seconds, by
-/// `automation`.
-pub const WATCH_LAG: &str = "resend_workflows_watch_lag_seconds";
-/// 1 while this process holds the automation's lease, else 0, by
-/// `automation`: their sum is the leases a process holds.
-pub const WATCH_LEASE_HELD: &str = "resend_workflows_watch_lease_held";
-/// When the automation's last successful poll (one that yielded no error)
-/// ended, in seconds since the Unix epoch, by `automation`. Unset until
-/// one has.
-pub const WATCH_LAST_SUCCESS: &str = "resend_workflows_watch_last_success_timestamp_seconds";
-/// Attempts sent in a watch's lane (what its budget is spent on), by
+/// Attempts sent in a lane (what its budget is spent on; a watch's lane,
+/// hence the name), by
 /// `lane`.
 pub const WATCH_REQUESTS: &str = "resend_workflows_watch_requests_total";
 /// The requests a second a lane's budget allows now (its share of what
@@ -106,24 +67,36 @@ pub struct Metric {
     pub help: &'static str,
 }
 
+impl Metric {
+    /// A metric named `name`, of `kind` (`counter`, `gauge` or
+    /// `histogram`), with `labels`, described by `help`: for a crate on the
+    /// client that lists its own (as the watch's `metrics::ALL` does).
+    pub const fn new(
+        name: &'static str,
+        kind: &'static str,
+        labels: &'static [&'static str],
+        help: &'static str,
+    ) -> Self {
+        Self {
+            name,
+            kind,
+            labels,
+            help,
+        }
+    }
+}
+
 const fn metric(
     name: &'static str,
     kind: &'static str,
     labels: &'static [&'static str],
     help: &'static str,
 ) -> Metric {
-    Metric {
-        name,
-        kind,
-        labels,
-        help,
-    }
+    Metric::new(name, kind, labels, help)
 }
 
 const CALL: &[&str] = &["operation", "outcome"];
 const OPERATION: &[&str] = &["operation"];
-const AUTOMATION: &[&str] = &["automation"];
-const KIND: &[&str] = &["automation", "kind"];
 const LANE: &[&str] = &["lane"];
 
 /// Every metric the crate records.
@@ -142,33 +115,7 @@ pub const ALL: &[Metric] = &[
         CALL,
         "A call's time, waits and retries included.",
     ),
-    metric(WATCH_POLLS, "counter", AUTOMATION, "Polls done."),
-    metric(WATCH_EVENTS, "counter", KIND, "Events yielded."),
-    metric(WATCH_ERRORS, "counter", KIND, "Errors yielded."),
-    metric(
-        WATCH_LAG,
-        "gauge",
-        AUTOMATION,
-        "How late the last poll started.",
-    ),
-    metric(
-        WATCH_LEASE_HELD,
-        "gauge",
-        AUTOMATION,
-        "1 while this process holds the lease.",
-    ),
-    metric(
-        WATCH_LAST_SUCCESS,
-        "gauge",
-        AUTOMATION,
-        "When the last successful poll ended.",
-    ),
-    metric(
-        WATCH_REQUESTS,
-        "counter",
-        LANE,
-        "Attempts sent in a watch's lane.",
-    ),
+    metric(WATCH_REQUESTS, "counter", LANE, "Attempts sent in a lane."),
     metric(
         WATCH_BUDGET,
         "gauge",
@@ -183,16 +130,26 @@ pub const ALL: &[Metric] = &[
 #[cfg(feature = "metrics")]
 pub fn describe() {
     for m in ALL {
-        let unit = m
+        m.describe();
+    }
+}
+
+#[cfg(feature = "metrics")]
+impl Metric {
+    /// Describes this metric (its help text, and seconds for a duration)
+    /// to the recorder installed now: [`describe`] does so for every
+    /// metric of the client, a crate on it for its own.
+    pub fn describe(&self) {
+        let unit = self
             .name
             .ends_with("_seconds")
             .then_some(::metrics::Unit::Seconds);
-        match (m.kind, unit) {
-            ("counter", _) => ::metrics::describe_counter!(m.name, m.help),
-            ("gauge", Some(unit)) => ::metrics::describe_gauge!(m.name, unit, m.help),
-            ("gauge", None) => ::metrics::describe_gauge!(m.name, m.help),
-            (_, Some(unit)) => ::metrics::describe_histogram!(m.name, unit, m.help),
-            (_, None) => ::metrics::describe_histogram!(m.name, m.help),
+        match (self.kind, unit) {
+            ("counter", _) => ::metrics::describe_counter!(self.name, self.help),
+            ("gauge", Some(unit)) => ::metrics::describe_gauge!(self.name, unit, self.help),
+            ("gauge", None) => ::metrics::describe_gauge!(self.name, self.help),
+            (_, Some(unit)) => ::metrics::describe_histogram!(self.name, unit, self.help),
+            (_, None) => ::metrics::describe_histogram!(self.name, self.help),
         }
     }
 }
@@ -253,40 +210,8 @@ pub(crate) fn outcome(error: Option<&Error>) -> &'static str {
         Error::Throttled(_) => "throttled",
         Error::ResponseTooLarge(_) => "too_large",
         Error::Decode(_) | Error::BadRecord(_) | Error::Pagination(_) => "decode_error",
-        Error::InvalidArgument(_) | Error::Config(_) | Error::Watch(_) => "invalid",
+        Error::InvalidArgument(_) | Error::Config(_) => "invalid",
     }
-}
-
-/// The kind of an error a watch yielded, for [`WATCH_ERRORS`]' `kind`.
-#[cfg(feature = "metrics")]
-pub(crate) fn error_kind(error: &Error) -> &'static str {
-    match error {
-        Error::InvalidArgument(_) => "invalid_argument",
-        Error::Config(_) => "config",
-        Error::Api(_) => "api",
-        Error::Transport(_) => "transport",
-        Error::Decode(_) => "decode",
-        Error::Pagination(_) => "pagination",
-        Error::BadRecord(_) => "bad_record",
-        Error::ResponseTooLarge(_) => "too_large",
-        Error::Throttled(_) => "throttled",
-        Error::Watch(watch) => match watch.kind() {
-            WatchErrorKind::StateMismatch { .. } => "state_mismatch",
-            WatchErrorKind::StateVersion { .. } => "state_version",
-            WatchErrorKind::Store => "store",
-            WatchErrorKind::LeaseLost { .. } => "lease_lost",
-            WatchErrorKind::RunUnreadable { .. } => "run_unreadable",
-            WatchErrorKind::PollTooLong { .. } => "poll_too_long",
-            WatchErrorKind::CollectionNotFound { .. } => "collection_not_found",
-        },
-    }
-}
-
-/// Seconds since the Unix epoch of `at`, for a timestamp gauge.
-#[cfg(feature = "metrics")]
-pub(crate) fn unix_seconds(at: std::time::SystemTime) -> f64 {
-    at.duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 /// Times a call, and records its metrics when it ends. Without the

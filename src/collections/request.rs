@@ -172,6 +172,13 @@ pub struct ListRequest<C: Collection> {
 }
 
 impl<C: Collection> ListRequest<C> {
+    /// A list request of the collection under `parent` (an automation's
+    /// runs, say), for code generic over [`Collection`]s; the client's
+    /// own methods (`list_automation_runs`, ...) make the same.
+    pub fn of(client: &Client, parent: C::Parent) -> Self {
+        Self::new(client, Ok(parent))
+    }
+
     pub(crate) fn new(client: &Client, parent: Result<C::Parent, InvalidArgument>) -> Self {
         Self {
             client: client.clone(),

@@ -48,7 +48,9 @@ pub enum ApiErrorKind {
 }
 
 impl ApiErrorKind {
-    pub(crate) fn from_name(name: &str) -> Self {
+    /// The kind an error body's `name` says (a name this crate does not
+    /// know: [`Other`](Self::Other)).
+    pub fn from_name(name: &str) -> Self {
         match name {
             "missing_api_key" => Self::MissingApiKey,
             "restricted_api_key" => Self::RestrictedApiKey,
@@ -82,6 +84,21 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// An answer of `status` whose body named `name` and said `message`,
+    /// after one attempt, no rate limit or wait told: for fakes and
+    /// tests of code that handles the client's errors.
+    pub fn new(status: StatusCode, name: Option<&str>, message: &str) -> Self {
+        Self {
+            status,
+            kind: name.map_or(ApiErrorKind::Unstructured, ApiErrorKind::from_name),
+            name: name.map(str::to_owned),
+            message: message.to_owned(),
+            rate_limit: None,
+            retry_after: None,
+            attempts: 1,
+        }
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         self.status

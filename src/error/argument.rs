@@ -59,7 +59,10 @@ pub struct InvalidArgument {
 const SHOWN_VALUE_CHARS: usize = 80;
 
 impl InvalidArgument {
-    pub(crate) fn new(parameter: &'static str, value: &str, reason: InvalidReason) -> Self {
+    /// `parameter` (as its caller names it) refused for `reason`, showing
+    /// at most 80 characters of `value`: for a layer on the client (a
+    /// builder) that checks its own arguments as the client does.
+    pub fn new(parameter: &'static str, value: &str, reason: InvalidReason) -> Self {
         Self {
             parameter,
             value: truncate_chars(value, SHOWN_VALUE_CHARS),

@@ -14,7 +14,6 @@ mod pagination;
 mod record;
 mod response;
 mod throttled;
-mod watch;
 
 pub(crate) use api::retryable;
 pub use api::{ApiError, ApiErrorKind};
@@ -25,7 +24,6 @@ pub(crate) use response::KeptBody;
 pub(crate) use response::is_tls_failure;
 pub use response::{DecodeError, ResponseTooLarge, TransportError};
 pub use throttled::{HeldBy, Throttled};
-pub use watch::{WatchError, WatchErrorKind};
 
 /// Everything that can go wrong, from an argument rejected before sending to
 /// an answer the crate cannot decode.
@@ -64,8 +62,6 @@ pub enum Error {
     ResponseTooLarge(ResponseTooLarge),
     /// Not sent: the rate limit's wait would pass the call's deadline.
     Throttled(Throttled),
-    /// A watch's state or lease could not be used.
-    Watch(WatchError),
 }
 
 impl Error {
@@ -80,8 +76,7 @@ impl Error {
             | Self::Config(_)
             | Self::Pagination(_)
             | Self::BadRecord(_)
-            | Self::Throttled(_)
-            | Self::Watch(_) => None,
+            | Self::Throttled(_) => None,
         }
     }
 
@@ -114,25 +109,12 @@ impl Error {
             Self::Transport(e) => e.is_retryable(),
             Self::Api(e) => e.is_retryable(),
             Self::Throttled(_) => true,
-            Self::Watch(e) => e.is_retryable(),
             Self::InvalidArgument(_)
             | Self::Config(_)
             | Self::Decode(_)
             | Self::Pagination(_)
             | Self::BadRecord(_)
             | Self::ResponseTooLarge(_) => false,
-        }
-    }
-
-    /// Whether this error is the last item of a watch's stream: an invalid
-    /// argument, a saved state the watch cannot resume, a lease another
-    /// watcher took, a collection that is not there. Any other error is a
-    /// failed poll (or commit), and the watch goes on.
-    pub fn ends_watch(&self) -> bool {
-        match self {
-            Self::InvalidArgument(_) => true,
-            Self::Watch(e) => e.ends_watch(),
-            _ => false,
         }
     }
 
@@ -181,7 +163,6 @@ impl fmt::Display for Error {
             Self::BadRecord(e) => e.fmt(f),
             Self::ResponseTooLarge(e) => e.fmt(f),
             Self::Throttled(e) => e.fmt(f),
-            Self::Watch(e) => e.fmt(f),
         }
     }
 }
@@ -198,7 +179,6 @@ impl std::error::Error for Error {
             Self::BadRecord(e) => Some(&**e),
             Self::ResponseTooLarge(e) => Some(e),
             Self::Throttled(e) => Some(e),
-            Self::Watch(e) => Some(e),
         }
     }
 }
@@ -221,7 +201,6 @@ from_part!(
     PaginationError => Pagination,
     ResponseTooLarge => ResponseTooLarge,
     Throttled => Throttled,
-    WatchError => Watch,
 );
 
 impl From<BadRecord> for Error {

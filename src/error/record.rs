@@ -47,8 +47,9 @@ pub struct BadRecord {
 
 impl BadRecord {
     /// A record at `index` of its page (as the server sent it), `raw`, that
-    /// failed to decode at `path` with `source`.
-    pub(crate) fn new(index: usize, raw: &str, path: String, source: serde_json::Error) -> Self {
+    /// failed to decode at `path` with `source` (for a page made by hand:
+    /// [`Page::with_bad`](crate::Page::with_bad)).
+    pub fn new(index: usize, raw: &str, path: String, source: serde_json::Error) -> Self {
         let id = serde_json::from_str::<serde_json::Value>(raw)
             .ok()
             .and_then(|v| v.get("id")?.as_str().map(str::to_owned));

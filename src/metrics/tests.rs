@@ -13,13 +13,13 @@ fn names_follow_prometheus_conventions_and_each_is_listed_once() {
         assert!(["counter", "gauge", "histogram"].contains(&m.kind));
         assert!(!m.labels.is_empty() && !m.help.is_empty(), "{}", m.name);
     }
-    assert_eq!(seen.len(), 12);
+    assert_eq!(seen.len(), 6);
     assert_eq!(
         ALL.iter()
             .filter(|m| m.name.ends_with("_seconds"))
             .map(|m| m.name)
             .collect::<Vec<_>>(),
-        [REQUEST_DURATION, WATCH_LAG, WATCH_LAST_SUCCESS]
+        [REQUEST_DURATION]
     );
 }
 
@@ -62,14 +62,4 @@ fn a_call_s_outcome_is_its_status_class() {
     }
     .into();
     assert_eq!(outcome(Some(&throttled)), "throttled");
-    assert_eq!(error_kind(&throttled), "throttled");
-    assert_eq!(error_kind(&api(500)), "api");
-}
-
-#[cfg(feature = "metrics")]
-#[test]
-fn a_timestamp_gauge_is_seconds_since_the_epoch() {
-    let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_500);
-    assert_eq!(unix_seconds(at), 1.5);
-    assert_eq!(unix_seconds(std::time::UNIX_EPOCH), 0.0);
 }

@@ -16,9 +16,15 @@ use super::position::{Direction, Position};
 use crate::error::{Error, PaginationError, PaginationErrorKind};
 use crate::ids::{Cursor, check_id};
 
-/// One traversal's state: where it is, where it has been, what it yielded.
+/// One traversal's state: where it is, where it has been, what it yielded;
+/// the pagination contract a stream keeps (no page with `has_more` and no
+/// items, no cursor seen twice, no item repeated from the same or the
+/// previous page), for code that sends its own list requests page by page
+/// ([`ListRequest::send`](crate::ListRequest::send)) and follows them:
+/// [`begin`](Self::begin) before each request, [`accept`](Self::accept)
+/// each page that arrives.
 #[derive(Debug)]
-pub(crate) struct Traversal {
+pub struct Traversal {
     direction: Direction,
     /// The position of the next page to request; `None` once it is over.
     next: Option<Position>,
@@ -70,7 +76,7 @@ impl Traversal {
     /// before, a run repeated from the same or the previous page), but
     /// only the boundary's id need be a cursor, since a poll goes on from
     /// boundaries only.
-    pub(crate) fn boundaries_only(start: Position) -> Self {
+    pub fn boundaries_only(start: Position) -> Self {
         Self {
             every_id: false,
             ..Self::new(start, None)
@@ -78,12 +84,12 @@ impl Traversal {
     }
 
     /// The position of the next page to request, if the traversal goes on.
-    pub(crate) fn next_position(&self) -> Option<&Position> {
+    pub fn next_position(&self) -> Option<&Position> {
         self.next.as_ref()
     }
 
     /// The position requested and not yet accepted, if any.
-    pub(crate) fn pending_position(&self) -> Option<&Position> {
+    pub fn pending_position(&self) -> Option<&Position> {
         self.pending.as_ref()
     }
 
@@ -116,7 +122,7 @@ impl Traversal {
     /// The position of the next page to request, counted as requested;
     /// `None` when the traversal is over. Reaching the page cap with more
     /// pages left ends the traversal with its error.
-    pub(crate) fn begin(&mut self) -> Result<Option<Position>, PaginationError> {
+    pub fn begin(&mut self) -> Result<Option<Position>, PaginationError> {
         let Some(position) = self.next.take() else {
             return Ok(None);
         };
@@ -137,7 +143,7 @@ impl Traversal {
     /// Checks the page that arrived for the pending request against the
     /// guards and makes it the one to yield: reversed when going backward
     /// (oldest first), with the next position and the checkpoint set.
-    pub(crate) fn accept<T: ListItem>(&mut self, page: &mut Page<T>) -> Result<(), Error> {
+    pub fn accept<T: ListItem>(&mut self, page: &mut Page<T>) -> Result<(), Error> {
         let asked = self.pending.take();
         let asked = asked.as_ref().and_then(Position::cursor);
         let fail = |kind| -> Result<(), Error> {
@@ -196,7 +202,7 @@ impl Traversal {
 
     /// Ends the traversal with `error`, numbering a page's own pagination
     /// error (which calls itself page 1) with its place in the traversal.
-    pub(crate) fn fail(&mut self, error: Error) -> Error {
+    pub fn fail(&mut self, error: Error) -> Error {
         self.next = None;
         self.pending = None;
         match error {

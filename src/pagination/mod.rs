@@ -10,11 +10,11 @@ mod page;
 mod position;
 mod stream;
 
-pub(crate) use guard::Traversal;
+pub use guard::Traversal;
 pub(crate) use options::ListOptions;
 pub(crate) use page::sealed::Sealed as ItemSealed;
 pub use page::{ListItem, Page, RunItem};
 pub use position::Direction;
-pub(crate) use position::Position;
+pub use position::Position;
 pub(crate) use stream::FetchPage;
 pub use stream::{ItemStream, PageStream};

@@ -50,8 +50,11 @@ impl<T: ListItem> Page<T> {
     /// items exist, the boundary item's id becomes the next cursor and must
     /// be a valid one: a page whose way on cannot be followed is an error,
     /// not a silent end.
-    #[cfg_attr(not(test), allow(dead_code))]
-    pub(crate) fn new(
+    ///
+    /// # Errors
+    /// The pagination error when more items exist and the boundary's id
+    /// is not a valid cursor.
+    pub fn new(
         items: Vec<T>,
         has_more: bool,
         position: &Position,
@@ -65,7 +68,10 @@ impl<T: ListItem> Page<T> {
     /// boundary is the page's last record as the server sent it (first,
     /// going backward), decoded or not: a bad record with a usable id
     /// still leads on.
-    pub(crate) fn with_bad(
+    ///
+    /// # Errors
+    /// As [`new`](Self::new).
+    pub fn with_bad(
         items: Vec<T>,
         mut bad: Vec<BadRecord>,
         has_more: bool,
@@ -140,8 +146,21 @@ impl<T> Page<T> {
         &self.bad
     }
 
-    /// Takes the bad records out of the page.
-    pub(crate) fn take_bad(&mut self) -> Vec<BadRecord> {
+    /// The latest the server's clock read when it sent the page (the end
+    /// of the second its `Date` header names), if it said.
+    pub fn server_clock(&self) -> Option<Timestamp> {
+        self.server_clock
+    }
+
+    /// The same page, the server's clock read `clock` when it sent it.
+    #[must_use]
+    pub fn with_server_clock(mut self, clock: Option<Timestamp>) -> Self {
+        self.server_clock = clock;
+        self
+    }
+
+    /// Takes the bad records out of the page (its items are kept).
+    pub fn take_bad(&mut self) -> Vec<BadRecord> {
         std::mem::take(&mut self.bad)
     }
 

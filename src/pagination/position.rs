@@ -12,10 +12,13 @@ pub enum Direction {
 }
 
 /// Where a page starts: validated, so `after` and `before` cannot both be set.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Position {
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Position {
+    /// The top of the list (the newest items).
     Start,
+    /// After a cursor: older items (`after`).
     After(Cursor),
+    /// Before a cursor: newer items (`before`).
     Before(Cursor),
 }
 
@@ -28,14 +31,16 @@ impl Position {
         }
     }
 
-    pub(crate) fn direction(&self) -> Direction {
+    /// The way a traversal from here goes.
+    pub fn direction(&self) -> Direction {
         match self {
             Self::Before(_) => Direction::Backward,
             Self::Start | Self::After(_) => Direction::Forward,
         }
     }
 
-    pub(crate) fn cursor(&self) -> Option<&Cursor> {
+    /// The cursor, if not at the start.
+    pub fn cursor(&self) -> Option<&Cursor> {
         match self {
             Self::Start => None,
             Self::After(c) | Self::Before(c) => Some(c),

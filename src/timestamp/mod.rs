@@ -73,7 +73,7 @@ impl Timestamp {
     }
 
     /// Microseconds from `earlier` to this instant, 0 when it is not later.
-    pub(crate) fn micros_since(&self, earlier: Timestamp) -> u64 {
+    pub fn micros_since(&self, earlier: Timestamp) -> u64 {
         let micros = |t: &Timestamp| {
             i128::from(t.secs)
                 .saturating_mul(1_000_000)
@@ -83,7 +83,7 @@ impl Timestamp {
     }
 
     /// This instant less `seconds` (saturating at the earliest instant).
-    pub(crate) fn minus_secs(&self, seconds: u64) -> Timestamp {
+    pub fn minus_secs(&self, seconds: u64) -> Timestamp {
         let back = i64::try_from(seconds).unwrap_or(i64::MAX);
         Self::new(self.secs.saturating_sub(back), self.subsec_nanos())
     }

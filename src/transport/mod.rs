@@ -121,8 +121,7 @@ impl Transport {
     /// size cap, and decodes its answer.
     ///
     /// # Errors
-    /// Any of the crate's errors but [`Error::Pagination`] and
-    /// [`Error::Watch`].
+    /// Any of the crate's errors but [`Error::Pagination`].
     pub(crate) async fn call<T: DeserializeOwned>(
         &self,
         operation: Operation<T>,

@@ -1,7 +1,7 @@
 //! A lane's budget: how many requests a second it may spend of the team's
 //! rate limit, which every call of the team shares, the emails it sends
 //! first of all. The rule is synchronous and table-tested: the rate for
-//! what the gate knows of the team now ([`Team`]).
+//! what the gate knows of the team now ([`TeamLimit`]).
 
 // Rates are floats from a handful of counts: no overflow to fear, but no
 // arithmetic on integers here may panic either.
@@ -65,24 +65,46 @@ const PROBE: f64 = 0.1;
 /// the others spend: two answers a window tell it.
 const UNMEASURED: f64 = 2.5;
 
-/// What the gate knows of the team's limit and traffic now.
+/// What a client's rate gate knows of the team's rate limit and traffic
+/// now, which a [`Budget`] turns into a rate
+/// ([`Budget::rate`]): the limit Resend's answers named, over its window,
+/// and what the team's other calls spend of it.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Team {
+#[non_exhaustive]
+pub struct TeamLimit {
     /// The team's limit a window, once an answer named it.
-    pub(crate) limit: Option<u64>,
+    pub limit: Option<u64>,
     /// The window's length (one second until an answer names another).
-    pub(crate) window: Duration,
+    pub window: Duration,
     /// What the team's other calls spend, in requests a second.
-    pub(crate) others: f64,
+    pub others: f64,
     /// Whether `others` was measured yet (else it is a floor at most).
-    pub(crate) measured: bool,
+    pub measured: bool,
+}
+
+impl TeamLimit {
+    /// A team of `limit` requests a `window` (`None`: not named yet),
+    /// whose other calls spend `others` requests a second (`measured`:
+    /// read from answers, else a floor at most): for simulations and
+    /// tests of a [`Lane`](crate::Lane)'s turns.
+    pub fn new(limit: Option<u64>, window: Duration, others: f64, measured: bool) -> Self {
+        Self {
+            limit,
+            window,
+            others,
+            measured,
+        }
+    }
 }
 
 impl Budget {
     /// Checks the budget can be spent: a share in (0, 1], a rate between
     /// one an hour and a million a second, a reserve in [0, 1) and a
     /// ceiling in (0, 1].
-    pub(crate) fn check(&self) -> Result<(), &'static str> {
+    ///
+    /// # Errors
+    /// Why the budget cannot be spent, for a builder's error.
+    pub fn check(&self) -> Result<(), &'static str> {
         let share = |s: f64| s > 0.0 && s <= 1.0;
         match *self {
             Self::Share(s) if share(s) => Ok(()),
@@ -101,7 +123,7 @@ impl Budget {
     }
 
     /// Requests a second, for what the gate knows of the team.
-    pub(crate) fn rate(&self, team: &Team) -> f64 {
+    pub fn rate(&self, team: &TeamLimit) -> f64 {
         // A team limit is a handful a second: exact in an f64.
         #[allow(clippy::cast_precision_loss)]
         let limit = team.limit.unwrap_or(ASSUMED_LIMIT).max(1) as f64;
@@ -127,8 +149,8 @@ impl Budget {
 mod tests {
     use super::*;
 
-    fn team(limit: Option<u64>, others: f64) -> Team {
-        Team {
+    fn team(limit: Option<u64>, others: f64) -> TeamLimit {
+        TeamLimit {
             limit,
             window: Duration::from_secs(1),
             others,
@@ -142,7 +164,7 @@ mod tests {
         assert_eq!(Budget::Share(0.5).rate(&team(None, 0.0)), 1.0, "2 assumed");
         assert_eq!(Budget::Share(0.25).rate(&team(Some(0), 0.0)), 0.25);
         assert_eq!(Budget::PerSecond(3.0).rate(&team(Some(10), 9.0)), 3.0);
-        let ten_s = Team {
+        let ten_s = TeamLimit {
             window: Duration::from_secs(10),
             ..team(Some(100), 0.0)
         };
@@ -182,18 +204,18 @@ mod tests {
         }
         // A window of 10 s: 100 in it, the others 6 a second (60 of it):
         // 40 left, less a reserve of 20: 20 a window, 2 a second.
-        let ten_s = Team {
+        let ten_s = TeamLimit {
             window: Duration::from_secs(10),
             ..team(Some(100), 6.0)
         };
         assert!((DEFAULT_BUDGET.rate(&ten_s) - 2.0).abs() < 1e-9);
         // Not measured yet: two and a half a window at most.
-        let unmeasured = Team {
+        let unmeasured = TeamLimit {
             measured: false,
             ..team(Some(100), 0.0)
         };
         assert_eq!(DEFAULT_BUDGET.rate(&unmeasured), 2.5);
-        let unmeasured = Team {
+        let unmeasured = TeamLimit {
             measured: false,
             ..team(Some(2), 0.0)
         };

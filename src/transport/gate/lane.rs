@@ -25,7 +25,7 @@ use futures::future::BoxFuture;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use super::budget::{Budget, Team};
+use super::budget::{Budget, TeamLimit};
 use crate::instant::later;
 use crate::metrics;
 
@@ -34,11 +34,38 @@ pub(crate) const URGENT: u8 = 0;
 /// See [`URGENT`].
 pub(crate) const QUIET: u8 = 1;
 
+/// Who goes first in a [`Lane`] when several calls wait: urgent before
+/// quiet, first come, first served within each; but a quiet turn waited
+/// for longer than the lane's [`aging`](Lane::aging) takes every other
+/// turn from the urgent ones that came after it, so none starves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Priority {
+    /// Ahead of the quiet ones (a watch's automation while runs happen
+    /// in it).
+    Urgent,
+    /// Behind the urgent ones, but never starved.
+    Quiet,
+}
+
+impl Priority {
+    /// The queue's order: urgent first.
+    fn rank(self) -> u8 {
+        match self {
+            Self::Urgent => URGENT,
+            Self::Quiet => QUIET,
+        }
+    }
+}
+
 /// Turns several processes take together, `spacing` apart, through a
-/// store they share (a watch's PostgreSQL store).
-pub(crate) trait SharedTurns: Send + Sync + fmt::Debug {
+/// store they share (a watch's PostgreSQL store), so they keep to one
+/// budget together: a [`Lane`] takes its shared turn after its own
+/// ([`Lane::shared`]).
+pub trait SharedTurns: Send + Sync + fmt::Debug {
     /// Takes the next shared turn: how long from now until it comes;
-    /// `None` when the store shares no turns.
+    /// `None` when the store shares no turns. An error (the store's,
+    /// shown in a warning) makes the lane keep to its last known share.
     fn take_turn(&self, spacing: Duration) -> Option<BoxFuture<'_, Result<Duration, String>>>;
 }
 
@@ -46,9 +73,10 @@ pub(crate) trait SharedTurns: Send + Sync + fmt::Debug {
 /// its holder may change between calls (a team watch's automation: urgent
 /// while runs happen in it), and whether a call waits now (for its turn,
 /// a window, a retry: not on the wire), for whoever must work while it
-/// does (a watch's lease keeper).
+/// does (a watch's lease keeper). A client's calls take their turns in
+/// it through [`Client::with_lane`](crate::Client::with_lane).
 #[derive(Debug, Clone)]
-pub(crate) struct LaneTicket {
+pub struct LaneTicket {
     pub(crate) lane: Arc<Lane>,
     pub(crate) priority: Arc<AtomicU8>,
     waiting: Arc<tokio::sync::watch::Sender<bool>>,
@@ -56,17 +84,27 @@ pub(crate) struct LaneTicket {
 
 impl LaneTicket {
     /// A ticket at `priority`, which the holder may change.
-    pub(crate) fn new(lane: Arc<Lane>, priority: u8) -> Self {
+    pub fn new(lane: Arc<Lane>, priority: Priority) -> Self {
         Self {
             lane,
-            priority: Arc::new(AtomicU8::new(priority)),
+            priority: Arc::new(AtomicU8::new(priority.rank())),
             waiting: Arc::new(tokio::sync::watch::Sender::new(false)),
         }
     }
 
+    /// The priority of this ticket's next turns (and its clones').
+    pub fn set_priority(&self, priority: Priority) {
+        self.priority.store(priority.rank(), Ordering::Relaxed);
+    }
+
+    /// The lane.
+    pub fn lane(&self) -> &Arc<Lane> {
+        &self.lane
+    }
+
     /// Whether a call of this ticket waits (turn, window, retry), as it
     /// changes.
-    pub(crate) fn waiting(&self) -> LaneWaiting {
+    pub fn waiting(&self) -> LaneWaiting {
         LaneWaiting(self.waiting.subscribe())
     }
 
@@ -91,16 +129,16 @@ impl Drop for Waiting<'_> {
 /// Whether a call of a ticket waits for its turn: see
 /// [`LaneTicket::waiting`].
 #[derive(Debug)]
-pub(crate) struct LaneWaiting(tokio::sync::watch::Receiver<bool>);
+pub struct LaneWaiting(tokio::sync::watch::Receiver<bool>);
 
 impl LaneWaiting {
     /// Whether a call waits now.
-    pub(crate) fn waiting(&self) -> bool {
+    pub fn waiting(&self) -> bool {
         *self.0.borrow()
     }
 
     /// Until that changes (never, once the ticket is gone).
-    pub(crate) async fn changed(&mut self) {
+    pub async fn changed(&mut self) {
         if self.0.changed().await.is_err() {
             std::future::pending::<()>().await;
         }
@@ -141,9 +179,17 @@ impl Queue {
     }
 }
 
-/// A named part of the team's limit, spending its budget.
+/// A named part of the team's rate limit, spending its [`Budget`]: the
+/// calls of a [`LaneTicket`] take their turns in it, inside the client's
+/// wait for the rate limit, so a lane's wait is bounded by a call's
+/// deadline like every other, and named in
+/// [`Throttled`](crate::Throttled) when it held a call back. A
+/// background job (a watch) that must not starve the team's other calls
+/// (its sends) spends from one. Its attempts and its rate are metrics
+/// ([`WATCH_REQUESTS`](crate::metrics::WATCH_REQUESTS),
+/// [`WATCH_BUDGET`](crate::metrics::WATCH_BUDGET), by its name).
 #[derive(Debug)]
-pub(crate) struct Lane {
+pub struct Lane {
     /// Shared, as the metrics' `lane` label is.
     name: Arc<str>,
     budget: Budget,
@@ -161,8 +207,10 @@ pub(crate) struct Lane {
 }
 
 impl Lane {
-    /// A lane named `name` (for errors and logs) spending `budget`.
-    pub(crate) fn new(name: impl Into<String>, budget: Budget) -> Self {
+    /// A lane named `name` (for errors, logs and metrics) spending
+    /// `budget` (checked by [`Budget::check`]: an unusable one spends
+    /// little, not nothing).
+    pub fn new(name: impl Into<String>, budget: Budget) -> Self {
         Self {
             name: name.into().into(),
             budget,
@@ -176,24 +224,27 @@ impl Lane {
     }
 
     /// The same, its turns also taken through `shared`.
-    pub(crate) fn shared(mut self, shared: Arc<dyn SharedTurns>) -> Self {
+    #[must_use]
+    pub fn shared(mut self, shared: Arc<dyn SharedTurns>) -> Self {
         self.shared = Some(shared);
         self
     }
 
-    /// The same, a quiet turn going ahead of urgent ones after `age`.
-    pub(crate) fn aging(mut self, age: Duration) -> Self {
+    /// The same, a quiet turn going ahead of urgent ones after `age`
+    /// (a minute unless set).
+    #[must_use]
+    pub fn aging(mut self, age: Duration) -> Self {
         self.age = age;
         self
     }
 
     /// The lane's name.
-    pub(crate) fn name(&self) -> &str {
+    pub fn name(&self) -> &str {
         &self.name
     }
 
     /// Requests sent in this lane so far.
-    pub(crate) fn spent(&self) -> u64 {
+    pub fn spent(&self) -> u64 {
         self.spent.load(Ordering::Relaxed)
     }
 
@@ -205,13 +256,13 @@ impl Lane {
 
     /// `n` processes share this lane's budget now (counted by the store
     /// they share): when the store fails, this one spends a `1 / n` share.
-    pub(crate) fn set_sharers(&self, n: usize) {
+    pub fn set_sharers(&self, n: usize) {
         let n = u64::try_from(n.max(1)).unwrap_or(u64::MAX);
         self.sharers.store(n, Ordering::Relaxed);
     }
 
     /// The time between two turns for `team`: 2% wider than the rate.
-    pub(crate) fn spacing(&self, team: &Team) -> Duration {
+    pub fn spacing(&self, team: &TeamLimit) -> Duration {
         let rate = self.budget.rate(team);
         metrics::gauge!(metrics::WATCH_BUDGET, rate, "lane" => Arc::clone(&self.name));
         Duration::try_from_secs_f64(1.02 / rate).unwrap_or(Duration::from_secs(3600))
@@ -221,13 +272,13 @@ impl Lane {
     /// set (or a store's failure moved), and not before the spacing for
     /// what `team` says now has passed since the last turn, so an answer
     /// that tells a burst holds back a turn already set.
-    fn due(&self, q: &Queue, team: &Team, now: Instant) -> Instant {
+    fn due(&self, q: &Queue, team: &TeamLimit, now: Instant) -> Instant {
         let by_rate = q.last.map_or(now, |last| later(last, self.spacing(team)));
         q.next.unwrap_or(now).max(by_rate).max(now)
     }
 
     /// When the next turn could come at the earliest, if any is set.
-    pub(crate) fn next_turn(&self) -> Option<Instant> {
+    pub fn next_turn(&self) -> Option<Instant> {
         self.queue().next
     }
 
@@ -235,11 +286,19 @@ impl Lane {
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Waits for a turn at `priority`, the team as `team` tells it when
+    /// asked: the lane's wait alone, without a client's rate gate (a
+    /// simulation of a schedule on tokio's paused clock, say). A call of
+    /// a [`LaneTicket`] waits for it within its deadline.
+    pub async fn wait_turn(&self, priority: Priority, team: impl Fn() -> TeamLimit) {
+        self.turn(priority.rank(), team).await;
+    }
+
     /// Waits for a turn at `priority`: the next turn, once nobody ahead
     /// waits; the one after is set by the budget's rate for what `team`
     /// says then. Not bounded here: the gate races it with the deadline,
     /// and a dropped wait leaves the queue.
-    pub(crate) async fn turn(&self, priority: u8, team: impl Fn() -> Team) {
+    pub(crate) async fn turn(&self, priority: u8, team: impl Fn() -> TeamLimit) {
         let me = {
             let mut q = self.queue();
             q.arrivals = q.arrivals.saturating_add(1);

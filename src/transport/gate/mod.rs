@@ -40,9 +40,8 @@ mod lane;
 mod outstanding;
 mod traffic;
 
-pub(crate) use budget::Team;
-pub use budget::{Budget, DEFAULT_BUDGET};
-pub(crate) use lane::{Lane, LaneTicket, LaneWaiting, QUIET, SharedTurns, URGENT};
+pub use budget::{Budget, DEFAULT_BUDGET, TeamLimit};
+pub use lane::{Lane, LaneTicket, LaneWaiting, Priority, SharedTurns};
 pub(crate) use outstanding::Outstanding;
 use traffic::{Seen, Traffic};
 
@@ -133,9 +132,9 @@ impl RateGate {
     }
 
     /// What the gate knows of the team's limit and traffic at `now`.
-    pub(crate) fn team(&self, now: Instant) -> Team {
+    pub(crate) fn team(&self, now: Instant) -> TeamLimit {
         let traffic = self.traffic.lock().unwrap_or_else(|e| e.into_inner());
-        Team {
+        TeamLimit {
             limit: traffic.2,
             window: traffic.1,
             others: traffic.0.others(now),

@@ -383,7 +383,7 @@ async fn a_lane_wait_past_the_deadline_is_bounded_and_named() {
     gate.learn_limit(10, None);
     let lane = LaneTicket::new(
         Arc::new(Lane::new("team watch", Budget::PerSecond(1.0))),
-        URGENT,
+        Priority::Urgent,
     );
     let t0 = Instant::now();
     assert_eq!(

@@ -2,7 +2,6 @@
 //! is held against the spec, and a client pointed at a mock server.
 #![allow(dead_code)]
 
-pub mod cut;
 pub mod raw;
 
 use std::collections::HashMap;

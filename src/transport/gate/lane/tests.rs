@@ -5,8 +5,8 @@
 use super::*;
 
 /// A team of 10 a second that nobody else spends.
-fn quiet_team() -> Team {
-    Team {
+fn quiet_team() -> TeamLimit {
+    TeamLimit {
         limit: Some(10),
         window: Duration::from_secs(1),
         others: 0.0,
@@ -149,7 +149,7 @@ async fn with_the_store_down_a_process_keeps_to_its_last_known_share() {
 #[tokio::test(start_paused = true)]
 async fn a_lane_that_gives_way_spaces_its_turns_by_what_the_others_leave() {
     let lane = Lane::new("watch", crate::transport::gate::DEFAULT_BUDGET);
-    let busy = || Team {
+    let busy = || TeamLimit {
         others: 9.0,
         ..quiet_team()
     };
@@ -172,7 +172,7 @@ async fn a_turn_already_set_is_held_back_by_an_answer_that_tells_a_burst() {
     let others = Arc::new(std::sync::Mutex::new(0.0));
     let team = {
         let others = Arc::clone(&others);
-        move || Team {
+        move || TeamLimit {
             others: *others.lock().unwrap(),
             ..quiet_team()
         }
