@@ -14,10 +14,11 @@ use super::store::deadline::{bound, deadline};
 use super::store::{MemoryStore, StateStore};
 use super::stream::WatchStream;
 use super::watched::Watched;
-use crate::client::Client;
-use crate::error::{Error, InvalidArgument, InvalidReason};
-use crate::status::RunStatus;
-use crate::transport::gate::{Budget, DEFAULT_BUDGET, Lane};
+use crate::error::Error;
+use resend_workflows::Client;
+use resend_workflows::RunStatus;
+use resend_workflows::{Budget, DEFAULT_BUDGET, Lane};
+use resend_workflows::{InvalidArgument, InvalidReason};
 
 /// The default time between the starts of two polls.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(5);
@@ -28,7 +29,7 @@ pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(60);
 /// The longest duration a watch's options take (its poll interval, lease
 /// time-to-live, and a team watch's staleness and discovery interval): a
 /// year. Longer ones are refused before anything runs (an
-/// [`InvalidArgument`](crate::InvalidArgument)), so that no clock or
+/// [`InvalidArgument`](resend_workflows::InvalidArgument)), so that no clock or
 /// store ever has to hold a time past what it can.
 pub const MAX_WATCH_DURATION: Duration = Duration::from_secs(365 * 24 * 60 * 60);
 /// Why a duration over [`MAX_WATCH_DURATION`] is refused.
@@ -47,7 +48,7 @@ pub const DEFAULT_BACKFILL_PAGES: u32 = 10;
 const MAX_HOLDER_LEN: usize = 200;
 
 /// A watch over a collection of runs, to configure: made by
-/// [`Client::watch_automation_runs`] or [`Client::watch_workflow_runs`];
+/// [`WatchClient::watch_automation_runs`](crate::WatchClient::watch_automation_runs) or [`WatchClient::watch_workflow_runs`](crate::WatchClient::watch_workflow_runs);
 /// nothing is sent until its [`stream`](Self::stream) is polled.
 #[must_use = "a watch does nothing until its stream is polled"]
 pub struct Watch<C: Watched> {

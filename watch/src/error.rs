@@ -1,7 +1,134 @@
-//! What can stop or trouble a watch, beyond the requests it sends.
+//! What can stop or trouble a watch: the client's errors (its requests,
+//! its arguments), and the watch's own (its state, lease and store).
 
 use std::fmt;
 use std::time::SystemTime;
+
+use resend_workflows::InvalidArgument;
+
+/// An error of a watch's stream: a request the watch sent failed (or an
+/// argument was refused), which the client's [`Error`](resend_workflows::Error)
+/// tells; or the watch's state, lease or store could not be used
+/// ([`WatchError`]). Its [`source`](std::error::Error::source) is the
+/// error it wraps.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// A request failed, or an argument was refused before anything was
+    /// sent: the client's error.
+    Client(resend_workflows::Error),
+    /// The watch's state or lease could not be used.
+    Watch(WatchError),
+}
+
+impl Error {
+    /// Whether this error is the last item of a watch's stream: an invalid
+    /// argument, a saved state the watch cannot resume, a lease another
+    /// watcher took, a collection that is not there. Any other error is a
+    /// failed poll (or commit), and the watch goes on.
+    pub fn ends_watch(&self) -> bool {
+        match self {
+            Self::Client(e) => e.is_invalid_argument(),
+            Self::Watch(e) => e.ends_watch(),
+        }
+    }
+
+    /// Whether the same poll may succeed if tried again later: the
+    /// client's [`is_retryable`](resend_workflows::Error::is_retryable),
+    /// or the watch's ([`WatchError::is_retryable`]).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Client(e) => e.is_retryable(),
+            Self::Watch(e) => e.is_retryable(),
+        }
+    }
+
+    /// Whether an argument was refused, so nothing was sent.
+    pub fn is_invalid_argument(&self) -> bool {
+        matches!(self, Self::Client(e) if e.is_invalid_argument())
+    }
+
+    /// The client's error, if a request failed or an argument was refused.
+    pub fn as_client(&self) -> Option<&resend_workflows::Error> {
+        match self {
+            Self::Client(e) => Some(e),
+            Self::Watch(_) => None,
+        }
+    }
+
+    /// The watch's own error, if its state or lease could not be used.
+    pub fn as_watch(&self) -> Option<&WatchError> {
+        match self {
+            Self::Watch(e) => Some(e),
+            Self::Client(_) => None,
+        }
+    }
+
+    /// The API error, if the server answered a request with an error
+    /// status.
+    pub fn as_api(&self) -> Option<&resend_workflows::ApiError> {
+        self.as_client().and_then(resend_workflows::Error::as_api)
+    }
+
+    /// The HTTP status, when a response arrived.
+    pub fn status(&self) -> Option<http::StatusCode> {
+        self.as_client().and_then(resend_workflows::Error::status)
+    }
+
+    /// Whether this is one record of a page that does not decode (the
+    /// page's other records were kept, and the watch goes on).
+    pub fn is_bad_record(&self) -> bool {
+        self.as_bad_record().is_some()
+    }
+
+    /// The record that does not decode, if this is one.
+    pub fn as_bad_record(&self) -> Option<&resend_workflows::BadRecord> {
+        self.as_client()
+            .and_then(resend_workflows::Error::as_bad_record)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Client(e) => e.fmt(f),
+            Self::Watch(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Client(e) => Some(e),
+            Self::Watch(e) => Some(e),
+        }
+    }
+}
+
+impl From<resend_workflows::Error> for Error {
+    fn from(e: resend_workflows::Error) -> Self {
+        Self::Client(e)
+    }
+}
+
+impl From<WatchError> for Error {
+    fn from(e: WatchError) -> Self {
+        Self::Watch(e)
+    }
+}
+
+impl From<resend_workflows::BadRecord> for Error {
+    fn from(e: resend_workflows::BadRecord) -> Self {
+        Self::Client(e.into())
+    }
+}
+
+impl From<InvalidArgument> for Error {
+    fn from(e: InvalidArgument) -> Self {
+        Self::Client(e.into())
+    }
+}
 
 /// What went wrong with a watch's state or lease.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,8 +1,8 @@
 //! What a watch reports, and where it starts.
 
-use crate::pagination::RunItem;
-use crate::status::RunStatus;
-use crate::transport::generated::types::AutomationRunStep;
+use resend_workflows::AutomationRunStep;
+use resend_workflows::RunItem;
+use resend_workflows::RunStatus;
 
 /// Something that happened to a run, as a watch saw it.
 ///

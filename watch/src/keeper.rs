@@ -26,7 +26,7 @@ use tokio::time::Instant;
 use super::store::{Renewal, StateStore, StoreError};
 use super::unpolled::Unpolled;
 use crate::instant::later;
-use crate::transport::gate::LaneWaiting;
+use resend_workflows::LaneWaiting;
 
 /// Where a lease is held, and by whom.
 #[derive(Debug, Clone)]

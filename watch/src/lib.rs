@@ -1,20 +1,27 @@
-//! Watching runs: every start and every finish, at least once, across
-//! restarts and replicas. Resend has no webhooks for runs, so a watch polls
-//! (`poll/`): the list's top page for the new runs and the runs in flight
-//! near the top, then the cheapest way to learn what became of the others
-//! (`plan.rs`), a page of the full check now and then, a few pages of a
-//! backfill. The driver (`driver/`) holds the lease (kept by
-//! `keeper.rs`), polls on time within its budget (a lane of the client's
-//! rate gate, `transport/gate/`), and commits
-//! the state of what was yielded (`state.rs`) to a store (`store/`) when the
-//! consumer asks for more. A team watch (`team/`) runs one per automation
-//! on one budget, quiet ones backing off (`cadence.rs`).
+#![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+// Watching runs: every start and every finish, at least once, across
+// restarts and replicas. Resend has no webhooks for runs, so a watch polls
+// (`poll/`): the list's top page for the new runs and the runs in flight
+// near the top, then the cheapest way to learn what became of the others
+// (`plan.rs`), a page of the full check now and then, a few pages of a
+// backfill. The driver (`driver/`) holds the lease (kept by
+// `keeper.rs`), polls on time within its budget (a lane of the client's
+// rate gate, the client's `src/transport/gate/`), and commits
+// the state of what was yielded (`state.rs`) to a store (`store/`) when the
+// consumer asks for more. A team watch (`team/`) runs one per automation
+// on one budget, quiet ones backing off (`cadence.rs`).
 
 mod builder;
 mod cadence;
+mod client;
 mod driver;
+mod error;
 mod event;
+mod instant;
 mod keeper;
+pub mod metrics;
 mod plan;
 mod poll;
 mod quota;
@@ -23,78 +30,44 @@ mod stats;
 mod store;
 mod stream;
 mod team;
+mod trace;
 mod unpolled;
 mod watched;
 
-pub use crate::transport::gate::{Budget, DEFAULT_BUDGET};
 pub use builder::{
     DEFAULT_BACKFILL_PAGES, DEFAULT_COMMIT_EVERY, DEFAULT_LEASE_TTL, DEFAULT_MAX_PAGES_PER_POLL,
     DEFAULT_POLL_INTERVAL, MAX_WATCH_DURATION, Watch,
 };
+pub use client::WatchClient;
+pub use error::{Error, WatchError, WatchErrorKind};
 pub use event::{RunEvent, StartAt};
-#[cfg(feature = "internals")]
-pub use plan::Plan;
-#[cfg(feature = "internals")]
-pub use poll::Forced;
+/// The budget a watch spends of the team's rate limit (a lane of the
+/// client's rate gate): the client's, re-exported.
+pub use resend_workflows::{Budget, DEFAULT_BUDGET};
 pub use state::{LOOK_BACK, WatchState};
 pub use stats::WatchStats;
 #[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use store::PostgresStore;
 pub use store::{
     FileStore, Lease, Members, MembershipStore, MemoryStore, Renewal, StateStore, StoreError,
     TurnStore,
 };
 pub use stream::WatchStream;
-#[cfg(feature = "internals")]
-pub use team::simulate_schedule;
 pub use team::{
     DEFAULT_DISCOVERY_INTERVAL, DEFAULT_MAX_STALENESS, Removal, TeamError, TeamEvent, TeamStats,
     TeamStream, TeamWatch,
 };
 pub use watched::Watched;
 
-use crate::client::Client;
-use crate::collections::{AutomationRuns, WorkflowRuns};
-use crate::ids::{AutomationId, WorkflowId};
-
-impl Client {
-    /// Watches an automation's runs: a stream of [`RunEvent`]s that never
-    /// ends on its own. See [`Watch`] for the options.
-    ///
-    /// ```no_run
-    /// use futures::StreamExt;
-    /// use resend_workflows::{FileStore, RunEvent, StartAt};
-    /// # async fn demo(client: resend_workflows::Client) -> Result<(), resend_workflows::Error> {
-    /// let mut events = client
-    ///     .watch_automation_runs("c9b16d4f-ba6c-4e2e-b044-6bf4404e57fd")
-    ///     .start(StartAt::Now)
-    ///     .store(FileStore::new("/var/lib/billing/watch"))
-    ///     .stream();
-    /// while let Some(item) = events.next().await {
-    ///     match item {
-    ///         Ok(RunEvent::Started(run)) => println!("started {}", run.id),
-    ///         Ok(RunEvent::Finished { run, .. }) => println!("{} {}", run.id, run.status),
-    ///         Ok(_) => {}
-    ///         Err(e) if e.ends_watch() => return Err(e),
-    ///         // A failed poll: the watch goes on.
-    ///         Err(e) => eprintln!("poll failed: {e}"),
-    ///     }
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub fn watch_automation_runs(&self, automation_id: impl AsRef<str>) -> Watch<AutomationRuns> {
-        Watch::new(
-            self,
-            AutomationId::parse_for("automation_id", automation_id.as_ref()),
-        )
-    }
-
-    /// Watches a workflow's runs (the alpha API), as
-    /// [`watch_automation_runs`](Self::watch_automation_runs) does.
-    pub fn watch_workflow_runs(&self, workflow_id: impl AsRef<str>) -> Watch<WorkflowRuns> {
-        Watch::new(
-            self,
-            WorkflowId::parse_for("workflow_id", workflow_id.as_ref()),
-        )
-    }
+/// Not public API (feature `internals`): the plans a watch can be forced
+/// to and the scheduler's simulation, for the crate's own benchmark and
+/// differential tests (enabled through its dev-dependency on itself, so
+/// users never compile them).
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::plan::Plan;
+    pub use crate::poll::Forced;
+    pub use crate::team::simulate_schedule;
 }

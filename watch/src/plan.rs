@@ -24,7 +24,7 @@
 // Counts and time from servers: no arithmetic here may overflow or panic.
 #![warn(clippy::arithmetic_side_effects)]
 
-use crate::timestamp::Timestamp;
+use resend_workflows::Timestamp;
 
 /// Runs a page holds.
 const PAGE: u64 = 100;

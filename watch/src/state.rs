@@ -15,8 +15,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{WatchError, WatchErrorKind};
-use crate::status::RunStatus;
-use crate::timestamp::Timestamp;
+use resend_workflows::RunStatus;
+use resend_workflows::Timestamp;
 
 pub(crate) use backfill::Backfill;
 
@@ -77,7 +77,7 @@ pub(crate) struct Tracked(
 mod micros {
     use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Error as _};
 
-    use crate::timestamp::Timestamp;
+    use resend_workflows::Timestamp;
 
     pub(super) fn serialize<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
         t.as_datetime().timestamp_micros().serialize(s)
@@ -159,7 +159,7 @@ pub(crate) struct Check {
 }
 
 /// What a watch remembers between polls (see
-/// [`Client::watch_automation_runs`](crate::Client::watch_automation_runs)). Saved as
+/// [`WatchClient::watch_automation_runs`](crate::WatchClient::watch_automation_runs)). Saved as
 /// JSON by a [`StateStore`](crate::StateStore); opaque but for its
 /// accessors.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use super::event::RunEvent;
 use crate::error::Error;
 use crate::metrics;
-use crate::transport::gate::Lane;
+use resend_workflows::Lane;
 
 /// What a watch has done so far, shared by the stream and its driver.
 #[derive(Debug)]

@@ -5,14 +5,14 @@
 use futures::future::BoxFuture;
 
 use super::poll::{Answer, Ask, TERMINAL};
-use crate::client::Client;
-use crate::collections::{AutomationRuns, Collection, ListRequest, WorkflowRuns};
-use crate::ids::{AutomationId, PageSize, WorkflowId};
-use crate::pagination::RunItem;
-use crate::status::RunStatus;
-use crate::transport::generated::types::{
+use resend_workflows::Client;
+use resend_workflows::RunItem;
+use resend_workflows::RunStatus;
+use resend_workflows::{AutomationId, PageSize, WorkflowId};
+use resend_workflows::{
     AutomationRun, AutomationRunListItem, AutomationRunStep, WorkflowRun, WorkflowRunListItem,
 };
+use resend_workflows::{AutomationRuns, Collection, ListRequest, WorkflowRuns};
 
 /// A collection of runs a watch can follow. Implemented by
 /// [`AutomationRuns`] and [`WorkflowRuns`] (sealed, like [`Collection`]).
@@ -36,7 +36,7 @@ pub trait Watched: Collection<Item: RunItem, Parent: std::fmt::Display> {
 
 /// The list request `ask` names (for the list asks), a page of 100.
 fn listing<C: Collection>(client: &Client, parent: &C::Parent, ask: &Ask) -> ListRequest<C> {
-    let list = ListRequest::<C>::new(client, Ok(parent.clone())).limit(PageSize::MAX);
+    let list = ListRequest::<C>::of(client, parent.clone()).limit(PageSize::MAX);
     match ask {
         Ask::Top { after: Some(c) }
         | Ask::Running { after: Some(c) }
@@ -71,14 +71,14 @@ impl Watched for AutomationRuns {
                                 steps: Some(steps),
                             }
                         }
-                        Err(e) => Answer::Failed(e),
+                        Err(e) => Answer::Failed(e.into()),
                     };
                 }
                 Ask::Running { .. } => list.status([RunStatus::Running]).send().await,
                 Ask::Terminal { .. } => list.status(TERMINAL.iter().cloned()).send().await,
                 Ask::Top { .. } | Ask::Newer { .. } => list.send().await,
             };
-            page.map_or_else(Answer::Failed, Answer::Page)
+            page.map_or_else(|e| Answer::Failed(e.into()), Answer::Page)
         })
     }
 }
@@ -116,12 +116,12 @@ impl Watched for WorkflowRuns {
                         run: workflow_listed(run),
                         steps: None,
                     },
-                    Err(e) => Answer::Failed(e),
+                    Err(e) => Answer::Failed(e.into()),
                 },
                 ask => listing::<WorkflowRuns>(&client, &parent, &ask)
                     .send()
                     .await
-                    .map_or_else(Answer::Failed, Answer::Page),
+                    .map_or_else(|e| Answer::Failed(e.into()), Answer::Page),
             }
         })
     }

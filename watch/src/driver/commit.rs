@@ -9,11 +9,11 @@ use super::Driver;
 use super::tenancy::Tenancy;
 use crate::error::{Error, WatchError, WatchErrorKind};
 use crate::instant::later;
-use crate::watch::keeper::{Loss, Tenure};
-use crate::watch::state::WatchState;
-use crate::watch::store::{Renewal, StoreError};
-use crate::watch::stream::Item;
-use crate::watch::watched::Watched;
+use crate::keeper::{Loss, Tenure};
+use crate::state::WatchState;
+use crate::store::{Renewal, StoreError};
+use crate::stream::Item;
+use crate::watched::Watched;
 
 impl<C: Watched> Driver<C> {
     /// Commits what was yielded when a chunk is done or the poll is; an

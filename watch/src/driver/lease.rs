@@ -7,12 +7,12 @@ use super::Driver;
 use super::tenancy::{Holding, Tenancy};
 use crate::error::{WatchError, WatchErrorKind};
 use crate::instant::later;
+use crate::keeper::{Keeper, Loss, Tenure};
+use crate::state::WatchState;
+use crate::store::Lease;
+use crate::stream::Item;
 use crate::trace::event;
-use crate::watch::keeper::{Keeper, Loss, Tenure};
-use crate::watch::state::WatchState;
-use crate::watch::store::Lease;
-use crate::watch::stream::Item;
-use crate::watch::watched::Watched;
+use crate::watched::Watched;
 
 impl<C: Watched> Driver<C> {
     /// The lease is gone: another watcher took it (the end of a single

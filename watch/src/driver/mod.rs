@@ -18,7 +18,6 @@
 //! or given back drops all of it at once.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
 
 use futures::future::BoxFuture;
@@ -32,11 +31,11 @@ use super::stats::Stats;
 use super::stream::{Handle, Held, Item, Next, Run, WatchStream};
 use super::unpolled::Wakeup;
 use super::watched::Watched;
-use crate::client::Client;
 use crate::error::{Error, WatchError, WatchErrorKind};
 use crate::instant::later;
 use crate::trace::event;
-use crate::transport::gate::{Lane, LaneTicket, QUIET, URGENT};
+use resend_workflows::Client;
+use resend_workflows::{Lane, LaneTicket, Priority};
 
 mod commit;
 mod lease;
@@ -109,7 +108,7 @@ impl<C: Watched> Driver<C> {
         let wakeup = Wakeup::new();
         // Quiet until a poll finds something: a team's first looks at its
         // many automations queue behind the ones where runs happen.
-        let lane = LaneTicket::new(setup.lane, QUIET);
+        let lane = LaneTicket::new(setup.lane, Priority::Quiet);
         let driver = Self {
             client: setup.client.with_lane(lane.clone()),
             parent: setup.parent,
@@ -247,7 +246,7 @@ impl<C: Watched> Driver<C> {
             if self.poll_events > 0 {
                 // A poll that found runs reads the pages that follow at
                 // the priority of a collection where runs happen.
-                self.lane.priority.store(URGENT, Ordering::Relaxed);
+                self.lane.set_priority(Priority::Urgent);
             }
             return;
         }
@@ -269,8 +268,12 @@ impl<C: Watched> Driver<C> {
             in_flight: poll.outstanding(),
         };
         self.quiet = self.cadence.quiet_after(self.quiet, activity);
-        let priority = if self.quiet > 0 { QUIET } else { URGENT };
-        self.lane.priority.store(priority, Ordering::Relaxed);
+        let priority = if self.quiet > 0 {
+            Priority::Quiet
+        } else {
+            Priority::Urgent
+        };
+        self.lane.set_priority(priority);
         if self.quiet > 0 {
             self.next_poll = later(self.poll_started, self.cadence.interval(self.quiet));
         }

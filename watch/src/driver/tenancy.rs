@@ -8,9 +8,9 @@ use std::collections::VecDeque;
 
 use tokio::time::Instant;
 
-use crate::watch::keeper::Keeper;
-use crate::watch::poll::{Poll, Queued};
-use crate::watch::state::WatchState;
+use crate::keeper::Keeper;
+use crate::poll::{Poll, Queued};
+use crate::state::WatchState;
 
 /// Where the watch stands with its lease.
 pub(super) enum Tenancy<R> {

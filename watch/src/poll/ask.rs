@@ -1,9 +1,9 @@
 //! What a poll asks the server for, and what the answer came to.
 
 use crate::error::Error;
-use crate::ids::Cursor;
-use crate::pagination::{Page, Position};
-use crate::transport::generated::types::AutomationRunStep;
+use resend_workflows::AutomationRunStep;
+use resend_workflows::Cursor;
+use resend_workflows::{Page, Position};
 
 /// A request the poll needs sent.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,8 +12,8 @@
 use super::stage::Stage;
 use super::top::is_gone;
 use super::{Answer, Poll, Queued};
-use crate::pagination::RunItem;
-use crate::watch::state::{Backfill, Change};
+use crate::state::{Backfill, Change};
+use resend_workflows::RunItem;
 
 impl<R: RunItem> Poll<R> {
     /// A page of the backfill; `left` pages this poll, this one included.

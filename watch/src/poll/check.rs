@@ -10,11 +10,11 @@ use super::stage::Stage;
 use super::sweep::bottom;
 use super::top::is_gone;
 use super::{Answer, Forced, Poll, Queued};
-use crate::ids::Cursor;
-use crate::pagination::RunItem;
-use crate::timestamp::Timestamp;
-use crate::watch::plan::FULL_EVERY;
-use crate::watch::state::{Change, Check, Tracked};
+use crate::plan::FULL_EVERY;
+use crate::state::{Change, Check, Tracked};
+use resend_workflows::Cursor;
+use resend_workflows::RunItem;
+use resend_workflows::Timestamp;
 
 impl<R: RunItem> Poll<R> {
     /// Where this poll's page of the full check starts, when one is under
@@ -28,7 +28,7 @@ impl<R: RunItem> Poll<R> {
             return None;
         }
         if let Some(check) = &self.state.check {
-            return Some((check.after.clone().map(Cursor::from_checked), check.upper));
+            return Some((check.after.clone().map(super::saved_cursor), check.upper));
         }
         // It starts below the top pages this poll read; its first page
         // judges the runs above too (this poll's listing is whole from the

@@ -5,10 +5,11 @@ use std::collections::{HashSet, VecDeque};
 
 use super::stage::{Stage, Sweep};
 use super::{Answer, Poll, Queued};
-use crate::error::{ApiErrorKind, WatchError, WatchErrorKind};
-use crate::pagination::RunItem;
-use crate::status::RunStatus;
-use crate::watch::plan::{Plan, Uncovered};
+use crate::error::{WatchError, WatchErrorKind};
+use crate::plan::{Plan, Uncovered};
+use resend_workflows::ApiErrorKind;
+use resend_workflows::RunItem;
+use resend_workflows::RunStatus;
 
 impl<R: RunItem> Poll<R> {
     /// After the running listing: the runs last seen running that left it

@@ -27,9 +27,9 @@ use tokio::time::Instant;
 use super::event::RunEvent;
 use super::state::{Change, WatchState};
 use crate::error::{Error, WatchError, WatchErrorKind};
-use crate::ids::Cursor;
-use crate::pagination::{Page, RunItem};
-use crate::timestamp::Timestamp;
+use resend_workflows::Cursor;
+use resend_workflows::Timestamp;
+use resend_workflows::{Page, RunItem};
 
 mod ask;
 mod backfill;
@@ -118,7 +118,7 @@ impl<R: RunItem> Poll<R> {
         let stage = match (state.is_started(), settings.forced, state.mark.clone()) {
             (false, _, _) => Stage::Begin,
             (true, Some(Forced::Legacy), Some(mark)) => Stage::Newer {
-                before: Cursor::from_checked(mark.id),
+                before: saved_cursor(mark.id),
             },
             (true, _, _) => Stage::Top {
                 after: None,
@@ -242,7 +242,7 @@ impl<R: RunItem> Poll<R> {
                 },
                 Stage::Backfill { left } => match (&self.state.backfill, *left) {
                     (Some(backfill), 1..) => Ask::Top {
-                        after: backfill.after.clone().map(Cursor::from_checked),
+                        after: backfill.after.clone().map(saved_cursor),
                     },
                     _ => {
                         self.end();
@@ -316,7 +316,7 @@ impl<R: RunItem> Poll<R> {
     fn failed_listing(&mut self, error: Error) {
         if error
             .as_api()
-            .is_some_and(|api| api.kind() == &crate::error::ApiErrorKind::NotFound)
+            .is_some_and(|api| api.kind() == &resend_workflows::ApiErrorKind::NotFound)
         {
             self.missing = true;
         }
@@ -373,5 +373,18 @@ impl<R: RunItem> Poll<R> {
         ids.filter_map(|id| self.state.in_flight.get(id))
             .map(|t| t.created_at())
             .min()
+    }
+}
+
+/// A cursor from a run id the watch saved in its state (every one a run
+/// id the client checked when its page arrived).
+///
+/// # Panics
+/// If the store handed back a state whose ids were changed to ones that
+/// are no ids at all.
+pub(crate) fn saved_cursor(id: String) -> Cursor {
+    match Cursor::new(id) {
+        Ok(cursor) => cursor,
+        Err(e) => panic!("a watch's saved state holds no such id: {e}"),
     }
 }

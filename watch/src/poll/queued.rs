@@ -1,9 +1,9 @@
 //! What a poll found, in order, and how each item moves the state.
 
 use crate::error::Error;
-use crate::pagination::RunItem;
-use crate::watch::event::RunEvent;
-use crate::watch::state::Change;
+use crate::event::RunEvent;
+use crate::state::Change;
+use resend_workflows::RunItem;
 
 /// One item of a poll, in order: an event, a failure (a watch goes on), or
 /// a change of state that yields nothing.

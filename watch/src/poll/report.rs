@@ -5,10 +5,10 @@
 use super::stage::Stage;
 use super::{Answer, Poll, Queued};
 use crate::error::{WatchError, WatchErrorKind};
-use crate::pagination::RunItem;
-use crate::transport::generated::types::AutomationRunStep;
-use crate::watch::event::RunEvent;
-use crate::watch::state::{Change, MISSES_TO_GONE};
+use crate::event::RunEvent;
+use crate::state::{Change, MISSES_TO_GONE};
+use resend_workflows::AutomationRunStep;
+use resend_workflows::RunItem;
 
 impl<R: RunItem> Poll<R> {
     /// Reports a run seen for the first time: `Started`, then `Finished`

@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use crate::status::RunStatus;
-use crate::watch::event::StartAt;
-use crate::watch::plan::Plan;
+use crate::event::StartAt;
+use crate::plan::Plan;
+use resend_workflows::RunStatus;
 
 /// The statuses the terminal listing asks for: every final status the
 /// crate knows (`skipped` too: a run skipped below the top page is found

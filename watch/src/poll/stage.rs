@@ -5,9 +5,9 @@
 use std::collections::{HashSet, VecDeque};
 
 use super::ask::{Ask, Listing};
-use crate::ids::Cursor;
-use crate::pagination::Traversal;
-use crate::timestamp::Timestamp;
+use resend_workflows::Cursor;
+use resend_workflows::Timestamp;
+use resend_workflows::Traversal;
 
 /// Where the poll is.
 #[derive(Debug)]

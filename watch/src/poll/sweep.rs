@@ -5,11 +5,11 @@ use std::collections::{HashSet, VecDeque};
 
 use super::stage::{Stage, Sweep};
 use super::{Answer, Forced, Poll, Queued};
-use crate::ids::Cursor;
-use crate::pagination::{ListItem, Page, RunItem};
-use crate::status::RunStatus;
-use crate::timestamp::Timestamp;
-use crate::watch::plan::{Plan, Sight, Uncovered};
+use crate::plan::{Plan, Sight, Uncovered};
+use resend_workflows::Cursor;
+use resend_workflows::RunStatus;
+use resend_workflows::Timestamp;
+use resend_workflows::{ListItem, Page, RunItem};
 
 /// The oldest creation time on `page`, and where the listing goes on.
 pub(super) fn bottom<R: RunItem>(page: &Page<R>) -> (Option<Timestamp>, Option<Cursor>) {

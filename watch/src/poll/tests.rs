@@ -14,13 +14,13 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use super::*;
-use crate::error::ApiError;
-use crate::pagination::{Page, Position};
-use crate::status::RunStatus;
-use crate::transport::generated::types::AutomationRunListItem;
-use crate::watch::event::StartAt;
-use crate::watch::plan::Plan;
-use crate::watch::state::WINDOW_EVERY;
+use crate::event::StartAt;
+use crate::plan::Plan;
+use crate::state::WINDOW_EVERY;
+use resend_workflows::ApiError;
+use resend_workflows::AutomationRunListItem;
+use resend_workflows::RunStatus;
+use resend_workflows::{Page, Position};
 
 // The cases by stage, each catching what a mutant of that stage changes.
 mod ahead;
@@ -76,15 +76,11 @@ fn run(n: usize, created: i64, status: RunStatus) -> Run {
 }
 
 fn api_error(status: u16, name: &str) -> Error {
-    ApiError {
-        status: reqwest::StatusCode::from_u16(status).unwrap(),
-        kind: crate::error::ApiErrorKind::from_name(name),
-        name: Some(name.into()),
-        message: String::new(),
-        rate_limit: None,
-        retry_after: None,
-        attempts: 1,
-    }
+    resend_workflows::Error::from(ApiError::new(
+        reqwest::StatusCode::from_u16(status).unwrap(),
+        Some(name),
+        "",
+    ))
     .into()
 }
 
@@ -163,8 +159,8 @@ impl List {
     /// of its second, as a `Date` header tells it).
     fn answer(&mut self, ask: &Ask) -> Answer<Run> {
         let mut answer = self.respond(ask);
-        if let Answer::Page(page) = &mut answer {
-            page.server_clock = Some(at(self.clock + 1));
+        if let Answer::Page(page) = answer {
+            answer = Answer::Page(page.with_server_clock(Some(at(self.clock + 1))));
         }
         answer
     }
@@ -367,7 +363,7 @@ fn down(list: &List, ask: fn(Option<Cursor>) -> Ask, pages: usize) -> Vec<Ask> {
         .map(|n| {
             ask(n
                 .checked_sub(1)
-                .map(|k| Cursor::from_checked(list.runs[k * 100 + 99].id.clone())))
+                .map(|k| Cursor::new(list.runs[k * 100 + 99].id.clone()).unwrap()))
         })
         .collect()
 }

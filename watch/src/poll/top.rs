@@ -6,11 +6,10 @@
 use super::stage::Stage;
 use super::{Answer, Poll, Queued};
 use crate::error::Error;
-use crate::ids::Cursor;
-use crate::pagination::RunItem;
-use crate::status::RunStatus;
-use crate::watch::event::StartAt;
-use crate::watch::state::{Change, LOOK_BACK, horizon_of};
+use crate::event::StartAt;
+use crate::state::{Change, LOOK_BACK, horizon_of};
+use resend_workflows::RunItem;
+use resend_workflows::RunStatus;
 
 /// A page holds this many runs, at the most.
 const PAGE: usize = 100;
@@ -103,7 +102,7 @@ impl<R: RunItem> Poll<R> {
             });
         if let (true, Some(mark)) = (burst, self.state.mark.clone()) {
             self.stage = Stage::Newer {
-                before: Cursor::from_checked(mark.id),
+                before: super::saved_cursor(mark.id),
             };
             return;
         }
@@ -221,7 +220,7 @@ impl<R: RunItem> Poll<R> {
 
 /// Whether an error says a cursor's run is not there.
 pub(super) fn is_gone(error: &Error) -> bool {
-    use crate::error::ApiErrorKind;
+    use resend_workflows::ApiErrorKind;
     error.as_api().is_some_and(|api| {
         matches!(
             api.kind(),

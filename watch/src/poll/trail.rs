@@ -4,9 +4,9 @@
 
 use super::stage::Trail;
 use super::{Answer, Ask, Poll, Queued};
-use crate::error::BadRecord;
-use crate::pagination::{Page, RunItem, Traversal};
-use crate::watch::state::Change;
+use crate::state::Change;
+use resend_workflows::BadRecord;
+use resend_workflows::{Page, RunItem, Traversal};
 
 impl<R: RunItem> Poll<R> {
     /// Counts `ask` in its traversal: the one under way when it asks for
@@ -50,7 +50,7 @@ impl<R: RunItem> Poll<R> {
             Err(error) => {
                 let error = trail.guard.fail(error);
                 self.trail = None;
-                (Answer::Failed(error), true)
+                (Answer::Failed(error.into()), true)
             }
         }
     }
@@ -69,7 +69,7 @@ impl<R: RunItem> Poll<R> {
         };
         let answer = match answer {
             Answer::Page(mut page) => {
-                self.clock = self.clock.max(page.server_clock);
+                self.clock = self.clock.max(page.server_clock());
                 for record in page.take_bad() {
                     self.unreadable(record);
                 }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::timestamp::Timestamp;
+use resend_workflows::Timestamp;
 
 /// Where a backfill goes on: after this run (`None`: from the top), and
 /// where it stands in time: the creation time of the last run it read

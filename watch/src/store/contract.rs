@@ -11,7 +11,7 @@ use futures::future::BoxFuture;
 use super::error::StoreError;
 use super::membership::MembershipStore;
 use super::turns::TurnStore;
-use crate::watch::state::WatchState;
+use crate::state::WatchState;
 
 /// The answer to a watcher asking for the lease on a collection.
 #[derive(Debug, Clone, PartialEq, Eq)]

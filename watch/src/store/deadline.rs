@@ -16,7 +16,7 @@ use super::contract::{Lease, Renewal, StateStore};
 use super::error::StoreError;
 use super::membership::{Members, MembershipStore};
 use super::turns::TurnStore;
-use crate::watch::state::WatchState;
+use crate::state::WatchState;
 
 /// The shortest deadline: a store call given less may fail while the store
 /// is merely busy.
@@ -161,7 +161,7 @@ impl TurnStore for Bounded {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::watch::store::MemoryStore;
+    use crate::store::MemoryStore;
 
     #[test]
     fn the_poll_interval_at_least_a_second_at_most_half_the_lease() {

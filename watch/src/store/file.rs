@@ -16,7 +16,7 @@ use tokio::time::Instant;
 use super::contract::{Lease, Renewal, StateStore};
 use super::error::StoreError;
 use super::lease::{self, Slot};
-use crate::watch::state::WatchState;
+use crate::state::WatchState;
 
 /// Each key's lease.
 type Leases = HashMap<String, Slot>;
@@ -227,7 +227,7 @@ impl StateStore for FileStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::watch::state::Change;
+    use crate::state::Change;
 
     fn temp_dir(name: &str) -> PathBuf {
         let dir =
@@ -265,7 +265,7 @@ mod tests {
         next.apply(&Change::Seen {
             id: "r1".into(),
             created_at: "2026-10-01 12:00:00+00".parse().unwrap(),
-            status: crate::status::RunStatus::Running,
+            status: resend_workflows::RunStatus::Running,
         });
         let json = serde_json::to_vec_pretty(&next).unwrap();
         let tmp = store.path(key).with_extension("json.tmp-999");

@@ -9,7 +9,7 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 
 use super::contract::StateStore;
-use crate::transport::gate::SharedTurns;
+use resend_workflows::SharedTurns;
 
 /// The turns taken in `store` under `key`.
 #[derive(Debug)]

@@ -13,7 +13,7 @@ use super::error::StoreError;
 use super::lease::{self, Slot};
 use super::membership::{Members, MembershipStore};
 use crate::instant::later;
-use crate::watch::state::WatchState;
+use crate::state::WatchState;
 
 /// A group's members, by holder: what each watches, and until when it is
 /// live.

@@ -3,18 +3,19 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::client::Client;
-use crate::collections::AutomationRuns;
-use crate::error::{Error, InvalidArgument, InvalidReason};
-use crate::ids::AutomationId;
-use crate::status::RunStatus;
-use crate::transport::gate::{Budget, DEFAULT_BUDGET};
-use crate::watch::builder::{
+use crate::builder::{
     DEFAULT_COMMIT_EVERY, DEFAULT_LEASE_TTL, DEFAULT_POLL_INTERVAL, LONGER_THAN_MAX,
     MAX_WATCH_DURATION, Watch,
 };
-use crate::watch::event::StartAt;
-use crate::watch::store::{MemoryStore, StateStore};
+use crate::error::Error;
+use crate::event::StartAt;
+use crate::store::{MemoryStore, StateStore};
+use resend_workflows::AutomationId;
+use resend_workflows::AutomationRuns;
+use resend_workflows::Client;
+use resend_workflows::RunStatus;
+use resend_workflows::{Budget, DEFAULT_BUDGET};
+use resend_workflows::{InvalidArgument, InvalidReason};
 
 /// How long a quiet automation may go unchecked by default.
 pub const DEFAULT_MAX_STALENESS: Duration = Duration::from_secs(60);
@@ -23,7 +24,7 @@ pub const DEFAULT_MAX_STALENESS: Duration = Duration::from_secs(60);
 pub const DEFAULT_DISCOVERY_INTERVAL: Duration = Duration::from_secs(60);
 
 /// A watch of many automations, built by
-/// [`Client::watch_automations`] or [`Client::watch_automation_set`].
+/// [`WatchClient::watch_automations`](crate::WatchClient::watch_automations) or [`WatchClient::watch_automation_set`](crate::WatchClient::watch_automation_set).
 /// Each option is a single watch's ([`Watch`]), applied to every
 /// automation, but for the budget, which they share.
 #[derive(Debug, Clone)]
@@ -46,7 +47,7 @@ pub struct TeamWatch {
 }
 
 impl TeamWatch {
-    pub(super) fn new(
+    pub(crate) fn new(
         client: &Client,
         set: Option<Result<Vec<AutomationId>, InvalidArgument>>,
     ) -> Self {
@@ -90,7 +91,7 @@ impl TeamWatch {
 
     /// How often the team's automations are listed again, to find the
     /// ones added, deleted or disabled (default 60 s; at least 1 s). Not
-    /// used by [`watch_automation_set`](Client::watch_automation_set).
+    /// used by [`watch_automation_set`](crate::WatchClient::watch_automation_set).
     pub fn discovery_interval(mut self, interval: Duration) -> Self {
         self.discovery_interval = interval;
         self

@@ -5,9 +5,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::event::Removal;
-use crate::status::AutomationStatus;
-use crate::timestamp::Timestamp;
-use crate::watch::event::StartAt;
+use crate::event::StartAt;
+use resend_workflows::AutomationStatus;
+use resend_workflows::Timestamp;
 
 /// An automation as the listing showed it.
 #[derive(Debug, Clone, PartialEq, Eq)]

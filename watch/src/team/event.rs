@@ -3,8 +3,8 @@
 use std::fmt;
 
 use crate::error::Error;
-use crate::transport::generated::types::AutomationRunListItem;
-use crate::watch::event::{RunEvent, StartAt};
+use crate::event::{RunEvent, StartAt};
+use resend_workflows::AutomationRunListItem;
 
 /// An event of a team watch ([`TeamStream`](crate::TeamStream)).
 #[derive(Debug, Clone, PartialEq)]
@@ -96,7 +96,7 @@ impl TeamError {
     /// automation's watch (a lease another replica took, a state saved by
     /// a newer version) drops that automation until the next look.
     pub fn ends_watch(&self) -> bool {
-        self.automation.is_none() && matches!(self.error, Error::InvalidArgument(_))
+        self.automation.is_none() && self.error.is_invalid_argument()
     }
 }
 

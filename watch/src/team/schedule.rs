@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::cadence::{Activity, Cadence};
 use crate::instant::later;
-use crate::transport::gate::{Budget, Lane, QUIET, Team, URGENT};
-use crate::watch::cadence::{Activity, Cadence};
+use resend_workflows::{Budget, Lane, Priority, TeamLimit};
 
 /// Runs `busy` automations (each poll finds something) and `quiet` ones
 /// (nothing) on a budget of `budget` requests a second, polled every
@@ -31,12 +31,7 @@ pub async fn simulate_schedule(
 ) -> Vec<Vec<Duration>> {
     let lane = Arc::new(Lane::new("simulation", Budget::PerSecond(budget)).aging(staleness));
     // A rate of its own needs no team.
-    let team = || Team {
-        limit: None,
-        window: Duration::from_secs(1),
-        others: 0.0,
-        measured: true,
-    };
+    let team = || TeamLimit::new(None, Duration::from_secs(1), 0.0, true);
     let cadence = Cadence {
         base: interval,
         max_staleness: Some(staleness),
@@ -48,12 +43,12 @@ pub async fn simulate_schedule(
             let lane = Arc::clone(&lane);
             tokio::spawn(async move {
                 let found = usize::from(i < busy);
-                let (mut next, mut quiet_polls, mut priority) = (t0, 0, QUIET);
+                let (mut next, mut quiet_polls, mut priority) = (t0, 0, Priority::Quiet);
                 let mut checks = Vec::new();
                 loop {
                     tokio::time::sleep_until(next).await;
                     let started = Instant::now();
-                    lane.turn(priority, team).await;
+                    lane.wait_turn(priority, team).await;
                     let now = Instant::now();
                     if now >= end {
                         return checks;
@@ -64,7 +59,11 @@ pub async fn simulate_schedule(
                         in_flight: found,
                     };
                     quiet_polls = cadence.quiet_after(quiet_polls, activity);
-                    priority = if quiet_polls > 0 { QUIET } else { URGENT };
+                    priority = if quiet_polls > 0 {
+                        Priority::Quiet
+                    } else {
+                        Priority::Urgent
+                    };
                     next = later(started, cadence.interval(quiet_polls));
                 }
             })

@@ -3,7 +3,7 @@
 //! a broken traversal ends the poll.
 
 use super::*;
-use crate::watch::plan::FULL_EVERY;
+use crate::plan::FULL_EVERY;
 
 #[test]
 fn a_poll_is_too_long_past_its_time_not_at_it() {
@@ -109,7 +109,7 @@ fn a_broken_sweep_ends_the_poll_though_a_check_is_due() {
     state.since_full = FULL_EVERY;
     list.repeating = true;
     let p = poll(&mut list, state, &s);
-    let bottom = Cursor::from_checked(list.runs[99].id.clone());
+    let bottom = Cursor::new(list.runs[99].id.clone()).unwrap();
     assert_eq!(
         p.asks,
         [
@@ -218,7 +218,12 @@ fn a_page_asked_again_unanswered_stays_in_its_traversal() {
         p.answer(list.answer(&ask));
         errors += p
             .drain()
-            .filter(|q| matches!(q, Queued::Failed(Error::Pagination(_))))
+            .filter(|q| {
+                matches!(
+                    q,
+                    Queued::Failed(Error::Client(resend_workflows::Error::Pagination(_)))
+                )
+            })
             .count();
     }
     assert_eq!(errors, 1, "{asks:?}");

@@ -2,8 +2,8 @@
 //! page judges (missed), where it goes on, and a refused cursor.
 
 use super::*;
-use crate::watch::plan::FULL_EVERY;
-use crate::watch::state::Check;
+use crate::plan::FULL_EVERY;
+use crate::state::Check;
 
 /// 150 finished runs on top of three runs in flight, created at 50, 60
 /// and 70 s and deleted since; a check under way after `r00800`, the runs
@@ -45,7 +45,7 @@ fn check_page(created: [i64; 2]) -> Answer<Run> {
         run(900, created[0], RunStatus::Completed),
         run(901, created[1], RunStatus::Completed),
     ];
-    let position = Position::After(Cursor::from_checked("r00800".into()));
+    let position = Position::After(Cursor::new("r00800").unwrap());
     Answer::Page(Page::new(items, true, &position, None).unwrap())
 }
 
@@ -169,7 +169,7 @@ fn no_check_in_the_watch_before_plans_nor_with_no_run_left_in_flight() {
     // The watch before plans: the running listing shows it.
     let (mut list, _, state, s) = below(Forced::Legacy);
     let newer = Ask::Newer {
-        before: Cursor::from_checked(list.runs[0].id.clone()),
+        before: Cursor::new(list.runs[0].id.clone()).unwrap(),
     };
     let p = poll(&mut list, state, &s);
     assert_eq!(p.asks, [newer, Ask::Running { after: None }]);

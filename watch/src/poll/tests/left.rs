@@ -3,7 +3,7 @@
 //! costs less; a run a page names but cannot decode is not looked for.
 
 use super::*;
-use crate::error::BadRecord;
+use resend_workflows::BadRecord;
 
 /// 150 finished runs on top of `deep` runs in flight, running, tracked.
 fn below(deep: i64) -> (List, Vec<String>, WatchState, Settings) {

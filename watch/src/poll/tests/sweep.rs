@@ -31,7 +31,7 @@ fn few_runs_running_deep_are_found_by_the_running_listing() {
             Ask::Top { after: None },
             Ask::Running { after: None },
             Ask::Running {
-                after: Some(Cursor::from_checked(list.runs[1_099].id.clone()))
+                after: Some(Cursor::new(list.runs[1_099].id.clone()).unwrap())
             },
         ]
     );
@@ -61,7 +61,7 @@ fn a_list_without_filters_is_swept_by_the_plans_it_allows() {
     };
     let (list, state) = deep_in_flight(150, 1, RunStatus::Running);
     let tracked = list.runs[150].id.clone();
-    let mark = Cursor::from_checked(list.runs[0].id.clone());
+    let mark = Cursor::new(list.runs[0].id.clone()).unwrap();
     let newer = Ask::Newer {
         before: mark.clone(),
     };

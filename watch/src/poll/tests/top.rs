@@ -2,7 +2,7 @@
 //! gone), and a backfill seeking where it stood owning what is below.
 
 use super::*;
-use crate::watch::state::Backfill;
+use crate::state::Backfill;
 
 #[test]
 fn starting_with_the_runs_running_needs_the_filters() {
@@ -101,7 +101,7 @@ fn a_burst_whose_mark_is_refused_is_read_from_the_top_and_a_failure_ends_it() {
             list.add(101 + i, RunStatus::Completed);
         }
         let newer = Ask::Newer {
-            before: Cursor::from_checked(mark),
+            before: Cursor::new(mark).unwrap(),
         };
         (list, state, newer)
     };
@@ -115,7 +115,7 @@ fn a_burst_whose_mark_is_refused_is_read_from_the_top_and_a_failure_ends_it() {
             newer,
             Ask::Top { after: None },
             Ask::Top {
-                after: Some(Cursor::from_checked(list.runs[99].id.clone()))
+                after: Some(Cursor::new(list.runs[99].id.clone()).unwrap())
             },
         ]
     );

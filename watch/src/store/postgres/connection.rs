@@ -22,7 +22,7 @@ use futures::future::{BoxFuture, Shared};
 use tokio::time::Instant;
 
 use crate::instant::later;
-use crate::watch::store::error::StoreError;
+use crate::store::error::StoreError;
 
 /// Makes a new connection: the client, its connection driven on a task.
 pub(super) type Connector =

@@ -7,8 +7,8 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 
 use super::PostgresStore;
-use crate::watch::store::error::StoreError;
-use crate::watch::store::membership::{Members, MembershipStore};
+use crate::store::error::StoreError;
+use crate::store::membership::{Members, MembershipStore};
 
 impl MembershipStore for PostgresStore {
     /// One statement renews this member, deletes the group's members

@@ -24,7 +24,7 @@ use super::contract::{Lease, Renewal, StateStore};
 use super::error::StoreError;
 use super::membership::MembershipStore;
 use super::turns::TurnStore;
-use crate::watch::state::WatchState;
+use crate::state::WatchState;
 
 /// A store in a PostgreSQL table (created if absent): one row per
 /// collection, `key`, `state` (the JSON of a [`WatchState`]), `holder`,
@@ -47,7 +47,7 @@ use crate::watch::state::WatchState;
 /// ```no_run
 /// # #[cfg(feature = "postgres")]
 /// # async fn demo(client: resend_workflows::Client) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-/// use resend_workflows::PostgresStore;
+/// use resend_workflows_watch::{PostgresStore, WatchClient};
 ///
 /// let store = PostgresStore::connect("host=localhost user=app dbname=app", "resend_watch_state").await?;
 /// let events = client.watch_automation_runs("c9b16d4f-ba6c-4e2e-b044-6bf4404e57fd").store(store).stream();

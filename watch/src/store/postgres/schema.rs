@@ -5,7 +5,7 @@
 //! crate makes, so a table of another shape is refused with what is wrong
 //! instead of failing every poll.
 
-use crate::watch::store::error::StoreError;
+use crate::store::error::StoreError;
 
 /// The table's columns and their types, as `information_schema` names them.
 const COLUMNS: &[(&str, &str)] = &[

@@ -6,8 +6,8 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 
 use super::PostgresStore;
-use crate::watch::store::error::StoreError;
-use crate::watch::store::turns::TurnStore;
+use crate::store::error::StoreError;
+use crate::store::turns::TurnStore;
 
 impl TurnStore for PostgresStore {
     /// A row per budget (`key`) in the table of turns

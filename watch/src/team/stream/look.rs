@@ -9,9 +9,9 @@ use futures::{FutureExt, TryStreamExt};
 
 use super::{Found, Inner};
 use crate::error::Error;
-use crate::ids::AutomationId;
-use crate::watch::team::discover::{FirstLook, Listed, changes};
-use crate::watch::team::event::TeamError;
+use crate::team::discover::{FirstLook, Listed, changes};
+use crate::team::event::TeamError;
+use resend_workflows::AutomationId;
 
 impl Inner {
     /// The listing of the team's automations, all pages, on the budget:
@@ -23,7 +23,7 @@ impl Inner {
             let (mut listed, mut bad) = (Vec::new(), Vec::new());
             while let Some(mut page) = pages.try_next().await? {
                 bad.append(&mut page.take_bad());
-                listed.append(&mut page.items);
+                listed.append(&mut page.into_items());
             }
             Ok((listed, bad))
         }

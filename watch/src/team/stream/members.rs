@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use super::super::event::TeamError;
 use super::{Inner, Membership};
 use crate::error::{Error, WatchError};
-use crate::watch::store::Members;
+use crate::store::Members;
 
 /// How long a stopped replica tries to leave its group.
 const LEAVE_TIMEOUT: Duration = Duration::from_secs(2);

@@ -16,18 +16,19 @@ use tokio::time::Sleep;
 use super::builder::TeamWatch;
 use super::discover::FirstLook;
 use super::event::{Removal, TeamError, TeamEvent};
-use crate::client::Client;
-use crate::collections::AutomationRuns;
-use crate::error::{ApiErrorKind, BadRecord, Error, WatchErrorKind};
-use crate::ids::AutomationId;
-use crate::transport::gate::{Lane, LaneTicket, URGENT};
-use crate::transport::generated::types::AutomationListItem;
-use crate::watch::event::StartAt;
-use crate::watch::quota::Quota;
-use crate::watch::stats::Stats;
-use crate::watch::store::deadline::{bound, deadline};
-use crate::watch::store::{Members, StateStore, StoreTurns};
-use crate::watch::watched::Watched;
+use crate::error::{Error, WatchErrorKind};
+use crate::event::StartAt;
+use crate::quota::Quota;
+use crate::stats::Stats;
+use crate::store::deadline::{bound, deadline};
+use crate::store::{Members, StateStore, StoreTurns};
+use crate::watched::Watched;
+use resend_workflows::AutomationId;
+use resend_workflows::AutomationListItem;
+use resend_workflows::AutomationRuns;
+use resend_workflows::Client;
+use resend_workflows::{ApiErrorKind, BadRecord};
+use resend_workflows::{Lane, LaneTicket, Priority};
 use tagged::{Tagged, Tagging};
 
 /// A watched automation (its watch is in the merged streams).
@@ -146,7 +147,7 @@ impl TeamStream {
     ) -> Self {
         let paced = settings
             .client
-            .with_lane(LaneTicket::new(Arc::clone(&lane), URGENT));
+            .with_lane(LaneTicket::new(Arc::clone(&lane), Priority::Urgent));
         let look = match set {
             Some(_) => None,
             None => Some(Look::Waiting(Box::pin(tokio::time::sleep(Duration::ZERO)))),

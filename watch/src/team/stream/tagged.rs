@@ -8,9 +8,9 @@ use std::task::{Context, Poll, Waker};
 use futures::{Stream, StreamExt};
 
 use crate::error::Error;
-use crate::transport::generated::types::AutomationRunListItem;
-use crate::watch::event::RunEvent;
-use crate::watch::stream::WatchStream;
+use crate::event::RunEvent;
+use crate::stream::WatchStream;
+use resend_workflows::AutomationRunListItem;
 
 /// What one automation's watch yields, tagged.
 pub(super) enum Tagged {
