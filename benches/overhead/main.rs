@@ -11,15 +11,10 @@ mod build;
 mod decode;
 mod measure;
 mod memory;
-mod polite;
 mod prefetch;
 mod ratelimit;
 mod server;
 mod stream;
-mod team;
-mod team_schedule;
-mod watch;
-mod watch_memory;
 
 use std::io::{BufRead, BufReader, Write as _};
 use std::process::{Child, Command, Stdio};
@@ -154,8 +149,7 @@ fn table(results: &[Value]) {
                 f("sequential_pages_per_s"),
                 f("speedup")
             ),
-            "build" | "ratelimit" | "watch" | "watch-memory" | "team" | "team-schedule"
-            | "polite" => r["summary"].as_str().unwrap_or("").to_owned(),
+            "build" | "ratelimit" => r["summary"].as_str().unwrap_or("").to_owned(),
             _ => String::new(),
         };
         let _ = writeln!(
@@ -180,9 +174,6 @@ fn main() {
             });
         }
         Some("--memory-child") => return memory::child(args[2].parse().unwrap(), &args[3]),
-        Some("--watch-memory-child") => {
-            return watch_memory::child(&args[2], args[3].parse().unwrap(), &args[4], &args[5]);
-        }
         // For a profiler: `--profile-stream ours|baseline ROUNDS`.
         Some("--profile-stream") => return stream::profile(&args[2], args[3].parse().unwrap()),
         // For a profiler: `--profile-decode ours|baseline N`.
@@ -192,17 +183,12 @@ fn main() {
     // `cargo bench` passes `--bench`; a name filter runs the scenarios it begins.
     let only = args.iter().skip(1).find(|a| !a.starts_with("--")).cloned();
     type Scenario = (&'static str, fn() -> Value);
-    let scenarios: [Scenario; 11] = [
+    let scenarios: [Scenario; 6] = [
         ("stream", stream::scenario_stream),
         ("decode", decode::scenario_decode),
         ("memory", memory::scenario_memory),
         ("prefetch", prefetch::scenario_prefetch),
         ("ratelimit", ratelimit::scenario_ratelimit),
-        ("watch", watch::scenario_watch),
-        ("watch-memory", watch_memory::scenario_watch_memory),
-        ("team", team::scenario_team),
-        ("team-schedule", team_schedule::scenario_team_schedule),
-        ("polite", polite::scenario_polite),
         ("build", build::scenario_build),
     ];
     let mut results = Vec::new();

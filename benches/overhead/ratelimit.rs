@@ -6,14 +6,15 @@
 //! `retry-after`) and a fixed pacer (9 requests per 1.1 s, as the official
 //! Rust SDK does). The fake enforces the limit: R requests per one-second
 //! window across all its clients, `ratelimit-*` on every answer, a 429
-//! with `retry-after` past it.
+//! with `retry-after` past it. (Four watches through one client: the
+//! watch crate's `ratelimit-watch` scenario.)
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::{StreamExt, TryStreamExt};
+use futures::TryStreamExt;
+use resend_workflows::Client;
 use resend_workflows::fake::FakeResend;
-use resend_workflows::{Client, RunEvent, RunStatus, StartAt};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
@@ -172,54 +173,6 @@ async fn list_all(who: Who, base: &str, ids: &[String]) -> usize {
     }
 }
 
-/// The watches' poll interval (the default): four watches idle at 0.8
-/// requests a second, under even the lowest team limit.
-const POLL: Duration = Duration::from_secs(5);
-
-/// Four watches through one client; `n` runs arrive in each automation
-/// between two polls. Returns the time from their arrival until every
-/// watch has reported every run finished.
-async fn watch_all(fake: &FakeResend, ids: &[String], n: usize) -> f64 {
-    let client = our_client(&fake.base_url());
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut tasks = Vec::new();
-    for id in ids {
-        let mut events = client
-            .watch_automation_runs(id)
-            .start(StartAt::Now)
-            .poll_interval(POLL)
-            .lease_ttl(Duration::from_secs(120))
-            .stream();
-        let tx = tx.clone();
-        tasks.push(tokio::spawn(async move {
-            while let Some(event) = events.next().await {
-                if let Ok(RunEvent::Finished { run: _, .. }) = event {
-                    let _ = tx.send(());
-                }
-            }
-        }));
-    }
-    // Let every watch take its first look (the runs that exist are not
-    // new), and the window reset, before the runs arrive.
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    for id in ids {
-        for _ in 0..n {
-            fake.start_automation_run(id, RunStatus::Completed);
-        }
-    }
-    let t0 = Instant::now();
-    let mut finished = 0;
-    while finished < ids.len() * n {
-        rx.recv().await.unwrap();
-        finished += 1;
-    }
-    let wall = t0.elapsed().as_secs_f64();
-    for task in tasks {
-        task.abort();
-    }
-    wall
-}
-
 pub(crate) fn scenario_ratelimit() -> Value {
     let quick = super::quick();
     let (rates, runs): (&[u64], usize) = if quick {
@@ -264,33 +217,6 @@ pub(crate) fn scenario_ratelimit() -> Value {
                     eprintln!("ratelimit: {}", cases.last().unwrap());
                 }
             }
-            // Four watches through one client: n new runs each.
-            let per = runs / 4;
-            let ids: Vec<String> = (0..4)
-                .map(|i| {
-                    let id = format!("w{rate}_{i}");
-                    fake.add_automation(&id, &[]);
-                    id
-                })
-                .collect();
-            fake.enforce_rate_limit(rate, WINDOW);
-            let wall = watch_all(&fake, &ids, per).await;
-            // The watches' first looks all fall in the first window (and
-            // may overrun it: the limit is not known yet); the runs arrive
-            // later, and a watch sees them at its next poll: up to one
-            // interval later.
-            let requests = 4 * (per as u64).div_ceil(100);
-            let extra = POLL.as_secs_f64();
-            cases.push(result(
-                "watch 4 automations",
-                Who::Ours,
-                rate,
-                requests,
-                extra,
-                wall,
-                fake.rate_limited(),
-            ));
-            eprintln!("ratelimit: {}", cases.last().unwrap());
         }
     });
     let ours: Vec<&Value> = cases.iter().filter(|c| c["who"] == "ours").collect();

@@ -1,7 +1,7 @@
 //! The team's rate limit, enforced by the fake as Resend does, on tokio's
 //! paused clock. One listing is never refused and takes the bound
-//! `ceil(requests / limit)` windows; four streams or four watches sharing
-//! a client get every run once, each refusal waited out and retried.
+//! `ceil(requests / limit)` windows; four streams sharing a client get
+//! every run once (four watches: the watch crate's tests/it/ratelimit.rs), each refusal waited out and retried.
 //! (With several requests outstanding, the paused clock moves to the next
 //! timer while they travel, so arrivals bunch up as no network would make
 //! them: the pacing's claim, nothing refused after the first window, is
@@ -12,8 +12,8 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use futures::{StreamExt, TryStreamExt};
-use resend_workflows::{Client, MemoryStore, RetryPolicy, RunEvent, RunStatus, StartAt};
+use futures::TryStreamExt;
+use resend_workflows::{Client, RetryPolicy};
 use tokio::time::Instant;
 
 use crate::common::KEY;
@@ -89,72 +89,6 @@ async fn four_streams_on_one_client_share_the_limit() {
         t0.elapsed() >= Duration::from_secs(7),
         "32 requests at 4 a second"
     );
-}
-
-#[tokio::test(start_paused = true)]
-async fn four_watches_on_one_client_share_the_limit() {
-    let fake = common::fake().await;
-    let ids: Vec<String> = (0..4).map(|i| format!("w{i}")).collect();
-    for id in &ids {
-        fake.add_automation(id, &[]);
-    }
-    fake.enforce_rate_limit(2, WINDOW);
-    let client = client(&fake);
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let store = MemoryStore::new();
-    let tasks: Vec<_> = ids
-        .iter()
-        .map(|id| {
-            let mut events = client
-                .watch_automation_runs(id)
-                .start(StartAt::Now)
-                .poll_interval(Duration::from_secs(5))
-                .store(store.clone())
-                .stream();
-            let tx = tx.clone();
-            tokio::spawn(async move {
-                while let Some(event) = events.next().await {
-                    if let Ok(RunEvent::Finished { run, .. }) = event {
-                        let _ = tx.send(run.id);
-                    }
-                }
-            })
-        })
-        .collect();
-    // The watches take their first look (committed: every run that
-    // exists then is not new), then 250 runs arrive in each.
-    while ids
-        .iter()
-        .any(|id| store.get(&format!("automations/{id}/runs")).is_none())
-    {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let (before, _) = fake.rate_limited();
-    fake.clear_requests();
-    for id in &ids {
-        for _ in 0..250 {
-            fake.start_automation_run(id, RunStatus::Completed);
-        }
-    }
-    let t0 = Instant::now();
-    let mut finished = std::collections::HashSet::new();
-    while finished.len() < 1_000 {
-        assert!(finished.insert(rx.recv().await.unwrap()), "reported once");
-    }
-    let elapsed = t0.elapsed();
-    for task in tasks {
-        task.abort();
-    }
-    let (refused, _) = fake.rate_limited();
-    // Three pages each (100, 100, 50), a retry for each refusal, and the
-    // idle polls of the watches done first: one each per 5 s at most.
-    let again = usize::try_from(refused - before).unwrap();
-    let requests = fake.requests().len();
-    let idle = 4 * usize::try_from(elapsed.as_secs().div_ceil(5)).unwrap();
-    assert!(requests >= 12 + again, "{requests}");
-    assert!(requests <= 12 + again + idle, "{requests}");
-    // Seen at the next poll, up to 5 s away, then 12 requests at 2 a second.
-    assert!(elapsed >= Duration::from_secs(5), "{elapsed:?}");
 }
 
 // A dropped waiter once kept its rate slot: 100 timed-out calls at

@@ -3,7 +3,7 @@
 //! starting and finishing every half second, one answer a 429), then the
 //! exposition a scrape would read is printed.
 //!
-//!     cargo run --example metrics_prometheus --features metrics
+//!     cargo run -p resend-workflows-watch --example metrics_prometheus --features metrics
 //!
 //! A service serves `handle.render()` on its own `/metrics` route (or
 //! enables the exporter's `http-listener` feature and calls `install()`).
@@ -15,8 +15,9 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+use resend_workflows::Client;
 use resend_workflows::fake::FakeResend;
-use resend_workflows::{Client, MemoryStore, StartAt, metrics};
+use resend_workflows_watch::{MemoryStore, StartAt, WatchClient, metrics};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -24,7 +25,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // exposition (a summary otherwise).
     let handle = PrometheusBuilder::new()
         .set_buckets_for_metric(
-            Matcher::Full(metrics::REQUEST_DURATION.to_owned()),
+            Matcher::Full(resend_workflows::metrics::REQUEST_DURATION.to_owned()),
             &[0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0],
         )?
         .install_recorder()?;

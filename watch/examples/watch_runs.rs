@@ -4,12 +4,12 @@
 //! With no configuration it runs the in-process fake's simulation (runs
 //! starting and finishing every half second) for about ten seconds:
 //!
-//!     cargo run --example watch_runs
+//!     cargo run -p resend-workflows-watch --example watch_runs
 //!
 //! With `RESEND_API_KEY` and an automation id it watches the real API until
 //! Ctrl-C, its state in a file, so a restart goes on where it stopped:
 //!
-//!     RESEND_API_KEY=re_... cargo run --example watch_runs -- <automation_id> [state_dir]
+//!     RESEND_API_KEY=re_... cargo run -p resend-workflows-watch --example watch_runs -- <automation_id> [state_dir]
 
 // An example prints what it sees.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -17,8 +17,10 @@
 use std::time::Duration;
 
 use futures::StreamExt;
+use resend_workflows::Client;
 use resend_workflows::fake::FakeResend;
-use resend_workflows::{Client, FileStore, RunEvent, StartAt};
+use resend_workflows_watch::WatchClient;
+use resend_workflows_watch::{FileStore, RunEvent, StartAt};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -41,7 +43,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         (Some(_), None) => {
             return Err("RESEND_API_KEY is set: pass an automation id, e.g. \
-                        `cargo run --example watch_runs -- <automation_id>`"
+                        `cargo run -p resend-workflows-watch --example watch_runs -- <automation_id>`"
                 .into());
         }
         (None, _) => {
@@ -69,7 +71,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 async fn print_events(
-    mut events: resend_workflows::WatchStream<resend_workflows::AutomationRunListItem>,
+    mut events: resend_workflows_watch::WatchStream<resend_workflows::AutomationRunListItem>,
 ) {
     while let Some(event) = events.next().await {
         match event {

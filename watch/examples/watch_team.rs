@@ -6,12 +6,12 @@
 //! 10 requests a second enforced, one automation added and one deleted
 //! while it runs:
 //!
-//!     cargo run --example watch_team
+//!     cargo run -p resend-workflows-watch --example watch_team
 //!
 //! With `RESEND_API_KEY` it watches the team's automations on the real API
 //! until Ctrl-C, each automation's state in a file of `state_dir`:
 //!
-//!     RESEND_API_KEY=re_... cargo run --example watch_team -- [state_dir]
+//!     RESEND_API_KEY=re_... cargo run -p resend-workflows-watch --example watch_team -- [state_dir]
 
 // An example prints what it sees.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -21,7 +21,9 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use resend_workflows::fake::FakeResend;
-use resend_workflows::{Client, FileStore, RunEvent, RunStatus, TeamEvent, TeamStream};
+use resend_workflows::{Client, RunStatus};
+use resend_workflows_watch::WatchClient;
+use resend_workflows_watch::{FileStore, RunEvent, TeamEvent, TeamStream};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -33,12 +33,14 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use resend_workflows::fake::{FakeResend, SendPlan};
-use resend_workflows::{Budget, DEFAULT_BUDGET, RunStatus, StartAt};
+use resend_workflows::{Budget, DEFAULT_BUDGET, RunStatus};
+use resend_workflows_watch::StartAt;
+use resend_workflows_watch::WatchClient;
 use serde_json::{Value, json};
 
 const CYCLE: Duration = Duration::from_secs(30);
 const BURST: Duration = Duration::from_secs(10);
-const POLL: Duration = resend_workflows::DEFAULT_POLL_INTERVAL;
+const POLL: Duration = resend_workflows_watch::DEFAULT_POLL_INTERVAL;
 const RUN: Duration = Duration::from_secs(3);
 const BUSY: usize = 2;
 const QUIET: usize = 4;

@@ -25,7 +25,9 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use resend_workflows::fake::FakeResend;
-use resend_workflows::{Budget, Client, RunEvent, RunStatus, StartAt, TeamEvent};
+use resend_workflows::{Budget, Client, RunStatus};
+use resend_workflows_watch::WatchClient;
+use resend_workflows_watch::{RunEvent, StartAt, TeamEvent};
 use serde_json::{Value, json};
 
 const LIMIT: u64 = 10;
@@ -132,7 +134,7 @@ async fn consume(fake: Arc<FakeResend>, end: Instant, told: Arc<Mutex<Finishes>>
 /// Notes a team watch's item: a `Finished` goes into `told`, timed now.
 /// `Some(true)`: an error item; `None`: the stream ended.
 pub(crate) fn note(
-    item: Option<Result<TeamEvent, resend_workflows::TeamError>>,
+    item: Option<Result<TeamEvent, resend_workflows_watch::TeamError>>,
     told: &Mutex<Finishes>,
 ) -> Option<bool> {
     match item? {

@@ -12,7 +12,7 @@
 
 use std::time::Duration;
 
-use resend_workflows::internals::simulate_schedule;
+use resend_workflows_watch::internals::simulate_schedule;
 use serde_json::{Value, json};
 
 const BUSY: usize = 10;

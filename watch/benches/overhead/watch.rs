@@ -26,8 +26,10 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use resend_workflows::fake::FakeResend;
-use resend_workflows::internals::Forced;
-use resend_workflows::{Budget, Client, RunEvent, RunStatus, StartAt, Timestamp};
+use resend_workflows::{Budget, Client, RunStatus, Timestamp};
+use resend_workflows_watch::WatchClient;
+use resend_workflows_watch::internals::Forced;
+use resend_workflows_watch::{RunEvent, StartAt};
 use serde_json::{Value, json};
 
 const KEY: &str = "re_bench_key";

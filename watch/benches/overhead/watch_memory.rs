@@ -16,7 +16,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use resend_workflows::{FileStore, StartAt};
+use resend_workflows_watch::WatchClient;
+use resend_workflows_watch::{FileStore, StartAt};
 use serde_json::{Value, json};
 
 use crate::server::Mode;

@@ -5,7 +5,8 @@
 use std::time::UNIX_EPOCH;
 
 use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
-use resend_workflows::{MemoryStore, RunStatus};
+use resend_workflows::RunStatus;
+use resend_workflows_watch::MemoryStore;
 
 use crate::common;
 use crate::watch::{backfill_of_three, client, finished, started, take, watch};
@@ -203,13 +204,15 @@ fn a_watch_on_the_fake_records_its_requests_events_and_429s_exactly() {
             );
         }
     }
-    // Every metric recorded is one the module documents.
+    // Every metric recorded is one the modules document (the client's
+    // or the watch's).
     for name in names(&all) {
         assert!(
             resend_workflows::metrics::ALL
                 .iter()
+                .chain(resend_workflows_watch::metrics::ALL)
                 .any(|m| m.name == name),
-            "{name} is not in resend_workflows::metrics::ALL"
+            "{name} is in neither crate's metrics::ALL"
         );
     }
 }

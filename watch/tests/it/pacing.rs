@@ -7,10 +7,10 @@
 use std::time::Duration;
 
 use futures::StreamExt;
-use resend_workflows::{
-    Budget, Client, Error, HeldBy, MemoryStore, RetryPolicy, RunEvent, RunStatus, StartAt,
-    TeamEvent,
-};
+use resend_workflows::{Budget, Client, Error as ClientError, HeldBy, RetryPolicy, RunStatus};
+use resend_workflows_watch::Error;
+use resend_workflows_watch::WatchClient;
+use resend_workflows_watch::{MemoryStore, RunEvent, StartAt, TeamEvent};
 use tokio::time::Instant;
 
 use crate::common;
@@ -64,7 +64,7 @@ async fn a_lane_wait_past_the_deadline_is_named_and_never_blames_the_rate_limit(
                 Some(Ok(TeamEvent::Run { .. })) => runs += 1,
                 Some(Ok(_)) => {}
                 Some(Err(e)) => match e.error() {
-                    Error::Throttled(t) if matches!(t.held_by(), HeldBy::Lane { .. }) => {
+                    Error::Client(ClientError::Throttled(t)) if matches!(t.held_by(), HeldBy::Lane { .. }) => {
                         assert!(
                             t.to_string().contains("the server refused nothing"),
                             "{t}"

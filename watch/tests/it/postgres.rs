@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use resend_workflows::{PostgresStore, RunStatus, StartAt, StateStore};
+use resend_workflows::RunStatus;
+use resend_workflows_watch::WatchClient;
+use resend_workflows_watch::{PostgresStore, StartAt, StateStore};
 use tokio::sync::mpsc;
 
 use crate::common;
@@ -292,7 +294,7 @@ async fn two_replicas_poll_once_between_them_and_the_survivor_takes_over() {
         .unwrap();
     let key = "automations/replicated/runs";
     let (state, token) = match store.acquire(key, &holders[survivor], ttl).await.unwrap() {
-        resend_workflows::Lease::Held {
+        resend_workflows_watch::Lease::Held {
             state: Some(state),
             token,
         } => (state, token),
@@ -303,14 +305,14 @@ async fn two_replicas_poll_once_between_them_and_the_survivor_takes_over() {
             .commit(key, &holders[holder], token, ttl, &state)
             .await
             .unwrap(),
-        resend_workflows::Renewal::TakenBy { holder, .. } if holder == holders[survivor]
+        resend_workflows_watch::Renewal::TakenBy { holder, .. } if holder == holders[survivor]
     ));
     assert_eq!(
         store
             .commit(key, &holders[survivor], token, ttl, &state)
             .await
             .unwrap(),
-        resend_workflows::Renewal::Held
+        resend_workflows_watch::Renewal::Held
     );
     watchers[survivor].abort();
 }
@@ -336,7 +338,7 @@ async fn until<T: std::fmt::Debug>(
 type Item = Result<(&'static str, String), String>;
 
 fn spawn_watch(
-    mut events: resend_workflows::WatchStream<resend_workflows::AutomationRunListItem>,
+    mut events: resend_workflows_watch::WatchStream<resend_workflows::AutomationRunListItem>,
 ) -> (mpsc::UnboundedReceiver<Item>, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::unbounded_channel();
     let task = tokio::spawn(async move {
@@ -417,7 +419,7 @@ async fn a_database_restart_mid_watch_loses_nothing() {
     let ttl = Duration::from_secs(3);
     assert!(matches!(
         store.acquire(key, "svc-other", ttl).await.unwrap(),
-        resend_workflows::Lease::Taken { holder, .. } if holder == "svc-failover"
+        resend_workflows_watch::Lease::Taken { holder, .. } if holder == "svc-failover"
     ));
     task.abort();
 }
@@ -511,7 +513,7 @@ async fn a_restart_on_postgres_takes_over_at_once() {
     let key = "automations/deploys/runs";
     assert!(matches!(
         store.acquire(key, "pod-c", ttl).await.unwrap(),
-        resend_workflows::Lease::Held { .. }
+        resend_workflows_watch::Lease::Held { .. }
     ));
     let next = fake
         .start_automation_run("deploys", RunStatus::Running)
@@ -701,7 +703,7 @@ async fn a_black_holed_database_gives_an_error_a_poll_interval_never_silence() {
 // version gets the column when opened, its rows kept.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_the_take_that_holds_the_lease_renews_commits_or_releases_it() {
-    use resend_workflows::{Lease, Renewal, WatchState};
+    use resend_workflows_watch::{Lease, Renewal, WatchState};
     let Some(pg) = Pg::start() else { return };
     let (client, connection) = tokio_postgres::connect(&pg.config(), tokio_postgres::NoTls)
         .await

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use resend_workflows::{Lease, PostgresStore, Renewal, StateStore, WatchState};
+use resend_workflows_watch::{Lease, PostgresStore, Renewal, StateStore, WatchState};
 
 use crate::postgres::Pg;
 

@@ -7,7 +7,9 @@
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use resend_workflows::{Budget, MembershipStore, PostgresStore, TeamStream};
+use resend_workflows::Budget;
+use resend_workflows_watch::WatchClient;
+use resend_workflows_watch::{MembershipStore, PostgresStore, TeamStream};
 
 use crate::common;
 use crate::postgres::Pg;
@@ -251,7 +253,7 @@ async fn two_services_of_different_automations_on_one_database_each_watch_all_of
         .await
         .unwrap_or_else(|_| panic!("runs not told in 10 s: {told:?} of {runs:?}"));
         match item {
-            Some(Ok(resend_workflows::TeamEvent::Run { event, .. })) => {
+            Some(Ok(resend_workflows_watch::TeamEvent::Run { event, .. })) => {
                 told.push((n, event.run_id().to_owned()));
             }
             Some(Ok(_)) => {}
@@ -325,7 +327,7 @@ async fn restarts_of_a_team_replica_leave_no_membership_rows() {
     let ttl = Duration::from_millis(1500);
     assert_eq!(
         store.join("team", "crashed", "team", ttl).await.unwrap(),
-        resend_workflows::Members::new(1, 1)
+        resend_workflows_watch::Members::new(1, 1)
     );
     let mut survivor = team(&client, &store, &["restarted"], Some("survivor"));
     run_for(std::slice::from_mut(&mut survivor), Duration::from_secs(1)).await;

@@ -12,7 +12,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use resend_workflows::{Budget, PostgresStore, RunStatus, TeamEvent};
+use resend_workflows::{Budget, RunStatus};
+use resend_workflows_watch::WatchClient;
+use resend_workflows_watch::{PostgresStore, TeamEvent};
 
 use crate::common;
 use crate::postgres::Pg;

@@ -9,7 +9,9 @@
 use std::time::Duration;
 
 use futures::StreamExt;
-use resend_workflows::{MemoryStore, RetryPolicy, RunStatus, StartAt};
+use resend_workflows::{RetryPolicy, RunStatus};
+use resend_workflows_watch::WatchClient;
+use resend_workflows_watch::{MemoryStore, StartAt};
 
 use crate::common;
 use crate::watch::{BUDGET, Shown, finished, started, take};
@@ -21,7 +23,7 @@ const POLL: Duration = Duration::from_secs(5);
 /// the paused clock during them), or its first `n` events.
 async fn told_in<R: resend_workflows::RunItem>(
     fake: &resend_workflows::fake::FakeResend,
-    events: &mut resend_workflows::WatchStream<R>,
+    events: &mut resend_workflows_watch::WatchStream<R>,
     n: usize,
     requests: usize,
 ) -> Vec<Shown> {

@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use resend_workflows::{
+use resend_workflows_watch::{
     FileStore, Lease, Members, MembershipStore, MemoryStore, Renewal, StateStore, TurnStore,
     WatchState,
 };
@@ -206,7 +206,7 @@ async fn file_store_keeps_state_and_lease() {
 
 #[cfg(feature = "postgres")]
 mod postgres {
-    use resend_workflows::{PostgresStore, StateStore};
+    use resend_workflows_watch::{PostgresStore, StateStore};
 
     use crate::postgres::Pg;
 

@@ -10,7 +10,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use resend_workflows::{MemoryStore, RunStatus, StartAt, StateStore, TeamEvent, TeamStream};
+use resend_workflows::RunStatus;
+use resend_workflows_watch::WatchClient;
+use resend_workflows_watch::{MemoryStore, StartAt, StateStore, TeamEvent, TeamStream};
 use tokio::sync::mpsc;
 
 use crate::common;
@@ -289,7 +291,7 @@ async fn a_disabled_automations_runs_in_flight_are_followed_to_their_end() {
         if let TeamEvent::Removed { automation, reason } = next().await {
             assert_eq!(
                 (automation.as_str(), reason),
-                ("busy", resend_workflows::Removal::Disabled)
+                ("busy", resend_workflows_watch::Removal::Disabled)
             );
             break;
         }
@@ -345,7 +347,7 @@ async fn a_dropped_automation_commits_the_finish_it_told() {
     match next_by(&mut events, deadline).await {
         TeamEvent::Removed { automation, reason } => assert_eq!(
             (automation.as_str(), reason),
-            ("busy", resend_workflows::Removal::Disabled)
+            ("busy", resend_workflows_watch::Removal::Disabled)
         ),
         other => panic!("{other:?}"),
     }

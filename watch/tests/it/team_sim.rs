@@ -92,8 +92,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use resend_workflows::RunStatus;
 use resend_workflows::fake::FakeResend;
-use resend_workflows::{MemoryStore, RunStatus, StartAt, TeamStream};
+use resend_workflows_watch::{MemoryStore, StartAt, TeamStream};
 use tokio::time::Instant;
 
 use crate::common::cut::Cut;

@@ -7,9 +7,12 @@ use std::time::Duration;
 use futures::{StreamExt, TryStreamExt};
 use resend_workflows::fake::FakeResend;
 use resend_workflows::{
-    AutomationRun, AutomationRunListItem, Client, Error, MemoryStore, RetryPolicy, RunEvent,
-    RunStatus, StartAt, WatchErrorKind, WatchStream, WorkflowRunListItem,
+    AutomationRun, AutomationRunListItem, Client, Error as ClientError, RetryPolicy, RunStatus,
+    WorkflowRunListItem,
 };
+use resend_workflows_watch::Error;
+use resend_workflows_watch::WatchClient;
+use resend_workflows_watch::{MemoryStore, RunEvent, StartAt, WatchErrorKind, WatchStream};
 use tokio::time::Instant;
 
 use crate::common;
@@ -353,7 +356,7 @@ async fn a_restart_resumes_from_the_store_and_repeats_only_what_was_not_committe
         [finished(&b.id, "completed"), started(&c.id, "running")]
     );
     assert!(
-        t0.elapsed() <= resend_workflows::DEFAULT_LEASE_TTL,
+        t0.elapsed() <= resend_workflows_watch::DEFAULT_LEASE_TTL,
         "{:?}",
         t0.elapsed()
     );
@@ -410,7 +413,7 @@ async fn errors_are_items_and_the_watch_goes_on() {
         .start_automation_run("e", RunStatus::Completed)
         .unwrap();
     match events.next().await {
-        Some(Err(Error::Api(e))) => assert_eq!(e.status().as_u16(), 403),
+        Some(Err(Error::Client(ClientError::Api(e)))) => assert_eq!(e.status().as_u16(), 403),
         other => panic!("{other:?}"),
     }
     assert_eq!(
@@ -449,15 +452,16 @@ async fn a_state_saved_for_another_collection_is_a_typed_error() {
     let saved = store.get("automations/s/runs").unwrap();
     let wrong = MemoryStore::new();
     let key = "automations/other/runs";
-    use resend_workflows::StateStore;
+    use resend_workflows_watch::StateStore;
     let ttl = Duration::from_secs(60);
-    let resend_workflows::Lease::Held { token, .. } = wrong.acquire(key, "me", ttl).await.unwrap()
+    let resend_workflows_watch::Lease::Held { token, .. } =
+        wrong.acquire(key, "me", ttl).await.unwrap()
     else {
         panic!("a fresh store's lease is free");
     };
     assert_eq!(
         wrong.commit(key, "me", token, ttl, &saved).await.unwrap(),
-        resend_workflows::Renewal::Held
+        resend_workflows_watch::Renewal::Held
     );
     tokio::time::sleep(ttl * 2).await;
     let mut other = watch(&client, "other", &wrong);
@@ -548,7 +552,9 @@ async fn bad_arguments_are_the_only_item() {
         ),
     ] {
         match events.next().await {
-            Some(Err(Error::InvalidArgument(e))) => assert_eq!(e.parameter(), parameter),
+            Some(Err(Error::Client(ClientError::InvalidArgument(e)))) => {
+                assert_eq!(e.parameter(), parameter);
+            }
             other => panic!("{other:?}"),
         }
         assert!(events.next().await.is_none());

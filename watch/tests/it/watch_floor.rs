@@ -9,9 +9,10 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use resend_workflows::fake::FakeResend;
-use resend_workflows::{
-    Budget, Error, MemoryStore, RetryPolicy, RunEvent, RunStatus, StartAt, WatchErrorKind,
-};
+use resend_workflows::{Budget, RetryPolicy, RunStatus};
+use resend_workflows_watch::Error;
+use resend_workflows_watch::WatchClient;
+use resend_workflows_watch::{MemoryStore, RunEvent, StartAt, WatchErrorKind};
 use serde_json::json;
 use tokio::time::Instant;
 

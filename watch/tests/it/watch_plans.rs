@@ -11,8 +11,10 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use proptest::prelude::*;
-use resend_workflows::internals::{Forced, Plan};
-use resend_workflows::{MemoryStore, RetryPolicy, RunEvent, RunStatus, StartAt};
+use resend_workflows::{RetryPolicy, RunStatus};
+use resend_workflows_watch::WatchClient;
+use resend_workflows_watch::internals::{Forced, Plan};
+use resend_workflows_watch::{MemoryStore, RunEvent, StartAt};
 
 use crate::common;
 

@@ -9,10 +9,10 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use futures::StreamExt;
-use resend_workflows::{
-    Error, FileStore, Lease, MemoryStore, RetryPolicy, RunStatus, StartAt, StateStore,
-    WatchErrorKind,
-};
+use resend_workflows::{RetryPolicy, RunStatus};
+use resend_workflows_watch::Error;
+use resend_workflows_watch::WatchClient;
+use resend_workflows_watch::{FileStore, Lease, MemoryStore, StartAt, StateStore, WatchErrorKind};
 use tokio::time::Instant;
 
 use crate::common;
@@ -647,7 +647,7 @@ async fn runs_stamped_ahead_never_hide_the_runs_created_after_them() {
         })
         .collect();
     async fn next(
-        events: &mut resend_workflows::WatchStream<resend_workflows::AutomationRunListItem>,
+        events: &mut resend_workflows_watch::WatchStream<resend_workflows::AutomationRunListItem>,
     ) -> String {
         match events.next().await {
             Some(Ok(event)) => format!("{} {}", event.kind(), event.run_id()),

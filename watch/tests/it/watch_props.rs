@@ -14,13 +14,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use resend_workflows::{Lease, Renewal, StateStore, StoreError, WatchState};
+use resend_workflows_watch::WatchClient;
+use resend_workflows_watch::{Lease, Renewal, StateStore, StoreError, WatchState};
 
 use futures::StreamExt;
 use proptest::prelude::*;
-use resend_workflows::{
-    AutomationRunListItem, MemoryStore, RetryPolicy, RunEvent, RunStatus, StartAt,
-};
+use resend_workflows::{AutomationRunListItem, RetryPolicy, RunStatus};
+use resend_workflows_watch::{MemoryStore, RunEvent, StartAt};
 
 use crate::common;
 
@@ -61,7 +61,7 @@ struct Conditions {
 /// The default conditions: a 5 s interval, a 60 s lease, no limit.
 const CALM: Conditions = Conditions {
     poll: POLL,
-    ttl: resend_workflows::DEFAULT_LEASE_TTL,
+    ttl: resend_workflows_watch::DEFAULT_LEASE_TTL,
     limit: None,
 };
 

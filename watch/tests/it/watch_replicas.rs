@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use futures::future::BoxFuture;
-use resend_workflows::{
-    Lease, MemoryStore, Renewal, RunStatus, StateStore, StoreError, TeamEvent, TeamStream,
-    WatchState,
+use resend_workflows::RunStatus;
+use resend_workflows_watch::WatchClient;
+use resend_workflows_watch::{
+    Lease, MemoryStore, Renewal, StateStore, StoreError, TeamEvent, TeamStream, WatchState,
 };
 use tokio::sync::mpsc;
 
@@ -244,7 +245,7 @@ pub async fn a_late_release_leaves_the_successor_alone<S: StateStore + Clone>(st
     let watch = || {
         client
             .watch_automation_runs("rebuilt")
-            .start(resend_workflows::StartAt::Beginning)
+            .start(resend_workflows_watch::StartAt::Beginning)
             .poll_interval(Duration::from_millis(100))
             .lease_ttl(Duration::from_secs(3))
             .holder("svc")
@@ -255,7 +256,7 @@ pub async fn a_late_release_leaves_the_successor_alone<S: StateStore + Clone>(st
         .start_automation_run("rebuilt", RunStatus::Running)
         .unwrap()
         .id;
-    let kind = |item: Option<Result<resend_workflows::RunEvent<_>, _>>| match item {
+    let kind = |item: Option<Result<resend_workflows_watch::RunEvent<_>, _>>| match item {
         Some(Ok(event)) => Ok((event.kind(), event.run_id().to_owned())),
         other => Err(format!("{other:?}")),
     };
@@ -294,5 +295,6 @@ async fn a_late_release_leaves_the_successor_alone_in_memory() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_late_release_leaves_the_successor_alone_in_files() {
     let dir = common::TempDir::new("late-release");
-    a_late_release_leaves_the_successor_alone(resend_workflows::FileStore::new(dir.path())).await;
+    a_late_release_leaves_the_successor_alone(resend_workflows_watch::FileStore::new(dir.path()))
+        .await;
 }

@@ -16,10 +16,9 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use resend_workflows::fake::FakeResend;
-use resend_workflows::{
-    AutomationStatus, Budget, Client, MemoryStore, Removal, RunEvent, RunStatus, StartAt,
-    TeamEvent, TeamStream,
-};
+use resend_workflows::{AutomationStatus, Budget, Client, RunStatus};
+use resend_workflows_watch::WatchClient;
+use resend_workflows_watch::{MemoryStore, Removal, RunEvent, StartAt, TeamEvent, TeamStream};
 use tokio::time::Instant;
 
 use crate::common;
@@ -358,7 +357,7 @@ async fn each_automation_s_state_is_its_own_file_and_a_restart_goes_on_from_it()
             .poll_interval(Duration::from_millis(200))
             .max_staleness(Duration::from_millis(800))
             .discovery_interval(Duration::from_secs(1))
-            .store(resend_workflows::FileStore::new(dir.path()))
+            .store(resend_workflows_watch::FileStore::new(dir.path()))
             .stream()
     };
     let mut events = watch();
@@ -382,7 +381,7 @@ async fn each_automation_s_state_is_its_own_file_and_a_restart_goes_on_from_it()
     // Asking for more commits what was yielded; then the process "ends".
     run_for(&mut events, Duration::from_millis(500)).await;
     drop(events);
-    let store = resend_workflows::FileStore::new(dir.path());
+    let store = resend_workflows_watch::FileStore::new(dir.path());
     for id in ["one", "two"] {
         let key = format!("automations/{id}/runs");
         assert!(store.path(&key).exists(), "{id}'s own file");
@@ -456,7 +455,7 @@ async fn bad_arguments_are_the_only_item_and_nothing_is_sent() {
         assert!(error.ends_watch(), "{parameter}: {error}");
         assert_eq!(error.automation(), None);
         match error.error() {
-            resend_workflows::Error::InvalidArgument(e) => {
+            resend_workflows_watch::Error::Client(resend_workflows::Error::InvalidArgument(e)) => {
                 assert_eq!(e.parameter(), parameter, "{error}");
             }
             other => panic!("{parameter}: {other}"),

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use resend_workflows::StartAt;
+use resend_workflows_watch::StartAt;
 
 use super::{End, Sim, Standing, Verdict, WATCHED_WITHIN, name};
 

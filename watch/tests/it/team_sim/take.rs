@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use futures::StreamExt;
-use resend_workflows::TeamEvent;
+use resend_workflows_watch::TeamEvent;
 use tokio::time::Instant;
 
 use super::{End, Sim, Told, name};

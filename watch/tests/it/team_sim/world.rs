@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use resend_workflows::fake::FakeResend;
-use resend_workflows::{Budget, MemoryStore, RunStatus, StartAt, TeamStream};
+use resend_workflows::{Budget, RunStatus};
+use resend_workflows_watch::WatchClient;
+use resend_workflows_watch::{MemoryStore, StartAt, TeamStream};
 use tokio::time::Instant;
 
 use super::rng::Rng;
