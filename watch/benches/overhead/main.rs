@@ -8,115 +8,33 @@
 // A benchmark reports on stdout and stderr.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+// The client's benchmark's harness, measures and server: the same files.
+#[allow(dead_code)]
+#[path = "../../../benches/overhead/harness.rs"]
+mod harness;
+#[allow(dead_code)]
+#[path = "../../../benches/overhead/measure.rs"]
 mod measure;
 mod polite;
 mod ratelimit_watch;
+#[allow(dead_code)]
+#[path = "../../../benches/overhead/server.rs"]
 mod server;
 mod team;
 mod team_schedule;
 mod watch;
 mod watch_memory;
 
-use std::io::{BufRead, BufReader, Write as _};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use resend_workflows::{Client, RetryPolicy};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-const KEY: &str = "re_bench_key";
+use harness::Scenario;
+pub(crate) use harness::{KEY, ServerProcess, client, quick, runtime};
 
-fn quick() -> bool {
-    std::env::var_os("BENCH_QUICK").is_some_and(|v| v != "0")
-}
-
-/// The server, in a child process of this same binary.
-struct ServerProcess {
-    child: Child,
-    base_url: String,
-}
-
-impl ServerProcess {
-    fn start_mode(total: usize, delay_ms: u64, mode: server::Mode) -> Self {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--serve",
-                &total.to_string(),
-                &delay_ms.to_string(),
-                mode.name(),
-            ])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start the bench server");
-        let mut port = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut port)
-            .unwrap();
-        let base_url = format!("http://127.0.0.1:{}", port.trim());
-        Self { child, base_url }
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        drop(self.child.stdin.take()); // ends the server
-        let _ = self.child.wait();
-    }
-}
-
-/// The client as users get it: the default retry policy (its per-attempt
-/// request copy included) and every default.
-fn client(base_url: &str) -> Client {
-    Client::builder()
-        .api_key(KEY)
-        .base_url(base_url)
-        .retry(RetryPolicy::default())
-        .build()
-        .unwrap()
-}
-
-/// The client side's runtime: `BENCH_RUNTIME=multi` for a two-worker
-/// multi-thread runtime; by default a current-thread runtime, so the
-/// client's own work is measured without thread hand-offs in the noise.
-fn runtime() -> tokio::runtime::Runtime {
-    if std::env::var("BENCH_RUNTIME").is_ok_and(|v| v == "multi") {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap()
-    } else {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-    }
-}
-
-fn table(results: &[Value]) {
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(
-        err,
-        "\n{:<9} {:<58} {:<34} holds",
-        "scenario", "result", "target"
-    );
-    for r in results {
-        let summary = match r["scenario"].as_str().unwrap_or("") {
-            "ratelimit-watch" | "watch" | "watch-memory" | "team" | "team-schedule" | "polite" => {
-                r["summary"].as_str().unwrap_or("").to_owned()
-            }
-            _ => String::new(),
-        };
-        let _ = writeln!(
-            err,
-            "{:<9} {:<58} {:<34} {}",
-            r["scenario"].as_str().unwrap_or(""),
-            summary,
-            r["target"].as_str().unwrap_or(""),
-            r["holds"]
-        );
-    }
+/// What a result came to, for the table: each scenario says.
+fn summary(r: &Value) -> String {
+    r["summary"].as_str().unwrap_or("").to_owned()
 }
 
 fn main() {
@@ -136,7 +54,6 @@ fn main() {
     }
     // `cargo bench` passes `--bench`; a name filter runs the scenarios it begins.
     let only = args.iter().skip(1).find(|a| !a.starts_with("--")).cloned();
-    type Scenario = (&'static str, fn() -> Value);
     let scenarios: [Scenario; 6] = [
         ("ratelimit-watch", ratelimit_watch::scenario_ratelimit_watch),
         ("watch", watch::scenario_watch),
@@ -145,18 +62,5 @@ fn main() {
         ("team-schedule", team_schedule::scenario_team_schedule),
         ("polite", polite::scenario_polite),
     ];
-    let mut results = Vec::new();
-    for (name, run) in scenarios {
-        // A prefix names a family: `watch` runs `watch` and `watch-memory`.
-        if only.as_deref().is_some_and(|o| !name.starts_with(o)) {
-            continue;
-        }
-        let started = Instant::now();
-        let mut result = run();
-        result["quick"] = json!(quick());
-        result["seconds"] = json!(started.elapsed().as_secs_f64());
-        println!("{result}");
-        results.push(result);
-    }
-    table(&results);
+    harness::run(&scenarios, only.as_deref(), summary);
 }

@@ -1,13 +1,16 @@
 //! The watch's integration tests, as one binary so the suite links the
-//! crates once. Each module is one area; `common` holds the shared support
-//! (the spec as JSON Schema, clients for the fake, a raw HTTP server), a
-//! copy of the client's tests/it/common.
+//! crates once. Each module is one area; `common` is the client's shared
+//! support (tests/it/common: the spec as JSON Schema, clients for the fake,
+//! a raw HTTP server), the same files, and `cut` the watch's own (stores
+//! that fail on cue).
 
 // Test support is `pub` for the modules that share it, not for users; tests
 // report what they measured on stderr.
 #![allow(unreachable_pub, clippy::print_stderr)]
 
+#[path = "../../../tests/it/common/mod.rs"]
 mod common;
+mod cut;
 
 mod architecture;
 #[cfg(feature = "metrics")]

@@ -16,7 +16,7 @@ use resend_workflows_watch::{MemoryStore, StartAt, StateStore, TeamEvent, TeamSt
 use tokio::sync::mpsc;
 
 use crate::common;
-use crate::common::cut::Cut;
+use crate::cut::Cut;
 
 const TTL: Duration = Duration::from_millis(1500);
 

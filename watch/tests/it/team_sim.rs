@@ -97,7 +97,7 @@ use resend_workflows::fake::FakeResend;
 use resend_workflows_watch::{MemoryStore, StartAt, TeamStream};
 use tokio::time::Instant;
 
-use crate::common::cut::Cut;
+use crate::cut::Cut;
 
 /// Schedules a run of the suite plays.
 const SCHEDULES: u64 = 2_000;

@@ -159,7 +159,7 @@ impl Sim {
     /// its successor took those leases, see [`Cut::hold_back_releases`])
     /// or a new one.
     ///
-    /// [`Cut::hold_back_releases`]: crate::common::cut::Cut::hold_back_releases
+    /// [`Cut::hold_back_releases`]: crate::cut::Cut::hold_back_releases
     fn crash(&mut self, r: usize, same: bool) {
         self.replicas[r].cut.hold_back_releases(same);
         self.replicas[r].stream = None;

@@ -17,7 +17,7 @@ use super::wire::Wire;
 use super::{
     End, HISTORY, Life, POLLS, Replica, Run, STALENESS, Sim, Standing, TTL, Verdict, key, name,
 };
-use crate::common::cut::Cut;
+use crate::cut::Cut;
 
 /// Plays schedule `seed`: its trace, and what went wrong if anything.
 pub(super) fn play(seed: u64) -> (Vec<String>, Verdict) {

@@ -1,21 +1,16 @@
-//! The shape of the house, checked on every run: no import cycle between the
-//! crate's modules (a file's `crate::` and `super::` paths, the generated
-//! code included), nor between its top-level folders (an arrow from
-//! `error/` into `transport/` and one back is a circle, whatever files they
-//! land on); no import through the crate root's re-exports from inside the
-//! crate; the generated client held by the transport alone; and no source
-//! file over the size that asks to be split. Unit tests (a `mod tests` at a
-//! file's end, or a `tests.rs` beside it) are not part of the graph.
+//! The shape of a crate's modules, for each crate's architecture test
+//! (the client's tests/it/architecture, the watch's
+//! watch/tests/it/architecture.rs, which includes this file): its import
+//! graph from the `crate::`, `super::` and `self::` paths of its files
+//! (unit tests left out: a `mod tests` at a file's end, or a `tests.rs`
+//! beside it), the graph's cycles between modules and between top-level
+//! folders, and its files' lengths.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-const SRC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
-const GENERATED: &str = include_str!(concat!(env!("OUT_DIR"), "/generated.rs"));
-const MAX_LINES: usize = 420;
-
 /// Every source file's module path (`""` for the root) and text.
-fn modules() -> BTreeMap<String, String> {
+pub fn modules(src: &str) -> BTreeMap<String, String> {
     fn walk(dir: &Path, prefix: &str, out: &mut BTreeMap<String, String>) {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
@@ -40,12 +35,12 @@ fn modules() -> BTreeMap<String, String> {
         }
     }
     let mut out = BTreeMap::new();
-    walk(Path::new(SRC), "", &mut out);
+    walk(Path::new(src), "", &mut out);
     out
 }
 
 /// The code of a file, without comments and without its unit tests.
-fn code(text: &str) -> String {
+pub fn code(text: &str) -> String {
     // Unit tests sit behind `#[cfg(test)]` (and maybe other attributes)
     // then `mod tests`: inline at the end (`mod tests {`: cut from there),
     // or in a file of their own (`mod tests;`: only the declaration goes,
@@ -78,7 +73,7 @@ fn code(text: &str) -> String {
 /// The paths after each `crate::`, `super::` or `self::` in `code`, resolved
 /// to absolute paths (`a::b::Item`). `super::` and `self::` only when
 /// `relative` (the generated code uses them between its inline modules).
-fn paths(module: &str, is_dir_module: bool, relative: bool, code: &str) -> Vec<String> {
+pub fn paths(module: &str, is_dir_module: bool, relative: bool, code: &str) -> Vec<String> {
     let parent = |m: &str| {
         m.rsplit_once("::")
             .map_or(String::new(), |(p, _)| p.to_owned())
@@ -116,9 +111,11 @@ fn paths(module: &str, is_dir_module: bool, relative: bool, code: &str) -> Vec<S
         .collect()
 }
 
-/// The import graph: module -> the modules it names.
-fn graph() -> BTreeMap<String, BTreeSet<String>> {
-    let modules = modules();
+/// The import graph of the crate in `src`: module -> the modules it
+/// names; `extra` adds code to a module (the client's generated code,
+/// included by its transport).
+pub fn graph(src: &str, extra: &[(&str, &str)]) -> BTreeMap<String, BTreeSet<String>> {
+    let modules = modules(src);
     let known: BTreeSet<String> = modules.keys().cloned().collect();
     let resolve = |path: &str| -> String {
         // The longest prefix that is a module; else the root.
@@ -144,13 +141,13 @@ fn graph() -> BTreeMap<String, BTreeSet<String>> {
         if module.is_empty() {
             continue; // the root re-exports everything by design
         }
-        let is_dir = Path::new(SRC)
+        let is_dir = Path::new(src)
             .join(module.replace("::", "/"))
             .join("mod.rs")
             .exists();
         let mut found = paths(module, is_dir, true, &code(text));
-        if module == "transport::generated" {
-            found.extend(paths(module, false, false, &code(GENERATED)));
+        for (_, more) in extra.iter().filter(|(m, _)| m == module) {
+            found.extend(paths(module, false, false, &code(more)));
         }
         let edges: BTreeSet<String> = found
             .iter()
@@ -163,7 +160,7 @@ fn graph() -> BTreeMap<String, BTreeSet<String>> {
 }
 
 /// Every cycle, as `a -> b -> a`.
-fn cycles(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
+pub fn cycles(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
     fn visit(
         node: &str,
         graph: &BTreeMap<String, BTreeSet<String>>,
@@ -194,11 +191,12 @@ fn cycles(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
     found
 }
 
-#[test]
-fn no_module_imports_one_that_imports_it_back() {
-    let graph = graph();
+/// No module imports one that imports it back, nor through the crate
+/// root's re-exports; `graph` holds more than `at_least` modules (the walk
+/// found them).
+pub fn assert_no_module_cycle(graph: &BTreeMap<String, BTreeSet<String>>, at_least: usize) {
     assert!(
-        graph.len() > 20,
+        graph.len() > at_least,
         "the walk found the modules: {:?}",
         graph.keys()
     );
@@ -212,13 +210,13 @@ fn no_module_imports_one_that_imports_it_back() {
         "these modules import through the crate root's re-exports (`crate::Name`); \
          import from the defining module instead: {through_root:?}"
     );
-    let cycles = cycles(&graph);
+    let cycles = cycles(graph);
     assert!(cycles.is_empty(), "import cycles:\n{}", cycles.join("\n"));
 }
 
 /// The graph with each module taken for its top-level folder (or file):
 /// `transport::gate` is `transport`.
-fn folders(graph: &BTreeMap<String, BTreeSet<String>>) -> BTreeMap<String, BTreeSet<String>> {
+pub fn folders(graph: &BTreeMap<String, BTreeSet<String>>) -> BTreeMap<String, BTreeSet<String>> {
     let top = |m: &str| m.split("::").next().unwrap_or("").to_owned();
     let mut folders: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (module, edges) in graph {
@@ -229,11 +227,9 @@ fn folders(graph: &BTreeMap<String, BTreeSet<String>>) -> BTreeMap<String, BTree
     folders
 }
 
-#[test]
-fn no_folder_imports_one_that_imports_it_back() {
-    let folders = folders(&graph());
-    assert!(folders.contains_key("transport") && folders.contains_key("error"));
-    let cycles = cycles(&folders);
+/// No top-level folder imports one that imports it back.
+pub fn assert_no_folder_cycle(graph: &BTreeMap<String, BTreeSet<String>>) {
+    let cycles = cycles(&folders(graph));
     assert!(
         cycles.is_empty(),
         "import cycles between top-level folders:\n{}",
@@ -241,35 +237,15 @@ fn no_folder_imports_one_that_imports_it_back() {
     );
 }
 
-#[test]
-fn only_the_transport_holds_the_generated_client() {
-    let graph = graph();
-    // What the generated client carries per call is a leaf of the
-    // transport: it reaches back to neither the generated code nor hooks.
-    let record = &graph["transport::record"];
-    assert!(
-        !record.contains("transport::generated") && !record.contains("transport::hooks"),
-        "the call record must not reach back to the generated client: {record:?}"
-    );
-    assert!(
-        graph["transport::generated"].contains("transport::record"),
-        "{:?}",
-        graph["transport::generated"]
-    );
-    // Outside the transport, nobody names the generated client or builds one.
-    let holders: Vec<String> = modules()
+/// No source file in `src` is past `max_lines`.
+pub fn assert_no_long_file(src: &str, max_lines: usize) {
+    let long: Vec<String> = modules(src)
         .iter()
-        .filter(|(m, _)| !m.starts_with("transport"))
-        .filter(|(_, text)| {
-            let code = code(text);
-            code.contains("generated::Client") || code.contains("new_with_client")
-        })
-        .map(|(m, _)| m.clone())
+        .map(|(m, text)| (m, text.lines().count()))
+        .filter(|(_, n)| *n > max_lines)
+        .map(|(m, n)| format!("{m}: {n} lines"))
         .collect();
-    assert!(
-        holders.is_empty(),
-        "the generated client held outside the transport: {holders:?}"
-    );
+    assert!(long.is_empty(), "split these: {long:?}");
 }
 
 /// A unit-test module in a file of its own is declared anywhere in its
@@ -285,33 +261,7 @@ fn unit_tests_go_and_the_code_around_them_stays() {
 }
 
 #[test]
-fn the_checker_finds_a_cycle_when_there_is_one() {
-    let mut graph = graph();
-    graph
-        .get_mut("ids")
-        .unwrap()
-        .insert("collections::request".to_owned());
-    let cycles = cycles(&graph);
-    assert!(
-        cycles
-            .iter()
-            .any(|c| c.contains("ids") && c.contains("collections::request")),
-        "{cycles:?}"
-    );
-    // Two files that never import each other, in folders that do: a circle
-    // between the folders.
-    let mut graph = self::graph();
-    graph
-        .get_mut("error::api")
-        .unwrap()
-        .insert("transport::headers".to_owned());
-    let cycles = self::cycles(&folders(&graph));
-    assert!(
-        cycles
-            .iter()
-            .any(|c| c.contains("error") && c.contains("transport")),
-        "{cycles:?}"
-    );
+fn paths_resolve_as_the_compiler_does() {
     // `super::` in a file of a folder is the folder's module.
     assert_eq!(
         paths(
@@ -331,15 +281,4 @@ fn the_checker_finds_a_cycle_when_there_is_one() {
         paths("error", true, true, "mod api;\npub use api::{X, Y};"),
         ["error::api::"]
     );
-}
-
-#[test]
-fn no_source_file_is_past_the_size_that_asks_to_be_split() {
-    let long: Vec<String> = modules()
-        .iter()
-        .map(|(m, text)| (m, text.lines().count()))
-        .filter(|(_, n)| *n > MAX_LINES)
-        .map(|(m, n)| format!("{m}: {n} lines"))
-        .collect();
-    assert!(long.is_empty(), "split these: {long:?}");
 }
