@@ -28,7 +28,10 @@ impl<R: RunItem> Poll<R> {
             return None;
         }
         if let Some(check) = &self.state.check {
-            return Some((check.after.clone().map(super::saved_cursor), check.upper));
+            return Some((
+                check.after.clone().and_then(super::saved_cursor),
+                check.upper,
+            ));
         }
         // It starts below the top pages this poll read; its first page
         // judges the runs above too (this poll's listing is whole from the

@@ -115,11 +115,10 @@ impl<R: RunItem> Poll<R> {
         departures: u64,
         now: Instant,
     ) -> Self {
-        let stage = match (state.is_started(), settings.forced, state.mark.clone()) {
+        let mark = state.mark.clone().and_then(|mark| saved_cursor(mark.id));
+        let stage = match (state.is_started(), settings.forced, mark) {
             (false, _, _) => Stage::Begin,
-            (true, Some(Forced::Legacy), Some(mark)) => Stage::Newer {
-                before: saved_cursor(mark.id),
-            },
+            (true, Some(Forced::Legacy), Some(before)) => Stage::Newer { before },
             (true, _, _) => Stage::Top {
                 after: None,
                 first: true,
@@ -242,7 +241,7 @@ impl<R: RunItem> Poll<R> {
                 },
                 Stage::Backfill { left } => match (&self.state.backfill, *left) {
                     (Some(backfill), 1..) => Ask::Top {
-                        after: backfill.after.clone().map(saved_cursor),
+                        after: backfill.after.clone().and_then(saved_cursor),
                     },
                     _ => {
                         self.end();
@@ -376,15 +375,10 @@ impl<R: RunItem> Poll<R> {
     }
 }
 
-/// A cursor from a run id the watch saved in its state (every one a run
-/// id the client checked when its page arrived).
-///
-/// # Panics
-/// If the store handed back a state whose ids were changed to ones that
-/// are no ids at all.
-pub(crate) fn saved_cursor(id: String) -> Cursor {
-    match Cursor::new(id) {
-        Ok(cursor) => cursor,
-        Err(e) => panic!("a watch's saved state holds no such id: {e}"),
-    }
+/// A cursor from a run id the watch keeps in its state; `None` when the
+/// id cannot be one (a run id the server sent with characters no cursor
+/// takes, or a stored state changed by hand): the poll then reads from the
+/// top instead of from it, as a cursor the server refused would have it.
+pub(crate) fn saved_cursor(id: String) -> Option<Cursor> {
+    Cursor::new(id).ok()
 }

@@ -100,10 +100,13 @@ impl<R: RunItem> Poll<R> {
                     .iter()
                     .all(|r| !self.state.knows(r.item_id()) && r.created_at() > h)
             });
-        if let (true, Some(mark)) = (burst, self.state.mark.clone()) {
-            self.stage = Stage::Newer {
-                before: super::saved_cursor(mark.id),
-            };
+        let mark = self
+            .state
+            .mark
+            .clone()
+            .and_then(|m| super::saved_cursor(m.id));
+        if let (true, Some(before)) = (burst, mark) {
+            self.stage = Stage::Newer { before };
             return;
         }
         // A backfill going on reports every run below its cursor: the top
