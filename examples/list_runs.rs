@@ -92,7 +92,7 @@ async fn print_runs<T: ListItem + Send + Unpin + 'static>(
     println!("{count} runs in {} pages", runs.pages_received());
     if let Some(newest) = newest {
         println!(
-            "newer runs come before {newest:?}: watch them with `cargo run --example watch_runs`"
+            "newer runs come before {newest:?}: watch them with `cargo run -p resend-workflows-watch --example watch_runs`"
         );
     }
     Ok(())
