@@ -104,15 +104,26 @@ pub(crate) fn runtime() -> tokio::runtime::Runtime {
 /// A scenario: its name and what runs it.
 pub(crate) type Scenario = (&'static str, fn() -> Value);
 
-/// Runs the `scenarios` whose name begins with `only` (every one when
-/// `None`: a prefix names a family, `watch` runs `watch` and
-/// `watch-memory`), each result on stdout as it ends (with `quick` and its
-/// `seconds`), then a table of them on stderr, `summary` saying what each
-/// came to.
-pub(crate) fn run(scenarios: &[Scenario], only: Option<&str>, summary: fn(&Value) -> String) {
+/// Serves the benchmark's server in this process (`--serve TOTAL
+/// DELAY_MS [MODE]`): what a [`ServerProcess`] starts.
+pub(crate) fn serve(args: &[String]) {
+    server::serve(server::Config {
+        total: args[2].parse().unwrap(),
+        delay: Duration::from_millis(args[3].parse().unwrap()),
+        mode: server::Mode::parse(args.get(4).map_or("mixed", String::as_str)),
+    });
+}
+
+/// Runs the `scenarios` whose name begins with the filter in `args`, if
+/// any (`cargo bench` passes `--bench`; a prefix names a family, `watch`
+/// runs `watch` and `watch-memory`), each result on stdout as it ends
+/// (with `quick` and its `seconds`), then a table of them on stderr,
+/// `summary` saying what each came to.
+pub(crate) fn run(args: &[String], scenarios: &[Scenario], summary: fn(&Value) -> String) {
+    let only = args.iter().skip(1).find(|a| !a.starts_with("--"));
     let mut results = Vec::new();
     for (name, run) in scenarios {
-        if only.is_some_and(|o| !name.starts_with(o)) {
+        if only.is_some_and(|o| !name.starts_with(o.as_str())) {
             continue;
         }
         let started = Instant::now();

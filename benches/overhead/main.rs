@@ -17,8 +17,6 @@ mod ratelimit;
 mod server;
 mod stream;
 
-use std::time::Duration;
-
 use serde_json::Value;
 
 use harness::Scenario;
@@ -63,13 +61,7 @@ fn summary(r: &Value) -> String {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
-        Some("--serve") => {
-            return server::serve(server::Config {
-                total: args[2].parse().unwrap(),
-                delay: Duration::from_millis(args[3].parse().unwrap()),
-                mode: server::Mode::parse(args.get(4).map_or("mixed", String::as_str)),
-            });
-        }
+        Some("--serve") => return harness::serve(&args),
         Some("--memory-child") => return memory::child(args[2].parse().unwrap(), &args[3]),
         // For a profiler: `--profile-stream ours|baseline ROUNDS`.
         Some("--profile-stream") => return stream::profile(&args[2], args[3].parse().unwrap()),
@@ -77,8 +69,6 @@ fn main() {
         Some("--profile-decode") => return decode::profile(&args[2], args[3].parse().unwrap()),
         _ => {}
     }
-    // `cargo bench` passes `--bench`; a name filter runs the scenarios it begins.
-    let only = args.iter().skip(1).find(|a| !a.starts_with("--")).cloned();
     let scenarios: [Scenario; 6] = [
         ("stream", stream::scenario_stream),
         ("decode", decode::scenario_decode),
@@ -87,5 +77,5 @@ fn main() {
         ("ratelimit", ratelimit::scenario_ratelimit),
         ("build", build::scenario_build),
     ];
-    harness::run(&scenarios, only.as_deref(), summary);
+    harness::run(&args, &scenarios, summary);
 }

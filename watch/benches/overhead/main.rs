@@ -25,8 +25,6 @@ mod team_schedule;
 mod watch;
 mod watch_memory;
 
-use std::time::Duration;
-
 use serde_json::Value;
 
 use harness::Scenario;
@@ -40,20 +38,12 @@ fn summary(r: &Value) -> String {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
-        Some("--serve") => {
-            return server::serve(server::Config {
-                total: args[2].parse().unwrap(),
-                delay: Duration::from_millis(args[3].parse().unwrap()),
-                mode: server::Mode::parse(args.get(4).map_or("mixed", String::as_str)),
-            });
-        }
+        Some("--serve") => return harness::serve(&args),
         Some("--watch-memory-child") => {
             return watch_memory::child(&args[2], args[3].parse().unwrap(), &args[4], &args[5]);
         }
         _ => {}
     }
-    // `cargo bench` passes `--bench`; a name filter runs the scenarios it begins.
-    let only = args.iter().skip(1).find(|a| !a.starts_with("--")).cloned();
     let scenarios: [Scenario; 6] = [
         ("ratelimit-watch", ratelimit_watch::scenario_ratelimit_watch),
         ("watch", watch::scenario_watch),
@@ -62,5 +52,5 @@ fn main() {
         ("team-schedule", team_schedule::scenario_team_schedule),
         ("polite", polite::scenario_polite),
     ];
-    harness::run(&scenarios, only.as_deref(), summary);
+    harness::run(&args, &scenarios, summary);
 }
