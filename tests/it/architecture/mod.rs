@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use self::shape::{code, cycles, folders};
 
-mod shape;
+pub(crate) mod shape;
 
 const SRC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
 const GENERATED: &str = include_str!(concat!(env!("OUT_DIR"), "/generated.rs"));

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use self::shape::{cycles, folders};
 
 #[path = "../../../tests/it/architecture/shape.rs"]
-mod shape;
+pub(crate) mod shape;
 
 const SRC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
 const MAX_LINES: usize = 420;

@@ -20,6 +20,7 @@ mod pacing;
 mod postgres;
 mod postgres_tables;
 mod postgres_team;
+mod public_api;
 mod ratelimit;
 mod replica_processes;
 mod run_ends;
