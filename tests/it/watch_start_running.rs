@@ -124,7 +124,6 @@ async fn two_running() -> (common::Fake, Vec<String>) {
 }
 
 #[tokio::test]
-#[ignore = "fails: a run running at the first look and finished before its running listing is never told (poll/top.rs begun)"]
 async fn a_team_watch_from_the_runs_running_tells_their_finish_when_held_back_after_its_first_look()
 {
     let (fake, runs) = two_running().await;
@@ -156,7 +155,6 @@ async fn a_team_watch_from_the_runs_running_tells_their_finish_when_held_back_af
 }
 
 #[tokio::test]
-#[ignore = "fails: a run running at the first look and finished before its running listing is never told (poll/top.rs begun)"]
 async fn a_watch_from_the_runs_running_tells_their_finish_when_held_back_after_its_first_look() {
     let (fake, runs) = two_running().await;
     let client = common::client(&fake.base_url());
