@@ -16,9 +16,9 @@ use std::time::Duration;
 /// ceiling. Resend's `ratelimit-remaining` counts the whole team, the
 /// emails its services send included, on every answer: the lane reads
 /// what the others spend from it (their rate, from two answers in one
-/// window), steps back within the window a burst starts in, comes back a
-/// few seconds after it ends, and takes more than half the limit when the
-/// team is quiet. On a team of 2 a second, it spends at most 1 a second,
+/// window), steps back within the window a burst starts in, comes back at
+/// its first probe (one in ten seconds) that finds the burst over, and
+/// takes more than half the limit when the team is quiet. On a team of 2 a second, it spends at most 1 a second,
 /// and one request in ten seconds while the others spend one.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
@@ -33,10 +33,10 @@ pub enum Budget {
     /// What the team's other calls leave of its limit, less `reserve` (a
     /// share of the limit, kept free for their bursts; at least one
     /// request a window), and at most `ceiling` (a share of the limit).
-    /// When the others leave no more than the reserve, one request in
-    /// ten seconds, so the lane still sees the team's windows; until it
-    /// has seen what the others spend, at most two and a half requests a
-    /// window.
+    /// When the others leave no more than the reserve, a hundredth of the
+    /// limit and at least one request in ten seconds, so the lane still
+    /// sees the team's windows; until it has seen what the others spend,
+    /// at most two and a half requests a window (or that hundredth).
     GiveWay {
         /// The share of the limit kept free for the others' bursts.
         reserve: f64,
@@ -59,8 +59,14 @@ pub const DEFAULT_BUDGET: Budget = Budget::GiveWay {
 /// The team limit assumed until an answer names it: the lowest documented.
 const ASSUMED_LIMIT: u64 = 2;
 
-/// The least a lane that gives way spends: one request in ten seconds.
-const PROBE: f64 = 0.1;
+/// The least a lane that gives way spends: a hundredth of the limit (a
+/// request a second on a team of 100, where a burst of 90 leaves 10 a
+/// window), and at least one request in ten seconds. Held back to less,
+/// a lane on a large team sat out whole bursts, and the finishes of
+/// the quiet spell before them with it (p90 13 s where 5 s was due).
+const PROBE: f64 = 0.01;
+/// See [`PROBE`]: requests a second.
+const PROBE_FLOOR: f64 = 0.1;
 /// The most a lane that gives way spends a window before it has seen what
 /// the others spend: two answers a window tell it.
 const UNMEASURED: f64 = 2.5;
@@ -139,7 +145,7 @@ impl Budget {
                 if !team.measured {
                     spend = spend.min(UNMEASURED);
                 }
-                (spend / secs).max(PROBE)
+                (spend.max(PROBE * limit) / secs).max(PROBE_FLOOR)
             }
         }
     }
@@ -186,14 +192,17 @@ mod tests {
             // A team of 2 a second, quiet: one a second.
             (Some(2), 0.0, 1.0),
             (None, 0.0, 1.0),
-            // No more than the reserve left: a probe in ten seconds.
+            // No more than the reserve left: a probe, a hundredth of the
+            // limit and at least one in ten seconds.
             (Some(10), 8.0, 0.1),
-            (Some(100), 85.0, 0.1),
+            (Some(100), 85.0, 1.0),
             (Some(10), 9.0, 0.1),
-            (Some(100), 90.0, 0.1),
+            (Some(100), 90.0, 1.0),
             (Some(2), 1.0, 0.1),
             (Some(10), 10.0, 0.1),
             (Some(10), 50.0, 0.1),
+            (Some(1000), 950.0, 10.0),
+            (Some(20), 19.0, 0.2),
         ];
         for (limit, others, want) in cases {
             let got = DEFAULT_BUDGET.rate(&team(limit, others));
@@ -220,6 +229,12 @@ mod tests {
             ..team(Some(2), 0.0)
         };
         assert_eq!(DEFAULT_BUDGET.rate(&unmeasured), 1.0);
+        // On a team of 1,000, the probe's hundredth is more.
+        let unmeasured = TeamLimit {
+            measured: false,
+            ..team(Some(1000), 0.0)
+        };
+        assert_eq!(DEFAULT_BUDGET.rate(&unmeasured), 10.0);
     }
 
     #[test]

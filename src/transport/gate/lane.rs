@@ -148,8 +148,8 @@ impl LaneWaiting {
 /// The queue for a lane's turns.
 #[derive(Debug, Default)]
 struct Queue {
-    /// The next turn's time (`None`: at once).
-    next: Option<Instant>,
+    /// No turn before this (a shared store's failure moved it).
+    not_before: Option<Instant>,
     /// Those waiting, by (priority, arrival), with when they came.
     waiting: BTreeMap<(u8, u64), Instant>,
     arrivals: u64,
@@ -268,18 +268,26 @@ impl Lane {
         Duration::try_from_secs_f64(1.02 / rate).unwrap_or(Duration::from_secs(3600))
     }
 
-    /// When the next turn comes (not before `now`): the time the last turn
-    /// set (or a store's failure moved), and not before the spacing for
-    /// what `team` says now has passed since the last turn, so an answer
-    /// that tells a burst holds back a turn already set.
+    /// When the next turn comes (not before `now`): the spacing for what
+    /// `team` says now after the last turn, and not before a store's
+    /// failure allows. The spacing is the one known when the turn comes,
+    /// not the one at the last turn: an answer that tells a burst holds
+    /// back a turn the quiet before had set, and one that tells the burst
+    /// is over brings forward one that a probe's ten seconds had set.
     fn due(&self, q: &Queue, team: &TeamLimit, now: Instant) -> Instant {
-        let by_rate = q.last.map_or(now, |last| later(last, self.spacing(team)));
-        q.next.unwrap_or(now).max(by_rate).max(now)
+        self.after_last(q, team).map_or(now, |at| at.max(now))
     }
 
-    /// When the next turn could come at the earliest, if any is set.
-    pub fn next_turn(&self) -> Option<Instant> {
-        self.queue().next
+    /// The spacing for `team` after the last turn, and a store's bound.
+    fn after_last(&self, q: &Queue, team: &TeamLimit) -> Option<Instant> {
+        let by_rate = q.last.map(|last| later(last, self.spacing(team)));
+        by_rate.max(q.not_before)
+    }
+
+    /// When the next turn could come at the earliest for `team`, if any
+    /// turn was taken.
+    pub fn next_turn(&self, team: &TeamLimit) -> Option<Instant> {
+        self.after_last(&self.queue(), team)
     }
 
     fn queue(&self) -> std::sync::MutexGuard<'_, Queue> {
@@ -288,17 +296,31 @@ impl Lane {
 
     /// Waits for a turn at `priority`, the team as `team` tells it when
     /// asked: the lane's wait alone, without a client's rate gate (a
-    /// simulation of a schedule on tokio's paused clock, say). A call of
-    /// a [`LaneTicket`] waits for it within its deadline.
+    /// simulation of a schedule on tokio's paused clock, say), for a team
+    /// that changes only as time passes. A call of a [`LaneTicket`] waits
+    /// for it within its deadline, and looks again at every answer.
     pub async fn wait_turn(&self, priority: Priority, team: impl Fn() -> TeamLimit) {
-        self.turn(priority.rank(), team).await;
+        self.turn_heeding(priority.rank(), team, &Notify::new())
+            .await;
+    }
+
+    /// [`wait_turn`](Self::wait_turn) by rank, for the tests.
+    #[cfg(test)]
+    pub(crate) async fn turn(&self, priority: u8, team: impl Fn() -> TeamLimit) {
+        self.turn_heeding(priority, team, &Notify::new()).await;
     }
 
     /// Waits for a turn at `priority`: the next turn, once nobody ahead
-    /// waits; the one after is set by the budget's rate for what `team`
-    /// says then. Not bounded here: the gate races it with the deadline,
-    /// and a dropped wait leaves the queue.
-    pub(crate) async fn turn(&self, priority: u8, team: impl Fn() -> TeamLimit) {
+    /// waits, at the spacing for what `team` says when it comes; looks
+    /// again whenever `team_changed` is notified (an answer told the gate
+    /// more of the team). Not bounded here: the gate races it with the
+    /// deadline, and a dropped wait leaves the queue.
+    pub(crate) async fn turn_heeding(
+        &self,
+        priority: u8,
+        team: impl Fn() -> TeamLimit,
+        team_changed: &Notify,
+    ) {
         let me = {
             let mut q = self.queue();
             q.arrivals = q.arrivals.saturating_add(1);
@@ -313,6 +335,9 @@ impl Lane {
             let changed = self.changed.notified();
             tokio::pin!(changed);
             changed.as_mut().enable();
+            let learned = team_changed.notified();
+            tokio::pin!(learned);
+            learned.as_mut().enable();
             let turn = {
                 let q = self.queue();
                 let now = Instant::now();
@@ -324,18 +349,21 @@ impl Lane {
                 changed.await;
                 continue;
             };
+            // Biased: a turn that is due and told of a change at once
+            // goes the same way each time (the check below asks again).
             tokio::select! {
+                biased;
                 () = tokio::time::sleep_until(at) => {}
                 // Someone ahead arrived: look again.
                 () = &mut changed => continue,
+                // The spacing may have moved: look again.
+                () = &mut learned => continue,
             }
-            let spacing = self.spacing(&team());
             let won = {
                 let mut q = self.queue();
                 let now = Instant::now();
                 let first = q.head(now, self.age) == Some(me) && self.due(&q, &team(), now) <= now;
                 if first {
-                    q.next = Some(later(now, spacing));
                     q.last = Some(now);
                     q.last_urgent = me.0 == URGENT;
                 }
@@ -347,7 +375,7 @@ impl Lane {
                 self.changed.notify_waiters();
                 continue;
             }
-            self.shared_turn(spacing).await;
+            self.shared_turn(self.spacing(&team())).await;
             return;
         }
     }
@@ -372,7 +400,7 @@ impl Lane {
                 {
                     let mut q = self.queue();
                     let next = later(Instant::now(), share);
-                    q.next = Some(q.next.map_or(next, |n| n.max(next)));
+                    q.not_before = Some(q.not_before.map_or(next, |n| n.max(next)));
                 }
                 self.changed.notify_waiters();
                 crate::trace::event!(

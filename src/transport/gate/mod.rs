@@ -28,6 +28,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 pub(crate) use crate::instant::later;
@@ -76,6 +77,8 @@ pub(crate) struct RateGate {
     /// What the team's other calls spend, and the last answer's window
     /// and limit in it.
     traffic: Mutex<(Traffic, Duration, Option<u64>)>,
+    /// Notified on every answer heeded, so lanes' turns look again.
+    team_changed: Notify,
 }
 
 #[derive(Debug, Default)]
@@ -128,6 +131,7 @@ impl RateGate {
             queue: tokio::sync::Mutex::new(()),
             outstanding: Outstanding::default(),
             traffic: Mutex::new((Traffic::default(), SECOND, None)),
+            team_changed: Notify::new(),
         }
     }
 
@@ -250,13 +254,18 @@ impl RateGate {
                 });
             }
             let priority = ticket.priority.load(Ordering::Relaxed);
-            let turn = ticket.lane.turn(priority, || self.team(Instant::now()));
+            let turn = ticket.lane.turn_heeding(
+                priority,
+                || self.team(Instant::now()),
+                &self.team_changed,
+            );
             match deadline {
                 None => turn.await,
                 Some(d) => tokio::select! {
                     () = turn => {}
                     () = tokio::time::sleep_until(d) => {
-                        let until = ticket.lane.next_turn().map_or(d, |n| n.max(d));
+                        let team = self.team(Instant::now());
+                        let until = ticket.lane.next_turn(&team).map_or(d, |n| n.max(d));
                         return Err(TooLate { until, by_lane: true });
                     }
                 },
@@ -360,6 +369,7 @@ impl RateGate {
                 window,
             });
         }
+        self.team_changed.notify_waiters();
         let limit = hints.rate_limit.and_then(|r| r.limit);
         let named = hints.rate_limit.and_then(|r| r.window);
         if let Some(reset) = hints.window_used_up_for(others) {

@@ -418,11 +418,10 @@ async fn a_lane_wait_past_the_deadline_is_bounded_and_named() {
     assert_eq!(t1.elapsed(), MS(0));
 }
 
-#[tokio::test(start_paused = true)]
-async fn every_answer_tells_the_lanes_what_the_team_s_other_calls_spend() {
-    let gate = open_gate(None);
-    let t0 = Instant::now();
-    let answer = |remaining: u64| Hints {
+/// An answer of a team of 10 a second, its window a second, with
+/// `remaining` left.
+fn answer(remaining: u64) -> Hints {
+    Hints {
         rate_limit: Some(RateLimit {
             limit: Some(10),
             remaining: Some(remaining),
@@ -430,16 +429,22 @@ async fn every_answer_tells_the_lanes_what_the_team_s_other_calls_spend() {
             window: Some(S(1)),
         }),
         retry_after: None,
-    };
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_answer_tells_the_lanes_what_the_team_s_other_calls_spend() {
+    let gate = open_gate(None);
+    let t0 = Instant::now();
     assert_eq!(gate.team(t0).others, 0.0);
     assert!(!gate.team(t0).measured);
     // Our first request of a window: 6 of 10 left, so the others spent 3
-    // of it so far: 3 a second at least.
+    // of it so far: 3 a second at least, guessed 6 (see traffic.rs).
     gate.heed_answer(&answer(6), 0, t0, 0);
     let team = gate.team(t0);
     assert_eq!(
         (team.limit, team.others, team.measured),
-        (Some(10), 3.0, false)
+        (Some(10), 6.0, false)
     );
     // Our second in it, 500 ms later: 2 left, so the others spent 3 more
     // in between: 6 a second.
@@ -448,6 +453,31 @@ async fn every_answer_tells_the_lanes_what_the_team_s_other_calls_spend() {
     assert_eq!((team.others, team.measured), (6.0, true));
     // They leave 4: the default budget spends 2 (4 less a reserve of 2).
     assert_eq!(DEFAULT_BUDGET.rate(&team), 2.0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_answer_that_tells_the_others_quiet_brings_a_held_turn_forward() {
+    let gate = Arc::new(open_gate(None));
+    let t0 = Instant::now();
+    // A burst: the others spent 8 of 10 of the window so far (a guess
+    // of all of it), so the default lane probes once in ten seconds.
+    gate.heed_answer(&answer(1), 0, t0, 0);
+    let lane = LaneTicket::new(
+        Arc::new(Lane::new("watch", DEFAULT_BUDGET)),
+        Priority::Urgent,
+    );
+    assert_eq!(gate.wait_turn(None, Some(&lane)).await, Ok(MS(0)));
+    // The probe's answer comes 6 s later, the burst over (the others
+    // spent nothing of its window): the turn waiting since comes then.
+    let next = {
+        let lane = lane.clone();
+        let gate = Arc::clone(&gate);
+        tokio::spawn(async move { gate.wait_turn(None, Some(&lane)).await })
+    };
+    tokio::time::sleep(S(6)).await;
+    gate.heed_answer(&answer(9), 0, t0 + S(6), 0);
+    assert_eq!(next.await.unwrap(), Ok(S(6)));
+    assert_eq!(t0.elapsed(), S(6), "not the 10.2 s the probe set");
 }
 
 #[cfg(feature = "fake")]

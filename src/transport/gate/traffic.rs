@@ -17,15 +17,29 @@
 //! starts in, and lowers it at once when under half of it, so the lane
 //! comes back as soon as the burst ends; a rate between the two is a
 //! burst counted over a fraction of a window (3 or 4 of 9 a second in
-//! 400 ms), and holds the estimate anew. One answer alone tells
-//! only what the others spent of the window so far, a floor: it raises
-//! the estimate, never lowers it, and keeps it (held anew) while it shows
-//! the others spending at least half of it. Otherwise the estimate is
-//! held for [`HOLD`] and then halves every [`HALF_LIFE`], so a lane that
-//! sends too little to see two answers in a window still comes back.
-//! Until a first rate is seen, the estimate is [`measured`](Traffic::measured)
-//! not: a lane that gives way then spends little, and twice a window, so
-//! that its first answers tell a rate.
+//! 400 ms), and holds an estimate from a rate anew.
+//!
+//! One answer alone tells only what the others spent of the window so
+//! far, at a point of it no answer tells: a floor, on average half their
+//! rate. A lane that sends little sees only those, and needs little, so
+//! it **guesses** twice the floor (at most the limit): at or above the
+//! estimate the guess raises it; at least half of it holds it anew. It
+//! did not before, and a lane at one request a second kept sending into
+//! a burst of 9 on a team of 10 until a floor of 8 came, each request
+//! there a send refused. A lower guess changes nothing while the estimate
+//! is fresh (early in a busy window and late in a quiet one look alike,
+//! and the next answer tells a rate); after a silence of [`HOLD`], it is
+//! a **probe's**, and decides: the estimate falls to it, unmeasured.
+//!
+//! An estimate is held until an answer lowers it: time alone never
+//! brings a lane back into the windows the others fill (it did, when the
+//! estimate decayed: 6 to 8 s into a 10 s burst, at a rising rate, each
+//! return a send refused). A lane held back still sends its probes, one
+//! of which tells when the burst is over. One neither confirmed nor
+//! lowered for [`STALE`] tells nothing any more. Until a first rate is
+//! seen, and for [`HOLD`] after the estimate was last set, it is
+//! [`measured`](Traffic::measured) not: a lane that gives way then spends
+//! little, and twice a window, so that its first answers tell a rate.
 
 // Time and counters from servers: no arithmetic here may overflow or panic.
 #![warn(clippy::arithmetic_side_effects)]
@@ -34,10 +48,11 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-/// How long an estimate is held before it decays.
+/// How long an estimate counts as a measure of the others' spending now.
 pub(crate) const HOLD: Duration = Duration::from_secs(5);
-/// How fast an estimate decays once held for [`HOLD`]: halved in this time.
-pub(crate) const HALF_LIFE: Duration = Duration::from_secs(3);
+/// How long an estimate holds when no answer confirms or lowers it:
+/// three probes of a lane held back (one in ten seconds).
+pub(crate) const STALE: Duration = Duration::from_secs(30);
 /// The shortest time between two answers that tells a rate.
 const RATE_SPAN: Duration = Duration::from_millis(150);
 
@@ -69,12 +84,24 @@ struct Window {
     others_first: u64,
 }
 
+/// The others' rate, and where it came from.
+#[derive(Debug, Clone, Copy)]
+struct Estimate {
+    /// In requests a second.
+    rate: f64,
+    /// When it was set or held anew.
+    at: Instant,
+    /// Whether two answers in a window told it (else a single answer's
+    /// guess).
+    from_rate: bool,
+}
+
 /// The estimate of what the team's other calls spend.
 #[derive(Debug, Default)]
 pub(crate) struct Traffic {
     window: Option<Window>,
-    /// The others' rate, in requests a second, and when it was set.
-    estimate: Option<(f64, Instant)>,
+    /// The others' rate, in requests a second.
+    estimate: Option<Estimate>,
     /// Whether a rate was seen (two answers in one window).
     measured: bool,
 }
@@ -105,8 +132,16 @@ impl Traffic {
         });
         // A handful a window: exact in an f64.
         #[allow(clippy::cast_precision_loss)]
-        let floor = others as f64 / secs;
+        let (floor, limit) = (others as f64 / secs, seen.limit as f64 / secs);
         let span = same.map(|w| seen.sent.saturating_duration_since(w.first));
+        let now = self.others(seen.sent);
+        let set = |rate: f64, from_rate: bool| {
+            Some(Estimate {
+                rate,
+                at: seen.sent,
+                from_rate,
+            })
+        };
         match (same, span) {
             (Some(w), Some(span)) if span >= RATE_SPAN => {
                 #[allow(clippy::cast_precision_loss)]
@@ -114,24 +149,26 @@ impl Traffic {
                 let rate = (between / span.as_secs_f64()).max(floor);
                 // A rate over a fraction of a window counts a handful of
                 // sends (3 or 4 of a burst of 9 a second in 400 ms): one
-                // under the last, but at least half of it, is that noise,
-                // not the burst ending, and holds the estimate anew.
-                let now = self.others(seen.sent);
-                let rate = if rate < now && rate >= now / 2.0 {
-                    now
-                } else {
-                    rate
-                };
-                self.estimate = Some((rate, seen.sent));
+                // under the last rate, but at least half of it, is that
+                // noise, not the burst ending, and holds it anew.
+                let held =
+                    self.estimate.is_some_and(|e| e.from_rate) && rate < now && rate >= now / 2.0;
+                self.estimate = set(if held { now } else { rate }, true);
                 self.measured = true;
             }
             _ => {
-                let now = self.others(seen.sent);
-                if floor >= now {
-                    self.estimate = Some((floor, seen.sent));
-                } else if floor >= now / 2.0 {
+                let guess = (2.0 * floor).min(limit.max(floor));
+                let from_rate = self.estimate.is_some_and(|e| e.from_rate);
+                if guess >= now {
+                    self.estimate = set(guess, false);
+                } else if guess >= now / 2.0 {
                     // Still busy: held anew at what it was.
-                    self.estimate = Some((now, seen.sent));
+                    self.estimate = set(now, from_rate);
+                } else if !self.fresh(seen.sent) {
+                    // A probe's, after a silence: quiet, though not yet
+                    // a rate.
+                    self.estimate = set(guess, false);
+                    self.measured = false;
                 }
             }
         }
@@ -141,20 +178,23 @@ impl Traffic {
     /// within [`HOLD`] of `now`: see the module's docs. A lane silent
     /// longer knows nothing of a burst begun meanwhile.
     pub(crate) fn measured(&self, now: Instant) -> bool {
-        self.measured
-            && self
-                .estimate
-                .is_some_and(|(_, at)| now < crate::instant::later(at, HOLD))
+        self.measured && self.fresh(now)
+    }
+
+    /// Whether the estimate was set or held anew within [`HOLD`] of `now`.
+    fn fresh(&self, now: Instant) -> bool {
+        self.estimate
+            .is_some_and(|e| now < crate::instant::later(e.at, HOLD))
     }
 
     /// What the others spend, in requests a second, as of `now`: the last
-    /// rate or floor seen, held, then decaying.
+    /// rate or floor seen, held until an answer lowers it or for
+    /// [`STALE`].
     pub(crate) fn others(&self, now: Instant) -> f64 {
-        let Some((rate, at)) = self.estimate else {
-            return 0.0;
-        };
-        let past = now.saturating_duration_since(at).saturating_sub(HOLD);
-        rate * 0.5f64.powf(past.as_secs_f64() / HALF_LIFE.as_secs_f64())
+        match self.estimate {
+            Some(e) if now < crate::instant::later(e.at, STALE) => e.rate,
+            _ => 0.0,
+        }
     }
 }
 

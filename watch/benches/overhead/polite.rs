@@ -20,6 +20,9 @@
 //! them (reported). The target for
 //! the sends: refused beside the default watch at most refused alone plus
 //! 0.5% of the sends.
+//!
+//! `POLITE_LIMITS=2,10` runs only those teams; `POLITE_TRACE=1` prints
+//! each request refused beside the default watch with its neighbours.
 
 // Counts and seconds of a benchmark's few minutes: small, positive values.
 #![allow(
@@ -133,6 +136,32 @@ fn percentile(mut xs: Vec<f64>, p: f64) -> f64 {
     xs[((xs.len() as f64 - 1.0) * p).round() as usize]
 }
 
+/// Prints each refused request beside the default watch, with every
+/// request within 1.2 s of it (`s` a send, `W` the watch's, `!` refused),
+/// in seconds from it: what shared the window it was refused in.
+fn trace_refusals(fake: &FakeResend, t0: Instant, limit: u64) {
+    let requests = fake.requests();
+    let t = |r: &resend_workflows::fake::FakeRequest| r.at.duration_since(t0).as_secs_f64();
+    for r in requests.iter().filter(|r| r.refused) {
+        let at = t(r);
+        let near: Vec<String> = requests
+            .iter()
+            .filter(|o| (t(o) - at).abs() < 1.2)
+            .map(|o| {
+                let who = if o.path.contains("emails") { "s" } else { "W" };
+                let refused = if o.refused { "!" } else { "" };
+                format!("{:.3}{who}{refused}", t(o) - at)
+            })
+            .collect();
+        eprintln!(
+            "polite trace: {limit}/s, {} refused at {at:.3} s (phase {:.2}): {}",
+            r.path,
+            at % CYCLE.as_secs_f64(),
+            near.join(" ")
+        );
+    }
+}
+
 /// One run: the sender on `plan` against a limit of `limit`, beside a
 /// watch on `budget` if any, for `span`.
 async fn one(limit: u64, plan: SendPlan, budget: Option<Budget>, span: Duration) -> Value {
@@ -165,13 +194,30 @@ async fn one(limit: u64, plan: SendPlan, budget: Option<Budget>, span: Duration)
         None => 0,
     };
     let traffic = fake.traffic();
+    if std::env::var_os("POLITE_TRACE").is_some() && budget == Some(DEFAULT_BUDGET) {
+        trace_refusals(&fake, t0, limit);
+    }
     // Finish detection, by where in the cycle the run finished.
     let (truth, told) = (truth.lock().unwrap(), told.lock().unwrap());
     let (mut quiet, mut burst, mut unreported) = (Vec::new(), Vec::new(), 0u64);
     // The busy automations' runs: the quiet ones are polled at their
     // staleness, by design.
+    // A run that ended before the watch first listed its automation is
+    // not the watch's to tell: it starts from the runs running when it
+    // first looks (`StartAt::Running`), and a watch that starts in a burst
+    // looks late.
+    let mut first_look = std::collections::HashMap::new();
+    for r in fake.requests() {
+        if let Some(id) = r.path.strip_prefix("/automations/") {
+            let id = id.split('/').next().unwrap_or("").to_owned();
+            first_look.entry(id).or_insert(r.at);
+        }
+    }
     for (key, at) in truth.iter() {
         if *at + 2 * POLL > end || !key.0.starts_with("busy") {
+            continue;
+        }
+        if first_look.get(&key.0).is_some_and(|first| at < first) {
             continue;
         }
         let phase = at.duration_since(t0).as_secs_f64() % CYCLE.as_secs_f64();
@@ -231,6 +277,11 @@ pub(crate) fn scenario_polite() -> Value {
     let teams = rt.block_on(async {
         let mut out = Vec::new();
         for (limit, base, burst) in [(2, 0, 1), (10, 2, 9), (100, 20, 90)] {
+            if std::env::var("POLITE_LIMITS")
+                .is_ok_and(|l| !l.split(',').any(|x| x == limit.to_string()))
+            {
+                continue;
+            }
             let r = team(limit, base, burst, span).await;
             eprintln!("polite: {r}");
             out.push(r);

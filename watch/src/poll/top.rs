@@ -49,13 +49,26 @@ impl<R: RunItem> Poll<R> {
         }));
         match self.settings.start {
             StartAt::Running if self.settings.filters => {
+                // The runs this page shows running are running at the
+                // start: followed from here, newest first (as the running
+                // listing tells the others). The running listing comes
+                // after this page, seconds after when the budget holds it
+                // back, and a run of the baseline that finished in between
+                // is in no listing of runs running, and never new: it
+                // would never be told.
+                for run in page.into_items() {
+                    if run.status() == &RunStatus::Running {
+                        self.report_new(run);
+                    }
+                }
                 self.stage = Stage::BeginRunning { after: None };
             }
             _ => self.end(),
         }
     }
 
-    /// A page of the runs running at the start: each followed from now.
+    /// A page of the runs running at the start: each followed from now
+    /// (those the top page showed running are already).
     pub(super) fn begun_running(&mut self, answer: Answer<R>) {
         let Some(page) = self.listed(answer) else {
             return;

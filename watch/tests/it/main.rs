@@ -33,4 +33,5 @@ mod watch_plans;
 mod watch_promises;
 mod watch_props;
 mod watch_replicas;
+mod watch_start_running;
 mod watch_team;

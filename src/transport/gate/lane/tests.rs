@@ -3,6 +3,7 @@
 #![allow(clippy::arithmetic_side_effects)] // small, known values
 
 use super::*;
+use tokio::sync::Notify;
 
 /// A team of 10 a second that nobody else spends.
 fn quiet_team() -> TeamLimit {
@@ -160,9 +161,38 @@ async fn a_lane_that_gives_way_spaces_its_turns_by_what_the_others_leave() {
     let t1 = Instant::now();
     lane.turn(URGENT, quiet_team).await;
     lane.turn(URGENT, quiet_team).await;
-    // The spacing set at the last busy turn, then 8 a second (127.5 ms,
-    // on a timer of whole milliseconds).
-    assert_eq!(t1.elapsed().as_millis(), 10_200 + 128);
+    // Quiet since: 8 a second from the last busy turn on (127.5 ms, on a
+    // timer of whole milliseconds), not the ten seconds set at it.
+    assert_eq!(t1.elapsed().as_millis(), 128 + 128);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_probe_s_wait_ends_when_an_answer_tells_the_burst_is_over() {
+    let lane = Arc::new(Lane::new("w", crate::transport::gate::DEFAULT_BUDGET));
+    let others = Arc::new(std::sync::Mutex::new(9.0));
+    let team = {
+        let others = Arc::clone(&others);
+        move || TeamLimit {
+            others: *others.lock().unwrap(),
+            ..quiet_team()
+        }
+    };
+    let learned = Arc::new(Notify::new());
+    let t0 = Instant::now();
+    lane.turn_heeding(URGENT, team.clone(), &learned).await; // the probe
+    // Its answer, at 300 ms: the burst is over.
+    let (quiet, told) = (Arc::clone(&others), Arc::clone(&learned));
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        *quiet.lock().unwrap() = 0.0;
+        told.notify_waiters();
+    });
+    lane.turn_heeding(URGENT, team, &learned).await;
+    assert_eq!(
+        t0.elapsed().as_millis(),
+        300,
+        "at the answer, not at the ten seconds set at the probe"
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -158,3 +158,44 @@ fn a_deleted_run_at_the_backfill_cursor_does_not_stop_the_backfill() {
         assert_eq!(told, expected, "{refusal}");
     }
 }
+
+// benches/overhead/polite.rs: the first look of a watch from the runs
+// running is two requests, the list's top page then the running listing,
+// and its budget can hold the second back for seconds. The runs the top
+// page showed running and that finished in between were in the start's
+// baseline (known, not new) and in no listing of runs running: never told.
+#[test]
+fn a_run_running_at_the_first_look_that_finishes_before_the_running_listing_is_followed() {
+    let mut list = List::default();
+    let s = settings(StartAt::Running);
+    list.add(0, RunStatus::Completed);
+    let early = list.add(1, RunStatus::Running);
+    let late = list.add(2, RunStatus::Running);
+    let still = list.add(3, RunStatus::Running);
+    let first = drive(WatchState::new("automations/a/runs"), &s, |ask| {
+        if matches!(ask, Ask::Running { .. }) {
+            // The top page was read; they finish before the rest is.
+            list.set(&early, RunStatus::Completed);
+            list.set(&late, RunStatus::Failed);
+        }
+        list.answer(ask)
+    });
+    assert_eq!(
+        first.asks,
+        [Ask::Top { after: None }, Ask::Running { after: None }]
+    );
+    // Newest first, as the running listing tells the runs running.
+    assert_eq!(
+        first.shown,
+        [
+            format!("started {still}"),
+            format!("started {late}"),
+            format!("started {early}"),
+        ]
+    );
+    let second = poll(&mut list, first.state, &s);
+    assert_eq!(
+        second.shown,
+        [format!("finished {late}"), format!("finished {early}")]
+    );
+}
