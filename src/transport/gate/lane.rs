@@ -29,34 +29,9 @@ use super::budget::{Budget, TeamLimit};
 use crate::instant::later;
 use crate::metrics;
 
-/// The priority of a turn: see the module's docs.
-pub(crate) const URGENT: u8 = 0;
-/// See [`URGENT`].
-pub(crate) const QUIET: u8 = 1;
-
-/// Who goes first in a [`Lane`] when several calls wait: urgent before
-/// quiet, first come, first served within each; but a quiet turn waited
-/// for longer than the lane's [`aging`](Lane::aging) takes every other
-/// turn from the urgent ones that came after it, so none starves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Priority {
-    /// Ahead of the quiet ones (a watch's automation while runs happen
-    /// in it).
-    Urgent,
-    /// Behind the urgent ones, but never starved.
-    Quiet,
-}
-
-impl Priority {
-    /// The queue's order: urgent first.
-    fn rank(self) -> u8 {
-        match self {
-            Self::Urgent => URGENT,
-            Self::Quiet => QUIET,
-        }
-    }
-}
+mod priority;
+pub use priority::Priority;
+pub(crate) use priority::{QUIET, URGENT};
 
 /// Turns several processes take together, `spacing` apart, through a
 /// store they share (a watch's PostgreSQL store), so they keep to one

@@ -29,7 +29,8 @@
 //! there a send refused. A lower guess changes nothing while the estimate
 //! is fresh (early in a busy window and late in a quiet one look alike,
 //! and the next answer tells a rate); after a silence of [`HOLD`], it is
-//! a **probe's**, and decides: the estimate falls to it, unmeasured.
+//! a **probe's**, and decides: a floor of at least half the estimate
+//! holds it anew, a lower one lowers it to the guess, unmeasured.
 //!
 //! An estimate is held until an answer lowers it: time alone never
 //! brings a lane back into the windows the others fill (it did, when the
@@ -159,14 +160,19 @@ impl Traffic {
             _ => {
                 let guess = (2.0 * floor).min(limit.max(floor));
                 let from_rate = self.estimate.is_some_and(|e| e.from_rate);
+                // A probe's (after a silence) holds on its floor, not its
+                // guess: the quiet after a burst of 8 a window reads 2 or
+                // 3 of it as often as not, and held, the lane sat out
+                // another ten seconds of it.
+                let probe = !self.fresh(seen.sent);
+                let holds = if probe { floor } else { guess };
                 if guess >= now {
                     self.estimate = set(guess, false);
-                } else if guess >= now / 2.0 {
+                } else if holds >= now / 2.0 {
                     // Still busy: held anew at what it was.
                     self.estimate = set(now, from_rate);
-                } else if !self.fresh(seen.sent) {
-                    // A probe's, after a silence: quiet, though not yet
-                    // a rate.
+                } else if probe {
+                    // Quiet, though not yet a rate.
                     self.estimate = set(guess, false);
                     self.measured = false;
                 }

@@ -87,6 +87,9 @@ pub(crate) struct Poll<R> {
     seen: HashSet<String>,
     /// Runs whose `Finished` waits for their steps.
     finishing: Vec<R>,
+    /// Runs the first look's top page showed running: told when the
+    /// running listing answers (see `Poll::begun`).
+    begun: Vec<R>,
     top: TopRead<R>,
     /// Whether this poll read the list down to the oldest run in flight.
     full: bool,
@@ -137,6 +140,7 @@ impl<R: RunItem> Poll<R> {
             pages: 0,
             seen: HashSet::new(),
             finishing: Vec::new(),
+            begun: Vec::new(),
             window: state_window,
             top: TopRead {
                 fresh: Vec::new(),

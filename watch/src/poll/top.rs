@@ -55,12 +55,13 @@ impl<R: RunItem> Poll<R> {
                 // after this page, seconds after when the budget holds it
                 // back, and a run of the baseline that finished in between
                 // is in no listing of runs running, and never new: it
-                // would never be told.
-                for run in page.into_items() {
-                    if run.status() == &RunStatus::Running {
-                        self.report_new(run);
-                    }
-                }
+                // would never be told. Told when that listing answers,
+                // so the first look's events come at its end, as before.
+                self.begun = page
+                    .into_items()
+                    .into_iter()
+                    .filter(|run| run.status() == &RunStatus::Running)
+                    .collect();
                 self.stage = Stage::BeginRunning { after: None };
             }
             _ => self.end(),
@@ -70,6 +71,10 @@ impl<R: RunItem> Poll<R> {
     /// A page of the runs running at the start: each followed from now
     /// (those the top page showed running are already).
     pub(super) fn begun_running(&mut self, answer: Answer<R>) {
+        // Whatever the listing's answer, an error included.
+        for run in std::mem::take(&mut self.begun) {
+            self.report_new(run);
+        }
         let Some(page) = self.listed(answer) else {
             return;
         };

@@ -108,11 +108,16 @@ fn a_probe_after_a_silence_decides_whether_the_burst_is_over() {
     assert!(!over.measured(t0 + Duration::from_millis(10_500)));
     assert_eq!(heed(&mut over, t0, 10_900, 6), 2.5);
     assert!(over.measured(t0 + Duration::from_millis(10_900)));
-    // A probe that reads 2 (a guess of 4, half of 8): still busy, held
-    // anew for another hold.
+    // A probe that reads 4 (half of 8): still busy, held anew for
+    // another hold.
     let mut busy = burst();
-    assert_eq!(heed(&mut busy, t0, 10_500, 7), 8.0);
+    assert_eq!(heed(&mut busy, t0, 10_500, 5), 8.0);
     assert!(busy.measured(t0 + Duration::from_millis(10_500) + HOLD - W));
+    // One that reads 3 (a guess of 6, above half, but a floor under it):
+    // the quiet after the burst, late in its window; lowered.
+    let mut late = burst();
+    assert_eq!(heed(&mut late, t0, 10_500, 6), 6.0);
+    assert!(!late.measured(t0 + Duration::from_millis(10_500)));
 }
 
 #[test]
