@@ -158,8 +158,8 @@ impl<C: Watched> Watch<C> {
         self
     }
 
-    /// Forces a plan on every poll (the crate's differential tests and
-    /// benchmark). Not public API.
+    /// Forces a plan on every poll (the crate's differential tests). Not
+    /// public API.
     #[cfg(feature = "internals")]
     #[doc(hidden)]
     pub fn force(mut self, forced: poll::Forced) -> Self {

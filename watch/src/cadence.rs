@@ -13,6 +13,8 @@
 
 use std::time::Duration;
 
+use resend_workflows::Priority;
+
 /// A collection's cadence: the base interval, and how far it may back off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Cadence {
@@ -36,7 +38,35 @@ impl Activity {
     }
 }
 
+/// What the end of a poll decides for the next: the driver's and the
+/// scheduler simulation's one rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Next {
+    /// The quiet polls in a row, this one counted.
+    pub(crate) quiet: u32,
+    /// The priority of the collection's turns of the budget: urgent where
+    /// runs happen, quiet where none do.
+    pub(crate) priority: Priority,
+    /// The time from this poll's start to the next's.
+    pub(crate) interval: Duration,
+}
+
 impl Cadence {
+    /// The next poll, after one that found `activity`, `quiet` quiet polls
+    /// in a row before it.
+    pub(crate) fn next(self, quiet: u32, activity: Activity) -> Next {
+        let quiet = self.quiet_after(quiet, activity);
+        Next {
+            quiet,
+            priority: if quiet > 0 {
+                Priority::Quiet
+            } else {
+                Priority::Urgent
+            },
+            interval: self.interval(quiet),
+        }
+    }
+
     /// The quiet polls in a row after one that found `activity`, `quiet`
     /// before it.
     pub(crate) fn quiet_after(self, quiet: u32, activity: Activity) -> u32 {
@@ -115,5 +145,38 @@ mod tests {
         assert_eq!(team.quiet_after(u32::MAX, quiet), u32::MAX);
         assert_eq!(team.quiet_after(4, found), 0);
         assert_eq!(team.quiet_after(4, running), 0);
+    }
+
+    #[test]
+    fn the_next_poll_is_urgent_and_at_the_base_where_runs_happen_and_quiet_and_later_where_none_do()
+    {
+        let team = Cadence {
+            base: S(5),
+            max_staleness: Some(S(60)),
+        };
+        let (none, found) = (
+            Activity {
+                events: 0,
+                in_flight: 0,
+            },
+            Activity {
+                events: 2,
+                in_flight: 1,
+            },
+        );
+        let next = |quiet, priority, interval| Next {
+            quiet,
+            priority,
+            interval,
+        };
+        let table = [
+            (0, none, next(1, Priority::Quiet, S(10))),
+            (3, none, next(4, Priority::Quiet, S(60))),
+            (0, found, next(0, Priority::Urgent, S(5))),
+            (6, found, next(0, Priority::Urgent, S(5))),
+        ];
+        for (quiet, activity, expected) in table {
+            assert_eq!(team.next(quiet, activity), expected, "{quiet} {activity:?}");
+        }
     }
 }

@@ -8,10 +8,9 @@
 //! `1 + ceil(started/100) + ceil(finished/100)` computed from the fake's
 //! ground truth for each interval, and as a share of the limit; how long
 //! after a run finished its `Finished` came (p50, p99, against the
-//! interval); the finishes not reported; the 429s. Beside it, in the same
-//! run and on its own fake (its own team limit), the watch as it was
-//! before plans (`Forced::Legacy`: one retrieve per finish), with the
-//! whole team limit as its budget, as it had.
+//! interval); the finishes not reported; the 429s. Beside it, the requests
+//! the watch as it was before plans would have made for the same runs,
+//! from a model of it (`legacy_requests`: no longer in the crate).
 
 // Counts and seconds of a benchmark's few minutes: small, positive values.
 #![allow(
@@ -26,9 +25,8 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use resend_workflows::fake::FakeResend;
-use resend_workflows::{Budget, Client, RunStatus, Timestamp};
+use resend_workflows::{Client, RunStatus, Timestamp};
 use resend_workflows_watch::WatchClient;
-use resend_workflows_watch::internals::Forced;
 use resend_workflows_watch::{RunEvent, StartAt};
 use serde_json::{Value, json};
 
@@ -120,6 +118,8 @@ const PROFILES: [Profile; 5] = [
 /// What the simulation did: when each run started and finished.
 #[derive(Default)]
 struct Truth {
+    /// Runs in flight when the profile started (its history).
+    running: usize,
     started: Vec<Instant>,
     finished: HashMap<String, Instant>,
 }
@@ -244,21 +244,12 @@ async fn simulate(
 }
 
 /// Consumes a watch until `end`: when each `Finished` came, and the polls.
-async fn consume(
-    fake: Arc<FakeResend>,
-    id: String,
-    force: Option<Forced>,
-    end: Instant,
-    told: Arc<Mutex<Told>>,
-) {
-    let mut builder = client(&fake.base_url())
+async fn consume(fake: Arc<FakeResend>, id: String, end: Instant, told: Arc<Mutex<Told>>) {
+    let mut events = client(&fake.base_url())
         .watch_automation_runs(&id)
         .poll_interval(POLL)
-        .start(StartAt::Running);
-    if let Some(force) = force {
-        builder = builder.force(force).budget(Budget::Share(1.0));
-    }
-    let mut events = builder.stream();
+        .start(StartAt::Running)
+        .stream();
     let mut sample = tokio::time::interval(Duration::from_millis(250));
     loop {
         tokio::select! {
@@ -334,41 +325,68 @@ fn figures(
     })
 }
 
+/// What the fake did in each of the span's intervals: the runs started,
+/// those finished, and those in flight at its end.
+fn intervals(truth: &Truth, (from, to): (Instant, Instant)) -> Vec<(usize, usize, usize)> {
+    let before = |ts: &[Instant], b: Instant| ts.iter().filter(|t| **t < b).count();
+    let finished: Vec<Instant> = truth.finished.values().copied().collect();
+    let n = ((to - from).as_secs_f64() / POLL.as_secs_f64()).floor() as usize;
+    (0..n)
+        .map(|i| {
+            let a = from + POLL * i as u32;
+            let b = a + POLL;
+            let started = before(&truth.started, b) - before(&truth.started, a);
+            let ended = before(&finished, b) - before(&finished, a);
+            let in_flight =
+                (truth.running + before(&truth.started, b)).saturating_sub(before(&finished, b));
+            (started, ended, in_flight)
+        })
+        .collect()
+}
+
 /// The bound per poll, averaged over the span's intervals: for each,
 /// `1 + ceil(started/100) + ceil(finished/100)` of what the fake did.
-fn bound(truth: &Truth, (from, to): (Instant, Instant)) -> f64 {
-    let intervals = ((to - from).as_secs_f64() / POLL.as_secs_f64()).floor() as usize;
-    let mut total = 0.0;
-    for i in 0..intervals {
-        let a = from + POLL * i as u32;
-        let b = a + POLL;
-        let started = truth.started.iter().filter(|t| **t >= a && **t < b).count();
-        let finished = truth
-            .finished
-            .values()
-            .filter(|t| **t >= a && **t < b)
-            .count();
-        total += (1 + started.div_ceil(100) + finished.div_ceil(100)) as f64;
-    }
-    total / intervals.max(1) as f64
+fn bound(truth: &Truth, span: (Instant, Instant)) -> f64 {
+    let intervals = intervals(truth, span);
+    let total: usize = intervals
+        .iter()
+        .map(|(started, finished, _)| 1 + started.div_ceil(100) + finished.div_ceil(100))
+        .sum();
+    total as f64 / intervals.len().max(1) as f64
+}
+
+/// The requests the watch before plans would have made over the span,
+/// unthrottled, from what the fake did: at each interval's poll, runs
+/// newer than the newest seen by a backward traversal (a page per 100
+/// started, at least one), the running listing whole when any run is in
+/// flight (a page per 100 in flight), and a retrieve per run that left it
+/// (each finish).
+fn legacy_requests(truth: &Truth, span: (Instant, Instant)) -> f64 {
+    let total: usize = intervals(truth, span)
+        .iter()
+        .map(|(started, finished, in_flight)| {
+            started.div_ceil(100).max(1) + in_flight.div_ceil(100) + finished
+        })
+        .sum();
+    total as f64
 }
 
 async fn profile(p: Profile, warm: Duration, measured: Duration, grace: Duration) -> Value {
     let ours = Arc::new(FakeResend::start().await);
-    let legacy = Arc::new(FakeResend::start().await);
     let id = "c9b16d4f-ba6c-4e2e-b044-6bf4404e57fd".to_owned();
-    let due = history(&[&ours, &legacy], &id, &p);
-    for fake in [&ours, &legacy] {
-        fake.enforce_rate_limit(p.limit, WINDOW);
-    }
+    let due = history(&[&ours], &id, &p);
+    ours.enforce_rate_limit(p.limit, WINDOW);
     let t0 = Instant::now();
     let from = t0 + warm;
     let to = from + measured;
     let end = to + grace;
-    let truth = Arc::new(Mutex::new(Truth::default()));
-    let told: [Arc<Mutex<Told>>; 2] = [Arc::default(), Arc::default()];
+    let truth = Arc::new(Mutex::new(Truth {
+        running: due.len(),
+        ..Truth::default()
+    }));
+    let told: Arc<Mutex<Told>> = Arc::default();
     let sim = tokio::spawn(simulate(
-        vec![ours.clone(), legacy.clone()],
+        vec![ours.clone()],
         id.clone(),
         p,
         due,
@@ -376,29 +394,22 @@ async fn profile(p: Profile, warm: Duration, measured: Duration, grace: Duration
         to,
         truth.clone(),
     ));
-    let watches = [(ours.clone(), None), (legacy.clone(), Some(Forced::Legacy))]
-        .into_iter()
-        .zip(&told)
-        .map(|((fake, force), told)| {
-            tokio::spawn(consume(fake, id.clone(), force, end, told.clone()))
-        })
-        .collect::<Vec<_>>();
+    let watch = tokio::spawn(consume(ours.clone(), id.clone(), end, told.clone()));
     sim.await.unwrap();
-    for w in watches {
-        w.await.unwrap();
-    }
+    watch.await.unwrap();
     let truth = truth.lock().unwrap();
     let span = (from, to);
     let bound = bound(&truth, span);
-    let o = figures(&ours, &id, &truth, &told[0].lock().unwrap(), span, p.limit);
-    let l = figures(
-        &legacy,
-        &id,
-        &truth,
-        &told[1].lock().unwrap(),
-        span,
-        p.limit,
-    );
+    let o = figures(&ours, &id, &truth, &told.lock().unwrap(), span, p.limit);
+    let legacy = legacy_requests(&truth, span);
+    let intervals = ((to - from).as_secs_f64() / POLL.as_secs_f64())
+        .floor()
+        .max(1.0);
+    let l = json!({
+        "requests": legacy, "polls": intervals, "requests_per_poll": legacy / intervals,
+        "share_of_limit": legacy / (to - from).as_secs_f64() / p.limit as f64,
+        "modeled": true,
+    });
     let f = |v: &Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
     let fewer = f(&l, "requests") / f(&o, "requests").max(1.0);
     let fits = bound / POLL.as_secs_f64() <= 0.5 * p.limit as f64;

@@ -267,15 +267,12 @@ impl<C: Watched> Driver<C> {
             events: self.poll_events,
             in_flight: poll.outstanding(),
         };
-        self.quiet = self.cadence.quiet_after(self.quiet, activity);
-        let priority = if self.quiet > 0 {
-            Priority::Quiet
-        } else {
-            Priority::Urgent
-        };
-        self.lane.set_priority(priority);
+        let next = self.cadence.next(self.quiet, activity);
+        self.quiet = next.quiet;
+        self.lane.set_priority(next.priority);
         if self.quiet > 0 {
-            self.next_poll = later(self.poll_started, self.cadence.interval(self.quiet));
+            // A busy collection's next poll was set at this one's start.
+            self.next_poll = later(self.poll_started, next.interval);
         }
         self.stats.polled(SystemTime::now(), self.poll_failed);
         self.missing = if poll.missing() { self.missing + 1 } else { 0 };

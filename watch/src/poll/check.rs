@@ -9,7 +9,7 @@
 use super::stage::Stage;
 use super::sweep::bottom;
 use super::top::is_gone;
-use super::{Answer, Forced, Poll, Queued};
+use super::{Answer, Poll, Queued};
 use crate::plan::FULL_EVERY;
 use crate::state::{Change, Check, Tracked};
 use resend_workflows::Cursor;
@@ -21,10 +21,7 @@ impl<R: RunItem> Poll<R> {
     /// way or due: after which run, and the creation time above which its
     /// runs in flight were judged already.
     pub(super) fn check_from(&self) -> Option<(Option<Cursor>, Option<Timestamp>)> {
-        if self.full
-            || self.state.in_flight.is_empty()
-            || self.settings.forced == Some(Forced::Legacy)
-        {
+        if self.full || self.state.in_flight.is_empty() {
             return None;
         }
         if let Some(check) = &self.state.check {

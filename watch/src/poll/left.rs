@@ -1,7 +1,7 @@
 //! What the running listing no longer shows, found out (a retrieve each
 //! or the terminal listing, whichever costs less), and a retrieve's answer.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 
 use super::stage::{Stage, Sweep};
 use super::{Answer, Poll, Queued};
@@ -14,12 +14,7 @@ use resend_workflows::RunStatus;
 impl<R: RunItem> Poll<R> {
     /// After the running listing: the runs last seen running that left it
     /// (`left`), and those in other statuses, are found out.
-    pub(super) fn left_running(
-        &mut self,
-        listed: &HashSet<String>,
-        targets: Vec<String>,
-        legacy: bool,
-    ) {
+    pub(super) fn left_running(&mut self, listed: &HashSet<String>, targets: Vec<String>) {
         let unseen: Vec<String> = targets
             .into_iter()
             .filter(|id| !listed.contains(id) && !self.seen.contains(id))
@@ -41,12 +36,6 @@ impl<R: RunItem> Poll<R> {
             .cloned()
             .collect();
         self.departed = Some(u64::try_from(left.len()).unwrap_or(u64::MAX));
-        if legacy {
-            // The watch before plans: a retrieve for each.
-            let ids: VecDeque<String> = left.into_iter().chain(others).collect();
-            self.stage = Stage::Sweep(Sweep::Retrieve { ids });
-            return;
-        }
         if left.is_empty() && others.is_empty() {
             self.stage = Stage::Steps;
             return;

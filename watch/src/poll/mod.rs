@@ -118,14 +118,13 @@ impl<R: RunItem> Poll<R> {
         departures: u64,
         now: Instant,
     ) -> Self {
-        let mark = state.mark.clone().and_then(|mark| saved_cursor(mark.id));
-        let stage = match (state.is_started(), settings.forced, mark) {
-            (false, _, _) => Stage::Begin,
-            (true, Some(Forced::Legacy), Some(before)) => Stage::Newer { before },
-            (true, _, _) => Stage::Top {
+        let stage = if state.is_started() {
+            Stage::Top {
                 after: None,
                 first: true,
-            },
+            }
+        } else {
+            Stage::Begin
         };
         let state_window = state.window_due();
         Self {

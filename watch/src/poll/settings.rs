@@ -18,18 +18,14 @@ pub(crate) const TERMINAL: &[RunStatus] = &[
     RunStatus::Skipped,
 ];
 
-/// A plan forced on every poll, instead of the cheapest (tests and the
-/// benchmark).
+/// A plan forced on every poll, instead of the cheapest (the differential
+/// tests of the plans).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(not(feature = "internals"), allow(unreachable_pub, dead_code))]
 pub enum Forced {
     /// This plan for the runs the top pages did not show (the full check
     /// goes on beside it: it finds what no plan sees).
     Plan(Plan),
-    /// The watch as it was before plans: new runs by a backward traversal
-    /// from the newest seen (no top page), then the running listing and a
-    /// retrieve per run in flight not in it.
-    Legacy,
 }
 
 /// What every poll of a watch is set up with.

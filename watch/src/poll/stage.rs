@@ -66,7 +66,6 @@ pub(super) enum Sweep {
         next: Option<Option<Cursor>>,
         listed: HashSet<String>,
         targets: Vec<String>,
-        legacy: bool,
     },
     /// A retrieve a run.
     Retrieve { ids: VecDeque<String> },

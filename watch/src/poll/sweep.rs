@@ -98,18 +98,13 @@ impl<R: RunItem> Poll<R> {
         let in_flight = self.in_flight_times();
         let sight = self.sight(&uncovered, &in_flight);
         let filtered = |plan| self.settings.filters || matches!(plan, Plan::Top | Plan::Retrieve);
-        let (plan, legacy) = match self.settings.forced {
-            Some(Forced::Legacy) if self.settings.filters => (Plan::Running, true),
-            Some(Forced::Legacy) => (Plan::Retrieve, true),
-            Some(Forced::Plan(plan)) if filtered(plan) => (plan, false),
-            Some(Forced::Plan(_)) => (Plan::Top, false),
-            None => (
-                sight
-                    .as_ref()
-                    .and_then(Sight::choose)
-                    .map_or(Plan::Top, |p| p.plan),
-                false,
-            ),
+        let plan = match self.settings.forced {
+            Some(Forced::Plan(plan)) if filtered(plan) => plan,
+            Some(Forced::Plan(_)) => Plan::Top,
+            None => sight
+                .as_ref()
+                .and_then(Sight::choose)
+                .map_or(Plan::Top, |p| p.plan),
         };
         let Some(until) = self.oldest(ids.iter()) else {
             self.stage = Stage::Steps;
@@ -137,7 +132,6 @@ impl<R: RunItem> Poll<R> {
                 next: Some(None),
                 listed: HashSet::new(),
                 targets: ids,
-                legacy,
             },
             Plan::Retrieve => Sweep::Retrieve { ids: ids.into() },
         };
@@ -192,7 +186,6 @@ impl<R: RunItem> Poll<R> {
                 Sweep::Running {
                     mut listed,
                     targets,
-                    legacy,
                     ..
                 },
                 page,
@@ -208,10 +201,9 @@ impl<R: RunItem> Poll<R> {
                             next: Some(Some(after)),
                             listed,
                             targets,
-                            legacy,
                         });
                     }
-                    None => self.left_running(&listed, targets, legacy),
+                    None => self.left_running(&listed, targets),
                 }
             }
             (sweep @ Sweep::Retrieve { .. }, _) => self.stage = Stage::Sweep(sweep),

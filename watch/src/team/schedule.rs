@@ -58,13 +58,10 @@ pub async fn simulate_schedule(
                         events: found,
                         in_flight: found,
                     };
-                    quiet_polls = cadence.quiet_after(quiet_polls, activity);
-                    priority = if quiet_polls > 0 {
-                        Priority::Quiet
-                    } else {
-                        Priority::Urgent
-                    };
-                    next = later(started, cadence.interval(quiet_polls));
+                    // The driver's rule (`Driver` after a poll).
+                    let decided = cadence.next(quiet_polls, activity);
+                    (quiet_polls, priority) = (decided.quiet, decided.priority);
+                    next = later(started, decided.interval);
                 }
             })
         })

@@ -1,7 +1,7 @@
 //! The plans of a poll, differentially (proptest, paused clock): the same
 //! schedule of runs created, moved, finished and deleted, with faults on
 //! the way, played against a watch with each plan forced in turn (and the
-//! cheapest chosen, and the watch as it was before plans). Each tells the
+//! cheapest chosen). Each tells the
 //! same story of every run: `Started` once and first, then only statuses
 //! the run had, then its `Finished` (with its final status) or its `Gone`
 //! once and last; nothing lost. Only the requests differ.
@@ -24,15 +24,13 @@ const POLL: Duration = Duration::from_secs(5);
 /// that waits for the full check needs a dozen polls).
 const BUDGET: usize = 400;
 
-/// What each play forces: nothing (the cheapest plan), each plan, the
-/// watch before plans.
-const FORCES: [Option<Forced>; 6] = [
+/// What each play forces: nothing (the cheapest plan), each plan.
+const FORCES: [Option<Forced>; 5] = [
     None,
     Some(Forced::Plan(Plan::Top)),
     Some(Forced::Plan(Plan::Terminal)),
     Some(Forced::Plan(Plan::Running)),
     Some(Forced::Plan(Plan::Retrieve)),
-    Some(Forced::Legacy),
 ];
 
 /// One step: runs created (in these statuses), then maybe more than a

@@ -150,31 +150,20 @@ fn no_check_when_the_top_pages_showed_every_run_in_flight() {
 }
 
 #[test]
-fn no_check_in_the_watch_before_plans_nor_with_no_run_left_in_flight() {
+fn no_check_with_no_run_left_in_flight() {
     // One run in flight below 150 finished ones, a check due.
-    let below = |forced| {
-        let mut list = List::default();
-        let deep = list.add(0, RunStatus::Running);
-        for i in 0..150 {
-            list.add(100 + i, RunStatus::Completed);
-        }
-        let mut state = tracking(&list, &[&deep]);
-        state.since_full = FULL_EVERY;
-        let s = Settings {
-            forced: Some(forced),
-            ..settings(StartAt::Now)
-        };
-        (list, deep, state, s)
+    let mut list = List::default();
+    let deep = list.add(0, RunStatus::Running);
+    for i in 0..150 {
+        list.add(100 + i, RunStatus::Completed);
+    }
+    let mut state = tracking(&list, &[&deep]);
+    state.since_full = FULL_EVERY;
+    let s = Settings {
+        forced: Some(Forced::Plan(Plan::Terminal)),
+        ..settings(StartAt::Now)
     };
-    // The watch before plans: the running listing shows it.
-    let (mut list, _, state, s) = below(Forced::Legacy);
-    let newer = Ask::Newer {
-        before: Cursor::new(list.runs[0].id.clone()).unwrap(),
-    };
-    let p = poll(&mut list, state, &s);
-    assert_eq!(p.asks, [newer, Ask::Running { after: None }]);
     // It finished: the terminal listing shows it, and none is left.
-    let (mut list, deep, state, s) = below(Forced::Plan(Plan::Terminal));
     list.set(&deep, RunStatus::Completed);
     let p = poll(&mut list, state, &s);
     let mut asks = vec![Ask::Top { after: None }];

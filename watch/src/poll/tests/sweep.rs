@@ -50,42 +50,15 @@ fn many_runs_running_are_found_by_the_terminal_listing() {
 
 #[test]
 fn a_list_without_filters_is_swept_by_the_plans_it_allows() {
-    let unfiltered = |forced| Settings {
+    // No terminal listing without filters: the list on down.
+    let s = Settings {
         filters: false,
-        forced: Some(forced),
+        forced: Some(Forced::Plan(Plan::Terminal)),
         ..settings(StartAt::Now)
     };
-    let filtered = |forced| Settings {
-        forced: Some(forced),
-        ..settings(StartAt::Now)
-    };
-    let (list, state) = deep_in_flight(150, 1, RunStatus::Running);
-    let tracked = list.runs[150].id.clone();
-    let mark = Cursor::new(list.runs[0].id.clone()).unwrap();
-    let newer = Ask::Newer {
-        before: mark.clone(),
-    };
-    for (s, asks) in [
-        // The watch before plans: the running listing, or a retrieve each.
-        (
-            filtered(Forced::Legacy),
-            vec![newer.clone(), Ask::Running { after: None }],
-        ),
-        (
-            unfiltered(Forced::Legacy),
-            vec![newer, Ask::Retrieve { id: tracked }],
-        ),
-        // No terminal listing without filters: the list on down.
-        (
-            unfiltered(Forced::Plan(Plan::Terminal)),
-            down(&list, top, 2),
-        ),
-    ] {
-        // The same list again, each case asking its own.
-        let (mut list, _) = deep_in_flight(150, 1, RunStatus::Running);
-        let p = poll(&mut list, state.clone(), &s);
-        assert_eq!(p.asks, asks, "{:?}", s.forced);
-    }
+    let (mut list, state) = deep_in_flight(150, 1, RunStatus::Running);
+    let p = poll(&mut list, state, &s);
+    assert_eq!(p.asks, down(&list, top, 2));
 }
 
 /// `tracked` runs in flight at these seconds, 300 finished runs above
