@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use super::driver::{Driver, Setup};
 use super::event::StartAt;
+use super::fair_share::FairShare;
 use super::keeper::Tenure;
 use super::poll;
-use super::quota::Quota;
 use super::store::deadline::{bound, deadline};
 use super::store::{MemoryStore, StateStore};
 use super::stream::WatchStream;
@@ -295,7 +295,7 @@ impl<C: Watched> Watch<C> {
         self,
         lane: Option<Arc<Lane>>,
         max_staleness: Option<Duration>,
-        quota: Option<Arc<Quota>>,
+        fair_share: Option<Arc<FairShare>>,
     ) -> WatchStream<C::Item> {
         match self.validate() {
             Ok((parent, holder)) => {
@@ -326,7 +326,7 @@ impl<C: Watched> Watch<C> {
                     parent,
                     interval: self.poll_interval,
                     max_staleness,
-                    quota,
+                    fair_share,
                     commit_every: self.commit_every,
                     polls,
                     lane,

@@ -24,7 +24,7 @@ mod keeper;
 pub mod metrics;
 mod plan;
 mod poll;
-mod quota;
+mod fair_share;
 mod state;
 mod stats;
 mod store;

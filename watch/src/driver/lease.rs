@@ -19,13 +19,13 @@ impl<C: Watched> Driver<C> {
     /// watch; a team's automation waits to take it back), or nobody holds
     /// it (released under us: take it again, from the last commit).
     pub(super) fn lost(&mut self, loss: Loss) -> Option<Item<C::Item>> {
-        if let Some(quota) = &self.quota {
-            quota.left(&self.handle.tenure.key);
+        if let Some(fair_share) = &self.fair_share {
+            fair_share.left(&self.handle.tenure.key);
         }
         self.handle.held.set(None);
         let again = match loss {
             // A single watch ends: its service learns another took over.
-            Loss::TakenBy { holder, since } if self.quota.is_none() => {
+            Loss::TakenBy { holder, since } if self.fair_share.is_none() => {
                 return self.end(WatchError::new(WatchErrorKind::LeaseLost { holder, since }));
             }
             // A team's automation is not lost for good: it waits for the
@@ -57,8 +57,8 @@ impl<C: Watched> Driver<C> {
             return Ok(());
         }
         let tenure = self.tenure().clone();
-        if let Some(quota) = &self.quota
-            && !quota.may_take(&tenure.key)
+        if let Some(fair_share) = &self.fair_share
+            && !fair_share.may_take(&tenure.key)
         {
             // This replica holds its share: leave this one to the others.
             self.next_poll = later(Instant::now(), self.interval);
@@ -79,8 +79,8 @@ impl<C: Watched> Driver<C> {
             Err(e) => return Err(Some(Err(WatchError::store(e).into()))),
         };
         self.handle.held.set(Some(token));
-        if let Some(quota) = &self.quota {
-            quota.took(&tenure.key);
+        if let Some(fair_share) = &self.fair_share {
+            fair_share.took(&tenure.key);
         }
         let kept = Tenure {
             token,
@@ -104,7 +104,7 @@ impl<C: Watched> Driver<C> {
     pub(super) async fn past_share(&mut self) -> bool {
         let key = self.tenure().key.clone();
         let over = matches!(&self.tenancy, Tenancy::Held(h) if h.uncommitted == 0)
-            && self.quota.as_ref().is_some_and(|q| q.over(&key));
+            && self.fair_share.as_ref().is_some_and(|q| q.over(&key));
         if !over {
             return false;
         }
@@ -117,8 +117,8 @@ impl<C: Watched> Driver<C> {
                 .release(&tenure.key, &tenure.holder, token)
                 .await;
         }
-        if let Some(quota) = &self.quota {
-            quota.left(&key);
+        if let Some(fair_share) = &self.fair_share {
+            fair_share.left(&key);
         }
         self.next_poll = later(Instant::now(), self.interval);
         true

@@ -24,9 +24,9 @@ use futures::future::BoxFuture;
 use tokio::time::Instant;
 
 use super::cadence::{Activity, Cadence};
+use super::fair_share::FairShare;
 use super::keeper::{Tenure, Validity};
 use super::poll::{self, Poll, Queued};
-use super::quota::Quota;
 use super::stats::Stats;
 use super::stream::{Handle, Held, Item, Next, Run, WatchStream};
 use super::unpolled::Wakeup;
@@ -55,7 +55,7 @@ pub(super) struct Setup<C: Watched> {
     /// How far a quiet collection's polls may back off (`None`: never).
     pub(super) max_staleness: Option<Duration>,
     /// A team replica's share of the automations' leases (`None`: alone).
-    pub(super) quota: Option<Arc<Quota>>,
+    pub(super) fair_share: Option<Arc<FairShare>>,
     pub(super) commit_every: usize,
     pub(super) polls: poll::Settings,
     pub(super) lane: Arc<Lane>,
@@ -69,7 +69,7 @@ pub(super) struct Driver<C: Watched> {
     cadence: Cadence,
     /// Quiet polls in a row (nothing found, nothing in flight).
     quiet: u32,
-    quota: Option<Arc<Quota>>,
+    fair_share: Option<Arc<FairShare>>,
     /// When the current poll started, the events it found so far, and
     /// whether it found an error (then it is no success).
     poll_started: Instant,
@@ -118,7 +118,7 @@ impl<C: Watched> Driver<C> {
                 max_staleness: setup.max_staleness,
             },
             quiet: 0,
-            quota: setup.quota,
+            fair_share: setup.fair_share,
             poll_started: Instant::now(),
             poll_events: 0,
             poll_failed: false,
@@ -143,8 +143,8 @@ impl<C: Watched> Driver<C> {
     /// Ends the watch with `error` (what it held dropped, the lease given
     /// back when the stream goes).
     fn end(&mut self, error: WatchError) -> Option<Item<C::Item>> {
-        if let Some(quota) = &self.quota {
-            quota.left(&self.handle.tenure.key);
+        if let Some(fair_share) = &self.fair_share {
+            fair_share.left(&self.handle.tenure.key);
         }
         self.tenancy = Tenancy::Ended;
         Some(Err(error.into()))
@@ -265,7 +265,7 @@ impl<C: Watched> Driver<C> {
         }
         let activity = Activity {
             events: self.poll_events,
-            in_flight: poll.outstanding(),
+            in_flight: poll.in_flight(),
         };
         let next = self.cadence.next(self.quiet, activity);
         self.quiet = next.quiet;

@@ -168,9 +168,9 @@ impl<R: RunItem> Poll<R> {
         self.missing
     }
 
-    /// The work left after this poll, for the cadence: runs in flight, and
-    /// a backfill not done (one).
-    pub(crate) fn outstanding(&self) -> usize {
+    /// The runs in flight after this poll, a backfill not done counted as
+    /// one: what keeps the cadence from backing off.
+    pub(crate) fn in_flight(&self) -> usize {
         self.state.in_flight.len() + usize::from(self.state.backfill.is_some())
     }
 

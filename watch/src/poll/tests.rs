@@ -50,7 +50,7 @@ struct List {
     /// The same page, `has_more` set, whatever the cursor: a looping
     /// server (a caching proxy's bug).
     repeating: bool,
-    /// With `repeating`: two pages in turn, the second after the first.
+    /// With `repeating`: two pages, the second after the first, and again.
     cycle_of_two: bool,
     /// Every listing answers 404 (the collection is gone).
     gone: bool,
@@ -243,7 +243,7 @@ struct Polled {
     /// Whether the poll took the collection for missing (a 404).
     missing: bool,
     /// The work it left, and the runs it saw leave `running` unseen.
-    outstanding: usize,
+    in_flight: usize,
     departed: Option<u64>,
 }
 
@@ -264,7 +264,7 @@ fn drive(
         with_steps: Vec::new(),
         state: state.clone(),
         missing: false,
-        outstanding: 0,
+        in_flight: 0,
         departed: None,
     };
     let mut poll = Poll::<Run>::new(state, settings.clone(), 1, Instant::now());
@@ -302,7 +302,7 @@ fn drive(
     }
     take(&mut poll, &mut p);
     p.missing = poll.missing();
-    p.outstanding = poll.outstanding();
+    p.in_flight = poll.in_flight();
     p.departed = poll.departed();
     p
 }

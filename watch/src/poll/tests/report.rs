@@ -108,19 +108,19 @@ fn what_a_poll_leaves_for_the_cadence_and_the_next_poll() {
     };
     let first = poll(&mut list, WatchState::new("automations/a/runs"), &s);
     assert_eq!(started(&first), 3, "{:?}", first.shown);
-    assert_eq!(first.outstanding, 3, "three in flight, no backfill");
+    assert_eq!(first.in_flight, 3, "three in flight, no backfill");
     assert!(!first.missing);
     // Two leave `running`, unseen by the top pages.
     list.set(&ids[0], RunStatus::Completed);
     list.set(&ids[1], RunStatus::Failed);
     let second = poll(&mut list, first.state.clone(), &s);
     assert_eq!(second.departed, Some(2), "{:?}", second.shown);
-    assert_eq!(second.outstanding, 1, "one left in flight");
+    assert_eq!(second.in_flight, 1, "one left in flight");
     // A backfill not done counts one beside the runs in flight.
     let mut state = second.state.clone();
     state.backfill = Some(Box::default());
     let backfilling = Poll::<Run>::new(state, s.clone(), 0, Instant::now());
-    assert_eq!(backfilling.outstanding(), 2);
+    assert_eq!(backfilling.in_flight(), 2);
     // Every listing answers 404: missing.
     list.gone = true;
     let gone = poll(&mut list, second.state, &s);

@@ -68,12 +68,12 @@ impl Inner {
             unreadable.extend(id.clone());
             self.queue.push_back(Err(TeamError::new(id, record.into())));
         }
-        let watched: BTreeSet<String> = self.members.keys().cloned().collect();
+        let watched: BTreeSet<String> = self.automations.keys().cloned().collect();
         // Disabled ones with runs in flight are kept until those end.
         let following: BTreeSet<String> = self
-            .members
+            .automations
             .iter()
-            .filter(|(_, m)| m.stats.as_ref().is_some_and(|s| s.in_flight() > 0))
+            .filter(|(_, a)| a.stats.as_ref().is_some_and(|s| s.in_flight() > 0))
             .map(|(id, _)| id.clone())
             .collect();
         let start = self.settings.start;

@@ -39,7 +39,7 @@ impl Inner {
     /// (once counted).
     pub(super) fn reshare(&self) {
         if let Some(live) = self.live {
-            self.quota.set(self.members.len(), live);
+            self.fair_share.set(self.automations.len(), live);
         }
     }
 

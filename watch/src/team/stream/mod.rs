@@ -18,7 +18,7 @@ use super::discover::FirstLook;
 use super::event::{Removal, TeamError, TeamEvent};
 use crate::error::{Error, WatchErrorKind};
 use crate::event::StartAt;
-use crate::quota::Quota;
+use crate::fair_share::FairShare;
 use crate::stats::Stats;
 use crate::store::deadline::{bound, deadline};
 use crate::store::{Members, StateStore, StoreTurns};
@@ -32,9 +32,9 @@ use resend_workflows::{Lane, LaneTicket, Priority};
 use tagged::{Tagged, Tagging};
 
 /// A watched automation (its watch is in the merged streams).
-struct Member {
+struct Automation {
     stats: Option<Arc<Stats>>,
-    /// The key of its state and lease, as the replica's quota counts it.
+    /// The key of its state and lease, as the replica's fair share counts it.
     lease_key: String,
 }
 
@@ -75,12 +75,12 @@ struct Inner {
     /// The client whose every attempt takes a turn of the budget.
     paced: Client,
     streams: SelectAll<Tagging>,
-    members: HashMap<String, Member>,
+    automations: HashMap<String, Automation>,
     queue: VecDeque<Result<TeamEvent, TeamError>>,
     /// `None`: a given set, not looked for again.
     look: Option<Look>,
     /// This replica's share of the automations' leases.
-    quota: Arc<Quota>,
+    fair_share: Arc<FairShare>,
     /// This replica's membership, renewed from the first poll on; `None`
     /// before it, and once the store said it is not shared by replicas.
     membership: Option<Membership>,
@@ -159,10 +159,10 @@ impl TeamStream {
             lane,
             paced,
             streams: SelectAll::new(),
-            members: HashMap::new(),
+            automations: HashMap::new(),
             queue: VecDeque::new(),
             look,
-            quota: Arc::new(Quota::default()),
+            fair_share: Arc::new(FairShare::default()),
             membership: None,
             membership_due: true,
             live: None,
@@ -193,13 +193,13 @@ impl TeamStream {
             return TeamStats::default();
         };
         let mut stats = TeamStats {
-            automations: inner.members.len(),
+            automations: inner.automations.len(),
             requests: inner.lane.spent(),
-            leases: inner.quota.count(),
+            leases: inner.fair_share.count(),
             ..TeamStats::default()
         };
-        for (id, member) in &inner.members {
-            let one = member.stats.as_ref().map(|s| s.snapshot());
+        for (id, automation) in &inner.automations {
+            let one = automation.stats.as_ref().map(|s| s.snapshot());
             if let Some(one) = one {
                 stats.polls += one.polls;
                 stats.lag = stats.lag.max(one.lag);
@@ -220,13 +220,13 @@ impl Inner {
         let events = watch.stream_with(
             Some(Arc::clone(&self.lane)),
             max_staleness,
-            Some(Arc::clone(&self.quota)),
+            Some(Arc::clone(&self.fair_share)),
         );
         let stats = events.stats_handle();
         self.streams.push(Tagging::new(key.clone(), events));
         let lease_key = AutomationRuns::state_key(id);
-        let member = Member { stats, lease_key };
-        self.members.insert(key.clone(), member);
+        let automation = Automation { stats, lease_key };
+        self.automations.insert(key.clone(), automation);
         self.reshare();
         self.queue.push_back(Ok(TeamEvent::Added {
             automation: key,
@@ -240,11 +240,11 @@ impl Inner {
     /// dropped watch left its last events uncommitted, and the next watch
     /// of the automation told them again); then its lease is given back.
     fn remove(&mut self, id: &str, reason: Removal) {
-        if let Some(member) = self.members.remove(id) {
+        if let Some(automation) = self.automations.remove(id) {
             if let Some(tagging) = self.streams.iter_mut().find(|t| t.automation == id) {
                 tagging.retire();
             }
-            self.quota.left(&member.lease_key);
+            self.fair_share.left(&automation.lease_key);
         }
         self.reshare();
         self.queue.push_back(Ok(TeamEvent::Removed {
@@ -275,8 +275,8 @@ impl Inner {
             // Its watch ended (a lease another replica took, say): the
             // next look starts it again if it is still there.
             Tagged::End(id) => {
-                if let Some(member) = self.members.remove(&id) {
-                    self.quota.left(&member.lease_key);
+                if let Some(automation) = self.automations.remove(&id) {
+                    self.fair_share.left(&automation.lease_key);
                 }
             }
         }

@@ -9,12 +9,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The leases one replica's team watch holds, and how many it may.
 #[derive(Debug)]
-pub(crate) struct Quota {
+pub(crate) struct FairShare {
     share: AtomicUsize,
     held: Mutex<BTreeSet<String>>,
 }
 
-impl Default for Quota {
+impl Default for FairShare {
     fn default() -> Self {
         Self {
             share: AtomicUsize::new(usize::MAX),
@@ -23,7 +23,7 @@ impl Default for Quota {
     }
 }
 
-impl Quota {
+impl FairShare {
     fn held(&self) -> std::sync::MutexGuard<'_, BTreeSet<String>> {
         self.held.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -76,29 +76,29 @@ mod tests {
 
     #[test]
     fn a_replica_takes_its_share_and_gives_back_what_is_past_it() {
-        let quota = Quota::default();
-        assert!(quota.may_take("a"), "no share set: everything");
+        let fair_share = FairShare::default();
+        assert!(fair_share.may_take("a"), "no share set: everything");
         for key in ["a", "b", "c", "d"] {
-            quota.took(key);
+            fair_share.took(key);
         }
-        quota.set(4, 2);
-        assert_eq!(quota.share(), 2);
-        assert!(!quota.may_take("e"), "full");
-        assert!(quota.may_take("a"), "one held may be taken again");
+        fair_share.set(4, 2);
+        assert_eq!(fair_share.share(), 2);
+        assert!(!fair_share.may_take("e"), "full");
+        assert!(fair_share.may_take("a"), "one held may be taken again");
         let over: Vec<&str> = ["a", "b", "c", "d"]
             .into_iter()
-            .filter(|k| quota.over(k))
+            .filter(|k| fair_share.over(k))
             .collect();
         assert_eq!(over, ["c", "d"], "the last by key");
-        quota.left("c");
-        quota.left("d");
-        assert!(!quota.over("b"));
-        assert_eq!(quota.count(), 2);
-        assert!(!quota.may_take("e"), "exactly its share held: full");
-        quota.set(5, 2);
-        assert_eq!(quota.share(), 3, "rounded up");
-        assert!(quota.may_take("e"));
-        quota.set(3, 0);
-        assert_eq!(quota.share(), 3, "no replica counted: this one");
+        fair_share.left("c");
+        fair_share.left("d");
+        assert!(!fair_share.over("b"));
+        assert_eq!(fair_share.count(), 2);
+        assert!(!fair_share.may_take("e"), "exactly its share held: full");
+        fair_share.set(5, 2);
+        assert_eq!(fair_share.share(), 3, "rounded up");
+        assert!(fair_share.may_take("e"));
+        fair_share.set(3, 0);
+        assert_eq!(fair_share.share(), 3, "no replica counted: this one");
     }
 }
