@@ -167,7 +167,7 @@ impl ClientBuilder {
 
     /// A client-side limit: requests start at most this often, evenly
     /// spaced, shared by the client's clones. For teams that know their
-    /// quota (Resend's default has been 2 to 10 per second). Off by default;
+    /// rate limit (Resend's default has been 2 to 10 per second). Off by default;
     /// the server's rate-limit headers are honoured either way. From one
     /// request an hour to a million a second; anything else (zero, negative,
     /// NaN, infinite) is a [`Error::Config`] from [`build`](Self::build).
@@ -179,11 +179,12 @@ impl ClientBuilder {
     /// The longest one wait a server names (a `retry-after`, the reset of
     /// a used-up rate-limit window) holds this client and its clones back,
     /// default 5 minutes; from a second to [`MAX_SERVER_WAIT`] (31 days).
-    /// Resend's windows are one second long: a longer wait is a quota or a
-    /// mistake, and no single answer should silence a service for longer
-    /// than its operator would tolerate. A call whose retry would need a
-    /// longer wait fails at once, its error carrying the wait the server
-    /// named ([`Error::retry_after`]); other calls go on after the bound.
+    /// Resend's windows are one second long: a longer wait is a daily or
+    /// monthly quota's, or a mistake, and no single answer should silence a
+    /// service for longer than its operator would tolerate. A call whose
+    /// retry would need a longer wait fails at once, its error carrying the
+    /// wait the server named ([`Error::retry_after`]); other calls go on
+    /// after the bound.
     pub fn max_server_wait(mut self, bound: Duration) -> Self {
         self.max_server_wait = Some(bound);
         self

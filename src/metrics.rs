@@ -18,8 +18,8 @@
 //! | [`REQUEST_ATTEMPTS`] | counter | `operation` | attempts sent, retries included |
 //! | [`RATE_LIMITED`] | counter | `operation` | 429 answers received |
 //! | [`REQUEST_DURATION`] | histogram | `operation`, `outcome` | a call's time, waits and retries included |
-//! | [`WATCH_REQUESTS`] | counter | `lane` | attempts sent in a lane |
-//! | [`WATCH_BUDGET`] | gauge | `lane` | the rate the lane's budget allows now |
+//! | [`LANE_REQUESTS`] | counter | `lane` | attempts sent in a lane |
+//! | [`LANE_BUDGET`] | gauge | `lane` | the rate the lane's budget allows now |
 //!
 //! Outcomes of a call ([`REQUESTS`], [`REQUEST_DURATION`]): `success`,
 //! `client_error` (a 4xx other than 429), `rate_limited` (a 429, after the
@@ -30,8 +30,8 @@
 //! before sending).
 //!
 //! To see
-//! a lane spend its budget: `rate(resend_workflows_watch_requests_total[5m])
-//! / resend_workflows_watch_budget_requests_per_second`.
+//! a lane spend its budget: `rate(resend_workflows_lane_requests_total[5m])
+//! / resend_workflows_lane_budget_requests_per_second`.
 
 use crate::error::Error;
 
@@ -45,13 +45,13 @@ pub const RATE_LIMITED: &str = "resend_workflows_rate_limited_responses_total";
 /// A call's time in seconds, from its first turn at the rate gate to its
 /// answer, waits and retries included, by `operation` and `outcome`.
 pub const REQUEST_DURATION: &str = "resend_workflows_request_duration_seconds";
-/// Attempts sent in a lane (what its budget is spent on; a watch's lane,
-/// hence the name), by
-/// `lane`.
-pub const WATCH_REQUESTS: &str = "resend_workflows_watch_requests_total";
+/// Attempts sent in a lane (what its budget is spent on), by `lane`.
+/// Formerly `resend_workflows_watch_requests_total`.
+pub const LANE_REQUESTS: &str = "resend_workflows_lane_requests_total";
 /// The requests a second a lane's budget allows now (its share of what
 /// the team's limit and traffic leave), by `lane`: set at each turn.
-pub const WATCH_BUDGET: &str = "resend_workflows_watch_budget_requests_per_second";
+/// Formerly `resend_workflows_watch_budget_requests_per_second`.
+pub const LANE_BUDGET: &str = "resend_workflows_lane_budget_requests_per_second";
 
 /// What a metric is, for exporters that want descriptions: see [`ALL`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,9 +115,9 @@ pub const ALL: &[Metric] = &[
         CALL,
         "A call's time, waits and retries included.",
     ),
-    metric(WATCH_REQUESTS, "counter", LANE, "Attempts sent in a lane."),
+    metric(LANE_REQUESTS, "counter", LANE, "Attempts sent in a lane."),
     metric(
-        WATCH_BUDGET,
+        LANE_BUDGET,
         "gauge",
         LANE,
         "Requests a second the lane's budget allows now.",

@@ -27,7 +27,7 @@ pub const MAX_SERVER_WAIT: Duration = Duration::from_secs(31 * 24 * 60 * 60);
 #[non_exhaustive]
 pub struct RateLimit {
     /// Requests allowed in the window: `ratelimit-limit`, else the
-    /// policy's quota (`N` or `q=`).
+    /// policy's (`N` or `q=`).
     pub limit: Option<u64>,
     /// Requests left in the window: `ratelimit-remaining` or `r=`.
     pub remaining: Option<u64>,

@@ -34,7 +34,7 @@ pub(super) fn start(
             if let Some(run) = state.start_automation_run(&automation_id, RunStatus::Running) {
                 running.push(run.id);
             }
-            // Every other tick the oldest running run ends, in turn
+            // Every other tick the oldest running run ends, by rotation
             // completed, failed, completed, cancelled.
             if tick.is_multiple_of(2) && !running.is_empty() {
                 let id = running.remove(0);

@@ -88,7 +88,7 @@ pub(super) struct State {
 }
 
 pub(super) fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    // A panic elsewhere must not turn every later request into a panic.
+    // A panic elsewhere must not make every later request panic.
     state.lock().unwrap_or_else(PoisonError::into_inner)
 }
 

@@ -35,7 +35,7 @@ pub struct Traversal {
     seen: IdSet,
     /// The boundary-repeat rule (overlap.rs).
     overlap: Overlap,
-    /// Pages requested: the number of the page in flight, for errors.
+    /// Pages requested: the number of the page asked for last, for errors.
     requested: u64,
     /// Pages received and accepted.
     received: u64,

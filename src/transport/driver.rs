@@ -172,7 +172,7 @@ async fn send(
         ticket.lane.sent();
     }
     let sending = settings.gate.outstanding.start();
-    // The client's other requests in flight as this one goes out: their
+    // The client's other requests outstanding as this one goes out: their
     // answers may come back in any order.
     let beside = sending.others();
     let fetched = fetch_whole(http, request, settings.max_response_bytes).await;

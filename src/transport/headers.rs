@@ -25,7 +25,7 @@ fn server_secs(secs: u64) -> Duration {
 /// present and readable.
 ///
 /// - The old form, Resend's today: `ratelimit-limit`, `ratelimit-remaining`,
-///   `ratelimit-reset` (the triple), and `ratelimit-policy: N;w=W` (quota
+///   `ratelimit-reset` (the triple), and `ratelimit-policy: N;w=W` (limit
 ///   `N` in a window of `W` s; several may be listed).
 /// - The IETF draft's structured fields: `RateLimit-Policy:
 ///   "name";q=N;w=W` (a list of policies) and `RateLimit: "name";r=R;t=T`
@@ -37,14 +37,14 @@ fn server_secs(secs: u64) -> Duration {
 /// When any of the triple is readable, it wins over the structured
 /// `RateLimit`, whole (no field of one is paired with another's): it is
 /// what Resend sends, and the gate has been measured against it; its
-/// window is that of the policy whose quota is its limit, else of the
+/// window is that of the policy whose limit is the triple's, else of the
 /// first. Otherwise the `RateLimit` item with the fewest remaining (one
 /// naming none counts as more than any; ties: the longest reset, then the
 /// first listed) gives remaining and reset, and the policy of the same
 /// name, else the first policy, the limit and the window.
 pub(crate) fn rate_limit(headers: &HeaderMap) -> Option<RateLimit> {
     let policies: Vec<Policy> = field(headers, "ratelimit-policy")
-        .map(|members| members.iter().map(Policy::of).collect())
+        .map(|entries| entries.iter().map(Policy::of).collect())
         .unwrap_or_default();
     let limit = header_u64(headers, "ratelimit-limit");
     let remaining = header_u64(headers, "ratelimit-remaining");
@@ -52,17 +52,17 @@ pub(crate) fn rate_limit(headers: &HeaderMap) -> Option<RateLimit> {
     let rate_limit = if limit.is_some() || remaining.is_some() || reset.is_some() {
         let policy = policies
             .iter()
-            .find(|p| limit.is_some() && p.quota == limit)
+            .find(|p| limit.is_some() && p.limit == limit)
             .or(policies.first());
         RateLimit {
-            limit: limit.or(policy.and_then(|p| p.quota)),
+            limit: limit.or(policy.and_then(|p| p.limit)),
             remaining,
             reset,
             window: policy.and_then(|p| p.window),
         }
     } else {
-        let current = field(headers, "ratelimit").and_then(|members| {
-            members
+        let current = field(headers, "ratelimit").and_then(|entries| {
+            entries
                 .iter()
                 .filter_map(Current::of)
                 .min_by_key(|c| (c.remaining.is_none(), c.remaining, Reverse(c.reset)))
@@ -72,7 +72,7 @@ pub(crate) fn rate_limit(headers: &HeaderMap) -> Option<RateLimit> {
             .and_then(|c| policies.iter().find(|p| p.name.as_ref() == Some(&c.name)))
             .or(policies.first());
         RateLimit {
-            limit: policy.and_then(|p| p.quota),
+            limit: policy.and_then(|p| p.limit),
             remaining: current.as_ref().and_then(|c| c.remaining),
             reset: current.as_ref().and_then(|c| c.reset),
             window: policy.and_then(|p| p.window),
@@ -90,35 +90,36 @@ pub(crate) fn rate_limit(headers: &HeaderMap) -> Option<RateLimit> {
 
 /// A structured list field, its lines joined; `None` when absent or when
 /// any line is not a list of the subset read.
-fn field(headers: &HeaderMap, name: &str) -> Option<Vec<structured::Member>> {
-    let mut members = Vec::new();
+fn field(headers: &HeaderMap, name: &str) -> Option<Vec<structured::Entry>> {
+    let mut entries = Vec::new();
     for line in headers.get_all(name) {
-        members.extend(structured::list(line.to_str().ok()?)?);
+        entries.extend(structured::list(line.to_str().ok()?)?);
     }
-    (!members.is_empty()).then_some(members)
+    (!entries.is_empty()).then_some(entries)
 }
 
 /// One item of `ratelimit-policy`, in either form.
 struct Policy {
     /// The structured form's name; the old form's items have none.
     name: Option<String>,
-    /// The old form's item, or the structured form's `q`.
-    quota: Option<u64>,
+    /// Requests per window: the old form's item, or the structured
+    /// form's `q` (the draft's "quota").
+    limit: Option<u64>,
     /// `w`, when more than nothing.
     window: Option<Duration>,
 }
 
 impl Policy {
-    fn of(member: &structured::Member) -> Self {
-        let quota = match &member.item {
+    fn of(entry: &structured::Entry) -> Self {
+        let limit = match &entry.item {
             structured::Bare::Integer(n) => u64::try_from(*n).ok(),
-            structured::Bare::Name(_) => member.uint("q"),
+            structured::Bare::Name(_) => entry.uint("q"),
             structured::Bare::Other => None,
         };
         Self {
-            name: member.name().map(str::to_owned),
-            quota,
-            window: member.uint("w").filter(|&w| w > 0).map(server_secs),
+            name: entry.name().map(str::to_owned),
+            limit,
+            window: entry.uint("w").filter(|&w| w > 0).map(server_secs),
         }
     }
 }
@@ -132,11 +133,11 @@ struct Current {
 
 impl Current {
     /// The item, when it names its policy.
-    fn of(member: &structured::Member) -> Option<Self> {
+    fn of(entry: &structured::Entry) -> Option<Self> {
         Some(Self {
-            name: member.name()?.to_owned(),
-            remaining: member.uint("r"),
-            reset: member.uint("t").map(server_secs),
+            name: entry.name()?.to_owned(),
+            remaining: entry.uint("r"),
+            reset: entry.uint("t").map(server_secs),
         })
     }
 }

@@ -1,8 +1,8 @@
 //! The metrics a watch records with the `metrics` feature, through the
 //! [`metrics`](https://docs.rs/metrics) facade (the client's requests and
 //! lanes record theirs: [`resend_workflows::metrics`], whose
-//! [`WATCH_REQUESTS`](resend_workflows::metrics::WATCH_REQUESTS) and
-//! [`WATCH_BUDGET`](resend_workflows::metrics::WATCH_BUDGET) are a watch's
+//! [`LANE_REQUESTS`](resend_workflows::metrics::LANE_REQUESTS) and
+//! [`LANE_BUDGET`](resend_workflows::metrics::LANE_BUDGET) are a watch's
 //! lane's). Without the feature, nothing is recorded and the facade is not
 //! a dependency; the names below stay, for dashboards built from code.
 //!

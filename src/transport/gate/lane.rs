@@ -161,8 +161,8 @@ impl Queue {
 /// [`Throttled`](crate::Throttled) when it held a call back. A
 /// background job (a watch) that must not starve the team's other calls
 /// (its sends) spends from one. Its attempts and its rate are metrics
-/// ([`WATCH_REQUESTS`](crate::metrics::WATCH_REQUESTS),
-/// [`WATCH_BUDGET`](crate::metrics::WATCH_BUDGET), by its name).
+/// ([`LANE_REQUESTS`](crate::metrics::LANE_REQUESTS),
+/// [`LANE_BUDGET`](crate::metrics::LANE_BUDGET), by its name).
 #[derive(Debug)]
 pub struct Lane {
     /// Shared, as the metrics' `lane` label is.
@@ -226,7 +226,7 @@ impl Lane {
     /// A request of this lane was sent.
     pub(crate) fn sent(&self) {
         self.spent.fetch_add(1, Ordering::Relaxed);
-        metrics::count!(metrics::WATCH_REQUESTS, 1, "lane" => Arc::clone(&self.name));
+        metrics::count!(metrics::LANE_REQUESTS, 1, "lane" => Arc::clone(&self.name));
     }
 
     /// `n` processes share this lane's budget now (counted by the store
@@ -239,7 +239,7 @@ impl Lane {
     /// The time between two turns for `team`: 2% wider than the rate.
     pub fn spacing(&self, team: &TeamLimit) -> Duration {
         let rate = self.budget.rate(team);
-        metrics::gauge!(metrics::WATCH_BUDGET, rate, "lane" => Arc::clone(&self.name));
+        metrics::gauge!(metrics::LANE_BUDGET, rate, "lane" => Arc::clone(&self.name));
         Duration::try_from_secs_f64(1.02 / rate).unwrap_or(Duration::from_secs(3600))
     }
 

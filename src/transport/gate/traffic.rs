@@ -7,7 +7,7 @@
 //! A window starts with a request and lasts its length: this client's
 //! requests are counted in the window it believes current, which a new
 //! one replaces when an answer says more is left than the last did (of a
-//! request sent with no other of ours in flight, whose answers may come
+//! request sent with no other of ours outstanding, whose answers may come
 //! back in any order), or when a request is sent a window's length after
 //! the first counted.
 //!
@@ -115,7 +115,7 @@ impl Traffic {
         if secs <= 0.0 {
             return;
         }
-        // With other requests of ours in flight, answers come back in any
+        // With other requests of ours outstanding, answers come back in any
         // order, and one with more left than the last may be older: only
         // time then tells a new window.
         let same = self.window.filter(|w| {

@@ -19,14 +19,15 @@ pub(super) enum Bare {
     Other,
 }
 
-/// One member of a list: its item and its parameters, in order.
+/// One entry of a list (RFC 8941's "list member"): its item and its
+/// parameters, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Member {
+pub(super) struct Entry {
     pub(super) item: Bare,
     params: Vec<(String, Bare)>,
 }
 
-impl Member {
+impl Entry {
     /// The value of parameter `key` (the last one, if repeated, as RFC
     /// 9651 says) when it is a non-negative integer.
     pub(super) fn uint(&self, key: &str) -> Option<u64> {
@@ -47,11 +48,11 @@ impl Member {
 
 /// Parses a list field's value; `None` when it is not one (an empty value
 /// is an empty list).
-pub(super) fn list(value: &str) -> Option<Vec<Member>> {
+pub(super) fn list(value: &str) -> Option<Vec<Entry>> {
     let mut input = value.trim_matches([' ', '\t']).as_bytes();
-    let mut members = Vec::new();
+    let mut entries = Vec::new();
     while !input.is_empty() {
-        members.push(member(&mut input)?);
+        entries.push(entry(&mut input)?);
         input = skip(input, b" \t");
         match input.split_first() {
             None => break,
@@ -64,7 +65,7 @@ pub(super) fn list(value: &str) -> Option<Vec<Member>> {
             Some(_) => return None,
         }
     }
-    Some(members)
+    Some(entries)
 }
 
 /// `input` without its leading bytes from `set`.
@@ -77,7 +78,7 @@ fn skip<'a>(mut input: &'a [u8], set: &[u8]) -> &'a [u8] {
     input
 }
 
-fn member(input: &mut &[u8]) -> Option<Member> {
+fn entry(input: &mut &[u8]) -> Option<Entry> {
     let item = bare(input)?;
     let mut params = Vec::new();
     while let Some((b';', rest)) = input.split_first() {
@@ -92,7 +93,7 @@ fn member(input: &mut &[u8]) -> Option<Member> {
         };
         params.push((key, value));
     }
-    Some(Member { item, params })
+    Some(Entry { item, params })
 }
 
 /// A parameter's key: a lowercase letter or `*`, then lowercase letters,

@@ -134,7 +134,7 @@ fn the_old_form_the_triple_and_its_policy() {
             &[("ratelimit-policy", "100;w=1")],
             Some((Some(100), None, None, Some(S(1)))),
         ),
-        // Several policies: the window of the one whose quota is the
+        // Several policies: the window of the one whose limit is the
         // limit, else of the first.
         (
             &[

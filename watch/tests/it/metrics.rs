@@ -161,7 +161,7 @@ fn a_watch_on_the_fake_records_its_requests_events_and_429s_exactly() {
     assert_eq!(stats.polls, 1);
     let lane = [("lane", "watch automations/a/runs")];
     assert_eq!(
-        counter(&all, "resend_workflows_watch_requests_total", &lane),
+        counter(&all, "resend_workflows_lane_requests_total", &lane),
         3
     );
     assert_eq!(stats.requests, 3);
@@ -191,7 +191,7 @@ fn a_watch_on_the_fake_records_its_requests_events_and_429s_exactly() {
     // and a half a window, but never under a hundredth of the limit).
     let budget = gauge(
         &all,
-        "resend_workflows_watch_budget_requests_per_second",
+        "resend_workflows_lane_budget_requests_per_second",
         &lane,
     );
     assert_eq!(budget, 10.0);

@@ -137,7 +137,7 @@ fn a_rate_from_two_answers_in_a_window_replaces_the_estimate() {
     let set = t0 + Duration::from_millis(3_700);
     assert!(traffic.measured(set + HOLD - Duration::from_millis(1)));
     assert!(!traffic.measured(set + HOLD), "measured no more");
-    // Requests in flight together: an answer with more left may be the
+    // Requests outstanding together: an answer with more left may be the
     // older one's; within a window's length it is the same window.
     let mut together = Traffic::default();
     let seen = |ms: u64, remaining: u64| Seen {
