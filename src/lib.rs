@@ -1,4 +1,14 @@
 #![doc = include_str!("../README.md")]
+//!
+//! ## Words
+//!
+//! A **lane** ([`Lane`]) is a share of the team's rate limit, spent on one
+//! [`Budget`]; a **turn** is a request's slot at the rate gate, in its lane
+//! ([`Lane::wait_turn`]); **outstanding** requests are sent and not yet
+//! answered; a **quota** is only Resend's daily or monthly one
+//! ([`ApiErrorKind::DailyQuotaExceeded`]). (The watch's glossary, in
+//! `resend-workflows-watch`, says the rest: a run *in flight*, a poll, a
+//! lease, a fair share.)
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod client;
@@ -76,7 +86,7 @@ pub mod mock {
 
 /// Not public API: the decoders and header readers the crate's own
 /// benchmark and fuzz targets call (feature `internals`, which only the
-/// crate's dev-dependency on itself and `fuzz/` turn on).
+/// crate's dev-dependency on itself and `fuzz/` enable).
 #[cfg(feature = "internals")]
 #[doc(hidden)]
 pub mod internals;

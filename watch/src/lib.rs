@@ -1,4 +1,41 @@
 #![doc = include_str!("../README.md")]
+//!
+//! ## Glossary
+//!
+//! One word a concept, in these docs, the code and the metrics:
+//!
+//! - **run in flight**: a run the watch saw start and not yet finish; it
+//!   follows it until it does ([`WatchState::in_flight`]). (The client's
+//!   word for its requests sent and not answered is *outstanding*.)
+//! - **poll**: one round of a watch's requests for its collection; *busy*
+//!   when it found something or runs are in flight (the next one at the
+//!   poll interval), *quiet* when not (backing off, up to the team's
+//!   `max_staleness`) ([`WatchStats::polls`]).
+//! - **lane**: a [`Lane`](resend_workflows::Lane) of the client's rate
+//!   gate: the requests a watch (or a user's own code) sends on one budget.
+//! - **turn**: a request's slot at the rate gate, in its lane: every
+//!   attempt waits for one; a [`TurnStore`] hands them out across
+//!   processes.
+//! - **budget**: the share of the team's rate limit a lane may spend
+//!   ([`Budget`]).
+//! - **lease**: the right to poll one collection, held for a ttl and
+//!   renewed ([`Lease`], [`StateStore::acquire`]).
+//! - **holder**: the process that holds a lease, by the id it gives
+//!   ([`Lease::Taken`] names another's).
+//! - **replica** (a **member** of its group): one of the processes running
+//!   the same team watch ([`Members`], [`MembershipStore`]).
+//! - **group**: the replicas spending one budget, named by `budget_key`.
+//! - **fair share**: the leases of a team's automations one replica may
+//!   hold: the automations over the live replicas watching them, rounded
+//!   up ([`TeamStats::leases`]).
+//! - **state**: what a watch has told, committed so that the next one
+//!   resumes exactly ([`WatchState`]).
+//! - **store**: where states, leases, and members and turns if it keeps
+//!   them, live ([`StateStore`]).
+//! - **backfill**: the runs from before the start, read a few pages a poll
+//!   ([`StartAt`]).
+//! - **quota** (the client's word only): Resend's daily or monthly sending
+//!   quota, never a rate or a share.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 // Watching runs: every start and every finish, at least once, across
@@ -19,12 +56,12 @@ mod client;
 mod driver;
 mod error;
 mod event;
+mod fair_share;
 mod instant;
 mod keeper;
 pub mod metrics;
 mod plan;
 mod poll;
-mod fair_share;
 mod state;
 mod stats;
 mod store;

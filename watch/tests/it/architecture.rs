@@ -4,8 +4,10 @@
 //! crate's modules (a file's `crate::` and `super::` paths), nor between its
 //! top-level folders (an arrow from `poll/` into `store/` and one back is a
 //! circle, whatever files they land on); no import through the crate root's
-//! re-exports from inside the crate; and no source file over the size that
-//! asks to be split. Unit tests are not part of the graph.
+//! re-exports from inside the crate; no source file over the size that
+//! asks to be split; and no name in either crate's code that the glossary
+//! (the crate's docs) gives to the other concept. Unit tests are not part
+//! of the graph.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -15,6 +17,7 @@ use self::shape::{cycles, folders};
 pub(crate) mod shape;
 
 const SRC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+const CLIENT_SRC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../src");
 const MAX_LINES: usize = 420;
 
 /// The import graph of the watch's modules.
@@ -77,4 +80,57 @@ fn the_checker_finds_a_cycle_when_there_is_one() {
 #[test]
 fn no_source_file_is_past_the_size_that_asks_to_be_split() {
     shape::assert_no_long_file(SRC, MAX_LINES);
+}
+
+/// Each crate's code (comments and unit tests left out) by file, and the
+/// words of its names (`in_flight`: `in`, `flight`; `FairShare`: `fair`,
+/// `share`), lowercase; but Resend's error kinds' (`DailyQuotaExceeded`
+/// names its quota, rightly).
+fn words(src: &str) -> BTreeMap<String, BTreeSet<String>> {
+    shape::modules(src)
+        .into_iter()
+        .map(|(module, text)| {
+            let mut words = BTreeSet::new();
+            let code = shape::code(&text);
+            let names = code.split(|c: char| !c.is_alphanumeric() && c != '_');
+            for name in names.filter(|n| !n.to_lowercase().ends_with("exceeded")) {
+                let mut word = String::new();
+                for c in name.chars() {
+                    if c == '_' || (c.is_uppercase() && !word.is_empty()) {
+                        words.insert(std::mem::take(&mut word));
+                    }
+                    if c != '_' {
+                        word.extend(c.to_lowercase());
+                    }
+                }
+                words.insert(word);
+            }
+            (module, words)
+        })
+        .collect()
+}
+
+#[test]
+fn no_name_means_what_the_glossary_gives_another_word() {
+    // The watch's runs are in flight (requests outstanding are the
+    // client's); a replica's share of the leases is its fair share (a
+    // quota is Resend's daily or monthly one).
+    for (module, words) in words(SRC) {
+        for word in ["outstanding", "quota"] {
+            assert!(!words.contains(word), "watch's {module} names a {word}");
+        }
+    }
+    // The client's requests are outstanding, never in flight (the watch's
+    // word for runs); RFC 8941's list members are entries (a member is a
+    // replica of a team watch's group).
+    let client = words(CLIENT_SRC);
+    assert!(
+        client["transport::gate"].contains("outstanding"),
+        "{client:?}"
+    );
+    for (module, words) in client {
+        let module = format!("client's {module}");
+        assert!(!words.contains("flight"), "{module} says in flight");
+        assert!(!words.contains("member"), "{module} names a member");
+    }
 }
