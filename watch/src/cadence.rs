@@ -5,9 +5,9 @@
 //! budget where runs happen; a single watch keeps its interval (no
 //! staleness set).
 //!
-//! The bound, on paper: every check of an automation costs at least one
+//! The bound, on paper: every poll of an automation costs at least one
 //! request, so with N quiet automations sharing a budget of B requests a
-//! second none is checked less often than about N / B seconds whatever the
+//! second none is polled less often than about N / B seconds whatever the
 //! staleness: when `max_staleness` is below N / B, the budget's queue, not
 //! the cadence, sets the pace, and the lag says so.
 

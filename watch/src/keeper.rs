@@ -122,7 +122,7 @@ impl Shared {
     }
 
     /// Renews now, unless another renewal ended while this one waited for
-    /// its turn (then its outcome is this one's).
+    /// it to end (then its outcome is this one's).
     async fn renew(&self) -> Result<(), StoreError> {
         let asked = Instant::now();
         let _one = self.renewing.lock().await;

@@ -143,7 +143,7 @@ pub(crate) enum Change {
     /// A poll ended, with a full check (the list down to the oldest run in
     /// flight) or without; its answers told the server's clock up to
     /// `clock`. (Told once a poll, not an item an answer: the items a poll
-    /// yields do not hang on when the server's second turns.)
+    /// yields do not hang on when the server's clock passes a second.)
     Polled {
         full: bool,
         clock: Option<Timestamp>,

@@ -125,7 +125,7 @@ pub struct WatchStats {
     /// budget stretched it). Zero when on time.
     pub lag: Duration,
     /// When the last successful poll (one that yielded no error) ended, by
-    /// the system's clock: a liveness check compares it with the clock,
+    /// the system's clock: a liveness alert compares it with the clock,
     /// no metrics stack needed. `None` until a poll has succeeded. A poll
     /// ends when the consumer asks for the item after its last.
     pub last_success: Option<SystemTime>,

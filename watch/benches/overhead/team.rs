@@ -8,7 +8,7 @@
 //! budget; 429s after the first window; for busy and for quiet
 //! automations, how long after a run finished its `Finished` came (p50,
 //! p99) and the finishes never reported; how often a quiet automation was
-//! checked (the widest gap between two of its polls, p50 and p99 over the
+//! polled (the widest gap between two of its polls, p50 and p99 over the
 //! quiet automations) against the bound on paper, N / B with N the quiet
 //! automations and B what the busy ones leave of the budget.
 
@@ -192,7 +192,7 @@ async fn run(warm: Duration, measured: Duration, grace: Duration) -> Value {
         .iter()
         .filter(|r| r.refused && r.at >= t0 + Duration::from_secs(1))
         .count();
-    // How often each quiet automation was checked: its top-page listings.
+    // How often each quiet automation was polled: its top-page listings.
     let mut listed: BTreeMap<&str, Vec<Instant>> = BTreeMap::new();
     for r in &requests {
         let parts: Vec<&str> = r.path.trim_start_matches('/').split('/').collect();
@@ -215,12 +215,12 @@ async fn run(warm: Duration, measured: Duration, grace: Duration) -> Value {
         })
         .collect();
     // The bound on paper: N quiet automations on the B requests a second
-    // the rest leave them are checked every N / B seconds on average (each
-    // check costs at least one request); the p99 of each one's widest gap
+    // the rest leave them are polled every N / B seconds on average (each
+    // poll costs at least one request); the p99 of each one's widest gap
     // against it says how close the scheduler comes, and whether one
     // starves.
-    let quiet_checks: usize = listed.values().map(Vec::len).sum();
-    let b_left = quiet_checks as f64 / measured.as_secs_f64();
+    let quiet_polls: usize = listed.values().map(Vec::len).sum();
+    let b_left = quiet_polls as f64 / measured.as_secs_f64();
     let n_over_b = QUIET as f64 / b_left.max(0.01);
     let busy_requests = requests
         .iter()
@@ -261,10 +261,10 @@ async fn run(warm: Duration, measured: Duration, grace: Duration) -> Value {
                  "finishes": detect[0].len(), "unreported": unreported[0]},
         "quiet": {"finish_p50_s": f(&detect[1], 0.5), "finish_p99_s": f(&detect[1], 0.99),
                   "finishes": detect[1].len(), "unreported": unreported[1],
-                  "check_gap_p50_s": f(&gaps, 0.5), "check_gap_p99_s": f(&gaps, 0.99),
-                  "checked": gaps.len()},
+                  "poll_gap_p50_s": f(&gaps, 0.5), "poll_gap_p99_s": f(&gaps, 0.99),
+                  "polled": gaps.len()},
         "busy_requests_per_s": busy_requests / measured.as_secs_f64(),
-        "quiet_checks_per_s": b_left, "n_over_b_s": n_over_b, "max_staleness_s": 60.0,
+        "quiet_polls_per_s": b_left, "n_over_b_s": n_over_b, "max_staleness_s": 60.0,
         "watch": watch, "holds": holds,
     });
     eprintln!("team: {result}");
@@ -287,7 +287,7 @@ pub(crate) fn scenario_team() -> Value {
     let b = &r["busy"];
     let summary = format!(
         "busiest 10 s: {} (budget {}); 429s {}; finish p50/p99 busy {:.1}/{:.1} s, quiet {:.1}/{:.1} s; \
-         quiet checked every {:.0} s p99 (N/B {:.0} s, staleness 60 s); unreported {}",
+         quiet polled every {:.0} s p99 (N/B {:.0} s, staleness 60 s); unreported {}",
         r["busiest_10s_window"],
         r["budget_per_10s"],
         r["late_429s"],
@@ -295,7 +295,7 @@ pub(crate) fn scenario_team() -> Value {
         b["finish_p99_s"].as_f64().unwrap_or(f64::NAN),
         q["finish_p50_s"].as_f64().unwrap_or(f64::NAN),
         q["finish_p99_s"].as_f64().unwrap_or(f64::NAN),
-        q["check_gap_p99_s"].as_f64().unwrap_or(f64::NAN),
+        q["poll_gap_p99_s"].as_f64().unwrap_or(f64::NAN),
         r["n_over_b_s"].as_f64().unwrap_or(f64::NAN),
         b["unreported"].as_u64().unwrap_or(0) + q["unreported"].as_u64().unwrap_or(0),
     );

@@ -3,7 +3,7 @@
 //! clock, an hour simulated per case: 10 busy automations (every poll
 //! finds something) and N quiet ones, a 5 s interval, a 60 s staleness,
 //! a budget of B requests a second. Reported per case: the busy
-//! automations' widest gap between checks (p99), the quiet ones' (p50,
+//! automations' widest gap between polls (p99), the quiet ones' (p50,
 //! p99, after a warm-up of ten minutes), against the bound on paper,
 //! max(staleness, N / B') with B' what the busy ones leave of the budget.
 
@@ -30,12 +30,12 @@ fn percentile(mut xs: Vec<f64>, p: f64) -> f64 {
     xs[i as usize]
 }
 
-/// Each automation's widest gap between checks after the warm-up (the
-/// time from the warm-up to its first check counted too).
-fn widest(checks: &[Duration], horizon: Duration) -> f64 {
+/// Each automation's widest gap between polls after the warm-up (the
+/// time from the warm-up to its first poll counted too).
+fn widest(polls: &[Duration], horizon: Duration) -> f64 {
     let mut last = WARM;
     let mut widest = Duration::ZERO;
-    for at in checks.iter().filter(|t| **t >= WARM) {
+    for at in polls.iter().filter(|t| **t >= WARM) {
         widest = widest.max(at.saturating_sub(last));
         last = *at;
     }
@@ -49,13 +49,13 @@ fn case(quiet: usize, budget: f64, horizon: Duration) -> Value {
         .build()
         .unwrap();
     let started = std::time::Instant::now();
-    let checks = rt.block_on(simulate_schedule(
+    let polls = rt.block_on(simulate_schedule(
         BUSY, quiet, budget, INTERVAL, STALENESS, horizon,
     ));
     let wall = started.elapsed().as_secs_f64();
-    let (busy, quiet_checks) = checks.split_at(BUSY);
+    let (busy, quiet_polls) = polls.split_at(BUSY);
     let busy_gaps: Vec<f64> = busy.iter().map(|c| widest(c, horizon)).collect();
-    let quiet_gaps: Vec<f64> = quiet_checks.iter().map(|c| widest(c, horizon)).collect();
+    let quiet_gaps: Vec<f64> = quiet_polls.iter().map(|c| widest(c, horizon)).collect();
     let left = (budget / 1.02 - BUSY as f64 / INTERVAL.as_secs_f64()).max(0.0);
     let n_over_b = if left > 0.0 {
         quiet as f64 / left

@@ -269,7 +269,7 @@ fn runs_stamped_ahead_move_the_window_no_further_than_the_server_s_clock() {
     s.apply(&polled(40));
     assert_eq!((s.clock, s.horizon()), (Some(at(55)), Some(at(55))));
     // The clock past them all: the newest again, and they leave the
-    // window in turn.
+    // window one after the other.
     s.apply(&polled(4_000));
     seen(&mut s, "later", 3_649);
     assert_eq!(s.horizon(), Some(at(3_649)));

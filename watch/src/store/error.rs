@@ -5,7 +5,7 @@ use std::fmt;
 use crate::error::{Error, WatchError};
 
 /// A store failed: its file, its database, its own rule. An
-/// [`std::error::Error`] with the cause as its source, so `?` turns it into
+/// [`std::error::Error`] with the cause as its source, so `?` converts it into
 /// a `Box<dyn Error + Send + Sync>` or into this crate's [`Error`] (as an
 /// [`Error::Watch`] of kind [`Store`](crate::WatchErrorKind::Store)).
 ///

@@ -17,7 +17,7 @@ use resend_workflows::{Budget, Lane, Priority, TeamLimit};
 /// Runs `busy` automations (each poll finds something) and `quiet` ones
 /// (nothing) on a budget of `budget` requests a second, polled every
 /// `interval` and backing off to `staleness`, for `horizon`: for each,
-/// busy first, when it was checked (from the start).
+/// busy first, when it was polled (from the start).
 ///
 /// # Panics
 /// If the tokio runtime has no timer.
@@ -44,16 +44,16 @@ pub async fn simulate_schedule(
             tokio::spawn(async move {
                 let found = usize::from(i < busy);
                 let (mut next, mut quiet_polls, mut priority) = (t0, 0, Priority::Quiet);
-                let mut checks = Vec::new();
+                let mut polls = Vec::new();
                 loop {
                     tokio::time::sleep_until(next).await;
                     let started = Instant::now();
                     lane.wait_turn(priority, team).await;
                     let now = Instant::now();
                     if now >= end {
-                        return checks;
+                        return polls;
                     }
-                    checks.push(now - t0);
+                    polls.push(now - t0);
                     let activity = Activity {
                         events: found,
                         in_flight: found,

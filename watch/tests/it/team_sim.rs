@@ -40,8 +40,8 @@
 //! left half made (the relay, on threads of its own, could not tell a
 //! request late from one never sent), a thread and two connections a
 //! request, httpmock's threads, 17 ms of CPU a schedule loading the
-//! platform's certificates, and the drain: 8 turns of 3 s for every
-//! replica, then every replica in turn gone, 70% of a schedule's requests.
+//! platform's certificates, and the drain: 8 slices of 3 s for every
+//! replica, then every replica by rotation gone, 70% of a schedule's requests.
 //! Now the fake answers in the schedule's runtime ([`wire`]: no thread, no
 //! real time waited), the client loads no certificates, the drain stops
 //! once every lease is held and still, one replica goes, and the oracle
@@ -60,7 +60,7 @@
 //!   Before, no schedule caught it; with the releases not held back, 100
 //!   fail, and 68 without the restarts straight back either (a dropped
 //!   stream's release is a task, and the successor's first poll sometimes
-//!   comes before its turn).
+//!   comes before the release).
 //! - `Change::Seen` tracking only runs not final (`if !status.is_terminal()`
 //!   around its `in_flight.insert`; case 1): 244 fail; first seed 1, at
 //!   once ("run 1 (auto-0) ended cancelled and never told finished").
@@ -118,16 +118,16 @@ const STALENESS: Duration = Duration::from_secs(2);
 /// How long each live replica may be driven (a replica acts only while its
 /// consumer waits in `next()`; the others stand still meanwhile) while an
 /// automation has no live holder: a lease runs out after the ttl, a
-/// member gone after the ttl too, and the automation is checked again
+/// member gone after the ttl too, and the automation is polled again
 /// within the staleness.
 const WATCHED_WITHIN: Duration = Duration::from_secs(9);
 
-/// How long the drain drives a replica at a turn.
-const TURN: Duration = Duration::from_secs(2);
+/// How long the drain drives a replica at a time.
+const SLICE: Duration = Duration::from_secs(2);
 
 /// How long the drain drives each replica with every lease held and still
 /// before it moves on.
-const QUIET: Duration = TURN;
+const QUIET: Duration = SLICE;
 
 /// How long the drain drives each replica telling nothing new, a run
 /// still owed, before it gives up: past [`WATCHED_WITHIN`], by when a

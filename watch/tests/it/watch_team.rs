@@ -274,12 +274,12 @@ async fn quiet_automations_back_off_to_their_staleness_and_a_busy_one_keeps_its_
     }
 }
 
-// The bound on paper: each check costs a request, so N quiet automations
-// on a budget of B requests a second are each checked about every N / B
+// The bound on paper: each poll costs a request, so N quiet automations
+// on a budget of B requests a second are each polled about every N / B
 // seconds when the staleness asks for more often; the budget holds in
 // every window and no automation starves.
 #[tokio::test]
-async fn many_quiet_automations_on_a_small_budget_are_each_checked_about_every_n_over_b() {
+async fn many_quiet_automations_on_a_small_budget_are_each_polled_about_every_n_over_b() {
     let fake = common::fake().await;
     let n = 40;
     let ids: Vec<String> = (0..n).map(|i| format!("q-{i:03}")).collect();
@@ -321,18 +321,18 @@ async fn many_quiet_automations_on_a_small_budget_are_each_checked_about_every_n
     let span = *at.last().unwrap() - at[0];
     let seen = listings(&fake);
     for id in &ids {
-        let checks = &seen[id];
-        let widest = widest_gap(checks);
+        let polls = &seen[id];
+        let widest = widest_gap(polls);
         assert!(
             widest >= bound.mul_f64(0.9) && widest <= bound.mul_f64(1.2),
             "{id}: widest gap {widest:?}, about N/B = {bound:?}"
         );
         let expected = span.as_secs_f64() / bound.as_secs_f64();
         #[allow(clippy::cast_precision_loss)]
-        let got = checks.len() as f64;
+        let got = polls.len() as f64;
         assert!(
             got >= expected * 0.8 && got <= expected + 1.5,
-            "{id}: {got} checks in {span:?}, about {expected:.1}"
+            "{id}: {got} polls in {span:?}, about {expected:.1}"
         );
     }
     let stats = events.stats();
@@ -655,7 +655,7 @@ async fn an_automation_record_that_does_not_decode_is_one_error_and_the_others_a
 }
 
 // Before: stats() said nothing of when an automation was last polled
-// successfully, so a liveness check needed logs or a metrics stack.
+// successfully, so a liveness alert needed logs or a metrics stack.
 #[tokio::test]
 async fn stats_tell_each_automation_s_last_successful_poll() {
     let (_fake, client) = team_of(&["alpha", "bravo"]).await;

@@ -204,7 +204,7 @@ fn a_page_asked_again_unanswered_stays_in_its_traversal() {
         list.add(1_000 + i, RunStatus::Completed);
     }
     let state = poll(&mut list, state, &s).state;
-    // Two pages in turn, whatever the cursor: a cycle of two.
+    // Two pages one after the other, whatever the cursor: a cycle of two.
     list.repeating = true;
     list.cycle_of_two = true;
     let mut p = Poll::<Run>::new(state, s.clone(), 1, Instant::now());

@@ -133,7 +133,7 @@ pub struct TeamStats {
     /// [`WatchStats::last_success`](crate::WatchStats::last_success)), by
     /// id: `None` until this replica has polled it successfully. On
     /// several replicas, only the one holding an automation's lease polls
-    /// it: a liveness check takes the latest over the replicas.
+    /// it: a liveness alert takes the latest over the replicas.
     pub last_success: BTreeMap<String, Option<SystemTime>>,
 }
 
@@ -391,7 +391,7 @@ impl TeamWatch {
                     key: format!("budgets/{}", self.budget_key),
                 };
                 // A quiet automation waits for its turn no longer than it
-                // may go unchecked: then it goes before new urgent ones.
+                // may go unpolled: then it goes before new urgent ones.
                 let lane = Lane::new(format!("team watch {}", self.budget_key), self.budget)
                     .shared(Arc::new(turns))
                     .aging(self.max_staleness);

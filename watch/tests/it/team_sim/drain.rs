@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use resend_workflows::RunStatus;
 
-use super::{QUIET, STUCK, Sim, Standing, TURN, Verdict};
+use super::{QUIET, SLICE, STUCK, Sim, Standing, Verdict};
 
 impl Sim {
     /// The end: every replica up and reaching the store, every run
@@ -54,7 +54,7 @@ impl Sim {
                 self.set_status(i, RunStatus::Completed);
             }
         }
-        // Each replica in turn, until every run owed is told, or until
+        // Each replica by rotation, until every run owed is told, or until
         // each was driven [`STUCK`] telling nothing new.
         let mut idle = vec![Duration::ZERO; self.replicas.len()];
         for round in 0.. {
@@ -66,11 +66,11 @@ impl Sim {
             }
             let r = round % self.replicas.len();
             let told = self.told.len();
-            self.turn(r, TURN).await;
+            self.drive_one(r, SLICE).await;
             self.leases();
             self.check()?;
             if self.told.len() == told {
-                idle[r] += TURN;
+                idle[r] += SLICE;
             } else {
                 idle.fill(Duration::ZERO);
             }
@@ -78,21 +78,21 @@ impl Sim {
         Err(self.missing().unwrap_or_default())
     }
 
-    /// Drives `replicas` in turn, each for [`TURN`] (every item in it
+    /// Drives `replicas` by rotation, each for [`SLICE`] (every item in it
     /// taken), long enough to take what has no live holder, checking
     /// after each; done once each of them was driven [`QUIET`] with every
     /// enabled automation held by a live replica and no lease moving, or
-    /// after 8 turns each.
+    /// after 8 slices each.
     async fn drive(&mut self, replicas: &[usize]) -> Verdict {
         let mut quiet = vec![Duration::ZERO; replicas.len()];
         for round in 0..replicas.len() * 8 {
             let i = round % replicas.len();
             let before = self.seen_holder.clone();
-            self.turn(replicas[i], TURN).await;
+            self.drive_one(replicas[i], SLICE).await;
             self.leases();
             self.check()?;
             if self.seen_holder == before && self.enabled().into_iter().all(|a| self.held(a)) {
-                quiet[i] += TURN;
+                quiet[i] += SLICE;
             } else {
                 quiet.fill(Duration::ZERO);
             }

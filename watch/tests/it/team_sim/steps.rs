@@ -46,7 +46,7 @@ impl Sim {
             if round == 30 {
                 return Err("never warmed up: an automation has no state".into());
             }
-            self.turn(round % self.replicas.len(), Duration::from_secs(1))
+            self.drive_one(round % self.replicas.len(), Duration::from_secs(1))
                 .await;
         }
         self.tick();

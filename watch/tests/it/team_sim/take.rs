@@ -46,7 +46,7 @@ impl Sim {
 
     /// Drives `replica` for `window` of the clock, taking every item in
     /// it.
-    pub(super) async fn turn(&mut self, replica: usize, window: Duration) {
+    pub(super) async fn drive_one(&mut self, replica: usize, window: Duration) {
         let end = Instant::now() + window;
         while self.replicas[replica].stream.is_some() {
             let left = end.saturating_duration_since(Instant::now());

@@ -14,7 +14,7 @@
 //! loopback has delivered a write when the write returns, so one seed
 //! plays one schedule. The hold starts when the client connects (the
 //! resolver is asked once a connection, there being no pool) and lets go
-//! once every connection is answered and the client had its turns to read,
+//! once every connection is answered and the client had its yields to read,
 //! or when nothing moved for [`STALL`] yields: a stream that yields an item
 //! while another of its automations connects leaves that connection half
 //! made until polled again ([`Wire::stranded`]). Each replica's life has a
@@ -231,7 +231,7 @@ impl reqwest::dns::Resolve for Hold {
 }
 
 /// Keeps the clock still (by yielding) until every connection is closed
-/// and the client had [`READ`] turns, or nothing moved for [`STALL`].
+/// and the client had [`READ`] yields, or nothing moved for [`STALL`].
 async fn hold(ledger: Arc<Ledger>) {
     let mut still = 0;
     let mut seen = u64::MAX;
