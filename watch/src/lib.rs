@@ -33,9 +33,13 @@
 //! - **store**: where states, leases, and members and turns if it keeps
 //!   them, live ([`StateStore`]).
 //! - **backfill**: the runs from before the start, read a few pages a poll
-//!   ([`StartAt`]).
-//! - **quota** (the client's word only): Resend's daily or monthly sending
-//!   quota, never a rate or a share.
+//!   ([`StartAt::Beginning`]).
+//! - **full check**: the unfiltered list, a page a poll down to the oldest
+//!   run in flight, now and then, for what no plan sees (a run deleted,
+//!   or in a status the crate does not know); elsewhere *check* is only
+//!   validating an option or a state.
+//! - **quota** (the client's word only): Resend's daily or monthly quota,
+//!   never a rate or a share.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 // Watching runs: every start and every finish, at least once, across
