@@ -18,5 +18,5 @@ pub use config::{DEFAULT_DISCOVERY_INTERVAL, DEFAULT_MAX_STALENESS, TeamConfig};
 pub use event::{Removal, TeamError, TeamEvent};
 #[cfg(feature = "internals")]
 pub use schedule::simulate_schedule;
-pub(crate) use stream::team_stream;
+pub(crate) use stream::open::team_stream;
 pub use stream::{TeamStats, TeamStream};

@@ -118,22 +118,25 @@ fn listings(fake: &FakeResend) -> BTreeMap<String, Vec<Instant>> {
     by
 }
 
+/// A team watch of `watch` that looks often: an automation where runs
+/// happen polled every 200 ms, a quiet one at least every 800 ms, the
+/// team's automations listed again every second.
+fn looks_often(watch: WatchConfig) -> TeamConfig {
+    TeamConfig::default()
+        .watch(watch.poll_interval(Duration::from_millis(200)))
+        .max_staleness(Duration::from_millis(800))
+        .discovery_interval(Duration::from_secs(1))
+}
+
 // Before: one watch per automation, merged by hand; events did not say
 // which automation they came from, and a new automation was not watched
 // until a restart.
 #[tokio::test]
 async fn every_event_names_its_automation_and_automations_come_and_go() {
     let (fake, client) = team_of(&["alpha", "bravo", "charlie"]).await;
-    let mut events = client.watch_automations(
-        TeamConfig::default()
-            .watch(
-                WatchConfig::default()
-                    .poll_interval(Duration::from_millis(200))
-                    .store(MemoryStore::new()),
-            )
-            .max_staleness(Duration::from_millis(800))
-            .discovery_interval(Duration::from_secs(1)),
-    );
+    let mut events = client.watch_automations(looks_often(
+        WatchConfig::default().store(MemoryStore::new()),
+    ));
     let s = Duration::from_secs;
     let mut first = Vec::new();
     for _ in 0..3 {
@@ -362,17 +365,11 @@ async fn each_automation_s_state_is_its_own_file_and_a_restart_goes_on_from_it()
     let (fake, client) = team_of(&["one", "two"]).await;
     let dir = common::TempDir::new("team-files");
     let watch = || {
-        client.watch_automations(
-            TeamConfig::default()
-                .watch(
-                    WatchConfig::default()
-                        .holder("replica-a")
-                        .poll_interval(Duration::from_millis(200))
-                        .store(resend_workflows_watch::FileStore::new(dir.path())),
-                )
-                .max_staleness(Duration::from_millis(800))
-                .discovery_interval(Duration::from_secs(1)),
-        )
+        client.watch_automations(looks_often(
+            WatchConfig::default()
+                .holder("replica-a")
+                .store(resend_workflows_watch::FileStore::new(dir.path())),
+        ))
     };
     let mut events = watch();
     until_listed(&fake, &mut events, &["one", "two"]).await;
@@ -590,16 +587,9 @@ async fn an_automation_created_after_the_first_look_starts_at_its_beginning_what
     fake.seed_automation("old", 0);
     fake.fail_after(2_000, 403);
     let client = common::client(&fake.base_url());
-    let mut events = client.watch_automations(
-        TeamConfig::default()
-            .watch(
-                WatchConfig::default()
-                    .poll_interval(Duration::from_millis(200))
-                    .store(MemoryStore::new()),
-            )
-            .max_staleness(Duration::from_millis(800))
-            .discovery_interval(Duration::from_secs(1)),
-    );
+    let mut events = client.watch_automations(looks_often(
+        WatchConfig::default().store(MemoryStore::new()),
+    ));
     assert_eq!(next(&mut events).await, added("old", StartAt::Now));
     until_listed(&fake, &mut events, &["old"]).await;
     // Created now, by the server's clock: an hour before ours.

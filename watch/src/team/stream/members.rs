@@ -11,7 +11,6 @@ use super::super::event::TeamError;
 use super::{Inner, Membership};
 use crate::error::{Error, WatchError};
 use crate::store::Members;
-use resend_workflows::AutomationId;
 
 /// How long a stopped replica tries to leave its group.
 const LEAVE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -92,23 +91,4 @@ impl Inner {
             Err(e) => self.queue.push_back(Err(TeamError::new(None, e))),
         }
     }
-}
-
-/// What a team watch watches, as its replicas tell it the store when they
-/// join ([`MembershipStore::join`](crate::MembershipStore::join)): `team`
-/// for every automation of the team, else `set:` and a hash of the set's
-/// ids (in order, once each), so the replicas of one set share its
-/// automations and nobody else's.
-pub(super) fn watching(set: Option<&[AutomationId]>) -> String {
-    let Some(set) = set else {
-        return "team".to_owned();
-    };
-    let ids: std::collections::BTreeSet<String> = set.iter().map(ToString::to_string).collect();
-    // FNV-1a, 64 bits: the same in every process and version.
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in ids.iter().flat_map(|id| id.bytes().chain([b','])) {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    format!("set:{}:{hash:016x}", ids.len())
 }

@@ -23,8 +23,6 @@ use crate::quota::Quota;
 use crate::stats::Stats;
 use crate::store::{Members, StateStore};
 use crate::watched::Watched;
-use members::watching;
-pub(crate) use open::team_stream;
 use resend_workflows::AutomationId;
 use resend_workflows::AutomationListItem;
 use resend_workflows::AutomationRuns;
@@ -52,8 +50,20 @@ enum Look {
 
 mod look;
 mod members;
-mod open;
+pub(super) mod open;
 mod tagged;
+
+/// What opening a team watch made of its set and options (`open.rs`).
+struct Opened {
+    /// The store, its calls bounded by a store call's deadline.
+    store: Arc<dyn StateStore>,
+    /// Who holds every automation's lease.
+    holder: String,
+    /// What it watches, as its replicas tell the store.
+    watching: String,
+    /// The lane every automation's watch spends from.
+    lane: Arc<Lane>,
+}
 
 /// This replica's membership, renewed by a task of its own: its answers,
 /// and the task (ended when dropped).
@@ -147,10 +157,15 @@ impl TeamStream {
     fn start(
         client: &Client,
         config: TeamConfig,
-        (store, holder): (Arc<dyn StateStore>, String),
         set: Option<Vec<AutomationId>>,
-        lane: Arc<Lane>,
+        opened: Opened,
     ) -> Self {
+        let Opened {
+            store,
+            holder,
+            watching,
+            lane,
+        } = opened;
         let paced = client.with_lane(LaneTicket::new(Arc::clone(&lane), Priority::Urgent));
         let look = match set {
             Some(_) => None,
@@ -159,7 +174,7 @@ impl TeamStream {
         let mut inner = Inner {
             client: client.clone(),
             config,
-            watching: watching(set.as_deref()),
+            watching,
             store,
             holder,
             lane,

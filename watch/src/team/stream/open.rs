@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
-use super::TeamStream;
+use super::{Opened, TeamStream};
 use crate::store::StoreTurns;
 use crate::store::deadline::{bound, deadline};
-use crate::team::TeamConfig;
+use crate::team::config::TeamConfig;
 use resend_workflows::{AutomationId, Client, InvalidArgument, Lane};
 
 /// The team watch of `set` (`None`: every automation of the team) with
@@ -41,5 +41,30 @@ pub(crate) fn team_stream(
     let lane = Lane::new(format!("team watch {}", config.budget_key), watch.budget)
         .shared(Arc::new(turns))
         .aging(config.max_staleness);
-    TeamStream::start(client, config, (store, holder), set, Arc::new(lane))
+    let opened = Opened {
+        store,
+        holder,
+        watching: watching(set.as_deref()),
+        lane: Arc::new(lane),
+    };
+    TeamStream::start(client, config, set, opened)
+}
+
+/// What a team watch watches, as its replicas tell it the store when they
+/// join ([`MembershipStore::join`](crate::MembershipStore::join)): `team`
+/// for every automation of the team, else `set:` and a hash of the set's
+/// ids (in order, once each), so the replicas of one set share its
+/// automations and nobody else's.
+fn watching(set: Option<&[AutomationId]>) -> String {
+    let Some(set) = set else {
+        return "team".to_owned();
+    };
+    let ids: std::collections::BTreeSet<String> = set.iter().map(ToString::to_string).collect();
+    // FNV-1a, 64 bits: the same in every process and version.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in ids.iter().flat_map(|id| id.bytes().chain([b','])) {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("set:{}:{hash:016x}", ids.len())
 }
