@@ -17,7 +17,7 @@ use futures::StreamExt;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
 use resend_workflows::Client;
 use resend_workflows::fake::FakeResend;
-use resend_workflows_watch::{MemoryStore, StartAt, WatchClient, metrics};
+use resend_workflows_watch::{MemoryStore, StartAt, WatchClient, WatchConfig, metrics};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -41,12 +41,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .api_key("re_fake_demo_key")
         .base_url(fake.base_url())
         .build()?;
-    let mut events = client
-        .watch_automation_runs("onboarding")
-        .poll_interval(Duration::from_secs(1))
-        .start(StartAt::Beginning)
-        .store(MemoryStore::new())
-        .stream();
+    let mut events = client.watch_automation_runs(
+        "onboarding",
+        WatchConfig::default()
+            .poll_interval(Duration::from_secs(1))
+            .start(StartAt::Beginning)
+            .store(MemoryStore::new()),
+    );
     eprintln!("watching the in-process fake for five seconds");
     let watching = async {
         while let Some(item) = events.next().await {

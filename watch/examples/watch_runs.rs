@@ -20,7 +20,7 @@ use futures::StreamExt;
 use resend_workflows::Client;
 use resend_workflows::fake::FakeResend;
 use resend_workflows_watch::WatchClient;
-use resend_workflows_watch::{FileStore, RunEvent, StartAt};
+use resend_workflows_watch::{FileStore, RunEvent, StartAt, WatchConfig};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -30,11 +30,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     match (std::env::var_os("RESEND_API_KEY"), id_arg) {
         (Some(_), Some(id)) => {
             let client = Client::from_env()?;
-            let events = client
-                .watch_automation_runs(&id)
-                .start(StartAt::Now)
-                .store(FileStore::new(&state_dir))
-                .stream();
+            let events = client.watch_automation_runs(
+                &id,
+                WatchConfig::default()
+                    .start(StartAt::Now)
+                    .store(FileStore::new(&state_dir)),
+            );
             eprintln!("watching automation {id} (state in {state_dir}); Ctrl-C to stop");
             tokio::select! {
                 () = print_events(events) => {}
@@ -58,11 +59,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .api_key("re_fake_demo_key")
                 .base_url(fake.base_url())
                 .build()?;
-            let events = client
-                .watch_automation_runs("onboarding")
-                .poll_interval(Duration::from_secs(1))
-                .lease_ttl(Duration::from_secs(5))
-                .stream();
+            let events = client.watch_automation_runs(
+                "onboarding",
+                WatchConfig::default()
+                    .poll_interval(Duration::from_secs(1))
+                    .lease_ttl(Duration::from_secs(5)),
+            );
             let _ = tokio::time::timeout(Duration::from_secs(10), print_events(events)).await;
             eprintln!("done");
         }

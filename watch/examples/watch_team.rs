@@ -23,7 +23,7 @@ use futures::StreamExt;
 use resend_workflows::fake::FakeResend;
 use resend_workflows::{Client, RunStatus};
 use resend_workflows_watch::WatchClient;
-use resend_workflows_watch::{FileStore, RunEvent, TeamEvent, TeamStream};
+use resend_workflows_watch::{FileStore, RunEvent, TeamConfig, TeamEvent, TeamStream, WatchConfig};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -32,11 +32,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .nth(1)
             .unwrap_or_else(|| ".resend-team-watch".to_owned());
         let client = Client::from_env()?;
-        let events = client
-            .watch_automations()
-            .steps_for([RunStatus::Failed])
-            .store(FileStore::new(&state_dir))
-            .stream();
+        let events = client.watch_automations(
+            TeamConfig::default().watch(
+                WatchConfig::default()
+                    .steps_for([RunStatus::Failed])
+                    .store(FileStore::new(&state_dir)),
+            ),
+        );
         eprintln!("watching the team's automations (state in {state_dir}); Ctrl-C to stop");
         tokio::select! {
             () = print_events(events, None) => {}
@@ -66,13 +68,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .api_key("re_fake_demo_key")
         .base_url(fake.base_url())
         .build()?;
-    let events = client
-        .watch_automations()
-        .poll_interval(Duration::from_secs(1))
-        .max_staleness(Duration::from_secs(8))
-        .discovery_interval(Duration::from_secs(3))
-        .steps_for([RunStatus::Failed])
-        .stream();
+    let events = client.watch_automations(
+        TeamConfig::default()
+            .watch(
+                WatchConfig::default()
+                    .poll_interval(Duration::from_secs(1))
+                    .steps_for([RunStatus::Failed]),
+            )
+            .max_staleness(Duration::from_secs(8))
+            .discovery_interval(Duration::from_secs(3)),
+    );
 
     // The team changes while it runs: one automation added, one deleted.
     let changes = {

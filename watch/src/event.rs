@@ -31,7 +31,7 @@ pub enum RunEvent<R> {
         /// The run, in its final status.
         run: R,
         /// The run's steps, in graph order, when the watch was asked for
-        /// them for this status ([`Watch::steps_for`](crate::Watch::steps_for)):
+        /// them for this status ([`WatchConfig::steps_for`](crate::WatchConfig::steps_for)):
         /// the failing step's `key` and `error` at hand. `None` otherwise
         /// (and always for the alpha's workflows, whose runs have none).
         steps: Option<Vec<AutomationRunStep>>,

@@ -54,15 +54,16 @@
 // consumer asks for more. A team watch (`team/`) runs one per automation
 // on one budget, quiet ones backing off (`cadence.rs`).
 
-mod builder;
 mod cadence;
 mod client;
+mod config;
 mod driver;
 mod error;
 mod event;
 mod fair_share;
 mod instant;
 mod keeper;
+mod launch;
 pub mod metrics;
 mod plan;
 mod poll;
@@ -75,11 +76,11 @@ mod trace;
 mod unpolled;
 mod watched;
 
-pub use builder::{
-    DEFAULT_BACKFILL_PAGES, DEFAULT_COMMIT_EVERY, DEFAULT_LEASE_TTL, DEFAULT_MAX_PAGES_PER_POLL,
-    DEFAULT_POLL_INTERVAL, MAX_WATCH_DURATION, Watch,
-};
 pub use client::WatchClient;
+pub use config::{
+    DEFAULT_BACKFILL_PAGES, DEFAULT_COMMIT_EVERY, DEFAULT_LEASE_TTL, DEFAULT_MAX_PAGES_PER_POLL,
+    DEFAULT_POLL_INTERVAL, MAX_WATCH_DURATION, WatchConfig,
+};
 pub use error::{Error, WatchError, WatchErrorKind};
 pub use event::{RunEvent, StartAt};
 /// The budget a watch spends of the team's rate limit (a lane of the
@@ -96,8 +97,8 @@ pub use store::{
 };
 pub use stream::WatchStream;
 pub use team::{
-    DEFAULT_DISCOVERY_INTERVAL, DEFAULT_MAX_STALENESS, Removal, TeamError, TeamEvent, TeamStats,
-    TeamStream, TeamWatch,
+    DEFAULT_DISCOVERY_INTERVAL, DEFAULT_MAX_STALENESS, Removal, TeamConfig, TeamError, TeamEvent,
+    TeamStats, TeamStream,
 };
 pub use watched::Watched;
 

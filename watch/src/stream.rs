@@ -124,7 +124,8 @@ enum State<R> {
 
 /// The events of a watch: `Item = Result<RunEvent<R>, Error>`. A failed
 /// poll is an item and the watch goes on; [`Error::ends_watch`] says which
-/// error is the last item. See [`Watch::stream`](crate::Watch::stream) and
+/// error is the last item. See
+/// [`WatchClient::watch_automation_runs`](crate::WatchClient::watch_automation_runs) and
 /// the crate's README for the guarantees.
 ///
 /// Dropped, it gives its lease back (best effort: within 2 s, if a tokio

@@ -50,6 +50,7 @@ const QUIET: usize = 4;
 const QUIET_EVERY: Duration = Duration::from_secs(20);
 
 use super::team::Finishes;
+use resend_workflows_watch::{TeamConfig, WatchConfig};
 
 fn id(i: usize) -> String {
     if i < BUSY {
@@ -109,11 +110,13 @@ async fn consume(
     end: Instant,
     told: Arc<Mutex<Finishes>>,
 ) -> u64 {
-    let mut events = super::team::fake_client(&fake)
-        .watch_automations()
-        .start(StartAt::Running)
-        .budget(budget)
-        .stream();
+    let mut events = super::team::fake_client(&fake).watch_automations(
+        TeamConfig::default().watch(
+            WatchConfig::default()
+                .start(StartAt::Running)
+                .budget(budget),
+        ),
+    );
     let mut errors = 0;
     loop {
         tokio::select! {

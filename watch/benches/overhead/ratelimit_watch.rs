@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use resend_workflows::fake::FakeResend;
 use resend_workflows::{Client, RunStatus};
-use resend_workflows_watch::{RunEvent, StartAt, WatchClient};
+use resend_workflows_watch::{RunEvent, StartAt, WatchClient, WatchConfig};
 use serde_json::{Value, json};
 
 const WINDOW: Duration = Duration::from_secs(1);
@@ -31,12 +31,13 @@ async fn watch_all(fake: &FakeResend, ids: &[String], n: usize) -> f64 {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let mut tasks = Vec::new();
     for id in ids {
-        let mut events = client
-            .watch_automation_runs(id)
-            .start(StartAt::Now)
-            .poll_interval(POLL)
-            .lease_ttl(Duration::from_secs(120))
-            .stream();
+        let mut events = client.watch_automation_runs(
+            id,
+            WatchConfig::default()
+                .start(StartAt::Now)
+                .poll_interval(POLL)
+                .lease_ttl(Duration::from_secs(120)),
+        );
         let tx = tx.clone();
         tasks.push(tokio::spawn(async move {
             while let Some(event) = events.next().await {

@@ -27,7 +27,7 @@ use futures::StreamExt;
 use resend_workflows::fake::FakeResend;
 use resend_workflows::{Budget, Client, RunStatus};
 use resend_workflows_watch::WatchClient;
-use resend_workflows_watch::{RunEvent, StartAt, TeamEvent};
+use resend_workflows_watch::{RunEvent, StartAt, TeamConfig, TeamEvent, WatchConfig};
 use serde_json::{Value, json};
 
 const LIMIT: u64 = 10;
@@ -106,12 +106,14 @@ pub(crate) fn fake_client(fake: &FakeResend) -> Client {
 
 /// Consumes the team watch until `end`: when each `Finished` came.
 async fn consume(fake: Arc<FakeResend>, end: Instant, told: Arc<Mutex<Finishes>>) -> Value {
-    let mut events = fake_client(&fake)
-        .watch_automations()
-        .poll_interval(POLL)
-        .start(StartAt::Running)
-        .budget(Budget::Share(BUDGET / LIMIT as f64))
-        .stream();
+    let mut events = fake_client(&fake).watch_automations(
+        TeamConfig::default().watch(
+            WatchConfig::default()
+                .poll_interval(POLL)
+                .start(StartAt::Running)
+                .budget(Budget::Share(BUDGET / LIMIT as f64)),
+        ),
+    );
     let mut errors = 0u64;
     let mut lag = Duration::ZERO;
     let mut sample = tokio::time::interval(Duration::from_millis(500));

@@ -27,7 +27,7 @@ use futures::StreamExt;
 use resend_workflows::fake::FakeResend;
 use resend_workflows::{Client, RunStatus, Timestamp};
 use resend_workflows_watch::WatchClient;
-use resend_workflows_watch::{RunEvent, StartAt};
+use resend_workflows_watch::{RunEvent, StartAt, WatchConfig};
 use serde_json::{Value, json};
 
 const KEY: &str = "re_bench_key";
@@ -245,11 +245,12 @@ async fn simulate(
 
 /// Consumes a watch until `end`: when each `Finished` came, and the polls.
 async fn consume(fake: Arc<FakeResend>, id: String, end: Instant, told: Arc<Mutex<Told>>) {
-    let mut events = client(&fake.base_url())
-        .watch_automation_runs(&id)
-        .poll_interval(POLL)
-        .start(StartAt::Running)
-        .stream();
+    let mut events = client(&fake.base_url()).watch_automation_runs(
+        &id,
+        WatchConfig::default()
+            .poll_interval(POLL)
+            .start(StartAt::Running),
+    );
     let mut sample = tokio::time::interval(Duration::from_millis(250));
     loop {
         tokio::select! {

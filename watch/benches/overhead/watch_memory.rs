@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use resend_workflows_watch::WatchClient;
-use resend_workflows_watch::{FileStore, StartAt};
+use resend_workflows_watch::{FileStore, StartAt, WatchConfig};
 use serde_json::{Value, json};
 
 use crate::server::Mode;
@@ -35,14 +35,15 @@ pub(crate) fn child(mode: &str, runs: usize, base_url: &str, dir: &str) {
             Mode::InFlight => StartAt::Running,
             _ => StartAt::Beginning,
         };
-        let mut events = client(base_url)
-            .watch_automation_runs(AUTOMATION)
-            .start(start)
-            .poll_interval(Duration::from_millis(10))
-            .lease_ttl(Duration::from_secs(600))
-            .max_pages_per_poll(2_000)
-            .store(FileStore::new(dir))
-            .stream();
+        let mut events = client(base_url).watch_automation_runs(
+            AUTOMATION,
+            WatchConfig::default()
+                .start(start)
+                .poll_interval(Duration::from_millis(10))
+                .lease_ttl(Duration::from_secs(600))
+                .max_pages_per_poll(2_000)
+                .store(FileStore::new(dir)),
+        );
         let t0 = Instant::now();
         let mut started = 0usize;
         while started < runs {

@@ -47,7 +47,7 @@ use tenancy::Tenancy;
 /// taken for gone.
 const MISSING_POLLS: u32 = 2;
 
-/// What a watch is set up with (checked by the builder).
+/// What a watch is set up with (its options checked by `WatchConfig`).
 pub(super) struct Setup<C: Watched> {
     pub(super) client: Client,
     pub(super) parent: C::Parent,

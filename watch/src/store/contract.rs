@@ -70,7 +70,7 @@ pub enum Renewal {
 /// `postgres` feature, `PostgresStore` implement it; so can a service's
 /// own store, following the rules of each method.
 ///
-/// A lease is held by a holder (a name, [`Watch::holder`](crate::Watch::holder))
+/// A lease is held by a holder (a name, [`WatchConfig::holder`](crate::WatchConfig::holder))
 /// *and* a token: each [`acquire`](Self::acquire) that takes the lease
 /// gives a new token (the crate's stores count them, per key), and
 /// [`renew`](Self::renew), [`commit`](Self::commit) and

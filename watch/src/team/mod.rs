@@ -7,15 +7,16 @@
 //! automations at the discovery interval (`discover.rs`), which starts and
 //! drops watches.
 
-mod builder;
+mod config;
 mod discover;
 mod event;
 #[cfg(feature = "internals")]
 mod schedule;
 mod stream;
 
-pub use builder::{DEFAULT_DISCOVERY_INTERVAL, DEFAULT_MAX_STALENESS, TeamWatch};
+pub use config::{DEFAULT_DISCOVERY_INTERVAL, DEFAULT_MAX_STALENESS, TeamConfig};
 pub use event::{Removal, TeamError, TeamEvent};
 #[cfg(feature = "internals")]
 pub use schedule::simulate_schedule;
+pub(crate) use stream::open::team_stream;
 pub use stream::{TeamStats, TeamStream};

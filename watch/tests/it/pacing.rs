@@ -10,7 +10,7 @@ use futures::StreamExt;
 use resend_workflows::{Budget, Client, Error as ClientError, HeldBy, RetryPolicy, RunStatus};
 use resend_workflows_watch::Error;
 use resend_workflows_watch::WatchClient;
-use resend_workflows_watch::{MemoryStore, RunEvent, StartAt, TeamEvent};
+use resend_workflows_watch::{MemoryStore, RunEvent, StartAt, TeamConfig, TeamEvent, WatchConfig};
 use tokio::time::Instant;
 
 use crate::common;
@@ -45,14 +45,17 @@ async fn a_lane_wait_past_the_deadline_is_named_and_never_blames_the_rate_limit(
         .build()
         .unwrap();
     let mut busy = tokio::time::interval(Duration::from_millis(200));
-    let mut events = client
-        .watch_automations()
-        .poll_interval(Duration::from_millis(300))
-        .max_staleness(Duration::from_secs(2))
-        .budget(Budget::PerSecond(2.0))
-        .start(StartAt::Now)
-        .store(MemoryStore::new())
-        .stream();
+    let mut events = client.watch_automations(
+        TeamConfig::default()
+            .watch(
+                WatchConfig::default()
+                    .poll_interval(Duration::from_millis(300))
+                    .budget(Budget::PerSecond(2.0))
+                    .start(StartAt::Now)
+                    .store(MemoryStore::new()),
+            )
+            .max_staleness(Duration::from_secs(2)),
+    );
     let (mut by_lane, mut blamed, mut runs) = (0, Vec::new(), 0);
     let end = tokio::time::sleep(Duration::from_secs(6));
     tokio::pin!(end);
@@ -105,14 +108,17 @@ async fn a_burst_found_by_a_quiet_automation_is_read_at_a_busy_one_s_priority() 
     let client = common::client(&fake.base_url());
     // Three busy automations: more urgent demand than the budget serves.
     let mut busy = tokio::time::interval(Duration::from_millis(100));
-    let mut events = client
-        .watch_automations()
-        .poll_interval(Duration::from_millis(200))
-        .max_staleness(Duration::from_secs(8))
-        .budget(Budget::PerSecond(5.0))
-        .start(StartAt::Now)
-        .store(MemoryStore::new())
-        .stream();
+    let mut events = client.watch_automations(
+        TeamConfig::default()
+            .watch(
+                WatchConfig::default()
+                    .poll_interval(Duration::from_millis(200))
+                    .budget(Budget::PerSecond(5.0))
+                    .start(StartAt::Now)
+                    .store(MemoryStore::new()),
+            )
+            .max_staleness(Duration::from_secs(8)),
+    );
     let quiet = ids[3].clone();
     // Let the quiet one settle into its back-off.
     let settle = tokio::time::sleep(Duration::from_secs(3));

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use resend_workflows::RunStatus;
 use resend_workflows_watch::WatchClient;
-use resend_workflows_watch::{PostgresStore, StartAt, StateStore};
+use resend_workflows_watch::{PostgresStore, StartAt, StateStore, WatchConfig};
 use tokio::sync::mpsc;
 
 use crate::common;
@@ -206,13 +206,14 @@ async fn two_replicas_poll_once_between_them_and_the_survivor_takes_over() {
         let store = PostgresStore::connect(&pg.config(), "resend_watch_state")
             .await
             .unwrap();
-        let mut events = client
-            .watch_automation_runs("replicated")
-            .start(StartAt::Beginning)
-            .poll_interval(poll)
-            .lease_ttl(ttl)
-            .store(store)
-            .stream();
+        let mut events = client.watch_automation_runs(
+            "replicated",
+            WatchConfig::default()
+                .start(StartAt::Beginning)
+                .poll_interval(poll)
+                .lease_ttl(ttl)
+                .store(store),
+        );
         holders.push(events.holder().to_owned());
         let tx = tx.clone();
         watchers.push(tokio::spawn(async move {
@@ -371,14 +372,15 @@ async fn a_database_restart_mid_watch_loses_nothing() {
     let store = PostgresStore::connect(&pg.config(), "resend_watch_state")
         .await
         .unwrap();
-    let events = client
-        .watch_automation_runs("failover")
-        .start(StartAt::Beginning)
-        .poll_interval(Duration::from_millis(100))
-        .lease_ttl(Duration::from_secs(3))
-        .holder("svc-failover")
-        .store(store.clone())
-        .stream();
+    let events = client.watch_automation_runs(
+        "failover",
+        WatchConfig::default()
+            .start(StartAt::Beginning)
+            .poll_interval(Duration::from_millis(100))
+            .lease_ttl(Duration::from_secs(3))
+            .holder("svc-failover")
+            .store(store.clone()),
+    );
     let (mut rx, task) = spawn_watch(events);
     let mut seen = Vec::new();
     let first = fake
@@ -476,14 +478,15 @@ async fn a_restart_on_postgres_takes_over_at_once() {
         .unwrap();
     let ttl = Duration::from_secs(60);
     let watch = |holder: &str| {
-        client
-            .watch_automation_runs("deploys")
-            .start(StartAt::Beginning)
-            .poll_interval(Duration::from_millis(100))
-            .lease_ttl(ttl)
-            .holder(holder)
-            .store(store.clone())
-            .stream()
+        client.watch_automation_runs(
+            "deploys",
+            WatchConfig::default()
+                .start(StartAt::Beginning)
+                .poll_interval(Duration::from_millis(100))
+                .lease_ttl(ttl)
+                .holder(holder)
+                .store(store.clone()),
+        )
     };
     let run = fake
         .start_automation_run("deploys", RunStatus::Running)
@@ -626,14 +629,15 @@ async fn a_black_holed_database_gives_an_error_a_poll_interval_never_silence() {
     let store = PostgresStore::connect(&config, "resend_watch_state")
         .await
         .unwrap();
-    let events = client
-        .watch_automation_runs("holed")
-        .start(StartAt::Beginning)
-        .poll_interval(Duration::from_millis(500))
-        .lease_ttl(Duration::from_secs(3))
-        .holder("svc-holed")
-        .store(store)
-        .stream();
+    let events = client.watch_automation_runs(
+        "holed",
+        WatchConfig::default()
+            .start(StartAt::Beginning)
+            .poll_interval(Duration::from_millis(500))
+            .lease_ttl(Duration::from_secs(3))
+            .holder("svc-holed")
+            .store(store),
+    );
     let (mut rx, task) = spawn_watch(events);
     let mut seen = Vec::new();
     let first = fake

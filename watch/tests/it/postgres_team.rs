@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use resend_workflows::Budget;
 use resend_workflows_watch::WatchClient;
-use resend_workflows_watch::{MembershipStore, PostgresStore, TeamStream};
+use resend_workflows_watch::{MembershipStore, PostgresStore, TeamConfig, TeamStream, WatchConfig};
 
 use crate::common;
 use crate::postgres::Pg;
@@ -67,16 +67,20 @@ async fn replicas(
             .map(|i| format!("auto-{i:02}"))
             .collect();
         streams.push(
-            client
-                .watch_automation_set(ids)
-                .holder(format!("replica-{n}"))
-                .budget_key(*key)
-                .budget(Budget::PerSecond(per_second))
-                .poll_interval(Duration::from_millis(100))
-                .max_staleness(Duration::from_millis(100))
-                .lease_ttl(Duration::from_secs(2))
-                .store(store)
-                .stream(),
+            client.watch_automation_set(
+                ids,
+                TeamConfig::default()
+                    .watch(
+                        WatchConfig::default()
+                            .holder(format!("replica-{n}"))
+                            .budget(Budget::PerSecond(per_second))
+                            .poll_interval(Duration::from_millis(100))
+                            .lease_ttl(Duration::from_secs(2))
+                            .store(store),
+                    )
+                    .budget_key(*key)
+                    .max_staleness(Duration::from_millis(100)),
+            ),
         );
     }
     (fake, streams)
@@ -192,16 +196,18 @@ fn team(
     ids: &[&str],
     holder: Option<&str>,
 ) -> TeamStream {
-    let watch = client
-        .watch_automation_set(ids)
+    let watch = WatchConfig::default()
         .poll_interval(Duration::from_millis(100))
-        .max_staleness(Duration::from_millis(200))
         .lease_ttl(Duration::from_millis(1500))
         .store(store.clone());
-    match holder {
-        Some(holder) => watch.holder(holder).stream(),
-        None => watch.stream(),
-    }
+    let watch = match holder {
+        Some(holder) => watch.holder(holder),
+        None => watch,
+    };
+    let config = TeamConfig::default()
+        .watch(watch)
+        .max_staleness(Duration::from_millis(200));
+    client.watch_automation_set(ids, config)
 }
 
 // Before: a replica's share was its automations over every member of the

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use resend_workflows::{Client, RetryPolicy, RunStatus};
-use resend_workflows_watch::{MemoryStore, RunEvent, StartAt, WatchClient};
+use resend_workflows_watch::{MemoryStore, RunEvent, StartAt, WatchClient, WatchConfig};
 use tokio::time::Instant;
 
 use crate::common;
@@ -32,12 +32,13 @@ async fn four_watches_on_one_client_share_the_limit() {
     let tasks: Vec<_> = ids
         .iter()
         .map(|id| {
-            let mut events = client
-                .watch_automation_runs(id)
-                .start(StartAt::Now)
-                .poll_interval(Duration::from_secs(5))
-                .store(store.clone())
-                .stream();
+            let mut events = client.watch_automation_runs(
+                id,
+                WatchConfig::default()
+                    .start(StartAt::Now)
+                    .poll_interval(Duration::from_secs(5))
+                    .store(store.clone()),
+            );
             let tx = tx.clone();
             tokio::spawn(async move {
                 while let Some(event) = events.next().await {

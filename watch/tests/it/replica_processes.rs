@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use resend_workflows::{Budget, RunStatus};
 use resend_workflows_watch::WatchClient;
-use resend_workflows_watch::{PostgresStore, TeamEvent};
+use resend_workflows_watch::{PostgresStore, TeamConfig, TeamEvent, WatchConfig};
 
 use crate::common;
 use crate::postgres::Pg;
@@ -41,16 +41,19 @@ fn replica_child() {
             .await
             .unwrap();
         let client = common::client(&env("RW_REPLICA_FAKE"));
-        let mut events = client
-            .watch_automations()
-            .holder(env("RW_REPLICA_HOLDER"))
-            .budget(Budget::PerSecond(BUDGET))
-            .poll_interval(Duration::from_millis(300))
-            .max_staleness(Duration::from_millis(600))
-            .discovery_interval(Duration::from_secs(1))
-            .lease_ttl(TTL)
-            .store(store)
-            .stream();
+        let mut events = client.watch_automations(
+            TeamConfig::default()
+                .watch(
+                    WatchConfig::default()
+                        .holder(env("RW_REPLICA_HOLDER"))
+                        .budget(Budget::PerSecond(BUDGET))
+                        .poll_interval(Duration::from_millis(300))
+                        .lease_ttl(TTL)
+                        .store(store),
+                )
+                .max_staleness(Duration::from_millis(600))
+                .discovery_interval(Duration::from_secs(1)),
+        );
         let mut file = std::fs::File::create(&out).unwrap();
         while let Some(item) = events.next().await {
             if let Ok(TeamEvent::Run { automation, event }) = item {

@@ -11,7 +11,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use resend_workflows::{RetryPolicy, RunStatus};
 use resend_workflows_watch::WatchClient;
-use resend_workflows_watch::{MemoryStore, StartAt};
+use resend_workflows_watch::{MemoryStore, StartAt, WatchConfig};
 
 use crate::common;
 use crate::watch::{BUDGET, Shown, finished, started, take};
@@ -50,13 +50,14 @@ async fn a_shutdown_between_a_final_runs_start_and_finish_loses_no_finish() {
     let client = common::paused_client(&fake.base_url(), RetryPolicy::default());
     let store = MemoryStore::new();
     let watch = || {
-        client
-            .watch_automation_runs("split")
-            .start(StartAt::Running)
-            .poll_interval(POLL)
-            .holder("svc")
-            .store(store.clone())
-            .stream()
+        client.watch_automation_runs(
+            "split",
+            WatchConfig::default()
+                .start(StartAt::Running)
+                .poll_interval(POLL)
+                .holder("svc")
+                .store(store.clone()),
+        )
     };
     let r0 = fake
         .start_automation_run("split", RunStatus::Running)
@@ -90,15 +91,16 @@ async fn a_crash_after_a_commit_between_a_failed_runs_start_and_its_steps_loses_
     let client = common::paused_client(&fake.base_url(), RetryPolicy::default());
     let store = MemoryStore::new();
     let watch = || {
-        client
-            .watch_automation_runs("alert")
-            .start(StartAt::Running)
-            .poll_interval(POLL)
-            .steps_for([RunStatus::Failed])
-            .commit_every(1)
-            .holder("svc")
-            .store(store.clone())
-            .stream()
+        client.watch_automation_runs(
+            "alert",
+            WatchConfig::default()
+                .start(StartAt::Running)
+                .poll_interval(POLL)
+                .steps_for([RunStatus::Failed])
+                .commit_every(1)
+                .holder("svc")
+                .store(store.clone()),
+        )
     };
     let r0 = fake
         .start_automation_run("alert", RunStatus::Running)

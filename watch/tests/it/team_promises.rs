@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use resend_workflows::RunStatus;
 use resend_workflows_watch::WatchClient;
-use resend_workflows_watch::{MemoryStore, StartAt, StateStore, TeamEvent, TeamStream};
+use resend_workflows_watch::{
+    MemoryStore, StartAt, StateStore, TeamConfig, TeamEvent, TeamStream, WatchConfig,
+};
 use tokio::sync::mpsc;
 
 use crate::common;
@@ -31,15 +33,19 @@ fn team<S: StateStore + Clone>(
     holder: &str,
     ids: &[String],
 ) -> TeamStream {
-    client
-        .watch_automation_set(ids.iter().map(String::as_str))
-        .holder(holder)
-        .start(StartAt::Running)
-        .poll_interval(Duration::from_millis(200))
-        .max_staleness(Duration::from_millis(400))
-        .lease_ttl(TTL)
-        .store(store.clone())
-        .stream()
+    client.watch_automation_set(
+        ids.iter().map(String::as_str),
+        TeamConfig::default()
+            .watch(
+                WatchConfig::default()
+                    .holder(holder)
+                    .start(StartAt::Running)
+                    .poll_interval(Duration::from_millis(200))
+                    .lease_ttl(TTL)
+                    .store(store.clone()),
+            )
+            .max_staleness(Duration::from_millis(400)),
+    )
 }
 
 /// Who holds each automation's lease now.
@@ -243,13 +249,16 @@ async fn a_disabled_automations_runs_in_flight_are_followed_to_their_end() {
     fake.seed_automation("busy", 0);
     fake.seed_automation("other", 0);
     let client = common::client(&fake.base_url());
-    let mut events = client
-        .watch_automations()
-        .start(StartAt::Running)
-        .poll_interval(Duration::from_millis(200))
-        .max_staleness(Duration::from_millis(400))
-        .discovery_interval(Duration::from_secs(1))
-        .stream();
+    let mut events = client.watch_automations(
+        TeamConfig::default()
+            .watch(
+                WatchConfig::default()
+                    .start(StartAt::Running)
+                    .poll_interval(Duration::from_millis(200)),
+            )
+            .max_staleness(Duration::from_millis(400))
+            .discovery_interval(Duration::from_secs(1)),
+    );
     let run = fake
         .start_automation_run("busy", RunStatus::Running)
         .unwrap();
@@ -310,17 +319,20 @@ async fn a_dropped_automation_commits_the_finish_it_told() {
     let client = common::client(&fake.base_url());
     let store = MemoryStore::new();
     let cut = Cut::to(&store);
-    let mut events = client
-        .watch_automations()
-        .holder("replica-a")
-        .start(StartAt::Running)
-        .poll_interval(Duration::from_millis(200))
-        .max_staleness(Duration::from_millis(400))
-        .discovery_interval(Duration::from_secs(1))
-        .lease_ttl(TTL)
-        .commit_every(500)
-        .store(cut.clone())
-        .stream();
+    let mut events = client.watch_automations(
+        TeamConfig::default()
+            .watch(
+                WatchConfig::default()
+                    .holder("replica-a")
+                    .start(StartAt::Running)
+                    .poll_interval(Duration::from_millis(200))
+                    .lease_ttl(TTL)
+                    .commit_every(500)
+                    .store(cut.clone()),
+            )
+            .max_staleness(Duration::from_millis(400))
+            .discovery_interval(Duration::from_secs(1)),
+    );
     let run = fake
         .start_automation_run("busy", RunStatus::Running)
         .unwrap();

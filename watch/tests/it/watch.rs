@@ -12,7 +12,9 @@ use resend_workflows::{
 };
 use resend_workflows_watch::Error;
 use resend_workflows_watch::WatchClient;
-use resend_workflows_watch::{MemoryStore, RunEvent, StartAt, WatchErrorKind, WatchStream};
+use resend_workflows_watch::{
+    MemoryStore, RunEvent, StartAt, WatchConfig, WatchErrorKind, WatchStream,
+};
 use tokio::time::Instant;
 
 use crate::common;
@@ -107,12 +109,13 @@ pub fn backfill_of_three(seeded: &[AutomationRun]) -> [Shown; 5] {
 
 /// A watch of `id` from the beginning, polling every 5 s.
 pub fn watch(client: &Client, id: &str, store: &MemoryStore) -> WatchStream<AutomationRunListItem> {
-    client
-        .watch_automation_runs(id)
-        .poll_interval(POLL)
-        .start(StartAt::Beginning)
-        .store(store.clone())
-        .stream()
+    client.watch_automation_runs(
+        id,
+        WatchConfig::default()
+            .poll_interval(POLL)
+            .start(StartAt::Beginning)
+            .store(store.clone()),
+    )
 }
 
 #[tokio::test(start_paused = true)]
@@ -301,11 +304,12 @@ async fn now_reports_only_what_comes_after_the_first_poll() {
     let seeded = fake.seed_automation("n", 5);
     let client = client(&fake);
     let store = MemoryStore::new();
-    let mut events = client
-        .watch_automation_runs("n")
-        .poll_interval(POLL)
-        .store(store.clone())
-        .stream();
+    let mut events = client.watch_automation_runs(
+        "n",
+        WatchConfig::default()
+            .poll_interval(POLL)
+            .store(store.clone()),
+    );
     // The first poll happens inside the first `next()`: a task waits for
     // its baseline to be committed (yielding, so no time passes), and the
     // run starts after it.
@@ -439,12 +443,13 @@ async fn a_state_saved_for_another_collection_is_a_typed_error() {
         .unwrap();
     take(&mut automations, 2).await;
     // A different collection uses a different key: no clash...
-    let mut workflows = client
-        .watch_workflow_runs("s")
-        .poll_interval(POLL)
-        .start(StartAt::Beginning)
-        .store(store.clone())
-        .stream();
+    let mut workflows = client.watch_workflow_runs(
+        "s",
+        WatchConfig::default()
+            .poll_interval(POLL)
+            .start(StartAt::Beginning)
+            .store(store.clone()),
+    );
     let w = fake.start_workflow_run("s", RunStatus::Running).unwrap();
     let event: RunEvent<WorkflowRunListItem> = workflows.try_next().await.unwrap().unwrap();
     assert_eq!(shown(&event), started(&w.id, "running"));
@@ -480,74 +485,68 @@ async fn bad_arguments_are_the_only_item() {
     let client = common::client("http://127.0.0.1:9");
     for (mut events, parameter) in [
         (
-            client.watch_automation_runs("a/b").stream(),
+            client.watch_automation_runs("a/b", WatchConfig::default()),
             "automation_id",
         ),
         (
-            client
-                .watch_automation_runs("a")
-                .poll_interval(Duration::ZERO)
-                .stream(),
+            client.watch_automation_runs("a", WatchConfig::default().poll_interval(Duration::ZERO)),
             "poll_interval",
         ),
         (
-            client
-                .watch_automation_runs("a")
-                .poll_interval(Duration::from_secs(60))
-                .lease_ttl(Duration::from_secs(30))
-                .stream(),
+            client.watch_automation_runs(
+                "a",
+                WatchConfig::default()
+                    .poll_interval(Duration::from_secs(60))
+                    .lease_ttl(Duration::from_secs(30)),
+            ),
             "lease_ttl",
         ),
         (
-            client.watch_automation_runs("a").commit_every(0).stream(),
+            client.watch_automation_runs("a", WatchConfig::default().commit_every(0)),
             "commit_every",
         ),
         (
-            client
-                .watch_automation_runs("a")
-                .max_pages_per_poll(0)
-                .stream(),
+            client.watch_automation_runs("a", WatchConfig::default().max_pages_per_poll(0)),
             "max_pages_per_poll",
         ),
         (
-            client.watch_automation_runs("a").backfill_pages(0).stream(),
+            client.watch_automation_runs("a", WatchConfig::default().backfill_pages(0)),
             "backfill_pages",
         ),
         (
-            client
-                .watch_automation_runs("a")
-                .max_pages_per_poll(5)
-                .backfill_pages(6)
-                .stream(),
+            client.watch_automation_runs(
+                "a",
+                WatchConfig::default()
+                    .max_pages_per_poll(5)
+                    .backfill_pages(6),
+            ),
             "backfill_pages",
         ),
         (
-            client
-                .watch_automation_runs("a")
-                .budget(resend_workflows::Budget::Share(1.5))
-                .stream(),
+            client.watch_automation_runs(
+                "a",
+                WatchConfig::default().budget(resend_workflows::Budget::Share(1.5)),
+            ),
+            "budget",
+        ),
+        (
+            client.watch_automation_runs(
+                "a",
+                WatchConfig::default().budget(resend_workflows::Budget::PerSecond(0.0)),
+            ),
             "budget",
         ),
         (
             client
-                .watch_automation_runs("a")
-                .budget(resend_workflows::Budget::PerSecond(0.0))
-                .stream(),
-            "budget",
-        ),
-        (
-            client
-                .watch_automation_runs("a")
-                .steps_for([RunStatus::Running])
-                .stream(),
+                .watch_automation_runs("a", WatchConfig::default().steps_for([RunStatus::Running])),
             "steps_for",
         ),
         (
-            client.watch_automation_runs("a").holder("").stream(),
+            client.watch_automation_runs("a", WatchConfig::default().holder("")),
             "holder",
         ),
         (
-            client.watch_automation_runs("a").holder("a b").stream(),
+            client.watch_automation_runs("a", WatchConfig::default().holder("a b")),
             "holder",
         ),
     ] {

@@ -12,7 +12,7 @@ use resend_workflows::fake::FakeResend;
 use resend_workflows::{Budget, RetryPolicy, RunStatus};
 use resend_workflows_watch::Error;
 use resend_workflows_watch::WatchClient;
-use resend_workflows_watch::{MemoryStore, RunEvent, StartAt, WatchErrorKind};
+use resend_workflows_watch::{MemoryStore, RunEvent, StartAt, WatchConfig, WatchErrorKind};
 use serde_json::json;
 use tokio::time::Instant;
 
@@ -44,13 +44,14 @@ async fn a_failed_finish_carries_its_steps_and_a_completed_one_none() {
     let fake = common::fake().await;
     fake.add_automation("steps", &[]);
     let client = client(&fake);
-    let mut events = client
-        .watch_automation_runs("steps")
-        .poll_interval(POLL)
-        .start(StartAt::Beginning)
-        .steps_for([RunStatus::Failed])
-        .store(MemoryStore::new())
-        .stream();
+    let mut events = client.watch_automation_runs(
+        "steps",
+        WatchConfig::default()
+            .poll_interval(POLL)
+            .start(StartAt::Beginning)
+            .steps_for([RunStatus::Failed])
+            .store(MemoryStore::new()),
+    );
     let first = fake
         .start_automation_run("steps", RunStatus::Completed)
         .unwrap();
@@ -120,12 +121,13 @@ async fn starting_now_can_follow_the_runs_already_running() {
         .start_automation_run("switch", RunStatus::Running)
         .unwrap();
     let client = client(&fake);
-    let mut following = client
-        .watch_automation_runs("switch")
-        .poll_interval(POLL)
-        .start(StartAt::Running)
-        .store(MemoryStore::new())
-        .stream();
+    let mut following = client.watch_automation_runs(
+        "switch",
+        WatchConfig::default()
+            .poll_interval(POLL)
+            .start(StartAt::Running)
+            .store(MemoryStore::new()),
+    );
     // The runs running at the start (a listing of them, newest first);
     // not the one that had finished.
     assert_eq!(
@@ -161,13 +163,14 @@ async fn the_budget_holds_beside_the_team_s_own_sends_and_the_lag_says_it_stretc
     fake.share_rate_limit(1);
     fake.fail_after(BUDGET, 403);
     let client = common::paused_client(&fake.base_url(), RetryPolicy::default());
-    let mut events = client
-        .watch_automation_runs("busy")
-        .poll_interval(Duration::from_secs(2))
-        .start(StartAt::Running)
-        .budget(Budget::Share(0.5))
-        .store(MemoryStore::new())
-        .stream();
+    let mut events = client.watch_automation_runs(
+        "busy",
+        WatchConfig::default()
+            .poll_interval(Duration::from_secs(2))
+            .start(StartAt::Running)
+            .budget(Budget::Share(0.5))
+            .store(MemoryStore::new()),
+    );
     assert_eq!(take(&mut events, 300).await.len(), 300);
     let mut lag = Duration::ZERO;
     let mut told: HashMap<String, String> = HashMap::new();
@@ -239,12 +242,13 @@ async fn polls_start_an_interval_apart_and_one_that_overruns_is_followed_at_once
         let fake = common::fake().await;
         fake.add_automation("timed", &[]);
         let client = client(&fake);
-        let mut events = client
-            .watch_automation_runs("timed")
-            .poll_interval(POLL)
-            .start(StartAt::Beginning)
-            .store(MemoryStore::new())
-            .stream();
+        let mut events = client.watch_automation_runs(
+            "timed",
+            WatchConfig::default()
+                .poll_interval(POLL)
+                .start(StartAt::Beginning)
+                .store(MemoryStore::new()),
+        );
         fake.start_automation_run("timed", RunStatus::Completed)
             .unwrap();
         let mut lags = Vec::new();
@@ -287,12 +291,13 @@ async fn runs_in_a_status_the_crate_does_not_know_cost_no_request_each() {
     let fake = common::fake().await;
     fake.add_automation("odd", &[]);
     let client = client(&fake);
-    let mut events = client
-        .watch_automation_runs("odd")
-        .poll_interval(POLL)
-        .start(StartAt::Beginning)
-        .store(MemoryStore::new())
-        .stream();
+    let mut events = client.watch_automation_runs(
+        "odd",
+        WatchConfig::default()
+            .poll_interval(POLL)
+            .start(StartAt::Beginning)
+            .store(MemoryStore::new()),
+    );
     let odd = deep(&fake, "odd", 300, 0);
     assert_eq!(take(&mut events, 300).await.len(), 300);
     for id in &odd {
@@ -342,12 +347,13 @@ async fn a_run_deleted_in_flight_ends_with_gone_once_confirmed() {
     let fake = common::fake().await;
     fake.add_automation("del", &[]);
     let client = client(&fake);
-    let mut events = client
-        .watch_automation_runs("del")
-        .poll_interval(POLL)
-        .start(StartAt::Beginning)
-        .store(MemoryStore::new())
-        .stream();
+    let mut events = client.watch_automation_runs(
+        "del",
+        WatchConfig::default()
+            .poll_interval(POLL)
+            .start(StartAt::Beginning)
+            .store(MemoryStore::new()),
+    );
     let runs = deep(&fake, "del", 3, 150);
     assert_eq!(take(&mut events, 3 + 300).await.len(), 303);
     assert!(fake.delete_run("del", &runs[1]));
@@ -393,12 +399,13 @@ async fn a_server_with_pages_without_end_ends_a_poll_at_its_bound() {
     })
     .await;
     let client = common::paused_client(&server.base_url, RetryPolicy::default());
-    let mut events = client
-        .watch_automation_runs("c9b16d4f-ba6c-4e2e-b044-6bf4404e57fd")
-        .poll_interval(POLL)
-        .max_pages_per_poll(40)
-        .store(MemoryStore::new())
-        .stream();
+    let mut events = client.watch_automation_runs(
+        "c9b16d4f-ba6c-4e2e-b044-6bf4404e57fd",
+        WatchConfig::default()
+            .poll_interval(POLL)
+            .max_pages_per_poll(40)
+            .store(MemoryStore::new()),
+    );
     let mut yielded = 0;
     let (pages, elapsed) = loop {
         match events.next().await.unwrap() {
@@ -436,12 +443,13 @@ async fn late_runs_within_the_look_back_window_are_found_and_older_ones_are_not(
     let fake = common::fake().await;
     fake.add_automation("late", &[]);
     let client = client(&fake);
-    let mut events = client
-        .watch_automation_runs("late")
-        .poll_interval(POLL)
-        .start(StartAt::Beginning)
-        .store(MemoryStore::new())
-        .stream();
+    let mut events = client.watch_automation_runs(
+        "late",
+        WatchConfig::default()
+            .poll_interval(POLL)
+            .start(StartAt::Beginning)
+            .store(MemoryStore::new()),
+    );
     let newest = fake
         .start_automation_run("late", RunStatus::Completed)
         .unwrap();

@@ -14,7 +14,7 @@ use proptest::prelude::*;
 use resend_workflows::{RetryPolicy, RunStatus};
 use resend_workflows_watch::WatchClient;
 use resend_workflows_watch::internals::{Forced, Plan};
-use resend_workflows_watch::{MemoryStore, RunEvent, StartAt};
+use resend_workflows_watch::{MemoryStore, RunEvent, StartAt, WatchConfig};
 
 use crate::common;
 
@@ -161,15 +161,14 @@ fn play(schedule: &[Step], force: Option<Forced>) -> Result<(Vec<Truth>, Vec<Sto
         .unwrap();
     let result = rt.block_on(async {
         let client = common::paused_client(&fake.base_url(), RetryPolicy::default());
-        let mut builder = client
-            .watch_automation_runs(&id)
+        let mut config = WatchConfig::default()
             .poll_interval(POLL)
             .start(StartAt::Beginning)
             .store(MemoryStore::new());
         if let Some(force) = force {
-            builder = builder.force(force);
+            config = config.force(force);
         }
-        let mut events = builder.stream();
+        let mut events = client.watch_automation_runs(&id, config);
         let mut ids: Vec<String> = Vec::new();
         let mut truth: Vec<Truth> = Vec::new();
         let mut stories: HashMap<String, Story> = HashMap::new();

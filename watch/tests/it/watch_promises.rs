@@ -12,7 +12,9 @@ use futures::StreamExt;
 use resend_workflows::{RetryPolicy, RunStatus};
 use resend_workflows_watch::Error;
 use resend_workflows_watch::WatchClient;
-use resend_workflows_watch::{FileStore, Lease, MemoryStore, StartAt, StateStore, WatchErrorKind};
+use resend_workflows_watch::{
+    FileStore, Lease, MemoryStore, StartAt, StateStore, WatchConfig, WatchErrorKind,
+};
 use tokio::time::Instant;
 
 use crate::common;
@@ -36,14 +38,15 @@ async fn a_consumer_slower_than_the_lease_keeps_it() {
     fake.fail_after(BUDGET, 403);
     let client = common::paused_client(&fake.base_url(), RetryPolicy::default());
     let store = MemoryStore::new();
-    let mut events = client
-        .watch_automation_runs("slow")
-        .start(StartAt::Beginning)
-        .poll_interval(POLL)
-        .lease_ttl(Duration::from_secs(60))
-        .commit_every(50)
-        .store(store.clone())
-        .stream();
+    let mut events = client.watch_automation_runs(
+        "slow",
+        WatchConfig::default()
+            .start(StartAt::Beginning)
+            .poll_interval(POLL)
+            .lease_ttl(Duration::from_secs(60))
+            .commit_every(50)
+            .store(store.clone()),
+    );
     let t0 = Instant::now();
     let mut seen = 0;
     let mut commits = 0;
@@ -99,13 +102,14 @@ async fn a_backlog_longer_than_the_lease_is_committed_as_it_goes_and_finishes() 
         assert!(rounds <= 4, "no progress: {} started", started.len());
         let known = unique.clone();
         let mut again = 0;
-        let mut events = client
-            .watch_automation_runs("backlog")
-            .start(StartAt::Beginning)
-            .poll_interval(POLL)
-            .lease_ttl(Duration::from_secs(30))
-            .store(FileStore::new(dir.path()))
-            .stream();
+        let mut events = client.watch_automation_runs(
+            "backlog",
+            WatchConfig::default()
+                .start(StartAt::Beginning)
+                .poll_interval(POLL)
+                .lease_ttl(Duration::from_secs(30))
+                .store(FileStore::new(dir.path())),
+        );
         // Each process takes 12,000 events, then crashes (no shutdown).
         for _ in 0..12_000 {
             match events.next().await {
@@ -154,14 +158,15 @@ async fn a_restart_takes_the_lease_back_at_once() {
     let key = "automations/deploy/runs";
     let ttl = Duration::from_secs(60);
     let watch = |holder: &str| {
-        client
-            .watch_automation_runs("deploy")
-            .start(StartAt::Beginning)
-            .poll_interval(POLL)
-            .lease_ttl(ttl)
-            .holder(holder)
-            .store(store.clone())
-            .stream()
+        client.watch_automation_runs(
+            "deploy",
+            WatchConfig::default()
+                .start(StartAt::Beginning)
+                .poll_interval(POLL)
+                .lease_ttl(ttl)
+                .holder(holder)
+                .store(store.clone()),
+        )
     };
     // A watch dropped gives its lease back: the next one starts at once.
     let a = fake
@@ -228,11 +233,12 @@ async fn a_restart_takes_the_lease_back_at_once() {
 async fn a_collection_that_is_not_there_ends_the_watch_once_confirmed() {
     let fake = common::fake().await;
     let client = common::paused_client(&fake.base_url(), RetryPolicy::default());
-    let mut events = client
-        .watch_automation_runs("nonexistent")
-        .start(StartAt::Beginning)
-        .poll_interval(POLL)
-        .stream();
+    let mut events = client.watch_automation_runs(
+        "nonexistent",
+        WatchConfig::default()
+            .start(StartAt::Beginning)
+            .poll_interval(POLL),
+    );
     let t0 = Instant::now();
     let mut items = Vec::new();
     while let Some(item) = events.next().await {
@@ -262,11 +268,12 @@ async fn a_collection_that_is_not_there_ends_the_watch_once_confirmed() {
     // A 404 and then an answer: not confirmed, the watch goes on.
     fake.add_automation("flaky", &[]);
     fake.fail_next(1, 404);
-    let mut events = client
-        .watch_automation_runs("flaky")
-        .start(StartAt::Beginning)
-        .poll_interval(POLL)
-        .stream();
+    let mut events = client.watch_automation_runs(
+        "flaky",
+        WatchConfig::default()
+            .start(StartAt::Beginning)
+            .poll_interval(POLL),
+    );
     assert!(events.next().await.unwrap().is_err());
     let x = fake
         .start_automation_run("flaky", RunStatus::Running)
@@ -353,13 +360,14 @@ pub async fn replicas_with_long_polls(store: impl StateStore + Clone) {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let mut watchers = Vec::new();
     for replica in 0..2 {
-        let mut events = client
-            .watch_automation_runs("long")
-            .start(StartAt::Beginning)
-            .poll_interval(Duration::from_millis(200))
-            .lease_ttl(Duration::from_millis(1500))
-            .store(store.clone())
-            .stream();
+        let mut events = client.watch_automation_runs(
+            "long",
+            WatchConfig::default()
+                .start(StartAt::Beginning)
+                .poll_interval(Duration::from_millis(200))
+                .lease_ttl(Duration::from_millis(1500))
+                .store(store.clone()),
+        );
         let tx = tx.clone();
         watchers.push(tokio::spawn(async move {
             while let Some(item) = events.next().await {
@@ -450,10 +458,8 @@ async fn a_run_that_does_not_decode_is_one_error_and_the_others_are_told() {
     })
     .await;
     let client = common::paused_client(&server.base_url, RetryPolicy::disabled());
-    let mut events = client
-        .watch_automation_runs("auto")
-        .poll_interval(POLL)
-        .stream();
+    let mut events =
+        client.watch_automation_runs("auto", WatchConfig::default().poll_interval(POLL));
     // The start: nothing told. Then the page with the bad record.
     let _ = tokio::time::timeout(POLL / 2, events.next()).await;
     phase.store(1, Ordering::SeqCst);
@@ -530,11 +536,12 @@ async fn a_server_repeating_its_page_costs_a_request_or_two_a_poll() {
     })
     .await;
     let client = common::paused_client(&server.base_url, RetryPolicy::disabled());
-    let mut events = client
-        .watch_automation_runs("auto")
-        .start(StartAt::Beginning)
-        .poll_interval(POLL)
-        .stream();
+    let mut events = client.watch_automation_runs(
+        "auto",
+        WatchConfig::default()
+            .start(StartAt::Beginning)
+            .poll_interval(POLL),
+    );
     // Every run told: the oldest followed, in flight.
     let mut told = 0;
     while told < 150 + 149 {
@@ -575,12 +582,13 @@ async fn a_deleted_run_at_the_backfill_cursor_is_passed_and_every_run_told() {
     let runs = fake.seed_automation("deleted", 349);
     fake.fail_after(BUDGET, 403);
     let client = common::paused_client(&fake.base_url(), RetryPolicy::default());
-    let mut events = client
-        .watch_automation_runs("deleted")
-        .start(StartAt::Beginning)
-        .backfill_pages(1)
-        .poll_interval(POLL)
-        .stream();
+    let mut events = client.watch_automation_runs(
+        "deleted",
+        WatchConfig::default()
+            .start(StartAt::Beginning)
+            .backfill_pages(1)
+            .poll_interval(POLL),
+    );
     let mut started = HashSet::new();
     let mut seen = 0;
     // The first poll: the top page, newest first.
@@ -628,11 +636,12 @@ async fn runs_stamped_ahead_never_hide_the_runs_created_after_them() {
     let runs = fake.seed_automation("ahead", 20);
     fake.fail_after(BUDGET, 403);
     let client = common::paused_client(&fake.base_url(), RetryPolicy::default());
-    let mut events = client
-        .watch_automation_runs("ahead")
-        .start(StartAt::Beginning)
-        .poll_interval(POLL)
-        .stream();
+    let mut events = client.watch_automation_runs(
+        "ahead",
+        WatchConfig::default()
+            .start(StartAt::Beginning)
+            .poll_interval(POLL),
+    );
     for _ in 0..owed(&runs) {
         assert!(matches!(events.next().await, Some(Ok(_))));
     }

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use resend_workflows_watch::WatchClient;
-use resend_workflows_watch::{Lease, Renewal, StateStore, StoreError, WatchState};
+use resend_workflows_watch::{Lease, Renewal, StateStore, StoreError, WatchConfig, WatchState};
 
 use futures::StreamExt;
 use proptest::prelude::*;
@@ -266,12 +266,11 @@ fn check_schedule(
         let key = format!("automations/{id}/runs");
         let start = || {
             client
-                .watch_automation_runs(&id)
+                .watch_automation_runs(&id, WatchConfig::default()
                 .poll_interval(conditions.poll)
                 .lease_ttl(conditions.ttl)
                 .start(StartAt::Beginning)
-                .store(flaky.clone())
-                .stream()
+                .store(flaky.clone()))
         };
         let mut events = start();
         let mut epoch = 0;

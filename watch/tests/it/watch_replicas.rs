@@ -13,7 +13,8 @@ use futures::future::BoxFuture;
 use resend_workflows::RunStatus;
 use resend_workflows_watch::WatchClient;
 use resend_workflows_watch::{
-    Lease, MemoryStore, Renewal, StateStore, StoreError, TeamEvent, TeamStream, WatchState,
+    Lease, MemoryStore, Renewal, StateStore, StoreError, TeamConfig, TeamEvent, TeamStream,
+    WatchConfig, WatchState,
 };
 use tokio::sync::mpsc;
 
@@ -34,15 +35,18 @@ pub fn replica<S: StateStore + Clone>(
     tx: mpsc::UnboundedSender<(String, String, &'static str, String)>,
     leases: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 ) -> tokio::task::JoinHandle<()> {
-    let mut events: TeamStream = client
-        .watch_automations()
-        .holder(name)
-        .poll_interval(Duration::from_millis(200))
-        .max_staleness(Duration::from_millis(400))
-        .discovery_interval(Duration::from_secs(1))
-        .lease_ttl(Duration::from_millis(1500))
-        .store(store.clone())
-        .stream();
+    let mut events: TeamStream = client.watch_automations(
+        TeamConfig::default()
+            .watch(
+                WatchConfig::default()
+                    .holder(name)
+                    .poll_interval(Duration::from_millis(200))
+                    .lease_ttl(Duration::from_millis(1500))
+                    .store(store.clone()),
+            )
+            .max_staleness(Duration::from_millis(400))
+            .discovery_interval(Duration::from_secs(1)),
+    );
     let name = name.to_owned();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(50));
@@ -243,14 +247,15 @@ pub async fn a_late_release_leaves_the_successor_alone<S: StateStore + Clone>(st
         delay: Duration::from_millis(300),
     };
     let watch = || {
-        client
-            .watch_automation_runs("rebuilt")
-            .start(resend_workflows_watch::StartAt::Beginning)
-            .poll_interval(Duration::from_millis(100))
-            .lease_ttl(Duration::from_secs(3))
-            .holder("svc")
-            .store(store.clone())
-            .stream()
+        client.watch_automation_runs(
+            "rebuilt",
+            WatchConfig::default()
+                .start(resend_workflows_watch::StartAt::Beginning)
+                .poll_interval(Duration::from_millis(100))
+                .lease_ttl(Duration::from_secs(3))
+                .holder("svc")
+                .store(store.clone()),
+        )
     };
     let run = fake
         .start_automation_run("rebuilt", RunStatus::Running)

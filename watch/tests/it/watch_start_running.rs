@@ -14,7 +14,9 @@ use std::time::Duration;
 use futures::{Stream, StreamExt};
 use resend_workflows::fake::FakeResend;
 use resend_workflows::{Budget, RunStatus};
-use resend_workflows_watch::{MemoryStore, RunEvent, StartAt, TeamEvent, WatchClient};
+use resend_workflows_watch::{
+    MemoryStore, RunEvent, StartAt, TeamConfig, TeamEvent, WatchClient, WatchConfig,
+};
 
 use crate::common;
 
@@ -129,13 +131,15 @@ async fn a_team_watch_from_the_runs_running_tells_their_finish_when_held_back_af
 {
     let (fake, runs) = two_running().await;
     let client = common::client(&fake.base_url());
-    let mut events = client
-        .watch_automations()
-        .start(StartAt::Running)
-        .budget(SLOW)
-        .poll_interval(Duration::from_secs(1))
-        .store(MemoryStore::new())
-        .stream();
+    let mut events = client.watch_automations(
+        TeamConfig::default().watch(
+            WatchConfig::default()
+                .start(StartAt::Running)
+                .budget(SLOW)
+                .poll_interval(Duration::from_secs(1))
+                .store(MemoryStore::new()),
+        ),
+    );
     let want = expected(&runs);
     let told = finish_after_first_look(
         &fake,
@@ -159,13 +163,14 @@ async fn a_team_watch_from_the_runs_running_tells_their_finish_when_held_back_af
 async fn a_watch_from_the_runs_running_tells_their_finish_when_held_back_after_its_first_look() {
     let (fake, runs) = two_running().await;
     let client = common::client(&fake.base_url());
-    let mut events = client
-        .watch_automation_runs("a")
-        .start(StartAt::Running)
-        .budget(SLOW)
-        .poll_interval(Duration::from_secs(1))
-        .store(MemoryStore::new())
-        .stream();
+    let mut events = client.watch_automation_runs(
+        "a",
+        WatchConfig::default()
+            .start(StartAt::Running)
+            .budget(SLOW)
+            .poll_interval(Duration::from_secs(1))
+            .store(MemoryStore::new()),
+    );
     let want = expected(&runs);
     let told = finish_after_first_look(
         &fake,

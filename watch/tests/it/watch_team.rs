@@ -18,7 +18,9 @@ use futures::StreamExt;
 use resend_workflows::fake::FakeResend;
 use resend_workflows::{AutomationStatus, Budget, Client, RunStatus};
 use resend_workflows_watch::WatchClient;
-use resend_workflows_watch::{MemoryStore, Removal, RunEvent, StartAt, TeamEvent, TeamStream};
+use resend_workflows_watch::{
+    MemoryStore, Removal, RunEvent, StartAt, TeamConfig, TeamEvent, TeamStream, WatchConfig,
+};
 use tokio::time::Instant;
 
 use crate::common;
@@ -116,19 +118,25 @@ fn listings(fake: &FakeResend) -> BTreeMap<String, Vec<Instant>> {
     by
 }
 
+/// A team watch of `watch` that looks often: an automation where runs
+/// happen polled every 200 ms, a quiet one at least every 800 ms, the
+/// team's automations listed again every second.
+fn looks_often(watch: WatchConfig) -> TeamConfig {
+    TeamConfig::default()
+        .watch(watch.poll_interval(Duration::from_millis(200)))
+        .max_staleness(Duration::from_millis(800))
+        .discovery_interval(Duration::from_secs(1))
+}
+
 // Before: one watch per automation, merged by hand; events did not say
 // which automation they came from, and a new automation was not watched
 // until a restart.
 #[tokio::test]
 async fn every_event_names_its_automation_and_automations_come_and_go() {
     let (fake, client) = team_of(&["alpha", "bravo", "charlie"]).await;
-    let mut events = client
-        .watch_automations()
-        .poll_interval(Duration::from_millis(200))
-        .max_staleness(Duration::from_millis(800))
-        .discovery_interval(Duration::from_secs(1))
-        .store(MemoryStore::new())
-        .stream();
+    let mut events = client.watch_automations(looks_often(
+        WatchConfig::default().store(MemoryStore::new()),
+    ));
     let s = Duration::from_secs;
     let mut first = Vec::new();
     for _ in 0..3 {
@@ -235,14 +243,17 @@ async fn quiet_automations_back_off_to_their_staleness_and_a_busy_one_keeps_its_
     fake.fail_after(2_000, 403);
     let client = common::client(&fake.base_url());
     let ms = Duration::from_millis;
-    let mut events = client
-        .watch_automations()
-        .start(StartAt::Running)
-        .poll_interval(ms(200))
-        .max_staleness(ms(1600))
-        .budget(Budget::PerSecond(50.0))
-        .store(MemoryStore::new())
-        .stream();
+    let mut events = client.watch_automations(
+        TeamConfig::default()
+            .watch(
+                WatchConfig::default()
+                    .start(StartAt::Running)
+                    .poll_interval(ms(200))
+                    .budget(Budget::PerSecond(50.0))
+                    .store(MemoryStore::new()),
+            )
+            .max_staleness(ms(1600)),
+    );
     run_for(&mut events, Duration::from_secs(16)).await;
     let seen = listings(&fake);
     let busy = &seen["busy"];
@@ -290,13 +301,16 @@ async fn many_quiet_automations_on_a_small_budget_are_each_polled_about_every_n_
     let client = common::client(&fake.base_url());
     let b = 20.0;
     let ms = Duration::from_millis;
-    let mut events = client
-        .watch_automations()
-        .poll_interval(ms(200))
-        .max_staleness(ms(400))
-        .budget(Budget::PerSecond(b))
-        .store(MemoryStore::new())
-        .stream();
+    let mut events = client.watch_automations(
+        TeamConfig::default()
+            .watch(
+                WatchConfig::default()
+                    .poll_interval(ms(200))
+                    .budget(Budget::PerSecond(b))
+                    .store(MemoryStore::new()),
+            )
+            .max_staleness(ms(400)),
+    );
     run_for(&mut events, Duration::from_secs(20)).await;
     let requests = fake.requests();
     // The budget in every 1 s window: at most B, one more for the
@@ -351,14 +365,11 @@ async fn each_automation_s_state_is_its_own_file_and_a_restart_goes_on_from_it()
     let (fake, client) = team_of(&["one", "two"]).await;
     let dir = common::TempDir::new("team-files");
     let watch = || {
-        client
-            .watch_automations()
-            .holder("replica-a")
-            .poll_interval(Duration::from_millis(200))
-            .max_staleness(Duration::from_millis(800))
-            .discovery_interval(Duration::from_secs(1))
-            .store(resend_workflows_watch::FileStore::new(dir.path()))
-            .stream()
+        client.watch_automations(looks_often(
+            WatchConfig::default()
+                .holder("replica-a")
+                .store(resend_workflows_watch::FileStore::new(dir.path())),
+        ))
     };
     let mut events = watch();
     until_listed(&fake, &mut events, &["one", "two"]).await;
@@ -418,36 +429,35 @@ async fn bad_arguments_are_the_only_item_and_nothing_is_sent() {
     let client = common::client(&fake.base_url());
     let ms = Duration::from_millis;
     let empty: [&str; 0] = [];
+    let team = TeamConfig::default;
+    let watch = |config: WatchConfig| team().watch(config);
+    let all = |config| client.watch_automations(config);
     let cases = [
-        ("automation_ids", client.watch_automation_set(empty)),
+        ("automation_ids", client.watch_automation_set(empty, team())),
         (
             "automation_id",
-            client.watch_automation_set(["ok", "not an id"]),
+            client.watch_automation_set(["ok", "not an id"], team()),
         ),
         (
             "max_staleness",
-            client
-                .watch_automations()
-                .poll_interval(ms(500))
-                .max_staleness(ms(400)),
+            all(watch(WatchConfig::default().poll_interval(ms(500))).max_staleness(ms(400))),
         ),
         (
             "discovery_interval",
-            client.watch_automations().discovery_interval(ms(999)),
+            all(team().discovery_interval(ms(999))),
         ),
         (
             "poll_interval",
-            client.watch_automations().poll_interval(ms(0)),
+            all(watch(WatchConfig::default().poll_interval(ms(0)))),
         ),
-        ("holder", client.watch_automations().holder("")),
-        ("budget_key", client.watch_automations().budget_key("a b")),
+        ("holder", all(watch(WatchConfig::default().holder("")))),
+        ("budget_key", all(team().budget_key("a b"))),
         (
             "budget",
-            client.watch_automations().budget(Budget::Share(0.0)),
+            all(watch(WatchConfig::default().budget(Budget::Share(0.0)))),
         ),
     ];
-    for (parameter, watch) in cases {
-        let mut events = watch.stream();
+    for (parameter, mut events) in cases {
         let error = match events.next().await {
             Some(Err(e)) => e,
             other => panic!("{parameter}: {other:?}"),
@@ -481,13 +491,16 @@ async fn a_team_on_two_requests_a_second_shared_with_sends_gives_way_and_tells_e
     fake.share_rate_limit(1);
     fake.fail_after(2_000, 403);
     let client = common::client(&fake.base_url());
-    let mut events = client
-        .watch_automations()
-        .poll_interval(Duration::from_secs(1))
-        .max_staleness(Duration::from_secs(4))
-        .discovery_interval(Duration::from_secs(5))
-        .store(MemoryStore::new())
-        .stream();
+    let mut events = client.watch_automations(
+        TeamConfig::default()
+            .watch(
+                WatchConfig::default()
+                    .poll_interval(Duration::from_secs(1))
+                    .store(MemoryStore::new()),
+            )
+            .max_staleness(Duration::from_secs(4))
+            .discovery_interval(Duration::from_secs(5)),
+    );
     until_listed(
         &fake,
         &mut events,
@@ -574,13 +587,9 @@ async fn an_automation_created_after_the_first_look_starts_at_its_beginning_what
     fake.seed_automation("old", 0);
     fake.fail_after(2_000, 403);
     let client = common::client(&fake.base_url());
-    let mut events = client
-        .watch_automations()
-        .poll_interval(Duration::from_millis(200))
-        .max_staleness(Duration::from_millis(800))
-        .discovery_interval(Duration::from_secs(1))
-        .store(MemoryStore::new())
-        .stream();
+    let mut events = client.watch_automations(looks_often(
+        WatchConfig::default().store(MemoryStore::new()),
+    ));
     assert_eq!(next(&mut events).await, added("old", StartAt::Now));
     until_listed(&fake, &mut events, &["old"]).await;
     // Created now, by the server's clock: an hour before ours.
@@ -626,12 +635,15 @@ async fn an_automation_record_that_does_not_decode_is_one_error_and_the_others_a
     })
     .await;
     let client = common::client(&server.base_url);
-    let mut events = client
-        .watch_automations()
-        .poll_interval(Duration::from_millis(200))
-        .discovery_interval(Duration::from_secs(60))
-        .store(MemoryStore::new())
-        .stream();
+    let mut events = client.watch_automations(
+        TeamConfig::default()
+            .watch(
+                WatchConfig::default()
+                    .poll_interval(Duration::from_millis(200))
+                    .store(MemoryStore::new()),
+            )
+            .discovery_interval(Duration::from_secs(60)),
+    );
     let mut seen = Vec::new();
     while seen.len() < 2 {
         match tokio::time::timeout(Duration::from_secs(10), events.next()).await {
@@ -659,11 +671,13 @@ async fn an_automation_record_that_does_not_decode_is_one_error_and_the_others_a
 #[tokio::test]
 async fn stats_tell_each_automation_s_last_successful_poll() {
     let (_fake, client) = team_of(&["alpha", "bravo"]).await;
-    let mut events = client
-        .watch_automations()
-        .poll_interval(Duration::from_millis(200))
-        .store(MemoryStore::new())
-        .stream();
+    let mut events = client.watch_automations(
+        TeamConfig::default().watch(
+            WatchConfig::default()
+                .poll_interval(Duration::from_millis(200))
+                .store(MemoryStore::new()),
+        ),
+    );
     let before = std::time::SystemTime::now();
     assert_eq!(next(&mut events).await, added("alpha", StartAt::Now));
     assert_eq!(next(&mut events).await, added("bravo", StartAt::Now));

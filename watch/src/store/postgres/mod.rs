@@ -47,10 +47,11 @@ use crate::state::WatchState;
 /// ```no_run
 /// # #[cfg(feature = "postgres")]
 /// # async fn demo(client: resend_workflows::Client) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-/// use resend_workflows_watch::{PostgresStore, WatchClient};
+/// use resend_workflows_watch::{PostgresStore, WatchClient, WatchConfig};
 ///
 /// let store = PostgresStore::connect("host=localhost user=app dbname=app", "resend_watch_state").await?;
-/// let events = client.watch_automation_runs("c9b16d4f-ba6c-4e2e-b044-6bf4404e57fd").store(store).stream();
+/// let config = WatchConfig::default().store(store);
+/// let events = client.watch_automation_runs("c9b16d4f-ba6c-4e2e-b044-6bf4404e57fd", config);
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]

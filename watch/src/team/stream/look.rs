@@ -38,9 +38,10 @@ impl Inner {
             Err(e) => {
                 self.queue.push_back(Err(TeamError::new(None, e)));
                 return self
-                    .settings
+                    .config
+                    .watch
                     .poll_interval
-                    .min(self.settings.discovery_interval);
+                    .min(self.config.discovery_interval);
             }
         };
         let mut ids = HashMap::new();
@@ -76,7 +77,7 @@ impl Inner {
             .filter(|(_, a)| a.stats.as_ref().is_some_and(|s| s.in_flight() > 0))
             .map(|(id, _)| id.clone())
             .collect();
-        let start = self.settings.start;
+        let start = self.config.watch.start;
         let found = changes(
             &watched,
             &following,
@@ -94,6 +95,6 @@ impl Inner {
                 self.add(&parsed.clone(), from);
             }
         }
-        self.settings.discovery_interval
+        self.config.discovery_interval
     }
 }

@@ -24,7 +24,7 @@ impl Drop for Inner {
             return;
         };
         let store = Arc::clone(&self.store);
-        let group = self.settings.budget_key.clone();
+        let group = self.config.budget_key.clone();
         let holder = self.holder.clone();
         runtime.spawn(async move {
             if let Some(members) = store.membership() {
@@ -50,10 +50,10 @@ impl Inner {
     /// or when the stream (the receiver) is gone.
     pub(super) fn membership(&self) -> Membership {
         let store = Arc::clone(&self.store);
-        let group = self.settings.budget_key.clone();
+        let group = self.config.budget_key.clone();
         let holder = self.holder.clone();
-        let watching = self.settings.watching();
-        let ttl = self.settings.lease_ttl;
+        let watching = self.watching.clone();
+        let ttl = self.config.watch.lease_ttl;
         let (tx, rx) = mpsc::unbounded_channel();
         let task = tokio::spawn(async move {
             loop {

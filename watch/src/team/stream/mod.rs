@@ -13,15 +13,15 @@ use futures::stream::SelectAll;
 use futures::{FutureExt, Stream, StreamExt};
 use tokio::time::Sleep;
 
-use super::builder::TeamWatch;
+use super::config::TeamConfig;
 use super::discover::FirstLook;
 use super::event::{Removal, TeamError, TeamEvent};
 use crate::error::{Error, WatchErrorKind};
 use crate::event::StartAt;
 use crate::fair_share::FairShare;
+use crate::launch::{InTeam, launch};
 use crate::stats::Stats;
-use crate::store::deadline::{bound, deadline};
-use crate::store::{Members, StateStore, StoreTurns};
+use crate::store::{Members, StateStore};
 use crate::watched::Watched;
 use resend_workflows::AutomationId;
 use resend_workflows::AutomationListItem;
@@ -50,7 +50,20 @@ enum Look {
 
 mod look;
 mod members;
+pub(super) mod open;
 mod tagged;
+
+/// What opening a team watch made of its set and options (`open.rs`).
+struct Opened {
+    /// The store, its calls bounded by a store call's deadline.
+    store: Arc<dyn StateStore>,
+    /// Who holds every automation's lease.
+    holder: String,
+    /// What it watches, as its replicas tell the store.
+    watching: String,
+    /// The lane every automation's watch spends from.
+    lane: Arc<Lane>,
+}
 
 /// This replica's membership, renewed by a task of its own: its answers,
 /// and the task (ended when dropped).
@@ -66,7 +79,10 @@ impl Drop for Membership {
 }
 
 struct Inner {
-    settings: TeamWatch,
+    client: Client,
+    config: TeamConfig,
+    /// What it watches, as its replicas tell the store (`watching`).
+    watching: String,
     /// The store, each call ending by the deadline of a store call: for
     /// the membership (each automation's watch bounds its own calls).
     store: Arc<dyn StateStore>,
@@ -138,22 +154,27 @@ pub struct TeamStats {
 }
 
 impl TeamStream {
-    pub(super) fn start(
-        settings: TeamWatch,
-        store: Arc<dyn StateStore>,
-        holder: String,
+    fn start(
+        client: &Client,
+        config: TeamConfig,
         set: Option<Vec<AutomationId>>,
-        lane: Arc<Lane>,
+        opened: Opened,
     ) -> Self {
-        let paced = settings
-            .client
-            .with_lane(LaneTicket::new(Arc::clone(&lane), Priority::Urgent));
+        let Opened {
+            store,
+            holder,
+            watching,
+            lane,
+        } = opened;
+        let paced = client.with_lane(LaneTicket::new(Arc::clone(&lane), Priority::Urgent));
         let look = match set {
             Some(_) => None,
             None => Some(Look::Waiting(Box::pin(tokio::time::sleep(Duration::ZERO)))),
         };
         let mut inner = Inner {
-            settings,
+            client: client.clone(),
+            config,
+            watching,
             store,
             holder,
             lane,
@@ -169,7 +190,7 @@ impl TeamStream {
             first_look: None,
         };
         for id in set.into_iter().flatten() {
-            let start = inner.settings.start;
+            let start = inner.config.watch.start;
             inner.add(&id, start);
         }
         Self {
@@ -178,7 +199,7 @@ impl TeamStream {
         }
     }
 
-    pub(super) fn failed(error: Error) -> Self {
+    fn failed(error: Error) -> Self {
         Self {
             inner: None,
             failed: Some(error),
@@ -215,13 +236,14 @@ impl Inner {
     /// Starts watching `id` from its state, or else from `start`.
     fn add(&mut self, id: &AutomationId, start: StartAt) {
         let key = id.to_string();
-        let watch = self.settings.watch(id, start, Some(&self.holder));
-        let max_staleness = Some(self.settings.max_staleness);
-        let events = watch.stream_with(
-            Some(Arc::clone(&self.lane)),
-            max_staleness,
-            Some(Arc::clone(&self.fair_share)),
-        );
+        let team = InTeam {
+            lane: Arc::clone(&self.lane),
+            max_staleness: self.config.max_staleness,
+            fair_share: Arc::clone(&self.fair_share),
+            start,
+        };
+        let (config, holder) = (&self.config.watch, self.holder.clone());
+        let events = launch::<AutomationRuns>(&self.client, id.clone(), config, holder, Some(team));
         let stats = events.stats_handle();
         self.streams.push(Tagging::new(key.clone(), events));
         let lease_key = AutomationRuns::state_key(id);
@@ -370,34 +392,6 @@ impl Stream for TeamStream {
                 }
                 Poll::Pending => return Poll::Pending,
             }
-        }
-    }
-}
-
-impl TeamWatch {
-    /// The events, one stream for every automation: it never ends on its
-    /// own; it ends after an error for which [`TeamError::ends_watch`] is
-    /// true (an invalid argument, the first item).
-    pub fn stream(self) -> TeamStream {
-        match self.validate() {
-            Ok((holder, set)) => {
-                // Its membership and shared turns too end by the deadline
-                // of every store call (each automation's watch bounds its
-                // own, once).
-                let deadline = deadline(self.poll_interval, self.lease_ttl);
-                let store = bound(Arc::clone(&self.store), deadline);
-                let turns = StoreTurns {
-                    store: Arc::clone(&store),
-                    key: format!("budgets/{}", self.budget_key),
-                };
-                // A quiet automation waits for its turn no longer than it
-                // may go unpolled: then it goes before new urgent ones.
-                let lane = Lane::new(format!("team watch {}", self.budget_key), self.budget)
-                    .shared(Arc::new(turns))
-                    .aging(self.max_staleness);
-                TeamStream::start(self, store, holder, set, Arc::new(lane))
-            }
-            Err(error) => TeamStream::failed(error),
         }
     }
 }

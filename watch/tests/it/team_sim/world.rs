@@ -9,7 +9,7 @@ use std::time::Duration;
 use resend_workflows::fake::FakeResend;
 use resend_workflows::{Budget, RunStatus};
 use resend_workflows_watch::WatchClient;
-use resend_workflows_watch::{MemoryStore, StartAt, TeamStream};
+use resend_workflows_watch::{MemoryStore, StartAt, TeamConfig, TeamStream, WatchConfig};
 use tokio::time::Instant;
 
 use super::rng::Rng;
@@ -168,20 +168,19 @@ impl Sim {
         let r = &mut self.replicas[replica];
         r.line = line;
         let ids: Vec<String> = (0..self.automations.len()).map(name).collect();
-        let builder = match r.discover {
-            Some(every) => client.watch_automations().discovery_interval(every),
-            None => client.watch_automation_set(ids.iter().map(String::as_str)),
-        };
-        builder
+        let watch = WatchConfig::default()
             .holder(r.holder.clone())
             .start(r.start)
             .poll_interval(self.poll)
-            .max_staleness(STALENESS)
             .lease_ttl(TTL)
             .budget(Budget::PerSecond(20.0))
             .commit_every(self.commit_every)
-            .store(r.cut.clone())
-            .stream()
+            .store(r.cut.clone());
+        let config = TeamConfig::default().watch(watch).max_staleness(STALENESS);
+        match r.discover {
+            Some(every) => client.watch_automations(config.discovery_interval(every)),
+            None => client.watch_automation_set(ids.iter().map(String::as_str), config),
+        }
     }
 
     /// Starts replica `replica`'s next life.

@@ -1,23 +1,16 @@
-//! `Watch`: the options of a watch over a collection of runs, checked when
-//! its stream is made.
+//! `WatchConfig`: the options of a watch over a collection of runs, one
+//! value for a single watch and every automation of a team watch, checked
+//! once before anything is sent.
 
 use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::driver::{Driver, Setup};
 use super::event::StartAt;
-use super::fair_share::FairShare;
-use super::keeper::Tenure;
 use super::poll;
-use super::store::deadline::{bound, deadline};
 use super::store::{MemoryStore, StateStore};
-use super::stream::WatchStream;
-use super::watched::Watched;
-use crate::error::Error;
-use resend_workflows::Client;
 use resend_workflows::RunStatus;
-use resend_workflows::{Budget, DEFAULT_BUDGET, Lane};
+use resend_workflows::{Budget, DEFAULT_BUDGET};
 use resend_workflows::{InvalidArgument, InvalidReason};
 
 /// The default time between the starts of two polls.
@@ -47,49 +40,41 @@ pub const DEFAULT_BACKFILL_PAGES: u32 = 10;
 /// The longest holder id accepted.
 const MAX_HOLDER_LEN: usize = 200;
 
-/// A watch over a collection of runs, to configure: made by
-/// [`WatchClient::watch_automation_runs`](crate::WatchClient::watch_automation_runs) or [`WatchClient::watch_workflow_runs`](crate::WatchClient::watch_workflow_runs);
-/// nothing is sent until its [`stream`](Self::stream) is polled.
-#[must_use = "a watch does nothing until its stream is polled"]
-pub struct Watch<C: Watched> {
-    client: Client,
-    parent: Result<C::Parent, InvalidArgument>,
-    poll_interval: Duration,
-    lease_ttl: Duration,
-    start: StartAt,
-    store: Arc<dyn StateStore>,
+/// The options of a watch over a collection of runs, given to
+/// [`WatchClient::watch_automation_runs`](crate::WatchClient::watch_automation_runs)
+/// or [`WatchClient::watch_workflow_runs`](crate::WatchClient::watch_workflow_runs),
+/// and, through [`TeamConfig::watch`](crate::TeamConfig::watch), to every
+/// automation of a team watch. [`check`](Self::check) says at startup
+/// whether they are usable; a watch given options that are not refuses
+/// them as its stream's first item, before anything is sent.
+///
+/// ```
+/// use std::time::Duration;
+/// use resend_workflows_watch::{StartAt, WatchConfig};
+/// let config = WatchConfig::default()
+///     .poll_interval(Duration::from_secs(2))
+///     .start(StartAt::Running)
+///     .holder("billing-0");
+/// assert!(config.check().is_ok());
+/// ```
+#[derive(Clone, Debug)]
+pub struct WatchConfig {
+    pub(crate) poll_interval: Duration,
+    pub(crate) lease_ttl: Duration,
+    pub(crate) start: StartAt,
+    pub(crate) store: Arc<dyn StateStore>,
     holder: Option<String>,
-    commit_every: usize,
-    budget: Budget,
-    steps_for: Vec<RunStatus>,
-    max_pages: u32,
-    backfill_pages: u32,
-    forced: Option<poll::Forced>,
+    pub(crate) commit_every: usize,
+    pub(crate) budget: Budget,
+    pub(crate) steps_for: Vec<RunStatus>,
+    pub(crate) max_pages: u32,
+    pub(crate) backfill_pages: u32,
+    pub(crate) forced: Option<poll::Forced>,
 }
 
-impl<C: Watched> std::fmt::Debug for Watch<C> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Watch")
-            .field("parent", &self.parent)
-            .field("poll_interval", &self.poll_interval)
-            .field("lease_ttl", &self.lease_ttl)
-            .field("start", &self.start)
-            .field("store", &self.store)
-            .field("holder", &self.holder)
-            .field("commit_every", &self.commit_every)
-            .field("budget", &self.budget)
-            .field("steps_for", &self.steps_for)
-            .field("max_pages", &self.max_pages)
-            .field("backfill_pages", &self.backfill_pages)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<C: Watched> Watch<C> {
-    pub(crate) fn new(client: &Client, parent: Result<C::Parent, InvalidArgument>) -> Self {
+impl Default for WatchConfig {
+    fn default() -> Self {
         Self {
-            client: client.clone(),
-            parent,
             poll_interval: DEFAULT_POLL_INTERVAL,
             lease_ttl: DEFAULT_LEASE_TTL,
             start: StartAt::Now,
@@ -103,13 +88,18 @@ impl<C: Watched> Watch<C> {
             forced: None,
         }
     }
+}
 
+impl WatchConfig {
     /// The time from the start of one poll to the start of the next,
     /// default 5 s; a poll that takes longer is followed at once, and the
-    /// lag is reported ([`WatchStream::stats`]). A poll costs a request to
-    /// learn whether anything changed, and about one more per hundred runs
-    /// started or finished (see the README's "A poll is cheap"). Above
-    /// zero, at most [`MAX_WATCH_DURATION`].
+    /// lag is reported ([`WatchStream::stats`](crate::WatchStream::stats)).
+    /// A poll costs a request to learn whether anything changed, and about
+    /// one more per hundred runs started or finished (see the README's "A
+    /// poll is cheap"). Above zero, at most [`MAX_WATCH_DURATION`]. In a
+    /// team watch, it is the interval of the automations where runs happen
+    /// (the quiet ones back off to
+    /// [`TeamConfig::max_staleness`](crate::TeamConfig::max_staleness)).
     pub fn poll_interval(mut self, interval: Duration) -> Self {
         self.poll_interval = interval;
         self
@@ -121,7 +111,8 @@ impl<C: Watched> Watch<C> {
     /// leave, less a reserve (see [`Budget`]). Each request waits for its
     /// turn, inside the client's rate gate and within the call's deadline,
     /// so the watch never spends more; when a poll needs more, the
-    /// interval stretches and the lag says so, and nothing is lost.
+    /// interval stretches and the lag says so, and nothing is lost. A team
+    /// watch's automations (and its looks at them) spend it together.
     pub fn budget(mut self, budget: Budget) -> Self {
         self.budget = budget;
         self
@@ -168,6 +159,12 @@ impl<C: Watched> Watch<C> {
     }
 
     /// Where a watch with no saved state starts, default [`StartAt::Now`].
+    /// In a team watch, the automations found at the first look start
+    /// here; one found later that was created after the first look (newer
+    /// than every automation it listed, by the server's `created_at`: the
+    /// local clock is never compared with the server's) starts at
+    /// [`StartAt::Beginning`] (every run of it is new), and one created
+    /// before (say, enabled again) here.
     pub fn start(mut self, start: StartAt) -> Self {
         self.start = start;
         self
@@ -176,14 +173,11 @@ impl<C: Watched> Watch<C> {
     /// Where the state (and the lease) is kept, default a fresh
     /// [`MemoryStore`]. A store shared by several processes (PostgreSQL)
     /// makes them poll once between them, and lose nothing when one dies.
+    /// A team watch keeps each automation's state and lease apart, keyed
+    /// by automation (a row each in [`PostgresStore`](crate::PostgresStore),
+    /// a file each in a [`FileStore`](crate::FileStore)'s folder).
     pub fn store(mut self, store: impl StateStore) -> Self {
         self.store = Arc::new(store);
-        self
-    }
-
-    /// The store, shared.
-    pub(super) fn store_arc(mut self, store: Arc<dyn StateStore>) -> Self {
-        self.store = store;
         self
     }
 
@@ -191,7 +185,8 @@ impl<C: Watched> Watch<C> {
     /// The holder renews it every third of it while it works (polling, or
     /// waiting on a slow consumer); a waiting watcher takes over within
     /// this time after the holder dies. Longer than the poll interval, at
-    /// most [`MAX_WATCH_DURATION`].
+    /// most [`MAX_WATCH_DURATION`]. A team watch holds a lease per
+    /// automation, each with this time-to-live.
     pub fn lease_ttl(mut self, ttl: Duration) -> Self {
         self.lease_ttl = ttl;
         self
@@ -202,7 +197,8 @@ impl<C: Watched> Watch<C> {
     /// instead of waiting for it to lapse: give each replica an id of its
     /// own that survives its restarts (a pod name, a host name), and never
     /// the same id to two live processes, which would both poll. 1 to 200
-    /// printable ASCII characters.
+    /// printable ASCII characters. A team watch holds every automation's
+    /// lease under this one id (the random default drawn once per watch).
     pub fn holder(mut self, id: impl Into<String>) -> Self {
         self.holder = Some(id.into());
         self
@@ -216,11 +212,28 @@ impl<C: Watched> Watch<C> {
         self
     }
 
-    pub(super) fn validate(&self) -> Result<(C::Parent, String), Error> {
-        let parent = self.parent.clone()?;
+    /// Whether every option is usable, as a watch given them checks before
+    /// it sends anything: a way to refuse a bad configuration at startup.
+    ///
+    /// # Errors
+    /// The first option that is not usable, named by
+    /// [`InvalidArgument::parameter`] (`poll_interval`, `lease_ttl`,
+    /// `commit_every`, `max_pages_per_poll`, `backfill_pages`, `budget`,
+    /// `steps_for` or `holder`).
+    pub fn check(&self) -> Result<(), InvalidArgument> {
+        self.checked_holder().map(drop)
+    }
+
+    /// The options checked, and the holder they give: the one set, else a
+    /// random one, drawn here once (a team's automations all take it).
+    pub(crate) fn checked_holder(&self) -> Result<String, InvalidArgument> {
         let shown = |d: Duration| format!("{d:?}");
         let unusable = |parameter, value: String, why| {
-            Err(InvalidArgument::new(parameter, &value, InvalidReason::Unusable { why }).into())
+            Err(InvalidArgument::new(
+                parameter,
+                &value,
+                InvalidReason::Unusable { why },
+            ))
         };
         if self.poll_interval.is_zero() {
             let why = "a watch must wait between polls";
@@ -255,86 +268,21 @@ impl<C: Watched> Watch<C> {
             let why = "only a final status finishes a run";
             return unusable("steps_for", status.to_string(), why);
         }
-        let holder = match &self.holder {
-            Some(id) => {
-                if id.is_empty() {
-                    return Err(InvalidArgument::new("holder", id, InvalidReason::Empty).into());
-                }
-                if id.len() > MAX_HOLDER_LEN {
-                    let reason = InvalidReason::TooLong {
-                        len: id.len(),
-                        max: MAX_HOLDER_LEN,
-                    };
-                    return Err(InvalidArgument::new("holder", id, reason).into());
-                }
-                if let Some((at, ch)) = id.char_indices().find(|(_, c)| !c.is_ascii_graphic()) {
-                    let reason = InvalidReason::ForbiddenChar { ch, at };
-                    return Err(InvalidArgument::new("holder", id, reason).into());
-                }
-                id.clone()
-            }
-            None => random_holder(),
+        let Some(id) = &self.holder else {
+            return Ok(random_holder());
         };
-        Ok((parent, holder))
-    }
-
-    /// The events, as a stream that never ends on its own: a failed poll
-    /// is an item, and the watch goes on from its state. It ends only
-    /// after an error for which [`Error::ends_watch`] is true: an invalid
-    /// argument (the first item), a saved state for another collection or
-    /// of a newer version, a lease another watcher took, or a collection
-    /// that is not there.
-    pub fn stream(self) -> WatchStream<C::Item> {
-        self.stream_with(None, None, None)
-    }
-
-    /// The stream, spending from `lane` (shared by a team watch; else a
-    /// lane of its own, on its budget) and backing off to `max_staleness`
-    /// when quiet.
-    pub(super) fn stream_with(
-        self,
-        lane: Option<Arc<Lane>>,
-        max_staleness: Option<Duration>,
-        fair_share: Option<Arc<FairShare>>,
-    ) -> WatchStream<C::Item> {
-        match self.validate() {
-            Ok((parent, holder)) => {
-                let deadline = deadline(self.poll_interval, self.lease_ttl);
-                let tenure = Tenure {
-                    store: bound(self.store, deadline),
-                    key: C::state_key(&parent),
-                    holder,
-                    token: 0,
-                    ttl: self.lease_ttl,
-                };
-                let max_time =
-                    (self.poll_interval.saturating_mul(60)).max(Duration::from_secs(600));
-                let polls = poll::Settings {
-                    start: self.start,
-                    filters: C::FILTERS,
-                    forced: self.forced,
-                    steps_for: self.steps_for,
-                    backfill_pages: self.backfill_pages,
-                    max_pages: self.max_pages,
-                    max_time,
-                };
-                let lane = lane.unwrap_or_else(|| {
-                    Arc::new(Lane::new(format!("watch {}", tenure.key), self.budget))
-                });
-                let setup = Setup::<C> {
-                    client: self.client,
-                    parent,
-                    interval: self.poll_interval,
-                    max_staleness,
-                    fair_share,
-                    commit_every: self.commit_every,
-                    polls,
-                    lane,
-                };
-                Driver::start(setup, tenure)
-            }
-            Err(error) => WatchStream::failed(error),
+        let refused = |reason| Err(InvalidArgument::new("holder", id, reason));
+        if id.is_empty() {
+            return refused(InvalidReason::Empty);
         }
+        if id.len() > MAX_HOLDER_LEN {
+            let (len, max) = (id.len(), MAX_HOLDER_LEN);
+            return refused(InvalidReason::TooLong { len, max });
+        }
+        if let Some((at, ch)) = id.char_indices().find(|(_, c)| !c.is_ascii_graphic()) {
+            return refused(InvalidReason::ForbiddenChar { ch, at });
+        }
+        Ok(id.clone())
     }
 }
 
