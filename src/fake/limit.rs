@@ -38,8 +38,10 @@ struct Open {
     late: bool,
 }
 
+/// The fake's keeping of the team's limit (named apart from the client's
+/// [`TeamLimit`](crate::TeamLimit), what a client knows of it).
 #[derive(Debug)]
-pub(crate) struct TeamLimit {
+pub(crate) struct LimitEnforcer {
     requests: u64,
     window: Duration,
     enforced: bool,
@@ -58,7 +60,7 @@ pub(crate) struct TeamLimit {
     clock: Option<tokio::runtime::Handle>,
 }
 
-impl Default for TeamLimit {
+impl Default for LimitEnforcer {
     fn default() -> Self {
         Self {
             requests: 1000,
@@ -76,7 +78,7 @@ impl Default for TeamLimit {
     }
 }
 
-impl TeamLimit {
+impl LimitEnforcer {
     /// An enforced limit of `requests` per `window`.
     pub(crate) fn enforced(requests: u64, window: Duration) -> Self {
         Self {

@@ -115,7 +115,7 @@ pub use data::{
     workflow_runs as generate_workflow_runs,
 };
 #[cfg(test)]
-pub(crate) use limit::TeamLimit;
+pub(crate) use limit::LimitEnforcer;
 pub use send_plan::SendPlan;
 pub use sender::Sender;
 pub use simulation::Simulation;

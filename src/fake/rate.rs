@@ -20,7 +20,7 @@ impl FakeResend {
     /// Its windows are counted on the clock of the runtime this is called
     /// on (tokio's paused clock, in a test on one).
     pub fn enforce_rate_limit(&self, requests: u64, window: Duration) {
-        lock(&self.state).limit = limit::TeamLimit::enforced(requests, window);
+        lock(&self.state).limit = limit::LimitEnforcer::enforced(requests, window);
     }
 
     /// The team's other calls (the emails a service sends) make `requests`
@@ -45,7 +45,7 @@ impl FakeResend {
     /// Stops enforcing the rate limit: every answer says 1,000 a second
     /// again, nothing is refused, and the counts start again from zero.
     pub fn lift_rate_limit(&self) {
-        lock(&self.state).limit = limit::TeamLimit::default();
+        lock(&self.state).limit = limit::LimitEnforcer::default();
     }
 
     /// How many requests of the team the rate limit refused: in all, and

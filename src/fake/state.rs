@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::data;
-use super::limit::TeamLimit;
+use super::limit::LimitEnforcer;
 use super::steps;
 use crate::status::RunStatus;
 use crate::transport::generated::types::{
@@ -76,7 +76,7 @@ pub(super) struct State {
     pub(super) automation_defs: Vec<StoredRun>,
     pub(super) requests: Vec<FakeRequest>,
     /// The team's rate limit (informative unless enforced).
-    pub(super) limit: TeamLimit,
+    pub(super) limit: LimitEnforcer,
     pub(super) faults: Faults,
     pub(super) check: Option<AnswerCheck>,
     /// What the check found wrong, one line per answer.

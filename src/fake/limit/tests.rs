@@ -1,6 +1,6 @@
 use std::time::{Duration, Instant};
 
-use super::TeamLimit;
+use super::LimitEnforcer;
 use crate::fake::traffic::{Caller, Tally};
 
 const R: Caller = Caller::Reads;
@@ -17,7 +17,7 @@ fn tally(sent: u64, refused: u64) -> Tally {
 /// Feeds `arrivals` (caller, ms) to `limit` and checks each answer's
 /// (refused, remaining, reset_secs).
 #[track_caller]
-fn check(limit: &mut TeamLimit, t0: Instant, arrivals: &[(Caller, u64, (bool, u64, u64))]) {
+fn check(limit: &mut LimitEnforcer, t0: Instant, arrivals: &[(Caller, u64, (bool, u64, u64))]) {
     for &(caller, at, expected) in arrivals {
         let w = limit.admit_from(caller, ms(t0, at));
         assert_eq!(
@@ -31,7 +31,7 @@ fn check(limit: &mut TeamLimit, t0: Instant, arrivals: &[(Caller, u64, (bool, u6
 #[test]
 fn a_window_begins_with_the_first_request_after_the_last_one_ended() {
     let t0 = Instant::now();
-    let mut limit = TeamLimit::enforced(2, Duration::from_secs(1));
+    let mut limit = LimitEnforcer::enforced(2, Duration::from_secs(1));
     check(
         &mut limit,
         t0,
@@ -58,7 +58,7 @@ fn a_window_begins_with_the_first_request_after_the_last_one_ended() {
 #[test]
 fn the_reset_is_the_whole_seconds_left_rounded_up() {
     let t0 = Instant::now();
-    let mut limit = TeamLimit::enforced(100, Duration::from_secs(2));
+    let mut limit = LimitEnforcer::enforced(100, Duration::from_secs(2));
     for (at, reset) in [(0, 2), (1, 2), (999, 2), (1_000, 1), (1_001, 1), (1_999, 1)] {
         assert_eq!(limit.admit(ms(t0, at)).reset_secs, reset, "at {at} ms");
     }
@@ -71,7 +71,7 @@ fn the_reset_is_the_whole_seconds_left_rounded_up() {
 fn whoever_comes_later_in_a_full_window_is_refused() {
     let t0 = Instant::now();
     // A read before a send in a full window refuses the send...
-    let mut limit = TeamLimit::enforced(2, Duration::from_secs(1));
+    let mut limit = LimitEnforcer::enforced(2, Duration::from_secs(1));
     check(
         &mut limit,
         t0,
@@ -87,7 +87,7 @@ fn whoever_comes_later_in_a_full_window_is_refused() {
     let t = limit.traffic();
     assert_eq!((t.reads, t.sends), (tally(3, 0), tally(3, 2)));
     // ...and a send before a read refuses the read.
-    let mut limit = TeamLimit::enforced(2, Duration::from_secs(1));
+    let mut limit = LimitEnforcer::enforced(2, Duration::from_secs(1));
     check(
         &mut limit,
         t0,
@@ -109,7 +109,7 @@ fn whoever_comes_later_in_a_full_window_is_refused() {
 #[test]
 fn every_caller_is_counted_informative_or_enforced() {
     let t0 = Instant::now();
-    let mut open = TeamLimit::default();
+    let mut open = LimitEnforcer::default();
     for n in 0..2_000 {
         let caller = if n % 4 == 0 { S } else { R };
         assert!(!open.admit_from(caller, ms(t0, n / 10)).refused);
@@ -118,7 +118,7 @@ fn every_caller_is_counted_informative_or_enforced() {
     assert_eq!((t.sends, t.reads), (tally(500, 0), tally(1_500, 0)));
     assert_eq!(open.refused(), (0, 0));
     // Enforced at 3 a second: a burst of 5 of each at once, each second.
-    let mut limit = TeamLimit::enforced(3, Duration::from_secs(1));
+    let mut limit = LimitEnforcer::enforced(3, Duration::from_secs(1));
     for second in 0..4 {
         for i in 0..10 {
             let caller = if i % 2 == 0 { S } else { R };
@@ -135,7 +135,7 @@ fn every_caller_is_counted_informative_or_enforced() {
 fn virtual_sends_are_spread_across_each_window_and_counted_in_time_order() {
     let t0 = Instant::now();
     // 3 a second, 2 of them virtual sends at 0 and 500 ms of each window.
-    let mut limit = TeamLimit::enforced(3, Duration::from_secs(1));
+    let mut limit = LimitEnforcer::enforced(3, Duration::from_secs(1));
     limit.share(2);
     check(
         &mut limit,
@@ -184,7 +184,7 @@ fn a_read_before_a_virtual_send_takes_its_place() {
         // then 3 virtual refused and read@900 refused
         (4, vec![0, 900], tally(4, 3), tally(2, 1)),
     ] {
-        let mut limit = TeamLimit::enforced(2, Duration::from_secs(1));
+        let mut limit = LimitEnforcer::enforced(2, Duration::from_secs(1));
         limit.share(share);
         for at in &reads {
             limit.admit(ms(t0, *at));

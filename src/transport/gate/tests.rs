@@ -485,7 +485,7 @@ mod pacing {
     use std::sync::{Arc, Mutex};
     use std::time::{Duration, Instant};
 
-    use crate::fake::TeamLimit;
+    use crate::fake::LimitEnforcer;
     use crate::rate_limit::RateLimit;
     use crate::transport::gate::RateGate;
     use crate::transport::headers::Hints;
@@ -514,7 +514,7 @@ mod pacing {
         net: Network,
         warm_up: bool,
     ) -> (Duration, (u64, u64)) {
-        let team = Arc::new(Mutex::new(TeamLimit::enforced(
+        let team = Arc::new(Mutex::new(LimitEnforcer::enforced(
             limit,
             Duration::from_secs(1),
         )));
