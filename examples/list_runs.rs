@@ -18,7 +18,7 @@
 
 use futures::TryStreamExt;
 use resend_workflows::fake::FakeResend;
-use resend_workflows::{Client, Error, ItemStream, ListItem, RunStatus, Timestamp};
+use resend_workflows::{Client, Cursor, Error, ItemStream, ListItem, RunStatus, Timestamp};
 
 const DEMO_ID: &str = "onboarding";
 const DEMO_RUNS: usize = 250;
@@ -57,18 +57,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     if workflows {
-        let runs = client.list_workflow_runs(&id).stream();
+        let runs = |after: Option<&Cursor>| match after {
+            Some(c) => client.list_workflow_runs(&id).after(c).stream(),
+            None => client.list_workflow_runs(&id).stream(),
+        };
         print_runs(runs, |r| (&r.status, r.created_at, r.completed_at)).await?;
     } else {
-        let runs = client.list_automation_runs(&id).stream();
+        let runs = |after: Option<&Cursor>| match after {
+            Some(c) => client.list_automation_runs(&id).after(c).stream(),
+            None => client.list_automation_runs(&id).stream(),
+        };
         print_runs(runs, |r| (&r.status, r.created_at, r.completed_at)).await?;
     }
     Ok(())
 }
 
-/// Prints every run of `runs` as a table row, then how many in how many pages.
+/// How many times in a row a failed read is resumed before giving up.
+const RESUMES: u32 = 3;
+
+/// Prints every run, from `runs(None)` on, as a table row, then how many
+/// in how many pages. A record that does not decode is reported and read
+/// past, and a failed read that may succeed again resumes from the
+/// checkpoint (`runs(Some(checkpoint))`): nothing is lost or repeated.
 async fn print_runs<T: ListItem + Send + Unpin + 'static>(
-    mut runs: ItemStream<T>,
+    runs: impl Fn(Option<&Cursor>) -> ItemStream<T>,
     fields: impl Fn(&T) -> (&RunStatus, Timestamp, Option<Timestamp>),
 ) -> Result<(), Error> {
     println!(
@@ -76,20 +88,51 @@ async fn print_runs<T: ListItem + Send + Unpin + 'static>(
         "#", "run id", "status", "created at"
     );
     // Every run, newest first: one request per page of 100, lazily.
-    let (mut count, mut newest) = (0, None);
-    while let Some(run) = runs.try_next().await? {
-        count += 1;
-        newest.get_or_insert_with(|| run.item_id().to_owned());
-        let (status, created, completed) = fields(&run);
-        let completed = completed.map_or_else(|| "-".to_owned(), |t| t.to_string());
-        println!(
-            "{count:>5}  {:<36}  {:<10}  {:<32}  {completed}",
-            run.item_id(),
-            status.as_str(),
-            created.to_string(),
-        );
+    let (mut count, mut newest, mut pages, mut failed) = (0, None, 0, 0);
+    // Where the last skip resumed from.
+    let mut skipped_at: Option<Option<Cursor>> = None;
+    let mut stream = runs(None);
+    loop {
+        match stream.try_next().await {
+            Ok(Some(run)) => {
+                failed = 0;
+                count += 1;
+                newest.get_or_insert_with(|| run.item_id().to_owned());
+                let (status, created, completed) = fields(&run);
+                let completed = completed.map_or_else(|| "-".to_owned(), |t| t.to_string());
+                println!(
+                    "{count:>5}  {:<36}  {:<10}  {:<32}  {completed}",
+                    run.item_id(),
+                    status.as_str(),
+                    created.to_string(),
+                );
+            }
+            Ok(None) => break,
+            // A stream ends after an error; a new one from its checkpoint
+            // goes on. One record the server sent that does not decode is
+            // said and read past (the checkpoint is past it).
+            Err(e) if e.is_bad_record() || (e.is_retryable() && failed < RESUMES) => {
+                let checkpoint = stream.checkpoint().cloned();
+                if e.is_bad_record() {
+                    // A record whose id cannot be a cursor leaves the
+                    // checkpoint before it: read again, it comes again.
+                    if skipped_at.as_ref() == Some(&checkpoint) {
+                        return Err(e);
+                    }
+                    eprintln!("skipped: {e}");
+                    skipped_at = Some(checkpoint.clone());
+                } else {
+                    failed += 1;
+                    eprintln!("resuming after: {e}");
+                }
+                pages += stream.pages_received();
+                stream = runs(checkpoint.as_ref());
+            }
+            Err(e) => return Err(e),
+        }
     }
-    println!("{count} runs in {} pages", runs.pages_received());
+    pages += stream.pages_received();
+    println!("{count} runs in {pages} pages");
     if let Some(newest) = newest {
         println!(
             "newer runs come before {newest:?}: watch them with `cargo run -p resend-workflows-watch --example watch_runs`"
