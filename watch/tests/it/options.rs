@@ -136,13 +136,17 @@ where
     T: std::fmt::Debug,
 {
     use futures::StreamExt;
-    let first = match events.next().await {
-        Some(Err(e)) => unwrap(e),
-        Some(Ok(event)) => panic!("an event, not a refusal: {event:?}"),
-        None => panic!("no item"),
+    // Bounded: options taken by mistake would start a watch that polls on.
+    let within = Duration::from_secs(10);
+    let first = match tokio::time::timeout(within, events.next()).await {
+        Ok(Some(Err(e))) => unwrap(e),
+        Ok(Some(Ok(event))) => panic!("an event, not a refusal: {event:?}"),
+        Ok(None) => panic!("no item"),
+        Err(_) => panic!("no refusal within {within:?}: the options were taken"),
     };
     assert!(first.ends_watch(), "{first}");
-    assert!(events.next().await.is_none(), "the only item");
+    let next = tokio::time::timeout(within, events.next()).await;
+    assert!(matches!(next, Ok(None)), "the only item");
     match first {
         Error::Client(e) => e,
         other => panic!("{other}"),

@@ -126,20 +126,22 @@ async fn two_running() -> (common::Fake, Vec<String>) {
     (fake, runs)
 }
 
+/// One options value for both watches: from the runs running, each
+/// request held back (`SLOW`), polls a second apart.
+fn held_back() -> WatchConfig {
+    WatchConfig::default()
+        .start(StartAt::Running)
+        .budget(SLOW)
+        .poll_interval(Duration::from_secs(1))
+        .store(MemoryStore::new())
+}
+
 #[tokio::test]
 async fn a_team_watch_from_the_runs_running_tells_their_finish_when_held_back_after_its_first_look()
 {
     let (fake, runs) = two_running().await;
     let client = common::client(&fake.base_url());
-    let mut events = client.watch_automations(
-        TeamConfig::default().watch(
-            WatchConfig::default()
-                .start(StartAt::Running)
-                .budget(SLOW)
-                .poll_interval(Duration::from_secs(1))
-                .store(MemoryStore::new()),
-        ),
-    );
+    let mut events = client.watch_automations(TeamConfig::default().watch(held_back()));
     let want = expected(&runs);
     let told = finish_after_first_look(
         &fake,
@@ -163,14 +165,7 @@ async fn a_team_watch_from_the_runs_running_tells_their_finish_when_held_back_af
 async fn a_watch_from_the_runs_running_tells_their_finish_when_held_back_after_its_first_look() {
     let (fake, runs) = two_running().await;
     let client = common::client(&fake.base_url());
-    let mut events = client.watch_automation_runs(
-        "a",
-        WatchConfig::default()
-            .start(StartAt::Running)
-            .budget(SLOW)
-            .poll_interval(Duration::from_secs(1))
-            .store(MemoryStore::new()),
-    );
+    let mut events = client.watch_automation_runs("a", held_back());
     let want = expected(&runs);
     let told = finish_after_first_look(
         &fake,
